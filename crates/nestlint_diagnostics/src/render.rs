@@ -1,0 +1,234 @@
+//! Renderers. `render_pretty` is for people at a terminal (codespan-reporting), `render_concise` is
+//! the stable one-line-per-diagnostic interface scripts rely on, and `render_plain` is the
+//! renderer-independent text that fixture snapshots store.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term;
+use termcolor::Buffer;
+
+use crate::line_index::clamp_to_char_boundary;
+use crate::{Diagnostic, LineIndex, Severity};
+
+/// The text of a file as the renderers need it.
+#[derive(Clone, Debug)]
+pub struct SourceText {
+    /// The path as shown to the user (relative to the working directory where possible).
+    pub display: String,
+    pub text: Arc<str>,
+    pub index: Arc<LineIndex>,
+}
+
+impl SourceText {
+    pub fn new(display: String, text: Arc<str>) -> Self {
+        let index = Arc::new(LineIndex::new(&text));
+        Self {
+            display,
+            text,
+            index,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorMode {
+    Always,
+    Never,
+}
+
+/// `<path>:<line>:<column>: <severity> [<rule-id>] <message>`, one line per diagnostic.
+pub fn render_concise(
+    diagnostics: &[Diagnostic],
+    sources: &HashMap<Arc<PathBuf>, SourceText>,
+) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let (display, position) = locate(diagnostic, sources);
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {} [{}] {}",
+            display,
+            position.0,
+            position.1,
+            diagnostic.severity,
+            diagnostic.rule,
+            diagnostic.message
+        );
+    }
+    out
+}
+
+fn locate(
+    diagnostic: &Diagnostic,
+    sources: &HashMap<Arc<PathBuf>, SourceText>,
+) -> (String, (usize, usize)) {
+    match sources.get(&diagnostic.path) {
+        Some(source) => {
+            let lc = source
+                .index
+                .line_column(&source.text, diagnostic.range.start());
+            (source.display.clone(), (lc.line, lc.column))
+        }
+        None => (diagnostic.path.display().to_string(), (1, 1)),
+    }
+}
+
+/// Source excerpts with the span underlined, the rule id, message, note and help.
+pub fn render_pretty(
+    diagnostics: &[Diagnostic],
+    sources: &HashMap<Arc<PathBuf>, SourceText>,
+    color: ColorMode,
+) -> String {
+    let mut files = SimpleFiles::new();
+    let mut file_ids: HashMap<PathBuf, usize> = HashMap::new();
+    let mut file_id = |path: &Arc<PathBuf>| -> Option<usize> {
+        if let Some(&id) = file_ids.get(path.as_path()) {
+            return Some(id);
+        }
+        let source = sources.get(path)?;
+        let id = files.add(source.display.clone(), source.text.clone());
+        file_ids.insert(path.to_path_buf(), id);
+        Some(id)
+    };
+    let prepared: Vec<cs::Diagnostic<usize>> = diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let severity = match diagnostic.severity {
+                Severity::Error => cs::Severity::Error,
+                Severity::Warning => cs::Severity::Warning,
+            };
+            let mut out = cs::Diagnostic::new(severity)
+                .with_code(diagnostic.rule)
+                .with_message(&diagnostic.message);
+            let mut labels = Vec::new();
+            if let Some(id) = file_id(&diagnostic.path) {
+                let text = &sources[&diagnostic.path].text;
+                labels.push(cs::Label::primary(id, char_range(text, diagnostic.range)));
+            }
+            for label in &diagnostic.labels {
+                if let Some(id) = file_id(&label.path) {
+                    let text = &sources[&label.path].text;
+                    labels.push(
+                        cs::Label::secondary(id, char_range(text, label.range))
+                            .with_message(&label.message),
+                    );
+                }
+            }
+            let mut notes = Vec::new();
+            if let Some(note) = &diagnostic.note {
+                notes.push(format!("note: {note}"));
+            }
+            if let Some(help) = &diagnostic.help {
+                notes.push(format!("help: {help}"));
+            }
+            out = out.with_labels(labels).with_notes(notes);
+            out
+        })
+        .collect();
+
+    let mut buffer = match color {
+        ColorMode::Always => Buffer::ansi(),
+        ColorMode::Never => Buffer::no_color(),
+    };
+    let config = term::Config::default();
+    for diagnostic in &prepared {
+        if term::emit_to_write_style(&mut buffer, &config, &files, diagnostic).is_err() {
+            // A range that no longer fits its file: fall back to the one-line form.
+            let _ = writeln!(buffer, "{}", diagnostic.message);
+        }
+    }
+    String::from_utf8_lossy(buffer.as_slice()).into_owned()
+}
+
+/// A byte range widened to character boundaries, as codespan-reporting requires.
+fn char_range(text: &str, range: crate::TextRange) -> std::ops::Range<usize> {
+    let start = clamp_to_char_boundary(text, range.start());
+    let end = clamp_to_char_boundary(text, range.end()).max(start);
+    start..end
+}
+
+/// The stable text used by snapshots: `path:line:col rule-id message`, a caret excerpt, then the
+/// note, help, secondary labels and fix title. Independent of any third-party renderer.
+pub fn render_plain(
+    diagnostics: &[Diagnostic],
+    sources: &HashMap<Arc<PathBuf>, SourceText>,
+) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let (display, (line, column)) = locate(diagnostic, sources);
+        let _ = writeln!(
+            out,
+            "{display}:{line}:{column} {} {} [{}]",
+            diagnostic.rule, diagnostic.message, diagnostic.severity
+        );
+        if let Some(source) = sources.get(&diagnostic.path) {
+            excerpt(&mut out, source, diagnostic.range);
+        }
+        if let Some(note) = &diagnostic.note {
+            let _ = writeln!(out, "  = note: {note}");
+        }
+        if let Some(help) = &diagnostic.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        for label in &diagnostic.labels {
+            let place = match sources.get(&label.path) {
+                Some(source) => {
+                    let lc = source.index.line_column(&source.text, label.range.start());
+                    format!("{}:{}:{}", source.display, lc.line, lc.column)
+                }
+                None => label.path.display().to_string(),
+            };
+            let _ = writeln!(out, "  = see {place}: {}", label.message);
+        }
+        if let Some(fix) = &diagnostic.fix {
+            let _ = writeln!(out, "  = fix ({:?}): {}", fix.applicability, fix.title);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn excerpt(out: &mut String, source: &SourceText, range: crate::TextRange) {
+    let text = &source.text;
+    let index = &source.index;
+    let (first, last) = index.range_lines(range);
+    // Show at most three lines of a long span: its first two and its last.
+    let shown: Vec<usize> = if last - first <= 2 {
+        (first..=last).collect()
+    } else {
+        vec![first, first + 1, last]
+    };
+    let width = (last + 1).to_string().len();
+    let mut previous = None;
+    for line in shown {
+        if previous.is_some_and(|p: usize| line > p + 1) {
+            let _ = writeln!(out, "{:width$} | ...", "");
+        }
+        previous = Some(line);
+        let line_text = index.line_text(text, line);
+        let _ = writeln!(out, "{:>width$} | {}", line + 1, line_text);
+        let line_start = index.line_start(line);
+        let line_end = line_start + line_text.len();
+        let start = range.start().clamp(line_start, line_end);
+        let end = range.end().clamp(line_start, line_end);
+        let lead = clamp_to_char_boundary(text, start);
+        let pad = text[line_start..lead].chars().count();
+        let carets = text[lead..clamp_to_char_boundary(text, end)]
+            .chars()
+            .count()
+            .max(1);
+        let _ = writeln!(
+            out,
+            "{:width$} | {}{}",
+            "",
+            " ".repeat(pad),
+            "^".repeat(carets)
+        );
+    }
+}

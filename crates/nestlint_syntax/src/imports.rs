@@ -1,0 +1,155 @@
+use tree_sitter::Node;
+
+use crate::{named_children, string_value, text};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportedName {
+    Named(String),
+    Default,
+    /// `import * as x` and `import x = require(...)`.
+    Namespace,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportBinding {
+    pub local: String,
+    pub imported: ImportedName,
+    pub source: String,
+    /// `import type { X }` or `import { type X }`: erased at run time.
+    pub type_only: bool,
+}
+
+impl ImportBinding {
+    /// True when this binding is the export `name` of the package `source` (or any package whose
+    /// name starts with `source_prefix`, e.g. `class-validator`).
+    pub fn is(&self, source: &str, name: &str) -> bool {
+        self.source == source && matches!(&self.imported, ImportedName::Named(n) if n == name)
+    }
+}
+
+/// The import bindings of a file, read from its top-level statements.
+#[derive(Clone, Debug, Default)]
+pub struct Imports {
+    bindings: Vec<ImportBinding>,
+}
+
+impl Imports {
+    pub fn from_program(root: Node<'_>, source: &str) -> Self {
+        let mut bindings = Vec::new();
+        for statement in named_children(root) {
+            if statement.kind() == "import_statement" {
+                read_import(statement, source, &mut bindings);
+            }
+        }
+        Self { bindings }
+    }
+
+    pub fn get(&self, local: &str) -> Option<&ImportBinding> {
+        self.bindings.iter().find(|b| b.local == local)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &ImportBinding> {
+        self.bindings.iter()
+    }
+
+    /// Where `callee` (as written: `Controller`, or `nest.Controller` through a namespace import)
+    /// comes from: `(source, exported name)`. `None` for names not imported.
+    pub fn resolve_callee<'a>(
+        &'a self,
+        object: Option<&'a str>,
+        name: &'a str,
+    ) -> Option<(&'a str, &'a str)> {
+        match object {
+            None => {
+                let binding = self.get(name)?;
+                match &binding.imported {
+                    ImportedName::Named(imported) => Some((&binding.source, imported)),
+                    ImportedName::Default => Some((&binding.source, "default")),
+                    ImportedName::Namespace => None,
+                }
+            }
+            Some(object) => {
+                let binding = self.get(object)?;
+                (binding.imported == ImportedName::Namespace).then_some((&binding.source, name))
+            }
+        }
+    }
+}
+
+fn has_type_keyword(node: Node<'_>) -> bool {
+    (0..node.child_count())
+        .filter_map(|i| node.child(i))
+        .any(|c| !c.is_named() && c.kind() == "type")
+}
+
+fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) {
+    let statement_type_only = has_type_keyword(statement);
+    let from = statement
+        .child_by_field_name("source")
+        .and_then(|s| string_value(s, source));
+    for child in named_children(statement) {
+        match child.kind() {
+            "import_clause" => {
+                let Some(from) = from.clone() else { continue };
+                for part in named_children(child) {
+                    match part.kind() {
+                        "identifier" => out.push(ImportBinding {
+                            local: text(part, source).to_owned(),
+                            imported: ImportedName::Default,
+                            source: from.clone(),
+                            type_only: statement_type_only,
+                        }),
+                        "namespace_import" => {
+                            if let Some(id) = named_children(part).find(|n| n.kind() == "identifier")
+                            {
+                                out.push(ImportBinding {
+                                    local: text(id, source).to_owned(),
+                                    imported: ImportedName::Namespace,
+                                    source: from.clone(),
+                                    type_only: statement_type_only,
+                                });
+                            }
+                        }
+                        "named_imports" => {
+                            for spec in named_children(part) {
+                                if spec.kind() != "import_specifier" {
+                                    continue;
+                                }
+                                let Some(name) = spec.child_by_field_name("name") else {
+                                    continue;
+                                };
+                                let local = spec.child_by_field_name("alias").unwrap_or(name);
+                                let imported = match name.kind() {
+                                    "string" => string_value(name, source).unwrap_or_default(),
+                                    _ => text(name, source).to_owned(),
+                                };
+                                out.push(ImportBinding {
+                                    local: text(local, source).to_owned(),
+                                    imported: ImportedName::Named(imported),
+                                    source: from.clone(),
+                                    type_only: statement_type_only || has_type_keyword(spec),
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "import_require_clause" => {
+                let required = child
+                    .child_by_field_name("source")
+                    .and_then(|s| string_value(s, source));
+                let id = named_children(child).find(|n| n.kind() == "identifier");
+                if let (Some(required), Some(id)) = (required, id) {
+                    out.push(ImportBinding {
+                        local: text(id, source).to_owned(),
+                        imported: ImportedName::Namespace,
+                        source: required,
+                        type_only: statement_type_only,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Views over the tree shapes NestJS code takes (verified in style.md §6): rules ask these
+//! questions instead of walking nodes.
+
+use tree_sitter::Node;
+
+use crate::{named_children, text, unwrap_expression};
+
+/// A class declaration, abstract class declaration or class expression.
+#[derive(Clone, Copy, Debug)]
+pub struct ClassView<'t> {
+    pub node: Node<'t>,
+}
+
+pub fn is_class_kind(kind: &str) -> bool {
+    matches!(kind, "class_declaration" | "abstract_class_declaration" | "class")
+}
+
+impl<'t> ClassView<'t> {
+    pub fn new(node: Node<'t>) -> Option<Self> {
+        is_class_kind(node.kind()).then_some(Self { node })
+    }
+
+    /// The class enclosing `node`, if any.
+    pub fn enclosing(mut node: Node<'t>) -> Option<Self> {
+        while let Some(parent) = node.parent() {
+            if let Some(class) = Self::new(parent) {
+                return Some(class);
+            }
+            node = parent;
+        }
+        None
+    }
+
+    pub fn name_node(&self) -> Option<Node<'t>> {
+        self.node.child_by_field_name("name")
+    }
+
+    pub fn name<'s>(&self, source: &'s str) -> Option<&'s str> {
+        self.name_node().map(|n| text(n, source))
+    }
+
+    /// The `export_statement` wrapping the class, if it is exported.
+    pub fn export_statement(&self) -> Option<Node<'t>> {
+        self.node
+            .parent()
+            .filter(|parent| parent.kind() == "export_statement")
+    }
+
+    pub fn is_exported(&self) -> bool {
+        self.export_statement().is_some()
+    }
+
+    /// The class's decorators, whether written before `export` (they attach to the
+    /// `export_statement`) or after it (they attach to the class), in source order.
+    pub fn decorators(&self) -> Vec<Node<'t>> {
+        let mut out = Vec::new();
+        let mut cursor = self.node.walk();
+        if let Some(export) = self.export_statement() {
+            out.extend(export.children_by_field_name("decorator", &mut cursor));
+        }
+        out.extend(self.node.children_by_field_name("decorator", &mut cursor));
+        out
+    }
+
+    /// The expression after `extends` (`Base`, `PartialType(CreateDto)`, `PassportStrategy(S)`).
+    pub fn extends(&self) -> Option<Node<'t>> {
+        let heritage = named_children(self.node).find(|c| c.kind() == "class_heritage")?;
+        let clause = named_children(heritage).find(|c| c.kind() == "extends_clause")?;
+        clause.child_by_field_name("value")
+    }
+
+    pub fn body(&self) -> Option<Node<'t>> {
+        self.node.child_by_field_name("body")
+    }
+
+    /// The members with their decorators: a method's decorators are the `decorator` siblings that
+    /// precede it in the class body (comments skipped); a property's are its own field.
+    pub fn members(&self) -> Vec<Member<'t>> {
+        let mut members = Vec::new();
+        let Some(body) = self.body() else {
+            return members;
+        };
+        let mut pending = Vec::new();
+        for child in named_children(body) {
+            match child.kind() {
+                "decorator" => pending.push(child),
+                "method_definition" | "method_signature" | "abstract_method_signature" => {
+                    members.push(Member {
+                        node: child,
+                        kind: MemberKind::Method,
+                        decorators: std::mem::take(&mut pending),
+                    });
+                }
+                "public_field_definition" => {
+                    pending.clear();
+                    let mut cursor = child.walk();
+                    let decorators = child
+                        .children_by_field_name("decorator", &mut cursor)
+                        .collect();
+                    members.push(Member {
+                        node: child,
+                        kind: MemberKind::Property,
+                        decorators,
+                    });
+                }
+                _ => pending.clear(),
+            }
+        }
+        members
+    }
+
+    /// The `constructor` method, if the class declares one.
+    pub fn constructor(&self, source: &str) -> Option<Node<'t>> {
+        let body = self.body()?;
+        named_children(body).find(|member| {
+            member.kind() == "method_definition"
+                && member
+                    .child_by_field_name("name")
+                    .is_some_and(|name| text(name, source) == "constructor")
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberKind {
+    Method,
+    Property,
+}
+
+#[derive(Clone, Debug)]
+pub struct Member<'t> {
+    pub node: Node<'t>,
+    pub kind: MemberKind,
+    pub decorators: Vec<Node<'t>>,
+}
+
+impl<'t> Member<'t> {
+    pub fn name_node(&self) -> Option<Node<'t>> {
+        self.node.child_by_field_name("name")
+    }
+
+    pub fn name<'s>(&self, source: &'s str) -> &'s str {
+        self.name_node().map_or("", |n| text(n, source))
+    }
+
+    pub fn is_static(&self) -> bool {
+        has_anonymous_child(self.node, "static")
+    }
+
+    /// `name?:` on a property or method.
+    pub fn is_optional(&self) -> bool {
+        has_anonymous_child(self.node, "?")
+    }
+
+    pub fn is_constructor(&self, source: &str) -> bool {
+        self.kind == MemberKind::Method && self.name(source) == "constructor"
+    }
+
+    /// The parameters of a method member.
+    pub fn params(&self) -> Vec<ParamView<'t>> {
+        method_params(self.node)
+    }
+
+    /// The type of a property member (the node inside its `type_annotation`).
+    pub fn type_node(&self) -> Option<Node<'t>> {
+        type_of(self.node)
+    }
+}
+
+pub fn has_anonymous_child(node: Node<'_>, kind: &str) -> bool {
+    (0..node.child_count())
+        .filter_map(|i| node.child(i))
+        .any(|c| !c.is_named() && c.kind() == kind)
+}
+
+fn type_of(node: Node<'_>) -> Option<Node<'_>> {
+    let annotation = node.child_by_field_name("type")?;
+    named_children(annotation).next()
+}
+
+/// The parameters of a method or function node.
+pub fn method_params(method: Node<'_>) -> Vec<ParamView<'_>> {
+    let Some(parameters) = method.child_by_field_name("parameters") else {
+        return Vec::new();
+    };
+    named_children(parameters)
+        .filter(|p| matches!(p.kind(), "required_parameter" | "optional_parameter"))
+        .map(|node| ParamView { node })
+        .collect()
+}
+
+/// A `required_parameter` or `optional_parameter`.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamView<'t> {
+    pub node: Node<'t>,
+}
+
+impl<'t> ParamView<'t> {
+    pub fn decorators(&self) -> Vec<Node<'t>> {
+        let mut cursor = self.node.walk();
+        self.node
+            .children_by_field_name("decorator", &mut cursor)
+            .collect()
+    }
+
+    pub fn pattern(&self) -> Option<Node<'t>> {
+        self.node.child_by_field_name("pattern")
+    }
+
+    pub fn name<'s>(&self, source: &'s str) -> &'s str {
+        self.pattern().map_or("", |n| text(n, source))
+    }
+
+    /// The type written in the annotation, if any.
+    pub fn type_node(&self) -> Option<Node<'t>> {
+        type_of(self.node)
+    }
+
+    /// `private x: T`, `readonly x: T`: a constructor parameter property.
+    pub fn is_parameter_property(&self) -> bool {
+        named_children(self.node).any(|c| c.kind() == "accessibility_modifier")
+            || has_anonymous_child(self.node, "readonly")
+    }
+
+    pub fn is_optional(&self) -> bool {
+        self.node.kind() == "optional_parameter"
+    }
+}
+
+/// A decorator's callee: `Get` in `@Get()`, or `nest` + `Get` in `@nest.Get()`.
+#[derive(Clone, Copy, Debug)]
+pub struct Callee<'s> {
+    pub object: Option<&'s str>,
+    pub name: &'s str,
+}
+
+/// A `decorator` node.
+#[derive(Clone, Copy, Debug)]
+pub struct DecoratorView<'t> {
+    pub node: Node<'t>,
+}
+
+impl<'t> DecoratorView<'t> {
+    pub fn new(node: Node<'t>) -> Self {
+        Self { node }
+    }
+
+    fn expression(&self) -> Option<Node<'t>> {
+        named_children(self.node).next().map(unwrap_expression)
+    }
+
+    /// The call, when the decorator is called (`@Get()`), else `None` (`@Optional`).
+    pub fn call(&self) -> Option<Node<'t>> {
+        self.expression().filter(|e| e.kind() == "call_expression")
+    }
+
+    pub fn callee<'s>(&self, source: &'s str) -> Option<Callee<'s>> {
+        let expression = self.expression()?;
+        let target = match expression.kind() {
+            "call_expression" => unwrap_expression(expression.child_by_field_name("function")?),
+            _ => expression,
+        };
+        callee_of(target, source)
+    }
+
+    /// The call's arguments (empty for an uncalled decorator).
+    pub fn arguments(&self) -> Vec<Node<'t>> {
+        self.call()
+            .and_then(|call| call.child_by_field_name("arguments"))
+            .map(|args| named_children(args).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// `identifier` → name; `a.b` → object `a` + name `b` (deeper chains keep only the last two parts).
+pub fn callee_of<'s>(node: Node<'_>, source: &'s str) -> Option<Callee<'s>> {
+    match node.kind() {
+        "identifier" | "type_identifier" => Some(Callee {
+            object: None,
+            name: text(node, source),
+        }),
+        "member_expression" => {
+            let object = unwrap_expression(node.child_by_field_name("object")?);
+            let property = node.child_by_field_name("property")?;
+            Some(Callee {
+                object: Some(text(object, source)),
+                name: text(property, source),
+            })
+        }
+        _ => None,
+    }
+}

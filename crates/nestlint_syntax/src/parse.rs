@@ -1,0 +1,68 @@
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use tree_sitter::{Language, Parser, Tree};
+
+/// The grammar for a file: TSX for `.tsx` (angle-bracket assertions differ), TypeScript otherwise.
+pub fn language(tsx: bool) -> Language {
+    if tsx {
+        tree_sitter_typescript::LANGUAGE_TSX.into()
+    } else {
+        tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into()
+    }
+}
+
+thread_local! {
+    // One parser per grammar per worker thread: parsers are costly to create and not shareable.
+    static PARSERS: RefCell<[Option<Parser>; 2]> = const { RefCell::new([None, None]) };
+}
+
+/// Parses `source`; `None` only if tree-sitter gives up entirely (it normally recovers with
+/// `ERROR` nodes instead).
+pub fn parse(source: &str, tsx: bool) -> Option<Tree> {
+    PARSERS.with(|cell| {
+        let mut parsers = cell.borrow_mut();
+        let slot = &mut parsers[usize::from(tsx)];
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser.set_language(&language(tsx)).ok()?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut()?;
+        parser.reset();
+        parser.parse(source, None)
+    })
+}
+
+pub type KindId = u16;
+
+/// Node kind names resolved to ids once, for both grammars. The two grammars number their kinds
+/// differently, so dispatch tables are built per grammar.
+pub struct KindIds {
+    typescript: Language,
+    tsx: Language,
+}
+
+impl KindIds {
+    pub fn get() -> &'static KindIds {
+        static IDS: OnceLock<KindIds> = OnceLock::new();
+        IDS.get_or_init(|| KindIds {
+            typescript: language(false),
+            tsx: language(true),
+        })
+    }
+
+    /// The id of a named node kind. Panics on a kind the grammar does not have: that is a typo in a
+    /// rule's declared kinds, caught by the registry test, never a property of user input.
+    pub fn id(&self, kind: &str, tsx: bool) -> KindId {
+        let language = if tsx { &self.tsx } else { &self.typescript };
+        let id = language.id_for_node_kind(kind, true);
+        assert!(id != 0, "unknown tree-sitter node kind `{kind}`");
+        id
+    }
+
+    pub fn count(&self, tsx: bool) -> usize {
+        let language = if tsx { &self.tsx } else { &self.typescript };
+        language.node_kind_count()
+    }
+}
