@@ -1,0 +1,301 @@
+//! The project index built in phase 2 from every file's facts: resolves a name written in one file
+//! to its declaration in another (through imports, re-exports and barrels), and answers NestJS
+//! questions (see `nest.rs`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nestlint_syntax::ImportedName;
+
+use crate::facts::{CalleeName, ClassFact, ConstFact, FileFacts, FunctionFact, TypeDeclFact};
+use crate::rule::Stash;
+use crate::workspace::{resolve_specifier, ModuleTarget, Package};
+
+pub type FileId = usize;
+
+pub struct IndexedFile {
+    pub path: Arc<PathBuf>,
+    pub facts: FileFacts,
+    pub package: usize,
+    /// The Nest monorepo app or library holding the file, else its package root.
+    pub app_root: PathBuf,
+    /// Asked about by the user (diagnostics are reported only for targets).
+    pub is_target: bool,
+    pub is_test: bool,
+    /// Where each of `facts.imports` leads, in the same order.
+    pub import_targets: Vec<ModuleTarget>,
+    pub(crate) stash: Vec<(&'static str, Stash)>,
+}
+
+/// What a name written in a file refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Symbol {
+    /// Declared at top level of a workspace file.
+    Declared { file: FileId, name: String },
+    /// Exported by a package: `source` is the import specifier.
+    External { source: String, name: String },
+    /// Imported from a path that leads to no file nestlint read: nothing can be said about it.
+    Unresolved,
+    /// Neither declared nor imported (a global, a parameter, a typo).
+    Unknown,
+}
+
+impl Symbol {
+    /// Whether the symbol is `name` exported by package `source`.
+    pub fn is_external(&self, source: &str, name: &str) -> bool {
+        matches!(self, Symbol::External { source: s, name: n } if s == source && n == name)
+    }
+
+    /// Whether the symbol comes from a package whose specifier starts with `prefix`.
+    pub fn external_source(&self) -> Option<&str> {
+        match self {
+            Symbol::External { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Symbol::Declared { name, .. } | Symbol::External { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
+pub struct ProjectIndex {
+    files: Vec<IndexedFile>,
+    by_path: HashMap<PathBuf, FileId>,
+    pub(crate) packages: Vec<Package>,
+}
+
+const MAX_REEXPORT_DEPTH: usize = 16;
+
+impl ProjectIndex {
+    pub(crate) fn new(mut files: Vec<IndexedFile>, packages: Vec<Package>) -> Self {
+        let by_path: HashMap<PathBuf, FileId> = files
+            .iter()
+            .enumerate()
+            .map(|(id, f)| (f.path.as_ref().clone(), id))
+            .collect();
+        for file in &mut files {
+            let package = &packages[file.package];
+            file.import_targets = file
+                .facts
+                .imports
+                .iter()
+                .map(|import| {
+                    resolve_specifier(&import.source, &file.path, package, &|p: &Path| {
+                        by_path.contains_key(p)
+                    })
+                })
+                .collect();
+        }
+        Self {
+            files,
+            by_path,
+            packages,
+        }
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &IndexedFile)> {
+        self.files.iter().enumerate()
+    }
+
+    pub fn file(&self, id: FileId) -> &IndexedFile {
+        &self.files[id]
+    }
+
+    pub fn file_id(&self, path: &Path) -> Option<FileId> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn package(&self, file: FileId) -> &Package {
+        &self.packages[self.files[file].package]
+    }
+
+    /// The values a rule's file half stashed, with the file they came from.
+    pub fn stashed<'a, T: 'static>(
+        &'a self,
+        rule: &'static str,
+    ) -> impl Iterator<Item = (FileId, &'a T)> + 'a {
+        self.files.iter().enumerate().flat_map(move |(id, file)| {
+            file.stash
+                .iter()
+                .filter(move |(r, _)| *r == rule)
+                .filter_map(move |(_, value)| value.downcast_ref::<T>().map(|v| (id, v)))
+        })
+    }
+
+    /// What `name`, written in `file`, refers to.
+    pub fn resolve(&self, file: FileId, name: &str) -> Symbol {
+        let facts = &self.files[file].facts;
+        if facts.declares(name) {
+            return Symbol::Declared {
+                file,
+                name: name.to_owned(),
+            };
+        }
+        let Some(position) = facts.imports.iter().position(|b| b.local == name) else {
+            return Symbol::Unknown;
+        };
+        let binding = &facts.imports[position];
+        let imported = match &binding.imported {
+            ImportedName::Named(imported) => imported.as_str(),
+            ImportedName::Default => "default",
+            // A namespace used as a value: only its members can be resolved.
+            ImportedName::Namespace => return Symbol::Unknown,
+        };
+        self.through_import(file, position, imported, 0)
+    }
+
+    /// What `object.name` (a namespace member, as in `@nest.Get()`) or plain `name` refers to.
+    pub fn resolve_callee(&self, file: FileId, callee: &CalleeName) -> Symbol {
+        let Some(object) = &callee.object else {
+            return self.resolve(file, &callee.name);
+        };
+        let facts = &self.files[file].facts;
+        let Some(position) = facts.imports.iter().position(|b| &b.local == object) else {
+            return Symbol::Unknown;
+        };
+        if facts.imports[position].imported != ImportedName::Namespace {
+            return Symbol::Unknown;
+        }
+        self.through_import(file, position, &callee.name, 0)
+    }
+
+    fn through_import(&self, file: FileId, position: usize, name: &str, depth: usize) -> Symbol {
+        let binding = &self.files[file].facts.imports[position];
+        match &self.files[file].import_targets[position] {
+            ModuleTarget::File(path) => match self.file_id(path) {
+                Some(target) => self.resolve_export(target, name, depth + 1),
+                None => Symbol::Unresolved,
+            },
+            ModuleTarget::External => Symbol::External {
+                source: binding.source.clone(),
+                name: name.to_owned(),
+            },
+            ModuleTarget::Unresolved => Symbol::Unresolved,
+        }
+    }
+
+    /// The declaration behind export `name` of `file`, following re-exports.
+    pub fn resolve_export(&self, file: FileId, name: &str, depth: usize) -> Symbol {
+        if depth > MAX_REEXPORT_DEPTH {
+            return Symbol::Unresolved;
+        }
+        let facts = &self.files[file].facts;
+        if let Some(local) = facts.exported_local(name) {
+            if facts.declares(local) {
+                return Symbol::Declared {
+                    file,
+                    name: local.to_owned(),
+                };
+            }
+            // `import { X } from './x'; export { X };`
+            if let Some(position) = facts.imports.iter().position(|b| b.local == local) {
+                if let ImportedName::Named(imported) = &facts.imports[position].imported {
+                    let imported = imported.clone();
+                    return self.through_import(file, position, &imported, depth);
+                }
+            }
+            return Symbol::Unresolved;
+        }
+        let mut unresolved_star = false;
+        for reexport in &facts.reexports {
+            let target = self.specifier_target(file, &reexport.source);
+            match &reexport.names {
+                Some(pairs) => {
+                    if let Some((_, imported)) = pairs.iter().find(|(exported, _)| exported == name)
+                    {
+                        return match target {
+                            ModuleTarget::File(path) => match self.file_id(&path) {
+                                Some(id) => self.resolve_export(id, imported, depth + 1),
+                                None => Symbol::Unresolved,
+                            },
+                            ModuleTarget::External => Symbol::External {
+                                source: reexport.source.clone(),
+                                name: imported.clone(),
+                            },
+                            ModuleTarget::Unresolved => Symbol::Unresolved,
+                        };
+                    }
+                }
+                None => match target {
+                    ModuleTarget::File(path) => {
+                        if let Some(id) = self.file_id(&path) {
+                            match self.resolve_export(id, name, depth + 1) {
+                                Symbol::Unresolved | Symbol::Unknown => {}
+                                found => return found,
+                            }
+                        }
+                    }
+                    _ => unresolved_star = true,
+                },
+            }
+        }
+        let _ = unresolved_star;
+        Symbol::Unresolved
+    }
+
+    fn specifier_target(&self, file: FileId, specifier: &str) -> ModuleTarget {
+        let indexed = &self.files[file];
+        resolve_specifier(
+            specifier,
+            &indexed.path,
+            &self.packages[indexed.package],
+            &|p: &Path| self.by_path.contains_key(p),
+        )
+    }
+
+    pub fn class(&self, symbol: &Symbol) -> Option<(FileId, &ClassFact)> {
+        match symbol {
+            Symbol::Declared { file, name } => {
+                self.files[*file].facts.class(name).map(|c| (*file, c))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn function(&self, symbol: &Symbol) -> Option<(FileId, &FunctionFact)> {
+        match symbol {
+            Symbol::Declared { file, name } => {
+                self.files[*file].facts.function(name).map(|f| (*file, f))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn constant(&self, symbol: &Symbol) -> Option<(FileId, &ConstFact)> {
+        match symbol {
+            Symbol::Declared { file, name } => {
+                self.files[*file].facts.constant(name).map(|c| (*file, c))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn type_decl(&self, symbol: &Symbol) -> Option<(FileId, &TypeDeclFact)> {
+        match symbol {
+            Symbol::Declared { file, name } => {
+                self.files[*file].facts.type_decl(name).map(|t| (*file, t))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `callee` in `file` is export `name` of package `source` (`@nestjs/common`'s
+    /// `Controller`, under any local alias or namespace).
+    pub fn is_export_of(&self, file: FileId, callee: &CalleeName, source: &str, name: &str) -> bool {
+        // Fast path: most decorators are imported by their own name.
+        if callee.object.is_none() && callee.name != name {
+            let Some(binding) = self.files[file].facts.import(&callee.name) else {
+                return false;
+            };
+            if !matches!(&binding.imported, ImportedName::Named(n) if n == name) {
+                return false;
+            }
+        }
+        self.resolve_callee(file, callee).is_external(source, name)
+    }
+}

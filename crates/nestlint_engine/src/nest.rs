@@ -1,0 +1,444 @@
+//! NestJS semantics over the project index: which classes are modules, what a module provides and
+//! imports, and which global guards and pipes cover an application. Every answer distinguishes
+//! "no" from "cannot see" so that rules stay silent on what the engine cannot resolve.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::facts::{AppCallKind, ClassFact, DecoratorFact, Value};
+use crate::index::{FileId, ProjectIndex, Symbol};
+
+pub const NEST_COMMON: &str = "@nestjs/common";
+pub const NEST_CORE: &str = "@nestjs/core";
+
+/// A class, identified by its file and its index in that file's facts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClassKey {
+    pub file: FileId,
+    pub index: usize,
+}
+
+/// One element of a metadata array, with the file it is written in (spreads of constants from
+/// other files are followed).
+#[derive(Clone, Debug)]
+pub enum Item<'a> {
+    Value(FileId, &'a Value),
+    /// A spread, variable or call result the engine cannot see into.
+    Unknown,
+}
+
+/// What a module imports.
+#[derive(Clone, Debug)]
+pub enum ModuleImport<'a> {
+    /// A project module, imported as a class or through a static method (`X.forRoot()`).
+    Project { module: ClassKey, dynamic: bool },
+    /// A module from a package, e.g. `TypeOrmModule.forFeature([...])`: `name` is the class,
+    /// `method` the static method called, `args` its arguments.
+    External {
+        source: String,
+        name: String,
+        method: Option<String>,
+        file: FileId,
+        args: &'a [Value],
+    },
+    Unknown,
+}
+
+impl ProjectIndex {
+    /// Whether decorator `d` written in `file` is `@nestjs/common`'s `name`.
+    pub fn is_nest_decorator(&self, file: FileId, d: &DecoratorFact, name: &str) -> bool {
+        self.is_export_of(file, &d.callee, NEST_COMMON, name)
+    }
+
+    pub fn class_at(&self, key: ClassKey) -> &ClassFact {
+        &self.file(key.file).facts.classes[key.index]
+    }
+
+    pub fn class_key(&self, symbol: &Symbol) -> Option<ClassKey> {
+        let Symbol::Declared { file, name } = symbol else {
+            return None;
+        };
+        let index = self
+            .file(*file)
+            .facts
+            .classes
+            .iter()
+            .position(|c| &c.name == name)?;
+        Some(ClassKey { file: *file, index })
+    }
+
+    /// Every `@Module()` class with its metadata object (`None` when the argument is not an
+    /// object literal the engine can read).
+    pub fn modules(&self) -> Vec<(ClassKey, Option<&Value>)> {
+        let mut out = Vec::new();
+        for (file, indexed) in self.files() {
+            for (index, class) in indexed.facts.classes.iter().enumerate() {
+                if let Some(module) = class
+                    .decorators
+                    .iter()
+                    .find(|d| self.is_nest_decorator(file, d, "Module"))
+                {
+                    let metadata = match module.args.first() {
+                        Some(object @ Value::Object { .. }) => Some(object),
+                        None => None,
+                        Some(_) => None,
+                    };
+                    out.push((ClassKey { file, index }, metadata));
+                }
+            }
+        }
+        out
+    }
+
+    /// The elements of a metadata array, following identifiers and spreads bound to constant
+    /// arrays (in this file or imported).
+    pub fn flatten<'a>(&'a self, file: FileId, value: &'a Value) -> Vec<Item<'a>> {
+        let mut out = Vec::new();
+        self.flatten_into(file, value, &mut out, 0);
+        out
+    }
+
+    fn flatten_into<'a>(&'a self, file: FileId, value: &'a Value, out: &mut Vec<Item<'a>>, depth: usize) {
+        if depth > 8 {
+            out.push(Item::Unknown);
+            return;
+        }
+        match value {
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        Value::Spread(inner) => self.flatten_into(file, inner, out, depth + 1),
+                        other => out.push(Item::Value(file, other)),
+                    }
+                }
+            }
+            Value::Ident(name) => match self.constant(&self.resolve(file, name)) {
+                Some((const_file, constant)) if matches!(constant.value, Value::Array(_)) => {
+                    self.flatten_into(const_file, &constant.value, out, depth + 1)
+                }
+                _ => out.push(Item::Unknown),
+            },
+            _ => out.push(Item::Unknown),
+        }
+    }
+
+    /// The items of metadata key `key` (`providers`, `imports`, ...). An absent key is empty; a
+    /// metadata object that cannot be read, or that has a spread, yields one `Unknown`.
+    pub fn metadata_items<'a>(&'a self, module: ClassKey, metadata: Option<&'a Value>, key: &str) -> Vec<Item<'a>> {
+        let Some(metadata @ Value::Object { open, .. }) = metadata else {
+            return vec![Item::Unknown];
+        };
+        let mut items = match metadata.get(key) {
+            Some(value) => self.flatten(module.file, value),
+            None => Vec::new(),
+        };
+        if *open {
+            items.push(Item::Unknown);
+        }
+        items
+    }
+
+    /// Reads one `imports` item.
+    pub fn module_import<'a>(&'a self, file: FileId, value: &'a Value) -> ModuleImport<'a> {
+        let (class_name, method, args) = match value {
+            Value::Ident(name) => (name.as_str(), None, &[][..]),
+            Value::Call { callee, args } => match (&callee.object, callee.name.as_str()) {
+                (None, "forwardRef") => match args.first() {
+                    Some(Value::Arrow(inner)) => return self.module_import(file, inner),
+                    _ => return ModuleImport::Unknown,
+                },
+                (Some(object), method) => (object.as_str(), Some(method.to_owned()), &args[..]),
+                (None, _) => return ModuleImport::Unknown,
+            },
+            _ => return ModuleImport::Unknown,
+        };
+        match self.resolve(file, class_name) {
+            Symbol::External { source, name } => ModuleImport::External {
+                source,
+                name,
+                method,
+                file,
+                args,
+            },
+            symbol @ Symbol::Declared { .. } => match self.class_key(&symbol) {
+                Some(module) => ModuleImport::Project {
+                    module,
+                    dynamic: method.is_some(),
+                },
+                None => ModuleImport::Unknown,
+            },
+            _ => ModuleImport::Unknown,
+        }
+    }
+
+    /// The class a provider item registers: `X` or `{ provide: X, useClass: Y }` → the class
+    /// behind `X`/`Y`. `None` for values, factories and tokens.
+    pub fn provided_classes(&self, file: FileId, value: &Value) -> Vec<Symbol> {
+        match value {
+            Value::Ident(name) => vec![self.resolve(file, name)],
+            Value::Object { .. } => {
+                let mut out = Vec::new();
+                for key in ["useClass", "useExisting"] {
+                    if let Some(Value::Ident(name)) = value.get(key) {
+                        out.push(self.resolve(file, name));
+                    }
+                }
+                if let Some(Value::Ident(name)) = value.get("provide") {
+                    out.push(self.resolve(file, name));
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The application scope of a file: its Nest monorepo project, else its package.
+    pub fn app_scope(&self, file: FileId) -> (usize, &Path) {
+        let indexed = self.file(file);
+        (indexed.package, indexed.app_root.as_path())
+    }
+
+    /// The modules reachable from `roots` through `imports`; `complete` is false when an import
+    /// could not be resolved (a spread, a variable, an unresolved path).
+    pub fn module_closure(
+        &self,
+        roots: impl IntoIterator<Item = ClassKey>,
+        metadata: &HashMap<ClassKey, Option<&Value>>,
+    ) -> (BTreeSet<ClassKey>, bool) {
+        let mut seen = BTreeSet::new();
+        let mut complete = true;
+        let mut stack: Vec<ClassKey> = roots.into_iter().collect();
+        while let Some(module) = stack.pop() {
+            if !seen.insert(module) {
+                continue;
+            }
+            let Some(meta) = metadata.get(&module) else {
+                continue;
+            };
+            for item in self.metadata_items(module, *meta, "imports") {
+                match item {
+                    Item::Value(file, value) => match self.module_import(file, value) {
+                        ModuleImport::Project { module, .. } => stack.push(module),
+                        ModuleImport::External { .. } => {}
+                        ModuleImport::Unknown => complete = false,
+                    },
+                    Item::Unknown => complete = false,
+                }
+            }
+        }
+        (seen, complete)
+    }
+
+    /// Global enhancers per application scope. See [`GlobalEnhancers`].
+    pub fn global_enhancers(&self) -> GlobalEnhancers {
+        GlobalEnhancers::compute(self)
+    }
+}
+
+/// What is known about one kind of global enhancer in a scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    Present,
+    Absent,
+    /// Something the engine cannot see could register one.
+    Unknown,
+}
+
+impl Coverage {
+    fn merge(self, other: Coverage) -> Coverage {
+        match (self, other) {
+            (Coverage::Present, _) | (_, Coverage::Present) => Coverage::Present,
+            (Coverage::Unknown, _) | (_, Coverage::Unknown) => Coverage::Unknown,
+            _ => Coverage::Absent,
+        }
+    }
+}
+
+/// Global guards and validation pipes of each application scope (a Nest monorepo app or library,
+/// else a package). A scope is covered by `app.useGlobalGuards/Pipes(...)` in its non-test files,
+/// and by `APP_GUARD`/`APP_PIPE` providers of any module reachable from the modules it declares.
+/// A module of another scope that is reachable from a scope's modules (an app importing a library
+/// module) lends its class-level coverage to that library's controllers too.
+pub struct GlobalEnhancers {
+    scopes: HashMap<(usize, PathBuf), ScopeCoverage>,
+    /// For each module, the scopes whose module closure contains it.
+    module_scopes: HashMap<ClassKey, Vec<(usize, PathBuf)>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ScopeCoverage {
+    pub guard: Coverage,
+    pub validation_pipe: Coverage,
+}
+
+impl GlobalEnhancers {
+    fn compute(index: &ProjectIndex) -> GlobalEnhancers {
+        let modules = index.modules();
+        let metadata: HashMap<ClassKey, Option<&Value>> = modules.iter().copied().collect();
+        let mut scope_modules: HashMap<(usize, PathBuf), Vec<ClassKey>> = HashMap::new();
+        let mut scope_files: HashMap<(usize, PathBuf), Vec<FileId>> = HashMap::new();
+        for (file, indexed) in index.files() {
+            let (package, root) = index.app_scope(file);
+            scope_files
+                .entry((package, root.to_path_buf()))
+                .or_default()
+                .push(file);
+            let _ = indexed;
+        }
+        for (module, _) in &modules {
+            let (package, root) = index.app_scope(module.file);
+            scope_modules
+                .entry((package, root.to_path_buf()))
+                .or_default()
+                .push(*module);
+        }
+        let mut scopes = HashMap::new();
+        let mut module_scopes: HashMap<ClassKey, Vec<(usize, PathBuf)>> = HashMap::new();
+        for (scope, files) in &scope_files {
+            let roots = scope_modules.get(scope).cloned().unwrap_or_default();
+            let (closure, complete) = index.module_closure(roots, &metadata);
+            let mut coverage = ScopeCoverage {
+                guard: Coverage::Absent,
+                validation_pipe: Coverage::Absent,
+            };
+            for &module in &closure {
+                module_scopes.entry(module).or_default().push(scope.clone());
+                let provided = module_providers_coverage(index, module, metadata.get(&module).copied().flatten());
+                coverage.guard = coverage.guard.merge(provided.guard);
+                coverage.validation_pipe = coverage.validation_pipe.merge(provided.validation_pipe);
+            }
+            if !complete {
+                coverage.guard = coverage.guard.merge(Coverage::Unknown);
+                coverage.validation_pipe = coverage.validation_pipe.merge(Coverage::Unknown);
+            }
+            for &file in files {
+                if index.file(file).is_test {
+                    continue;
+                }
+                for call in &index.file(file).facts.app_calls {
+                    match call.kind {
+                        AppCallKind::UseGlobalGuards if !call.args.is_empty() => {
+                            coverage.guard = Coverage::Present;
+                        }
+                        AppCallKind::UseGlobalPipes => {
+                            for arg in &call.args {
+                                coverage.validation_pipe = coverage
+                                    .validation_pipe
+                                    .merge(pipe_coverage(index, file, arg));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            scopes.insert(scope.clone(), coverage);
+        }
+        GlobalEnhancers {
+            scopes,
+            module_scopes,
+        }
+    }
+
+    /// The coverage of the code in `file`, declared (for controllers) by `declaring_modules`:
+    /// present if any scope that contains the file or one of those modules has it.
+    pub fn coverage_for(
+        &self,
+        index: &ProjectIndex,
+        file: FileId,
+        declaring_modules: &[ClassKey],
+    ) -> ScopeCoverage {
+        let (package, root) = index.app_scope(file);
+        let mut scopes = vec![(package, root.to_path_buf())];
+        for module in declaring_modules {
+            if let Some(found) = self.module_scopes.get(module) {
+                scopes.extend(found.iter().cloned());
+            }
+        }
+        let mut out = ScopeCoverage {
+            guard: Coverage::Absent,
+            validation_pipe: Coverage::Absent,
+        };
+        for scope in scopes {
+            if let Some(coverage) = self.scopes.get(&scope) {
+                out.guard = out.guard.merge(coverage.guard);
+                out.validation_pipe = out.validation_pipe.merge(coverage.validation_pipe);
+            }
+        }
+        out
+    }
+}
+
+/// `APP_GUARD` / `APP_PIPE` providers of one module.
+fn module_providers_coverage(index: &ProjectIndex, module: ClassKey, metadata: Option<&Value>) -> ScopeCoverage {
+    let mut out = ScopeCoverage {
+        guard: Coverage::Absent,
+        validation_pipe: Coverage::Absent,
+    };
+    for item in index.metadata_items(module, metadata, "providers") {
+        let Item::Value(file, value) = item else {
+            out.guard = out.guard.merge(Coverage::Unknown);
+            out.validation_pipe = out.validation_pipe.merge(Coverage::Unknown);
+            continue;
+        };
+        let Some(Value::Ident(token)) = value.get("provide") else {
+            continue;
+        };
+        let token = index.resolve(file, token);
+        if token.is_external(NEST_CORE, "APP_GUARD") {
+            out.guard = Coverage::Present;
+        } else if token.is_external(NEST_CORE, "APP_PIPE") {
+            let pipe = value
+                .get("useClass")
+                .or_else(|| value.get("useValue"))
+                .or_else(|| value.get("useExisting"));
+            let coverage = match pipe {
+                Some(Value::Ident(name)) => class_is_validation_pipe(index, file, name),
+                Some(new @ Value::New { .. }) => pipe_coverage(index, file, new),
+                _ => Coverage::Unknown,
+            };
+            out.validation_pipe = out.validation_pipe.merge(coverage);
+        }
+    }
+    out
+}
+
+/// Whether a pipe argument (`new ValidationPipe()`, `ValidationPipe`, a custom subclass) validates.
+pub fn pipe_coverage(index: &ProjectIndex, file: FileId, value: &Value) -> Coverage {
+    match value {
+        Value::New { class, .. } if class.object.is_none() => {
+            class_is_validation_pipe(index, file, &class.name)
+        }
+        Value::Ident(name) => class_is_validation_pipe(index, file, name),
+        _ => Coverage::Unknown,
+    }
+}
+
+/// `ValidationPipe` from `@nestjs/common`, or a project class extending it: present; another
+/// `@nestjs/common` pipe or a project class that does not extend a pipe: absent; anything else
+/// (a pipe from a package, an unresolved import): unknown.
+pub fn class_is_validation_pipe(index: &ProjectIndex, file: FileId, name: &str) -> Coverage {
+    let mut symbol = index.resolve(file, name);
+    for _ in 0..8 {
+        match &symbol {
+            Symbol::External { source, name } if source == NEST_COMMON => {
+                return if name == "ValidationPipe" {
+                    Coverage::Present
+                } else {
+                    Coverage::Absent
+                };
+            }
+            Symbol::Declared { .. } => {
+                let Some((class_file, class)) = index.class(&symbol) else {
+                    return Coverage::Unknown;
+                };
+                match &class.extends {
+                    Some(Value::Ident(base)) => symbol = index.resolve(class_file, base),
+                    None => return Coverage::Absent,
+                    Some(_) => return Coverage::Unknown,
+                }
+            }
+            _ => return Coverage::Unknown,
+        }
+    }
+    Coverage::Unknown
+}

@@ -1,0 +1,192 @@
+//! The rule API. A rule declares the node kinds it wants (`kinds`) and is called for each such node
+//! during the file's single traversal (`check_node`); it may also run over the whole project's facts
+//! (`check_project`). Rules that need both halves pass data from one to the other with `stash`.
+
+use std::any::Any;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nestlint_diagnostics::{Diagnostic, Severity, TextRange};
+use nestlint_syntax::{Imports, Node};
+
+use crate::index::{FileId, ProjectIndex};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    /// Code that fails at boot or at run time (DI, module wiring).
+    Correctness,
+    /// Code that exposes the application (auth, secrets).
+    Security,
+    /// Request input that is not validated.
+    Validation,
+    /// OpenAPI documentation gaps.
+    Openapi,
+    /// Idiomatic NestJS.
+    Style,
+    /// Performance pitfalls.
+    Performance,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Correctness => "correctness",
+            Category::Security => "security",
+            Category::Validation => "validation",
+            Category::Openapi => "openapi",
+            Category::Style => "style",
+            Category::Performance => "performance",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixAvailability {
+    None,
+    Sometimes,
+    Always,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Needs only the file.
+    File,
+    /// Needs the project's facts (other files).
+    Project,
+}
+
+/// What the registry, the docs and the reporters know about a rule.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// kebab-case id, also the rule's file name.
+    pub id: &'static str,
+    pub category: Category,
+    pub default_severity: Severity,
+    pub fix: FixAvailability,
+    pub scope: Scope,
+    /// One line: what the rule checks.
+    pub summary: &'static str,
+    /// The full documentation (Markdown: what it does, why, example, how to fix).
+    pub docs: &'static str,
+}
+
+pub trait Rule: Send + Sync {
+    fn meta(&self) -> &'static RuleMeta;
+
+    /// The node kinds `check_node` is called for.
+    fn kinds(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn check_node(&self, _node: Node<'_>, _ctx: &mut FileContext<'_>) {}
+
+    fn check_project(&self, _index: &ProjectIndex, _ctx: &mut ProjectContext<'_>) {}
+}
+
+/// Data a rule's file half leaves for its project half.
+pub type Stash = Box<dyn Any + Send + Sync>;
+
+/// What a rule sees while its file is traversed.
+pub struct FileContext<'a> {
+    pub path: &'a Arc<PathBuf>,
+    pub source: &'a str,
+    pub imports: &'a Imports,
+    pub is_test: bool,
+    pub(crate) rule: &'static RuleMeta,
+    pub(crate) diagnostics: &'a mut Vec<Diagnostic>,
+    pub(crate) stash: &'a mut Vec<(&'static str, Stash)>,
+}
+
+impl<'a> FileContext<'a> {
+    /// Reports a diagnostic of the current rule; chain `.help(..)`/`.note(..)` on the result.
+    pub fn report(&mut self, range: TextRange, message: impl Into<String>) -> &mut Diagnostic {
+        self.diagnostics
+            .push(new_diagnostic(self.rule, self.path.clone(), range, message));
+        let last = self.diagnostics.len() - 1;
+        &mut self.diagnostics[last]
+    }
+
+    /// Leaves `value` for this rule's `check_project`.
+    pub fn stash<T: Any + Send + Sync>(&mut self, value: T) {
+        self.stash.push((self.rule.id, Box::new(value)));
+    }
+
+    pub fn path(&self) -> &Path {
+        self.path
+    }
+}
+
+/// What a rule sees in the project pass.
+pub struct ProjectContext<'a> {
+    pub(crate) rule: &'static RuleMeta,
+    pub(crate) diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl<'a> ProjectContext<'a> {
+    pub fn report(
+        &mut self,
+        index: &ProjectIndex,
+        file: FileId,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let path = index.file(file).path.clone();
+        self.diagnostics
+            .push(new_diagnostic(self.rule, path, range, message));
+        let last = self.diagnostics.len() - 1;
+        &mut self.diagnostics[last]
+    }
+}
+
+fn new_diagnostic(
+    rule: &'static RuleMeta,
+    path: Arc<PathBuf>,
+    range: TextRange,
+    message: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic {
+        rule: rule.id,
+        severity: rule.default_severity,
+        path,
+        range,
+        message: message.into(),
+        note: None,
+        help: None,
+        labels: Vec::new(),
+        fix: None,
+    }
+}
+
+/// Builder-style setters on a reported diagnostic.
+pub trait DiagnosticExt {
+    fn help(&mut self, help: impl Into<String>) -> &mut Self;
+    fn note(&mut self, note: impl Into<String>) -> &mut Self;
+    fn label(&mut self, path: Arc<PathBuf>, range: TextRange, message: impl Into<String>)
+        -> &mut Self;
+}
+
+impl DiagnosticExt for Diagnostic {
+    fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn note(&mut self, note: impl Into<String>) -> &mut Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    fn label(
+        &mut self,
+        path: Arc<PathBuf>,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> &mut Self {
+        self.labels.push(nestlint_diagnostics::Label {
+            path,
+            range,
+            message: message.into(),
+        });
+        self
+    }
+}

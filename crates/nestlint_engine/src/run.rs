@@ -1,0 +1,410 @@
+//! The two phases of a run. Phase 1 reads and parses each file on a rayon worker, runs the file
+//! rules in one traversal dispatched by node kind, extracts facts, and drops the tree. Phase 2
+//! builds the project index from the facts and runs the project rules.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText};
+use nestlint_syntax::nest::is_class_kind;
+use nestlint_syntax::{parse, Imports, KindIds, Node};
+use rayon::prelude::*;
+
+use crate::facts::{app_call, extract_top_level, ClassFact, FileFacts};
+use crate::index::{IndexedFile, ProjectIndex};
+use crate::rule::{FileContext, ProjectContext, Rule, Stash};
+use crate::workspace::{is_test_file, normalize, walk, Package, PackageFinder};
+use nestlint_syntax::nest::ClassView;
+
+/// Files larger than this are reported and skipped: they are generated or bundled, not written.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The registered rules with their node-kind dispatch tables (one per grammar).
+pub struct Linter {
+    rules: Vec<Box<dyn Rule>>,
+    dispatch: [Vec<Vec<usize>>; 2],
+}
+
+impl Linter {
+    pub fn new(rules: Vec<Box<dyn Rule>>) -> Self {
+        let ids = KindIds::get();
+        let dispatch = [false, true].map(|tsx| {
+            let mut table = vec![Vec::new(); ids.count(tsx) + 1];
+            for (index, rule) in rules.iter().enumerate() {
+                for kind in rule.kinds() {
+                    table[usize::from(ids.id(kind, tsx))].push(index);
+                }
+            }
+            table
+        });
+        Self { rules, dispatch }
+    }
+
+    pub fn rules(&self) -> &[Box<dyn Rule>] {
+        &self.rules
+    }
+}
+
+/// A file that could not be linted, and why.
+#[derive(Clone, Debug)]
+pub struct FileProblem {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+#[derive(Default)]
+pub struct LintReport {
+    /// Sorted by path, position, rule.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of every target file, for the renderers.
+    pub sources: HashMap<Arc<PathBuf>, SourceText>,
+    pub files_linted: usize,
+    /// Files read only for project facts.
+    pub context_files: usize,
+    pub problems: Vec<FileProblem>,
+    /// Target files whose tree has error nodes (valid TypeScript the grammar does not know, or
+    /// broken code): never a lint finding.
+    pub parse_error_files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub threads: usize,
+    /// Paths in output are shown relative to this directory.
+    pub display_base: PathBuf,
+}
+
+#[derive(Debug)]
+pub enum RunError {
+    PathNotFound(PathBuf),
+    ThreadPool(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::PathNotFound(path) => write!(f, "{}: no such file or directory", path.display()),
+            RunError::ThreadPool(err) => write!(f, "cannot start worker threads: {err}"),
+        }
+    }
+}
+
+struct FileInput {
+    path: Arc<PathBuf>,
+    package: usize,
+    is_target: bool,
+    /// Test code, judged on the path below the package root.
+    is_test: bool,
+}
+
+struct FileOutcome {
+    facts: FileFacts,
+    diagnostics: Vec<Diagnostic>,
+    stash: Vec<(&'static str, Stash)>,
+    text: Option<Arc<str>>,
+    parse_error: bool,
+    problem: Option<String>,
+}
+
+impl Linter {
+    /// Lints the files and directories in `paths` (see the README for what is walked).
+    pub fn lint_paths(&self, paths: &[PathBuf], options: &RunOptions) -> Result<LintReport, RunError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.threads)
+            .build()
+            .map_err(|e| RunError::ThreadPool(e.to_string()))?;
+        let mut targets: Vec<(PathBuf, PathBuf)> = Vec::new(); // (file, the argument it came from)
+        for path in paths {
+            let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.clone()));
+            if absolute.is_dir() {
+                for file in walk(&absolute, options.threads) {
+                    targets.push((file, absolute.clone()));
+                }
+            } else if absolute.is_file() {
+                let parent = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+                targets.push((absolute, parent));
+            } else {
+                return Err(RunError::PathNotFound(path.clone()));
+            }
+        }
+        targets.sort();
+        targets.dedup_by(|a, b| a.0 == b.0);
+
+        // Packages: each target's nearest manifest directory; loose files group by argument.
+        let mut finder = PackageFinder::new();
+        let mut packages: Vec<Package> = Vec::new();
+        let mut package_ids: BTreeMap<(PathBuf, bool), usize> = BTreeMap::new();
+        let mut inputs: BTreeMap<PathBuf, FileInput> = BTreeMap::new();
+        for (file, argument) in &targets {
+            let key = match finder.root_of(file) {
+                Some(root) => (root, true),
+                None => (argument.clone(), false),
+            };
+            let package = *package_ids.entry(key.clone()).or_insert_with(|| {
+                packages.push(Package::load(&key.0, key.1));
+                packages.len() - 1
+            });
+            inputs.insert(
+                file.clone(),
+                FileInput {
+                    path: Arc::new(file.clone()),
+                    package,
+                    is_target: true,
+                    is_test: false,
+                },
+            );
+        }
+        // Context: the rest of every package that has a manifest.
+        let manifest_packages: Vec<(PathBuf, usize)> = package_ids
+            .iter()
+            .filter(|((_, has_manifest), _)| *has_manifest)
+            .map(|((root, _), &id)| (root.clone(), id))
+            .collect();
+        for (root, package) in manifest_packages {
+            for file in walk(&root, options.threads) {
+                // A nested package's files belong to it, not to this one.
+                if finder.root_of(&file).as_deref() != Some(root.as_path()) {
+                    continue;
+                }
+                inputs.entry(file.clone()).or_insert_with(|| FileInput {
+                    path: Arc::new(file),
+                    package,
+                    is_target: false,
+                    is_test: false,
+                });
+            }
+        }
+        let mut inputs: Vec<FileInput> = inputs.into_values().collect();
+        for input in &mut inputs {
+            let root = &packages[input.package].root;
+            input.is_test = is_test_file(input.path.strip_prefix(root).unwrap_or(&input.path));
+        }
+        Ok(pool.install(|| self.run(inputs, packages, &options.display_base)))
+    }
+
+    /// Lints `files` as one project with no manifest and no context files (fixture tests).
+    pub fn lint_files_as_project(&self, files: &[PathBuf], display_base: &Path) -> LintReport {
+        let root = files
+            .first()
+            .and_then(|f| f.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let packages = vec![Package::load(&root, false)];
+        let inputs = files
+            .iter()
+            .map(|f| FileInput {
+                path: Arc::new(f.clone()),
+                package: 0,
+                is_target: true,
+                is_test: is_test_file(f.strip_prefix(&root).unwrap_or(f)),
+            })
+            .collect();
+        self.run(inputs, packages, display_base)
+    }
+
+    fn run(&self, inputs: Vec<FileInput>, packages: Vec<Package>, display_base: &Path) -> LintReport {
+        let outcomes: Vec<FileOutcome> = inputs
+            .par_iter()
+            .map(|input| self.lint_file(input))
+            .collect();
+
+        let mut report = LintReport::default();
+        let mut indexed = Vec::with_capacity(inputs.len());
+        for (input, outcome) in inputs.into_iter().zip(outcomes) {
+            if let Some(reason) = outcome.problem {
+                if input.is_target {
+                    report.problems.push(FileProblem {
+                        path: input.path.as_ref().clone(),
+                        reason,
+                    });
+                }
+            }
+            if input.is_target {
+                report.files_linted += 1;
+                if outcome.parse_error {
+                    report.parse_error_files.push(input.path.as_ref().clone());
+                }
+                if let Some(text) = outcome.text {
+                    report.sources.insert(
+                        input.path.clone(),
+                        SourceText::new(display_path(&input.path, display_base), text),
+                    );
+                }
+            } else {
+                report.context_files += 1;
+            }
+            report.diagnostics.extend(outcome.diagnostics);
+            let package = &packages[input.package];
+            let app_root = package.app_root_of(&input.path).to_path_buf();
+            indexed.push(IndexedFile {
+                is_test: input.is_test,
+                path: input.path,
+                facts: outcome.facts,
+                package: input.package,
+                app_root,
+                is_target: input.is_target,
+                import_targets: Vec::new(),
+                stash: outcome.stash,
+            });
+        }
+
+        let index = ProjectIndex::new(indexed, packages);
+        for rule in &self.rules {
+            let mut diagnostics = Vec::new();
+            let mut ctx = ProjectContext {
+                rule: rule.meta(),
+                diagnostics: &mut diagnostics,
+            };
+            rule.check_project(&index, &mut ctx);
+            // Findings go only to the files the user asked about.
+            report.diagnostics.extend(
+                diagnostics
+                    .into_iter()
+                    .filter(|d| index.file_id(&d.path).is_some_and(|id| index.file(id).is_target)),
+            );
+        }
+        sort_diagnostics(&mut report.diagnostics);
+        report.diagnostics.dedup();
+        report.problems.sort_by(|a, b| a.path.cmp(&b.path));
+        report
+    }
+
+    fn lint_file(&self, input: &FileInput) -> FileOutcome {
+        let mut outcome = FileOutcome {
+            facts: FileFacts::default(),
+            diagnostics: Vec::new(),
+            stash: Vec::new(),
+            text: None,
+            parse_error: false,
+            problem: None,
+        };
+        let bytes = match std::fs::read(input.path.as_path()) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                outcome.problem = Some(format!("cannot read file: {err}"));
+                return outcome;
+            }
+        };
+        if bytes.len() > MAX_FILE_BYTES {
+            outcome.problem = Some(format!(
+                "skipped: {} bytes is larger than the {} MiB limit",
+                bytes.len(),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ));
+            return outcome;
+        }
+        if bytes.contains(&0) {
+            outcome.problem = Some("skipped: binary file (contains NUL bytes)".to_owned());
+            return outcome;
+        }
+        let text: Arc<str> = match String::from_utf8(bytes) {
+            Ok(text) => text.into(),
+            Err(err) => {
+                outcome.problem = Some(format!(
+                    "skipped: not valid UTF-8 (invalid byte at offset {})",
+                    err.utf8_error().valid_up_to()
+                ));
+                return outcome;
+            }
+        };
+        let tsx = input.path.extension().is_some_and(|e| e == "tsx");
+        // A byte-order mark is not TypeScript: parse a copy with it blanked, keeping offsets.
+        let parse_text: std::borrow::Cow<'_, str> = match text.strip_prefix('\u{feff}') {
+            Some(rest) => format!("   {rest}").into(),
+            None => text.as_ref().into(),
+        };
+        let Some(tree) = parse(&parse_text, tsx) else {
+            outcome.problem = Some("skipped: the parser gave up on this file".to_owned());
+            return outcome;
+        };
+        let root = tree.root_node();
+        outcome.parse_error = root.has_error();
+        let source: &str = &parse_text;
+        extract_top_level(root, source, &mut outcome.facts);
+        let imports = Imports::from_program(root, source);
+        let is_test = input.is_test;
+        let dispatch = &self.dispatch[usize::from(tsx)];
+        self.traverse(root, source, |node| {
+            if input.is_target {
+                for &rule_index in dispatch.get(usize::from(node.kind_id())).into_iter().flatten() {
+                    let rule = &self.rules[rule_index];
+                    let mut ctx = FileContext {
+                        path: &input.path,
+                        source,
+                        imports: &imports,
+                        is_test,
+                        rule: rule.meta(),
+                        diagnostics: &mut outcome.diagnostics,
+                        stash: &mut outcome.stash,
+                    };
+                    rule.check_node(node, &mut ctx);
+                }
+            }
+            collect_facts(node, source, &mut outcome.facts);
+        });
+        if input.is_target {
+            outcome.text = Some(text);
+        }
+        outcome
+    }
+
+    fn traverse<'t>(&self, root: Node<'t>, _source: &str, mut visit: impl FnMut(Node<'t>)) {
+        let mut cursor = root.walk();
+        loop {
+            visit(cursor.node());
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn collect_facts(node: Node<'_>, source: &str, facts: &mut FileFacts) {
+    let kind = node.kind();
+    if is_class_kind(kind) {
+        if let Some(class) = ClassView::new(node).and_then(|c| ClassFact::from_view(c, source)) {
+            // Nested and recovered classes share the namespace; the first declaration wins.
+            if facts.class(&class.name).is_none() {
+                facts.classes.push(class);
+            }
+        }
+    } else if kind == "call_expression" {
+        if let Some(call) = app_call(node, source) {
+            facts.app_calls.push(call);
+        }
+    }
+}
+
+/// `path` relative to `base` when it lies below it, else relative with `..`, else as is.
+pub fn display_path(path: &Path, base: &Path) -> String {
+    if let Ok(relative) = path.strip_prefix(base) {
+        return relative.display().to_string();
+    }
+    let path_parts: Vec<_> = path.components().collect();
+    let base_parts: Vec<_> = base.components().collect();
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return path.display().to_string();
+    }
+    let mut relative = PathBuf::new();
+    for _ in common..base_parts.len() {
+        relative.push("..");
+    }
+    for part in &path_parts[common..] {
+        relative.push(part);
+    }
+    relative.display().to_string()
+}

@@ -1,0 +1,440 @@
+//! Which files a run reads, which package each belongs to, and how import specifiers resolve to
+//! files. Targets are the files the user asked about; context files are the rest of each target's
+//! package, read for facts only, so a cross-file rule sees the same project whether nestlint runs
+//! from a monorepo root, from inside one app, or on a single staged file.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use ignore::WalkBuilder;
+
+/// Directories never linted, even without a `.gitignore`.
+pub const SKIPPED_DIRS: &[&str] = &["node_modules", "dist", "build", "coverage"];
+
+/// Whether `path` is a file nestlint lints: `.ts`, `.tsx`, `.mts`, `.cts`, but not `.d.ts`.
+pub fn is_lintable(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let typed = [".ts", ".tsx", ".mts", ".cts"]
+        .iter()
+        .any(|ext| name.ends_with(ext));
+    let declaration = [".d.ts", ".d.mts", ".d.cts"]
+        .iter()
+        .any(|ext| name.ends_with(ext));
+    typed && !declaration
+}
+
+/// Test code: `*.spec.ts`, `*.test.ts`, `*.e2e-spec.ts`, and anything under a `test`/`tests`/
+/// `__tests__` directory.
+pub fn is_test_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let stem_test = [".spec.", ".test.", ".e2e-spec.", ".e2e."]
+        .iter()
+        .any(|marker| name.contains(marker));
+    stem_test
+        || path.components().any(|c| {
+            matches!(c, Component::Normal(part) if part == "test" || part == "tests" || part == "__tests__")
+        })
+}
+
+/// Walks `root` honouring `.gitignore`, `.ignore` and git excludes, skipping hidden directories and
+/// [`SKIPPED_DIRS`]; returns the lintable files.
+pub fn walk(root: &Path, threads: usize) -> Vec<PathBuf> {
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(true)
+        .ignore(true)
+        .parents(true)
+        // Honour .gitignore even outside a git repository: users expect it, as with ruff.
+        .require_git(false)
+        .threads(threads)
+        .filter_entry(|entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            !(is_dir
+                && entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|name| SKIPPED_DIRS.contains(&name)))
+        });
+    let found = std::sync::Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            if let Ok(entry) = entry {
+                if entry.file_type().is_some_and(|t| t.is_file()) && is_lintable(entry.path()) {
+                    if let Ok(mut found) = found.lock() {
+                        found.push(entry.into_path());
+                    }
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut files = found.into_inner().unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// Lexically normalises a path: removes `.` and resolves `..` without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// A package: the nearest directory above a file holding `package.json` or `nest-cli.json`.
+#[derive(Debug, Default)]
+pub struct Package {
+    pub root: PathBuf,
+    /// Whether a manifest was found (else the package is the directory a loose file was given in).
+    pub has_manifest: bool,
+    /// Names from `dependencies`, `devDependencies` and `peerDependencies`.
+    pub dependencies: HashSet<String>,
+    /// `compilerOptions.paths` from `tsconfig.json` (following `extends`), made absolute.
+    pub paths: Vec<(String, Vec<PathBuf>)>,
+    /// `compilerOptions.baseUrl`, made absolute.
+    pub base_url: Option<PathBuf>,
+    /// Roots of the projects a `nest-cli.json` declares (Nest monorepo apps and libraries).
+    pub app_roots: Vec<PathBuf>,
+}
+
+impl Package {
+    pub fn load(root: &Path, has_manifest: bool) -> Package {
+        let mut package = Package {
+            root: root.to_path_buf(),
+            has_manifest,
+            ..Package::default()
+        };
+        if let Some(manifest) = read_json(&root.join("package.json")) {
+            for key in ["dependencies", "devDependencies", "peerDependencies"] {
+                if let Some(deps) = manifest.get(key).and_then(|d| d.as_object()) {
+                    package.dependencies.extend(deps.keys().cloned());
+                }
+            }
+        }
+        if let Some(nest_cli) = read_json(&root.join("nest-cli.json")) {
+            if let Some(projects) = nest_cli.get("projects").and_then(|p| p.as_object()) {
+                for project in projects.values() {
+                    if let Some(project_root) = project.get("root").and_then(|r| r.as_str()) {
+                        let project_root = normalize(&root.join(project_root));
+                        if project_root != normalize(root) {
+                            package.app_roots.push(project_root);
+                        }
+                    }
+                }
+            }
+        }
+        package.load_tsconfig(&root.join("tsconfig.json"), 0);
+        package
+    }
+
+    fn load_tsconfig(&mut self, path: &Path, depth: usize) {
+        let Some(config) = read_json(path) else {
+            return;
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        // The extended file first: this file's settings override it.
+        if depth < 5 {
+            if let Some(extends) = config.get("extends").and_then(|e| e.as_str()) {
+                if extends.starts_with('.') {
+                    let mut base = dir.join(extends);
+                    if base.extension().is_none() {
+                        base.set_extension("json");
+                    }
+                    self.load_tsconfig(&base, depth + 1);
+                }
+            }
+        }
+        let Some(options) = config.get("compilerOptions") else {
+            return;
+        };
+        if let Some(base_url) = options.get("baseUrl").and_then(|b| b.as_str()) {
+            self.base_url = Some(normalize(&dir.join(base_url)));
+        }
+        if let Some(paths) = options.get("paths").and_then(|p| p.as_object()) {
+            let base = self.base_url.clone().unwrap_or_else(|| normalize(dir));
+            self.paths = paths
+                .iter()
+                .map(|(pattern, targets)| {
+                    let targets = targets
+                        .as_array()
+                        .map(|targets| {
+                            targets
+                                .iter()
+                                .filter_map(|t| t.as_str())
+                                .map(|t| normalize(&base.join(t)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (pattern.clone(), targets)
+                })
+                .collect();
+        }
+    }
+
+    /// Whether the bare specifier names a package this project depends on (or a Node built-in).
+    pub fn is_dependency(&self, specifier: &str) -> bool {
+        let name = package_name(specifier);
+        self.dependencies.contains(name)
+            || specifier.starts_with("node:")
+            || NODE_BUILTINS.contains(&name)
+            // Hoisted in monorepos, so often absent from an app's own manifest.
+            || WELL_KNOWN_PACKAGES.iter().any(|known| name == *known)
+            || name.starts_with("@nestjs/")
+            // Without a manifest nothing is known: every bare specifier counts as a package.
+            || !self.has_manifest
+    }
+
+    /// The Nest monorepo project (app or library) holding `path`, else the package root.
+    pub fn app_root_of(&self, path: &Path) -> &Path {
+        self.app_roots
+            .iter()
+            .filter(|root| path.starts_with(root))
+            .max_by_key(|root| root.components().count())
+            .map_or(self.root.as_path(), PathBuf::as_path)
+    }
+}
+
+const NODE_BUILTINS: &[&str] = &[
+    "assert", "buffer", "child_process", "crypto", "events", "fs", "http", "https", "net", "os",
+    "path", "stream", "url", "util", "zlib", "querystring", "readline", "timers", "worker_threads",
+];
+
+const WELL_KNOWN_PACKAGES: &[&str] = &[
+    "typeorm", "mongoose", "class-validator", "class-transformer", "jsonwebtoken", "passport",
+    "passport-jwt", "passport-local", "rxjs", "reflect-metadata", "@prisma/client", "express",
+    "fastify",
+];
+
+/// `@scope/name/sub` → `@scope/name`; `name/sub` → `name`.
+pub fn package_name(specifier: &str) -> &str {
+    let mut parts = specifier.splitn(3, '/');
+    let first = parts.next().unwrap_or("");
+    if first.starts_with('@') {
+        match parts.next() {
+            Some(second) => &specifier[..first.len() + 1 + second.len()],
+            None => specifier,
+        }
+    } else {
+        first
+    }
+}
+
+fn read_json(path: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    // tsconfig files are JSONC (comments, trailing commas): JSON5 reads both.
+    serde_json::from_str(&text)
+        .ok()
+        .or_else(|| json5::from_str(&text).ok())
+}
+
+/// Where an import specifier leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModuleTarget {
+    /// A file of the workspace.
+    File(PathBuf),
+    /// A package the project depends on (or a Node built-in).
+    External,
+    /// A relative or aliased path that leads to no file nestlint read.
+    Unresolved,
+}
+
+const RESOLVE_EXTENSIONS: &[&str] = &["ts", "tsx", "mts", "cts"];
+
+/// Resolves `specifier` imported from `from` against the set of known files.
+pub fn resolve_specifier(
+    specifier: &str,
+    from: &Path,
+    package: &Package,
+    known: &dyn Fn(&Path) -> bool,
+) -> ModuleTarget {
+    if specifier.starts_with('.') {
+        let dir = from.parent().unwrap_or(Path::new("."));
+        return match probe(&normalize(&dir.join(specifier)), known) {
+            Some(file) => ModuleTarget::File(file),
+            None => ModuleTarget::Unresolved,
+        };
+    }
+    for (pattern, targets) in &package.paths {
+        let capture = match pattern.split_once('*') {
+            Some((prefix, suffix)) => specifier
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(suffix)),
+            None => (pattern == specifier).then_some(""),
+        };
+        let Some(capture) = capture else { continue };
+        for target in targets {
+            let candidate = PathBuf::from(target.to_string_lossy().replace('*', capture));
+            if let Some(file) = probe(&candidate, known) {
+                return ModuleTarget::File(file);
+            }
+        }
+    }
+    if let Some(base) = &package.base_url {
+        if let Some(file) = probe(&base.join(specifier), known) {
+            return ModuleTarget::File(file);
+        }
+    }
+    if package.is_dependency(specifier) {
+        ModuleTarget::External
+    } else {
+        ModuleTarget::Unresolved
+    }
+}
+
+fn probe(base: &Path, known: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
+    if known(base) {
+        return Some(base.to_path_buf());
+    }
+    // ESM-style imports name the emitted `.js` file.
+    let stripped = match base.extension().and_then(|e| e.to_str()) {
+        Some("js" | "mjs" | "cjs") => base.with_extension(""),
+        _ => base.to_path_buf(),
+    };
+    let name = stripped.file_name()?.to_string_lossy().into_owned();
+    for ext in RESOLVE_EXTENSIONS {
+        let candidate = stripped.with_file_name(format!("{name}.{ext}"));
+        if known(&candidate) {
+            return Some(candidate);
+        }
+    }
+    for ext in RESOLVE_EXTENSIONS {
+        let candidate = stripped.join(format!("index.{ext}"));
+        if known(&candidate) {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// The nearest ancestor of `file` holding `package.json` or `nest-cli.json`, cached per directory.
+pub struct PackageFinder {
+    cache: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl PackageFinder {
+    pub fn new() -> Self {
+        Self {
+            cache: HashMap::new(),
+        }
+    }
+
+    pub fn root_of(&mut self, file: &Path) -> Option<PathBuf> {
+        let mut visited = Vec::new();
+        let mut dir = file.parent();
+        let mut found = None;
+        while let Some(current) = dir {
+            if let Some(cached) = self.cache.get(current) {
+                found = cached.clone();
+                break;
+            }
+            visited.push(current.to_path_buf());
+            if current.join("package.json").is_file() || current.join("nest-cli.json").is_file()
+            {
+                found = Some(current.to_path_buf());
+                break;
+            }
+            dir = current.parent();
+        }
+        for dir in visited {
+            self.cache.insert(dir, found.clone());
+        }
+        found
+    }
+}
+
+impl Default for PackageFinder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// All distinct package roots of `files`, in order.
+pub fn package_roots(files: &[PathBuf], finder: &mut PackageFinder) -> BTreeSet<PathBuf> {
+    files.iter().filter_map(|f| finder.root_of(f)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lintable_and_test_files() {
+        assert!(is_lintable(Path::new("a/b.controller.ts")));
+        assert!(is_lintable(Path::new("a/b.tsx")));
+        assert!(is_lintable(Path::new("a/b.mts")));
+        assert!(!is_lintable(Path::new("a/b.d.ts")));
+        assert!(!is_lintable(Path::new("a/b.js")));
+        assert!(is_test_file(Path::new("src/a.spec.ts")));
+        assert!(is_test_file(Path::new("test/app.e2e-spec.ts")));
+        assert!(is_test_file(Path::new("src/test/helpers.ts")));
+        assert!(!is_test_file(Path::new("src/testing.module.ts")));
+    }
+
+    #[test]
+    fn package_names() {
+        assert_eq!(package_name("@nestjs/common"), "@nestjs/common");
+        assert_eq!(package_name("@nestjs/common/decorators"), "@nestjs/common");
+        assert_eq!(package_name("typeorm/find-options"), "typeorm");
+        assert_eq!(package_name("rxjs"), "rxjs");
+    }
+
+    #[test]
+    fn resolves_relative_alias_and_external_specifiers() {
+        let known: HashSet<PathBuf> = [
+            "/p/src/users/users.service.ts",
+            "/p/src/users/index.ts",
+            "/p/libs/common/src/index.ts",
+            "/p/libs/common/src/auth/public.decorator.ts",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let is_known = |p: &Path| known.contains(p);
+        let mut package = Package {
+            root: PathBuf::from("/p"),
+            has_manifest: true,
+            ..Package::default()
+        };
+        package.dependencies.insert("@nestjs/common".into());
+        package.paths = vec![
+            ("@app/common".into(), vec![PathBuf::from("/p/libs/common/src")]),
+            ("@app/common/*".into(), vec![PathBuf::from("/p/libs/common/src/*")]),
+        ];
+        let from = Path::new("/p/src/app.module.ts");
+        let resolve = |s: &str| resolve_specifier(s, from, &package, &is_known);
+        assert_eq!(
+            resolve("./users/users.service"),
+            ModuleTarget::File("/p/src/users/users.service.ts".into())
+        );
+        assert_eq!(
+            resolve("./users/users.service.js"),
+            ModuleTarget::File("/p/src/users/users.service.ts".into())
+        );
+        assert_eq!(resolve("./users"), ModuleTarget::File("/p/src/users/index.ts".into()));
+        assert_eq!(
+            resolve("@app/common"),
+            ModuleTarget::File("/p/libs/common/src/index.ts".into())
+        );
+        assert_eq!(
+            resolve("@app/common/auth/public.decorator"),
+            ModuleTarget::File("/p/libs/common/src/auth/public.decorator.ts".into())
+        );
+        assert_eq!(resolve("@nestjs/common"), ModuleTarget::External);
+        assert_eq!(resolve("./missing"), ModuleTarget::Unresolved);
+        assert_eq!(resolve("@app/unknown"), ModuleTarget::Unresolved);
+    }
+}
