@@ -67,6 +67,8 @@ pub struct ProjectIndex {
     files: Vec<IndexedFile>,
     by_path: HashMap<PathBuf, FileId>,
     pub(crate) packages: Vec<Package>,
+    /// `@Module()` classes with the index of their `@Module` decorator, computed on first use.
+    pub(crate) modules: std::sync::OnceLock<Vec<(crate::nest::ClassKey, usize)>>,
 }
 
 const MAX_REEXPORT_DEPTH: usize = 16;
@@ -95,6 +97,7 @@ impl ProjectIndex {
             files,
             by_path,
             packages,
+            modules: std::sync::OnceLock::new(),
         }
     }
 

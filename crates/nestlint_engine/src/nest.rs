@@ -70,24 +70,40 @@ impl ProjectIndex {
     /// Every `@Module()` class with its metadata object (`None` when the argument is not an
     /// object literal the engine can read).
     pub fn modules(&self) -> Vec<(ClassKey, Option<&Value>)> {
-        let mut out = Vec::new();
-        for (file, indexed) in self.files() {
-            for (index, class) in indexed.facts.classes.iter().enumerate() {
-                if let Some(module) = class
-                    .decorators
-                    .iter()
-                    .find(|d| self.is_nest_decorator(file, d, "Module"))
-                {
-                    let metadata = match module.args.first() {
-                        Some(object @ Value::Object { .. }) => Some(object),
-                        None => None,
-                        Some(_) => None,
-                    };
-                    out.push((ClassKey { file, index }, metadata));
+        let modules = self.modules.get_or_init(|| {
+            let mut out = Vec::new();
+            for (file, indexed) in self.files() {
+                for (index, class) in indexed.facts.classes.iter().enumerate() {
+                    if let Some(decorator) = class
+                        .decorators
+                        .iter()
+                        .position(|d| self.is_nest_decorator(file, d, "Module"))
+                    {
+                        out.push((ClassKey { file, index }, decorator));
+                    }
                 }
             }
+            out
+        });
+        modules
+            .iter()
+            .map(|&(key, decorator)| (key, self.decorator_metadata(key, decorator)))
+            .collect()
+    }
+
+    fn decorator_metadata(&self, key: ClassKey, decorator: usize) -> Option<&Value> {
+        match self.class_at(key).decorators[decorator].args.first() {
+            Some(object @ Value::Object { .. }) => Some(object),
+            _ => None,
         }
-        out
+    }
+
+    /// Whether `key` is a module, and its metadata.
+    pub fn module_metadata(&self, key: ClassKey) -> Option<Option<&Value>> {
+        self.modules();
+        let modules = self.modules.get()?;
+        let &(_, decorator) = modules.iter().find(|(k, _)| *k == key)?;
+        Some(self.decorator_metadata(key, decorator))
     }
 
     /// The elements of a metadata array, following identifiers and spreads bound to constant
@@ -441,4 +457,80 @@ pub fn class_is_validation_pipe(index: &ProjectIndex, file: FileId, name: &str) 
         }
     }
     Coverage::Unknown
+}
+
+/// The `@nestjs/common` decorators that make a method an HTTP route handler.
+pub const ROUTE_DECORATORS: &[&str] = &[
+    "Get", "Post", "Put", "Patch", "Delete", "Options", "Head", "All", "Search",
+];
+
+impl ProjectIndex {
+    pub fn is_controller(&self, file: FileId, class: &ClassFact) -> bool {
+        class
+            .decorators
+            .iter()
+            .any(|d| self.is_nest_decorator(file, d, "Controller"))
+    }
+
+    /// The HTTP route handlers of a class (non-static methods with a route decorator).
+    pub fn route_handlers<'a>(
+        &self,
+        file: FileId,
+        class: &'a ClassFact,
+    ) -> Vec<&'a crate::facts::MethodFact> {
+        class
+            .methods
+            .iter()
+            .filter(|m| !m.is_static)
+            .filter(|m| {
+                m.decorators.iter().any(|d| {
+                    ROUTE_DECORATORS
+                        .iter()
+                        .any(|name| self.is_nest_decorator(file, d, name))
+                })
+            })
+            .collect()
+    }
+
+    /// For each class, the modules listing it under `key` (`controllers` or `providers`);
+    /// `complete` is false when some module's list could not be read.
+    pub fn registrations(&self, key: &str) -> (HashMap<ClassKey, Vec<ClassKey>>, bool) {
+        let mut out: HashMap<ClassKey, Vec<ClassKey>> = HashMap::new();
+        let mut complete = true;
+        for (module, metadata) in self.modules() {
+            for item in self.metadata_items(module, metadata, key) {
+                let Item::Value(file, value) = item else {
+                    complete = false;
+                    continue;
+                };
+                let symbols = if key == "providers" {
+                    self.provided_classes(file, value)
+                } else {
+                    match value {
+                        Value::Ident(name) => vec![self.resolve(file, name)],
+                        _ => Vec::new(),
+                    }
+                };
+                for symbol in symbols {
+                    if let Some(class) = self.class_key(&symbol) {
+                        out.entry(class).or_default().push(module);
+                    }
+                }
+            }
+        }
+        (out, complete)
+    }
+}
+
+/// Whether a metadata key or decorator name marks a route public: `public`, `isPublic`,
+/// `IS_PUBLIC_KEY`, `allowAnonymous`, `skipAuth`, `no-auth`, `unprotected`.
+pub fn is_public_marker_name(name: &str) -> bool {
+    let folded: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    ["public", "anonymous", "skipauth", "noauth", "unprotected", "withoutauth"]
+        .iter()
+        .any(|marker| folded.contains(marker))
 }

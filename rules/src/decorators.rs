@@ -1,0 +1,108 @@
+//! What project-written decorator factories do, shared by the rules: whether a factory composes
+//! `UseGuards`, sets public metadata, or applies class-validator decorators.
+
+use std::collections::HashMap;
+
+use nestlint_engine::facts::{FunctionFact, Value};
+use nestlint_engine::nest::{is_public_marker_name, NEST_COMMON, NEST_CORE};
+use nestlint_engine::{FileId, ProjectIndex, Symbol};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FunctionEffect {
+    /// Calls `UseGuards(...)` (directly or through another project factory).
+    pub guards: bool,
+    /// Calls `SetMetadata(...)` or `Reflector.createDecorator()`.
+    pub sets_metadata: bool,
+    /// One of those calls uses a key that marks a route public.
+    pub public_key: bool,
+    /// Applies a class-validator decorator or registers a custom validator.
+    pub validates: bool,
+    /// Calls something the engine cannot follow (an unresolved import, a computed callee).
+    pub opaque: bool,
+}
+
+impl FunctionEffect {
+    pub fn of(
+        index: &ProjectIndex,
+        file: FileId,
+        function: &FunctionFact,
+        memo: &mut HashMap<(FileId, String), FunctionEffect>,
+    ) -> FunctionEffect {
+        let key = (file, function.name.clone());
+        if let Some(effect) = memo.get(&key) {
+            return *effect;
+        }
+        // Guards against recursion: a factory that calls itself adds nothing.
+        memo.insert(key.clone(), FunctionEffect::default());
+        let mut effect = FunctionEffect {
+            opaque: function.opaque,
+            ..FunctionEffect::default()
+        };
+        for (callee, args) in &function.calls {
+            let symbol = index.resolve_callee(file, callee);
+            match &symbol {
+                Symbol::External { source, name } => {
+                    if source == NEST_COMMON && name == "UseGuards" {
+                        effect.guards = true;
+                    } else if source == NEST_COMMON && name == "SetMetadata" {
+                        effect.sets_metadata = true;
+                        if args
+                            .first()
+                            .and_then(|k| resolve_string(index, file, k))
+                            .is_some_and(|k| is_public_marker_name(&k))
+                        {
+                            effect.public_key = true;
+                        }
+                    } else if source.starts_with("class-validator") {
+                        effect.validates = true;
+                    }
+                }
+                Symbol::Declared { .. } => {
+                    if let Some((inner_file, inner)) = index.function(&symbol) {
+                        let inner = FunctionEffect::of(index, inner_file, inner, memo);
+                        effect.guards |= inner.guards;
+                        effect.sets_metadata |= inner.sets_metadata;
+                        effect.public_key |= inner.public_key;
+                        effect.validates |= inner.validates;
+                        effect.opaque |= inner.opaque;
+                    }
+                }
+                Symbol::Unresolved => effect.opaque = true,
+                // Globals and parameters (`Reflect`, `target`): nothing to follow.
+                Symbol::Unknown => {
+                    if callee.object.as_deref() == Some("Reflector") && callee.name == "createDecorator" {
+                        effect.sets_metadata = true;
+                    }
+                }
+            }
+            // `Reflector.createDecorator()` with `Reflector` imported from @nestjs/core.
+            if let Some(object) = &callee.object {
+                if callee.name == "createDecorator"
+                    && index.resolve(file, object).is_external(NEST_CORE, "Reflector")
+                {
+                    effect.sets_metadata = true;
+                }
+            }
+        }
+        memo.insert(key, effect);
+        effect
+    }
+}
+
+/// The string a value holds: a literal, or a constant bound to one (in this file or imported).
+pub fn resolve_string(index: &ProjectIndex, file: FileId, value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Ident(name) => {
+            let (const_file, constant) = index.constant(&index.resolve(file, name))?;
+            match &constant.value {
+                Value::String(s) => Some(s.clone()),
+                Value::Ident(_) if const_file != file || constant.name != *name => {
+                    resolve_string(index, const_file, &constant.value)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

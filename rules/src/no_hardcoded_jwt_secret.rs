@@ -1,0 +1,418 @@
+use nestlint_diagnostics::{Severity, TextRange};
+use nestlint_engine::facts::{range_of, Value};
+use nestlint_engine::syntax::nest::{callee_of, ClassView};
+use nestlint_engine::syntax::{named_children, string_value, text, unwrap_expression, ImportedName, Node};
+use nestlint_engine::{
+    Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, ProjectIndex, Rule,
+    RuleMeta, Scope,
+};
+
+pub struct NoHardcodedJwtSecret;
+
+static META: RuleMeta = RuleMeta {
+    id: "no-hardcoded-jwt-secret",
+    category: Category::Security,
+    default_severity: Severity::Error,
+    fix: FixAvailability::None,
+    scope: Scope::Project,
+    summary: "JWT signing secrets and private keys come from configuration, never from source code",
+    docs: r#"## What it does
+Reports a string literal, or a constant bound to one (in the same file or imported from another
+project file, including a property of an exported object such as `jwtConstants.secret`), that reaches:
+- `secret`, `secretOrPrivateKey` or `privateKey` of `JwtModule.register(...)`, or of the object a
+  `JwtModule.registerAsync({ useFactory })` factory returns;
+- the options of `JwtService.sign`, `signAsync`, `verify` or `verifyAsync`;
+- the secret argument of `jsonwebtoken`'s `sign` or `verify`;
+- `secretOrKey` of a Passport strategy's `super({...})`.
+
+A literal fallback counts too: `process.env.JWT_SECRET ?? 'dev'`, `... || 'dev'`, a conditional with
+a literal branch, or `config.get('JWT_SECRET', 'dev')`. Test files (`*.spec.ts`, `*.e2e-spec.ts`,
+files under `test/`) are not checked.
+
+## Why is this bad?
+Anyone who can read the repository, a build artefact or a leaked image can forge tokens for any user.
+A fallback is no better: when the variable is missing in production the application starts anyway,
+signing tokens with a secret that is public.
+
+## Example
+```ts,expect_diagnostic
+JwtModule.register({ secret: 'super-secret', signOptions: { expiresIn: '1h' } });
+```
+
+Use instead:
+```ts
+JwtModule.registerAsync({
+  inject: [ConfigService],
+  useFactory: (config: ConfigService) => ({ secret: config.getOrThrow('JWT_SECRET') }),
+});
+```
+
+## References
+- https://docs.nestjs.com/security/authentication#jwt-token
+- https://cwe.mitre.org/data/definitions/798.html
+"#,
+};
+
+/// An identifier imported from another file that reaches a secret, resolved in the project pass.
+struct ImportedSecret {
+    range: TextRange,
+    local: String,
+    member: Option<String>,
+}
+
+const SECRET_KEYS: &[&str] = &["secret", "secretOrPrivateKey", "privateKey"];
+
+impl Rule for NoHardcodedJwtSecret {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &["call_expression"]
+    }
+
+    fn check_node(&self, call: Node<'_>, ctx: &mut FileContext<'_>) {
+        if ctx.is_test {
+            return;
+        }
+        let Some(function) = call.child_by_field_name("function").map(unwrap_expression) else {
+            return;
+        };
+        let arguments: Vec<Node<'_>> = call
+            .child_by_field_name("arguments")
+            .map(|a| named_children(a).collect())
+            .unwrap_or_default();
+        let source = ctx.source;
+        if function.kind() == "super" {
+            if extends_passport_strategy(call, ctx) {
+                if let Some(options) = arguments.first() {
+                    check_options(*options, &["secretOrKey"], ctx);
+                }
+            }
+            return;
+        }
+        let Some(callee) = callee_of(function, source) else {
+            return;
+        };
+        match (callee.object, callee.name) {
+            (Some(object), "register") if is_import(ctx, object, "@nestjs/jwt", "JwtModule") => {
+                if let Some(options) = arguments.first() {
+                    check_options(*options, SECRET_KEYS, ctx);
+                }
+            }
+            (Some(object), "registerAsync") if is_import(ctx, object, "@nestjs/jwt", "JwtModule") => {
+                if let Some(options) = arguments.first().map(|o| unwrap_expression(*o)) {
+                    if let Some(factory) = pair_value(options, "useFactory", source) {
+                        for returned in returned_objects(factory) {
+                            check_options(returned, SECRET_KEYS, ctx);
+                        }
+                    }
+                }
+            }
+            (Some(_), "sign" | "signAsync" | "verify" | "verifyAsync") if is_jwt_service(function, ctx) => {
+                if let Some(options) = arguments.get(1) {
+                    check_options(*options, SECRET_KEYS, ctx);
+                }
+            }
+            (object, "sign" | "verify") if is_jsonwebtoken(ctx, object, callee.name) => {
+                if let Some(secret) = arguments.get(1) {
+                    check_value(*secret, ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
+        for (file, found) in index.stashed::<ImportedSecret>(META.id) {
+            let Some((_, constant)) = index.constant(&index.resolve(file, &found.local)) else {
+                continue;
+            };
+            let value = match &found.member {
+                Some(member) => constant.value.get(member),
+                None => Some(&constant.value),
+            };
+            if let Some(Value::String(_)) = value {
+                let shown = match &found.member {
+                    Some(member) => format!("{}.{member}", found.local),
+                    None => found.local.clone(),
+                };
+                report_constant(index_report(ctx, index, file, found.range), &shown);
+            }
+        }
+    }
+}
+
+fn index_report<'c>(
+    ctx: &'c mut ProjectContext<'_>,
+    index: &ProjectIndex,
+    file: nestlint_engine::FileId,
+    range: TextRange,
+) -> &'c mut nestlint_diagnostics::Diagnostic {
+    ctx.report(index, file, range, String::new())
+}
+
+fn report_constant(diagnostic: &mut nestlint_diagnostics::Diagnostic, shown: &str) {
+    diagnostic.message = format!("JWT secret comes from `{shown}`, a hard-coded string constant");
+    diagnostic
+        .help("read the secret from configuration, e.g. `config.getOrThrow('JWT_SECRET')` in `registerAsync`")
+        .note("anyone who can read the source can forge tokens for any user");
+}
+
+fn is_import(ctx: &FileContext<'_>, local: &str, source: &str, name: &str) -> bool {
+    ctx.imports.get(local).is_some_and(|b| b.is(source, name))
+}
+
+/// `jwt.sign(...)` with `jwt` imported from `jsonwebtoken`, or `sign(...)` imported by name.
+fn is_jsonwebtoken(ctx: &FileContext<'_>, object: Option<&str>, name: &str) -> bool {
+    match object {
+        Some(object) => ctx.imports.get(object).is_some_and(|b| {
+            b.source == "jsonwebtoken"
+                && matches!(b.imported, ImportedName::Namespace | ImportedName::Default)
+        }),
+        None => is_import(ctx, name, "jsonwebtoken", name),
+    }
+}
+
+/// `this.jwt.sign(...)` where `jwt` is a constructor parameter or property typed `JwtService`.
+fn is_jwt_service(function: Node<'_>, ctx: &FileContext<'_>) -> bool {
+    let source = ctx.source;
+    let Some(receiver) = function.child_by_field_name("object").map(unwrap_expression) else {
+        return false;
+    };
+    let property = match receiver.kind() {
+        "member_expression" => {
+            let is_this = receiver
+                .child_by_field_name("object")
+                .is_some_and(|o| o.kind() == "this");
+            match receiver.child_by_field_name("property") {
+                Some(p) if is_this => text(p, source),
+                _ => return false,
+            }
+        }
+        _ => return false,
+    };
+    let Some(class) = ClassView::enclosing(function) else {
+        return false;
+    };
+    let type_is_jwt_service = |type_node: Option<Node<'_>>| {
+        type_node.is_some_and(|t| {
+            let name = text(t, source);
+            is_import(ctx, name, "@nestjs/jwt", "JwtService")
+        })
+    };
+    if let Some(constructor) = class.constructor(source) {
+        for param in nestlint_engine::syntax::nest::method_params(constructor) {
+            if param.name(source) == property && type_is_jwt_service(param.type_node()) {
+                return true;
+            }
+        }
+    }
+    class.members().iter().any(|member| {
+        member.kind == nestlint_engine::syntax::nest::MemberKind::Property
+            && member.name(source) == property
+            && type_is_jwt_service(member.type_node())
+    })
+}
+
+fn extends_passport_strategy(call: Node<'_>, ctx: &FileContext<'_>) -> bool {
+    let Some(class) = ClassView::enclosing(call) else {
+        return false;
+    };
+    let Some(base) = class.extends().map(unwrap_expression) else {
+        return false;
+    };
+    if base.kind() != "call_expression" {
+        return false;
+    }
+    base.child_by_field_name("function")
+        .and_then(|f| callee_of(unwrap_expression(f), ctx.source))
+        .is_some_and(|c| c.object.is_none() && is_import(ctx, c.name, "@nestjs/passport", "PassportStrategy"))
+}
+
+fn pair_value<'t>(object: Node<'t>, key: &str, source: &str) -> Option<Node<'t>> {
+    if object.kind() != "object" {
+        return None;
+    }
+    named_children(object)
+        .filter(|c| c.kind() == "pair")
+        .find(|pair| {
+            pair.child_by_field_name("key")
+                .and_then(|k| nestlint_engine::facts::property_key(k, source))
+                .is_some_and(|k| k == key)
+        })
+        .and_then(|pair| pair.child_by_field_name("value"))
+}
+
+/// The object literals a factory function returns: its expression body, or its `return`s.
+fn returned_objects(factory: Node<'_>) -> Vec<Node<'_>> {
+    let factory = unwrap_expression(factory);
+    let Some(body) = factory.child_by_field_name("body") else {
+        return Vec::new();
+    };
+    if body.kind() != "statement_block" {
+        return vec![unwrap_expression(body)];
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        for child in named_children(node) {
+            match child.kind() {
+                "return_statement" => {
+                    if let Some(value) = named_children(child).next() {
+                        out.push(unwrap_expression(value));
+                    }
+                }
+                // Nested functions return their own values.
+                "arrow_function" | "function_expression" | "function_declaration" | "class" => {}
+                _ => stack.push(child),
+            }
+        }
+    }
+    out
+}
+
+fn check_options(options: Node<'_>, keys: &[&str], ctx: &mut FileContext<'_>) {
+    let options = unwrap_expression(options);
+    for key in keys {
+        if let Some(value) = pair_value(options, key, ctx.source) {
+            check_value(value, ctx);
+        }
+    }
+}
+
+/// Reports `value` if it is, or falls back to, a hard-coded string.
+fn check_value(value: Node<'_>, ctx: &mut FileContext<'_>) {
+    let value = unwrap_expression(value);
+    let source = ctx.source;
+    if string_value(value, source).is_some() {
+        ctx.report(range_of(value), "JWT secret is hard-coded as a string literal")
+            .help("read the secret from configuration, e.g. `config.getOrThrow('JWT_SECRET')` in `registerAsync`")
+            .note("anyone who can read the source can forge tokens for any user");
+        return;
+    }
+    match value.kind() {
+        "binary_expression" => {
+            let operator = value
+                .child_by_field_name("operator")
+                .map(|o| text(o, source))
+                .unwrap_or("");
+            if matches!(operator, "??" | "||") {
+                if let Some(right) = value.child_by_field_name("right") {
+                    report_fallback(right, ctx);
+                }
+            }
+        }
+        "ternary_expression" => {
+            for branch in ["consequence", "alternative"] {
+                if let Some(branch) = value.child_by_field_name(branch) {
+                    report_fallback(branch, ctx);
+                }
+            }
+        }
+        "call_expression" => {
+            // `config.get('JWT_SECRET', 'dev')`: a default value is a hard-coded fallback.
+            let is_get = value
+                .child_by_field_name("function")
+                .and_then(|f| callee_of(unwrap_expression(f), source))
+                .is_some_and(|c| c.object.is_some() && c.name == "get");
+            if is_get {
+                let args: Vec<Node<'_>> = value
+                    .child_by_field_name("arguments")
+                    .map(|a| named_children(a).collect())
+                    .unwrap_or_default();
+                if args.len() == 2 {
+                    report_fallback(args[1], ctx);
+                }
+            }
+        }
+        "identifier" | "member_expression" => check_reference(value, ctx),
+        _ => {}
+    }
+}
+
+fn report_fallback(node: Node<'_>, ctx: &mut FileContext<'_>) {
+    let node = unwrap_expression(node);
+    if string_value(node, ctx.source).is_some() {
+        ctx.report(range_of(node), "JWT secret falls back to a hard-coded string")
+            .help("fail at startup when the secret is not configured, e.g. `config.getOrThrow('JWT_SECRET')`")
+            .note("when the variable is missing the application starts anyway, signing tokens with a secret anyone can read");
+    }
+}
+
+/// `SECRET` or `jwtConstants.secret`: a constant of this file, or one imported from another.
+fn check_reference(node: Node<'_>, ctx: &mut FileContext<'_>) {
+    let source = ctx.source;
+    let (local, member) = match node.kind() {
+        "identifier" => (text(node, source), None),
+        _ => {
+            let object = node.child_by_field_name("object").map(unwrap_expression);
+            let property = node.child_by_field_name("property");
+            match (object, property) {
+                (Some(object), Some(property)) if object.kind() == "identifier" => {
+                    (text(object, source), Some(text(property, source)))
+                }
+                _ => return,
+            }
+        }
+    };
+    if ctx.imports.get(local).is_some() {
+        ctx.stash(ImportedSecret {
+            range: range_of(node),
+            local: local.to_owned(),
+            member: member.map(str::to_owned),
+        });
+        return;
+    }
+    let Some(root) = program_of(node) else { return };
+    let Some(initializer) = top_level_const(root, local, source) else {
+        return;
+    };
+    let literal = match member {
+        None => string_value(initializer, source).is_some(),
+        Some(member) => pair_value(initializer, member, source)
+            .map(unwrap_expression)
+            .is_some_and(|v| string_value(v, source).is_some()),
+    };
+    if literal {
+        let shown = match member {
+            Some(member) => format!("{local}.{member}"),
+            None => local.to_owned(),
+        };
+        let diagnostic = ctx.report(range_of(node), String::new());
+        report_constant(diagnostic, &shown);
+    }
+}
+
+fn program_of(mut node: Node<'_>) -> Option<Node<'_>> {
+    while let Some(parent) = node.parent() {
+        node = parent;
+    }
+    (node.kind() == "program").then_some(node)
+}
+
+/// The initializer of a top-level `const name = ...` (exported or not).
+fn top_level_const<'t>(root: Node<'t>, name: &str, source: &str) -> Option<Node<'t>> {
+    for statement in named_children(root) {
+        let declaration = match statement.kind() {
+            "export_statement" => statement.child_by_field_name("declaration"),
+            "lexical_declaration" => Some(statement),
+            _ => None,
+        };
+        let Some(declaration) = declaration.filter(|d| d.kind() == "lexical_declaration") else {
+            continue;
+        };
+        if !text(declaration, source).starts_with("const") {
+            continue;
+        }
+        for declarator in named_children(declaration) {
+            let is_name = declarator
+                .child_by_field_name("name")
+                .is_some_and(|n| text(n, source) == name);
+            if is_name {
+                return declarator.child_by_field_name("value").map(unwrap_expression);
+            }
+        }
+    }
+    None
+}
