@@ -1,0 +1,3 @@
+export const jwtConstants = {
+  secret: 'do-not-use-this-in-production',
+};
