@@ -185,6 +185,10 @@ impl Linter {
 
     /// Lints `files` as one project with no manifest and no context files (fixture tests).
     pub fn lint_files_as_project(&self, files: &[PathBuf], display_base: &Path) -> LintReport {
+        let files: Vec<PathBuf> = files
+            .iter()
+            .map(|f| normalize(&std::path::absolute(f).unwrap_or_else(|_| f.clone())))
+            .collect();
         let root = files
             .first()
             .and_then(|f| f.parent())
@@ -204,6 +208,8 @@ impl Linter {
     }
 
     fn run(&self, inputs: Vec<FileInput>, packages: Vec<Package>, display_base: &Path) -> LintReport {
+        let display_base = normalize(&std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()));
+        let display_base = display_base.as_path();
         let outcomes: Vec<FileOutcome> = inputs
             .par_iter()
             .map(|input| self.lint_file(input))
