@@ -38,7 +38,11 @@ const HARDCODED: &str =
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "package.json", r#"{"dependencies":{"@nestjs/common":"*","@nestjs/jwt":"*"}}"#);
+    write(
+        dir.path(),
+        "package.json",
+        r#"{"dependencies":{"@nestjs/common":"*","@nestjs/jwt":"*"}}"#,
+    );
     dir
 }
 
@@ -53,7 +57,10 @@ fn example_app_has_findings_of_all_four_rules_and_exits_1() {
         "no-hardcoded-jwt-secret",
         "request-dto-validation",
     ] {
-        assert!(out.contains(&format!("[{rule}]")), "no {rule} finding in:\n{out}");
+        assert!(
+            out.contains(&format!("[{rule}]")),
+            "no {rule} finding in:\n{out}"
+        );
     }
 }
 
@@ -81,7 +88,11 @@ fn warnings_alone_exit_0_and_clean_runs_exit_0() {
     write(clean.path(), "src/ok.ts", "export const x = 1;\n");
     let output = nestlint(clean.path(), &[]);
     assert_eq!(output.status.code(), Some(0));
-    assert!(stdout(&output).contains("No problems found in 1 file"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("No problems found in 1 file"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -100,31 +111,82 @@ fn pretty_format_shows_excerpt_rule_help_and_summary() {
     write(dir.path(), "src/auth.ts", HARDCODED);
     let out = stdout(&nestlint(dir.path(), &[]));
     assert!(out.contains("error[no-hardcoded-jwt-secret]"), "{out}");
-    assert!(out.contains("JwtModule.register({ secret: 'x' });"), "{out}");
+    assert!(
+        out.contains("JwtModule.register({ secret: 'x' });"),
+        "{out}"
+    );
     assert!(out.contains("help: "), "{out}");
-    assert!(out.contains("Found 1 error and 0 warnings in 1 file"), "{out}");
-    assert!(!out.contains('\u{1b}'), "no colour when not a terminal: {out}");
+    assert!(
+        out.contains("Found 1 error and 0 warnings in 1 file"),
+        "{out}"
+    );
+    assert!(
+        !out.contains('\u{1b}'),
+        "no colour when not a terminal: {out}"
+    );
 }
 
 #[test]
 fn output_is_identical_for_any_thread_count() {
     let root = repo_root();
-    let one = stdout(&nestlint(&root, &["--format", "concise", "--threads", "1", "examples", "fixtures"]));
-    let two = stdout(&nestlint(&root, &["--format", "concise", "--threads", "2", "examples", "fixtures"]));
-    let eight = stdout(&nestlint(&root, &["--format", "concise", "--threads", "8", "examples", "fixtures"]));
+    let one = stdout(&nestlint(
+        &root,
+        &[
+            "--format",
+            "concise",
+            "--threads",
+            "1",
+            "examples",
+            "fixtures",
+        ],
+    ));
+    let two = stdout(&nestlint(
+        &root,
+        &[
+            "--format",
+            "concise",
+            "--threads",
+            "2",
+            "examples",
+            "fixtures",
+        ],
+    ));
+    let eight = stdout(&nestlint(
+        &root,
+        &[
+            "--format",
+            "concise",
+            "--threads",
+            "8",
+            "examples",
+            "fixtures",
+        ],
+    ));
     assert!(!one.is_empty());
     assert_eq!(one, two);
     assert_eq!(one, eight);
     let mut sorted: Vec<&str> = one.lines().collect();
     sorted.sort_by_key(|line| line.split(':').next().unwrap_or("").to_owned());
-    assert_eq!(one.lines().collect::<Vec<_>>(), sorted, "output is ordered by path");
+    assert_eq!(
+        one.lines().collect::<Vec<_>>(),
+        sorted,
+        "output is ordered by path"
+    );
 }
 
 #[test]
 fn skips_ignored_and_generated_directories_but_lints_named_files() {
     let dir = project();
     write(dir.path(), ".gitignore", "generated/\n");
-    for skipped in ["node_modules/x/a.ts", "dist/a.ts", "build/a.ts", "coverage/a.ts", ".hidden/a.ts", "generated/a.ts", "src/types.d.ts"] {
+    for skipped in [
+        "node_modules/x/a.ts",
+        "dist/a.ts",
+        "build/a.ts",
+        "coverage/a.ts",
+        ".hidden/a.ts",
+        "generated/a.ts",
+        "src/types.d.ts",
+    ] {
         write(dir.path(), skipped, HARDCODED);
     }
     write(dir.path(), "src/a.js", HARDCODED);
@@ -133,7 +195,11 @@ fn skips_ignored_and_generated_directories_but_lints_named_files() {
     assert_eq!(output.status.code(), Some(0));
     // Named explicitly, an ignored file is linted.
     let output = nestlint(dir.path(), &["--format", "concise", "generated/a.ts"]);
-    assert!(stdout(&output).contains("generated/a.ts:2:30"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("generated/a.ts:2:30"),
+        "{}",
+        stdout(&output)
+    );
     // All TypeScript extensions are linted.
     for name in ["src/b.tsx", "src/c.mts", "src/d.cts"] {
         write(dir.path(), name, HARDCODED);
@@ -151,7 +217,10 @@ fn unreadable_binary_and_non_utf8_files_are_reported_and_the_run_goes_on() {
     let output = nestlint(dir.path(), &["--format", "concise"]);
     let err = stderr(&output);
     assert!(err.contains("src/binary.ts: skipped: binary file"), "{err}");
-    assert!(err.contains("src/latin1.ts: skipped: not valid UTF-8"), "{err}");
+    assert!(
+        err.contains("src/latin1.ts: skipped: not valid UTF-8"),
+        "{err}"
+    );
     assert!(stdout(&output).contains("src/auth.ts:2:30"));
     assert_eq!(output.status.code(), Some(1));
 }
@@ -168,17 +237,28 @@ fn syntax_the_grammar_does_not_know_is_never_a_finding() {
     let output = nestlint(dir.path(), &["--format", "concise"]);
     assert_eq!(stdout(&output), "");
     assert_eq!(output.status.code(), Some(0));
-    assert!(stderr(&output).contains("1 file has syntax the TypeScript grammar does not fully recognise"));
+    assert!(stderr(&output)
+        .contains("1 file has syntax the TypeScript grammar does not fully recognise"));
     let verbose = nestlint(dir.path(), &["--format", "concise", "--verbose"]);
-    assert!(stderr(&verbose).contains("src/raw.ts"), "{}", stderr(&verbose));
+    assert!(
+        stderr(&verbose).contains("src/raw.ts"),
+        "{}",
+        stderr(&verbose)
+    );
 }
 
 #[test]
 fn monorepo_app_gets_the_same_findings_from_root_and_from_inside() {
     let root = repo_root().join("fixtures/projects/monorepo");
     let from_root = stdout(&nestlint(&root, &["--format", "concise"]));
-    let inside = stdout(&nestlint(&root.join("apps/admin"), &["--format", "concise"]));
-    assert!(from_root.contains("apps/admin/src/app.module.ts:4:14: warning [routes-guarded]"), "{from_root}");
+    let inside = stdout(&nestlint(
+        &root.join("apps/admin"),
+        &["--format", "concise"],
+    ));
+    assert!(
+        from_root.contains("apps/admin/src/app.module.ts:4:14: warning [routes-guarded]"),
+        "{from_root}"
+    );
     assert_eq!(inside.trim(), from_root.trim().replace("apps/admin/", ""));
     // The api app is covered by the library's APP_GUARD even when linted alone.
     let api = nestlint(&root.join("apps/api"), &["--format", "concise"]);
@@ -188,7 +268,10 @@ fn monorepo_app_gets_the_same_findings_from_root_and_from_inside() {
 #[test]
 fn a_single_file_is_linted_with_its_project_as_context() {
     let root = repo_root().join("examples/shop-api");
-    let out = stdout(&nestlint(&root, &["--format", "concise", "src/auth/auth.module.ts"]));
+    let out = stdout(&nestlint(
+        &root,
+        &["--format", "concise", "src/auth/auth.module.ts"],
+    ));
     // The secret constant lives in another file; only the named file is reported.
     assert_eq!(
         out,
@@ -200,7 +283,13 @@ fn a_single_file_is_linted_with_its_project_as_context() {
 fn version_and_help() {
     let dir = project();
     let version = nestlint(dir.path(), &["--version"]);
-    assert_eq!(stdout(&version).trim(), format!("nestlint {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("nestlint {}", env!("CARGO_PKG_VERSION"))
+    );
     let help = stdout(&nestlint(dir.path(), &["--help"]));
-    assert!(help.contains("Examples:") && help.contains("--format"), "{help}");
+    assert!(
+        help.contains("Examples:") && help.contains("--format"),
+        "{help}"
+    );
 }

@@ -3,6 +3,7 @@
 //! - `fixtures/<rule-id>/invalid*.ts`: must yield at least one, snapshotted to `<file>.snap`;
 //! - `fixtures/projects/<case>/`: a small Nest project linted like the CLI does, snapshotted to
 //!   `<case>/expected.snap` (an empty snapshot asserts a clean project).
+//!
 //! Plus meta-tests that keep rules, fixtures and docs in step.
 
 use std::path::{Path, PathBuf};
@@ -24,19 +25,41 @@ fn main() {
     let fixtures = repo_root().join("fixtures");
     let mut trials = Vec::new();
     let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(&fixtures)
-        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default();
     rule_dirs.sort();
     for dir in rule_dirs {
-        let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         if name == "projects" {
             let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.is_dir())
+                        .collect()
+                })
                 .unwrap_or_default();
             cases.sort();
             for case in cases {
-                let case_name = case.file_name().unwrap_or_default().to_string_lossy().into_owned();
-                trials.push(Trial::test(format!("project::{case_name}"), move || project_case(&case)));
+                let case_name = case
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                trials.push(Trial::test(format!("project::{case_name}"), move || {
+                    project_case(&case)
+                }));
             }
             continue;
         }
@@ -52,27 +75,56 @@ fn main() {
         files.sort();
         for file in files {
             let rule = name.clone();
-            let file_name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            trials.push(Trial::test(format!("{rule}::{file_name}"), move || rule_case(&rule, &file)));
+            let file_name = file
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            trials.push(Trial::test(format!("{rule}::{file_name}"), move || {
+                rule_case(&rule, &file)
+            }));
         }
     }
-    trials.push(Trial::test("meta::every_rule_has_valid_and_invalid_fixtures", every_rule_has_fixtures));
-    trials.push(Trial::test("meta::no_fixture_directory_names_an_unknown_rule", no_unknown_fixture_dirs));
-    trials.push(Trial::test("meta::rule_docs_have_the_required_sections", docs_have_sections));
-    trials.push(Trial::test("meta::messages_follow_the_convention", messages_follow_convention));
+    trials.push(Trial::test(
+        "meta::every_rule_has_valid_and_invalid_fixtures",
+        every_rule_has_fixtures,
+    ));
+    trials.push(Trial::test(
+        "meta::no_fixture_directory_names_an_unknown_rule",
+        no_unknown_fixture_dirs,
+    ));
+    trials.push(Trial::test(
+        "meta::rule_docs_have_the_required_sections",
+        docs_have_sections,
+    ));
+    trials.push(Trial::test(
+        "meta::messages_follow_the_convention",
+        messages_follow_convention,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }
 
 fn rule_case(rule: &str, file: &Path) -> Result<(), Failed> {
     let dir = file.parent().ok_or("fixture has no directory")?;
     let report = linter().lint_files_as_project(&[file.to_path_buf()], dir);
-    let mut diagnostics: Vec<_> = report.diagnostics.into_iter().filter(|d| d.rule == rule).collect();
+    let mut diagnostics: Vec<_> = report
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.rule == rule)
+        .collect();
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let file_name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let file_name = file
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     let rendered = render_plain(&diagnostics, &report.sources);
     if file_name.starts_with("valid") {
         if !diagnostics.is_empty() {
-            return Err(format!("expected no `{rule}` diagnostics in {file_name}, got:\n{rendered}").into());
+            return Err(format!(
+                "expected no `{rule}` diagnostics in {file_name}, got:\n{rendered}"
+            )
+            .into());
         }
         return Ok(());
     }
@@ -121,7 +173,10 @@ fn every_rule_has_fixtures() -> Result<(), Failed> {
         if !names.iter().any(|n| n == "valid.ts") {
             return Err(format!("fixtures/{id} has no valid.ts").into());
         }
-        if !names.iter().any(|n| n.starts_with("invalid") && n.ends_with(".ts")) {
+        if !names
+            .iter()
+            .any(|n| n.starts_with("invalid") && n.ends_with(".ts"))
+        {
             return Err(format!("fixtures/{id} has no invalid*.ts").into());
         }
     }
@@ -130,7 +185,10 @@ fn every_rule_has_fixtures() -> Result<(), Failed> {
 
 fn no_unknown_fixture_dirs() -> Result<(), Failed> {
     let ids = rule_ids();
-    for entry in std::fs::read_dir(repo_root().join("fixtures")).map_err(|e| e.to_string())?.flatten() {
+    for entry in std::fs::read_dir(repo_root().join("fixtures"))
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.path().is_dir() && name != "projects" && !ids.contains(&name.as_str()) {
             return Err(format!("fixtures/{name} names no registered rule").into());
@@ -142,13 +200,20 @@ fn no_unknown_fixture_dirs() -> Result<(), Failed> {
 fn docs_have_sections() -> Result<(), Failed> {
     for rule in linter().rules() {
         let meta = rule.meta();
-        for section in ["## What it does", "## Why is this bad?", "## Example", "Use instead:"] {
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "Use instead:",
+        ] {
             if !meta.docs.contains(section) {
                 return Err(format!("docs of {} lack `{section}`", meta.id).into());
             }
         }
         if !meta.docs.contains("```ts,expect_diagnostic") {
-            return Err(format!("docs of {} have no `ts,expect_diagnostic` example", meta.id).into());
+            return Err(
+                format!("docs of {} have no `ts,expect_diagnostic` example", meta.id).into(),
+            );
         }
     }
     Ok(())
@@ -159,7 +224,10 @@ fn messages_follow_convention() -> Result<(), Failed> {
     let report = linter()
         .lint_paths(
             &[repo_root().join("examples/shop-api")],
-            &RunOptions { threads: 2, display_base: repo_root() },
+            &RunOptions {
+                threads: 2,
+                display_base: repo_root(),
+            },
         )
         .map_err(|e| e.to_string())?;
     if report.diagnostics.is_empty() {
@@ -167,7 +235,10 @@ fn messages_follow_convention() -> Result<(), Failed> {
     }
     for d in &report.diagnostics {
         let first = d.message.chars().next().unwrap_or(' ');
-        let starts_ok = first.is_lowercase() || first == '`' || d.message.starts_with("JWT") || d.message.starts_with("DTO");
+        let starts_ok = first.is_lowercase()
+            || first == '`'
+            || d.message.starts_with("JWT")
+            || d.message.starts_with("DTO");
         if !starts_ok || d.message.ends_with('.') {
             return Err(format!("message breaks the convention: {:?}", d.message).into());
         }

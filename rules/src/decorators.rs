@@ -70,7 +70,9 @@ impl FunctionEffect {
                 Symbol::Unresolved => effect.opaque = true,
                 // Globals and parameters (`Reflect`, `target`): nothing to follow.
                 Symbol::Unknown => {
-                    if callee.object.as_deref() == Some("Reflector") && callee.name == "createDecorator" {
+                    if callee.object.as_deref() == Some("Reflector")
+                        && callee.name == "createDecorator"
+                    {
                         effect.sets_metadata = true;
                     }
                 }
@@ -78,7 +80,9 @@ impl FunctionEffect {
             // `Reflector.createDecorator()` with `Reflector` imported from @nestjs/core.
             if let Some(object) = &callee.object {
                 if callee.name == "createDecorator"
-                    && index.resolve(file, object).is_external(NEST_CORE, "Reflector")
+                    && index
+                        .resolve(file, object)
+                        .is_external(NEST_CORE, "Reflector")
                 {
                     effect.sets_metadata = true;
                 }

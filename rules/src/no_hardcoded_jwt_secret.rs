@@ -1,7 +1,9 @@
 use nestlint_diagnostics::{Severity, TextRange};
 use nestlint_engine::facts::{range_of, Value};
 use nestlint_engine::syntax::nest::{callee_of, ClassView};
-use nestlint_engine::syntax::{named_children, string_value, text, unwrap_expression, ImportedName, Node};
+use nestlint_engine::syntax::{
+    named_children, string_value, text, unwrap_expression, ImportedName, Node,
+};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, ProjectIndex, Rule,
     RuleMeta, Scope,
@@ -100,7 +102,9 @@ impl Rule for NoHardcodedJwtSecret {
                     check_options(*options, SECRET_KEYS, ctx);
                 }
             }
-            (Some(object), "registerAsync") if is_import(ctx, object, "@nestjs/jwt", "JwtModule") => {
+            (Some(object), "registerAsync")
+                if is_import(ctx, object, "@nestjs/jwt", "JwtModule") =>
+            {
                 if let Some(options) = arguments.first().map(|o| unwrap_expression(*o)) {
                     if let Some(factory) = pair_value(options, "useFactory", source) {
                         for returned in returned_objects(factory) {
@@ -109,7 +113,9 @@ impl Rule for NoHardcodedJwtSecret {
                     }
                 }
             }
-            (Some(_), "sign" | "signAsync" | "verify" | "verifyAsync") if is_jwt_service(function, ctx) => {
+            (Some(_), "sign" | "signAsync" | "verify" | "verifyAsync")
+                if is_jwt_service(function, ctx) =>
+            {
                 if let Some(options) = arguments.get(1) {
                     check_options(*options, SECRET_KEYS, ctx);
                 }
@@ -177,7 +183,10 @@ fn is_jsonwebtoken(ctx: &FileContext<'_>, object: Option<&str>, name: &str) -> b
 /// `this.jwt.sign(...)` where `jwt` is a constructor parameter or property typed `JwtService`.
 fn is_jwt_service(function: Node<'_>, ctx: &FileContext<'_>) -> bool {
     let source = ctx.source;
-    let Some(receiver) = function.child_by_field_name("object").map(unwrap_expression) else {
+    let Some(receiver) = function
+        .child_by_field_name("object")
+        .map(unwrap_expression)
+    else {
         return false;
     };
     let property = match receiver.kind() {
@@ -227,7 +236,9 @@ fn extends_passport_strategy(call: Node<'_>, ctx: &FileContext<'_>) -> bool {
     }
     base.child_by_field_name("function")
         .and_then(|f| callee_of(unwrap_expression(f), ctx.source))
-        .is_some_and(|c| c.object.is_none() && is_import(ctx, c.name, "@nestjs/passport", "PassportStrategy"))
+        .is_some_and(|c| {
+            c.object.is_none() && is_import(ctx, c.name, "@nestjs/passport", "PassportStrategy")
+        })
 }
 
 fn pair_value<'t>(object: Node<'t>, key: &str, source: &str) -> Option<Node<'t>> {
@@ -410,7 +421,9 @@ fn top_level_const<'t>(root: Node<'t>, name: &str, source: &str) -> Option<Node<
                 .child_by_field_name("name")
                 .is_some_and(|n| text(n, source) == name);
             if is_name {
-                return declarator.child_by_field_name("value").map(unwrap_expression);
+                return declarator
+                    .child_by_field_name("value")
+                    .map(unwrap_expression);
             }
         }
     }

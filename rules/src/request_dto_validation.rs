@@ -1,11 +1,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use nestlint_diagnostics::{Severity, TextRange};
-use nestlint_engine::facts::{AppCallKind, ClassFact, DecoratorFact, ParamFact, TypeDeclKind, TypeRef, Value};
+use nestlint_engine::facts::{
+    AppCallKind, ClassFact, DecoratorFact, ParamFact, TypeDeclKind, TypeRef, Value,
+};
 use nestlint_engine::nest::{pipe_coverage, ClassKey, Coverage};
 use nestlint_engine::{
-    Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule,
-    RuleMeta, Scope, Symbol,
+    Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
+    Scope, Symbol,
 };
 
 use crate::decorators::FunctionEffect;
@@ -91,12 +93,21 @@ impl Rule for RequestDtoValidation {
                 }
                 let class_pipes = uses_pipes(index, file, &class.decorators);
                 for handler in index.route_handlers(file, class) {
-                    let method_pipes = max_coverage(class_pipes, uses_pipes(index, file, &handler.decorators));
+                    let method_pipes =
+                        max_coverage(class_pipes, uses_pipes(index, file, &handler.decorators));
                     for param in &handler.params {
                         let Some(decorator) = input_decorator(index, file, param) else {
                             continue;
                         };
-                        let Some(dto) = check_param_type(index, ctx, file, class, param, decorator, indexed.is_target) else {
+                        let Some(dto) = check_param_type(
+                            index,
+                            ctx,
+                            file,
+                            class,
+                            param,
+                            decorator,
+                            indexed.is_target,
+                        ) else {
                             continue;
                         };
                         collect_dto(index, dto, &mut dtos);
@@ -108,7 +119,10 @@ impl Rule for RequestDtoValidation {
                         if max_coverage(method_pipes, param_pipes) == Coverage::Absent {
                             unpiped.push((
                                 file,
-                                ClassKey { file, index: class_index },
+                                ClassKey {
+                                    file,
+                                    index: class_index,
+                                },
                                 param.range,
                             ));
                         }
@@ -139,19 +153,30 @@ impl Rule for RequestDtoValidation {
                 let count = unpiped
                     .iter()
                     .filter(|(param_file, controller, _)| {
-                        let modules = controller_modules.get(controller).map_or(&[][..], Vec::as_slice);
+                        let modules = controller_modules
+                            .get(controller)
+                            .map_or(&[][..], Vec::as_slice);
                         index.app_scope(*param_file) == scope
                             || modules.iter().any(|m| index.app_scope(m.file) == scope)
                     })
                     .filter(|(param_file, controller, _)| {
-                        let modules = controller_modules.get(controller).map_or(&[][..], Vec::as_slice);
-                        enhancers.coverage_for(index, *param_file, modules).validation_pipe == Coverage::Absent
+                        let modules = controller_modules
+                            .get(controller)
+                            .map_or(&[][..], Vec::as_slice);
+                        enhancers
+                            .coverage_for(index, *param_file, modules)
+                            .validation_pipe
+                            == Coverage::Absent
                     })
                     .count();
                 if count == 0 {
                     continue;
                 }
-                let noun = if count == 1 { "parameter is" } else { "parameters are" };
+                let noun = if count == 1 {
+                    "parameter is"
+                } else {
+                    "parameters are"
+                };
                 let first = unpiped[0];
                 ctx.report(
                     index,
@@ -187,12 +212,19 @@ fn uses_pipes(index: &ProjectIndex, file: FileId, decorators: &[DecoratorFact]) 
 
 /// The `@Body()`/`@Query()`/`@Param()` decorator of a whole-object parameter (`@Body('name')`
 /// extracts one field and is not a DTO).
-fn input_decorator<'a>(index: &ProjectIndex, file: FileId, param: &'a ParamFact) -> Option<&'a DecoratorFact> {
+fn input_decorator<'a>(
+    index: &ProjectIndex,
+    file: FileId,
+    param: &'a ParamFact,
+) -> Option<&'a DecoratorFact> {
     param.decorators.iter().find(|d| {
         INPUT_DECORATORS
             .iter()
             .any(|name| index.is_nest_decorator(file, d, name))
-            && !matches!(d.args.first(), Some(Value::String(_)) | Some(Value::Member { .. }))
+            && !matches!(
+                d.args.first(),
+                Some(Value::String(_)) | Some(Value::Member { .. })
+            )
     })
 }
 
@@ -222,11 +254,15 @@ fn check_param_type(
     };
     match &param.ty {
         None => problem("untyped".to_owned()),
-        Some(TypeRef::Keyword(keyword)) if matches!(keyword.as_str(), "any" | "object" | "unknown") => {
+        Some(TypeRef::Keyword(keyword))
+            if matches!(keyword.as_str(), "any" | "object" | "unknown") =>
+        {
             problem(format!("typed `{keyword}`"))
         }
         Some(TypeRef::ObjectLiteral) => problem("typed with an inline object type".to_owned()),
-        Some(TypeRef::Named { name, .. }) if name == "Record" => problem("typed `Record<...>`".to_owned()),
+        Some(TypeRef::Named { name, .. }) if name == "Record" => {
+            problem("typed `Record<...>`".to_owned())
+        }
         Some(TypeRef::Named { name, .. }) if class.type_params.iter().any(|p| p == name) => {
             problem(format!("typed with the type parameter `{name}`"))
         }
@@ -234,8 +270,12 @@ fn check_param_type(
             let symbol = index.resolve(file, name);
             if let Some((_, declaration)) = index.type_decl(&symbol) {
                 match declaration.kind {
-                    TypeDeclKind::Interface => problem(format!("typed with the interface `{name}`")),
-                    TypeDeclKind::TypeAlias => problem(format!("typed with the type alias `{name}`")),
+                    TypeDeclKind::Interface => {
+                        problem(format!("typed with the interface `{name}`"))
+                    }
+                    TypeDeclKind::TypeAlias => {
+                        problem(format!("typed with the type alias `{name}`"))
+                    }
                     TypeDeclKind::Enum => {}
                 }
                 return None;
@@ -275,7 +315,9 @@ fn collect_dto(index: &ProjectIndex, dto: ClassKey, out: &mut BTreeSet<ClassKey>
     let mut sources: Vec<&str> = Vec::new();
     match &class.extends {
         Some(Value::Ident(base)) => sources.push(base),
-        Some(Value::Call { callee, args }) if callee.object.is_none() && MAPPED_TYPES.contains(&callee.name.as_str()) => {
+        Some(Value::Call { callee, args })
+            if callee.object.is_none() && MAPPED_TYPES.contains(&callee.name.as_str()) =>
+        {
             for arg in args {
                 if let Value::Ident(name) = arg {
                     sources.push(name);
@@ -285,9 +327,10 @@ fn collect_dto(index: &ProjectIndex, dto: ClassKey, out: &mut BTreeSet<ClassKey>
         _ => {}
     }
     for property in &class.properties {
-        let nested = property.decorators.iter().any(|d| {
-            index.is_export_of(dto.file, &d.callee, "class-validator", "ValidateNested")
-        });
+        let nested = property
+            .decorators
+            .iter()
+            .any(|d| index.is_export_of(dto.file, &d.callee, "class-validator", "ValidateNested"));
         if nested {
             match &property.ty {
                 Some(TypeRef::Named { name, .. }) => sources.push(name),
@@ -359,7 +402,9 @@ fn decorator_validates(
     let symbol = index.resolve_callee(file, &decorator.callee);
     match &symbol {
         Symbol::External { source, .. } => {
-            if source.starts_with("class-validator") || source.starts_with("@nestjs/class-validator") {
+            if source.starts_with("class-validator")
+                || source.starts_with("@nestjs/class-validator")
+            {
                 Validates::Yes
             } else if source.starts_with("@nestjs/")
                 || NON_VALIDATING_PACKAGES.contains(&source.as_str())

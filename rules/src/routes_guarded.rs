@@ -4,8 +4,8 @@ use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::{ClassFact, DecoratorFact, Value};
 use nestlint_engine::nest::{is_public_marker_name, ClassKey, Coverage, NEST_COMMON};
 use nestlint_engine::{
-    Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule,
-    RuleMeta, Scope, Symbol,
+    Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
+    Scope, Symbol,
 };
 
 use crate::decorators::{resolve_string, FunctionEffect};
@@ -108,7 +108,9 @@ impl Rule for RoutesGuarded {
                 let class_protection = class_protection(index, file, class, &mut effects);
                 let protections: Vec<Protection> = handlers
                     .iter()
-                    .map(|h| class_protection.max(protection(index, file, &h.decorators, &mut effects)))
+                    .map(|h| {
+                        class_protection.max(protection(index, file, &h.decorators, &mut effects))
+                    })
                     .collect();
                 let unguarded: Vec<usize> = (0..handlers.len())
                     .filter(|&i| protections[i] == Protection::Nothing)
@@ -200,7 +202,11 @@ fn decorator_protection(
     match &symbol {
         Symbol::External { source, name } if source == NEST_COMMON => match name.as_str() {
             "UseGuards" if !decorator.args.is_empty() => Protection::Guarded,
-            "SetMetadata" => match decorator.args.first().and_then(|k| resolve_string(index, file, k)) {
+            "SetMetadata" => match decorator
+                .args
+                .first()
+                .and_then(|k| resolve_string(index, file, k))
+            {
                 Some(key) if is_public_marker_name(&key) => Protection::Public,
                 _ => Protection::Nothing,
             },
@@ -240,7 +246,20 @@ fn decorator_protection(
 /// A package decorator that may well apply authentication (`@Auth()`, `@Roles()`, `@Jwt()`...).
 fn looks_auth_related(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    ["auth", "guard", "protect", "role", "permission", "polic", "scope", "jwt", "session", "secure", "login", "user"]
-        .iter()
-        .any(|marker| lower.contains(marker))
+    [
+        "auth",
+        "guard",
+        "protect",
+        "role",
+        "permission",
+        "polic",
+        "scope",
+        "jwt",
+        "session",
+        "secure",
+        "login",
+        "user",
+    ]
+    .iter()
+    .any(|marker| lower.contains(marker))
 }

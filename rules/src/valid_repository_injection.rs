@@ -2,8 +2,8 @@ use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::{ClassFact, DecoratorFact, ParamFact, TypeRef, Value};
 use nestlint_engine::nest::{ClassKey, Item, ModuleImport};
 use nestlint_engine::{
-    Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule,
-    RuleMeta, Scope, Symbol,
+    Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
+    Scope, Symbol,
 };
 
 pub struct ValidRepositoryInjection;
@@ -129,7 +129,8 @@ fn check_param(
         Some(TypeRef::Named { name, args }) => Some((name.as_str(), args.as_slice())),
         _ => None,
     };
-    let inject_repository = find_decorator(index, file, param, "@nestjs/typeorm", "InjectRepository");
+    let inject_repository =
+        find_decorator(index, file, param, "@nestjs/typeorm", "InjectRepository");
     let inject_model = find_decorator(index, file, param, "@nestjs/mongoose", "InjectModel");
     let type_range = param.type_range.unwrap_or(param.range);
 
@@ -176,7 +177,10 @@ fn check_param(
                 None => {}
             }
         }
-        if symbol.is_external("mongoose", "Model") && inject_model.is_none() && param.decorators.is_empty() {
+        if symbol.is_external("mongoose", "Model")
+            && inject_model.is_none()
+            && param.decorators.is_empty()
+        {
             let model = args.first().and_then(TypeRef::name).unwrap_or("T");
             ctx.report(
                 index,
@@ -201,11 +205,15 @@ fn check_param(
             _ => None,
         })
     } else if let Some(decorator) = inject_model {
-        decorator.args.first().and_then(model_name).map(|name| Registration::Mongoose {
-            name,
-            connection: decorator.args.get(1).cloned(),
-            range: decorator.range,
-        })
+        decorator
+            .args
+            .first()
+            .and_then(model_name)
+            .map(|name| Registration::Mongoose {
+                name,
+                connection: decorator.args.get(1).cloned(),
+                range: decorator.range,
+            })
     } else {
         None
     };
@@ -281,7 +289,12 @@ enum Found {
 
 /// Whether `module` registers the entity for its providers: through its own `forFeature`, or
 /// through an imported module that re-exports `TypeOrmModule`/`MongooseModule` and registers it.
-fn module_registers(index: &ProjectIndex, module: ClassKey, registration: &Registration, depth: usize) -> Found {
+fn module_registers(
+    index: &ProjectIndex,
+    module: ClassKey,
+    registration: &Registration,
+    depth: usize,
+) -> Found {
     if depth > 6 {
         return Found::Unknown;
     }
@@ -293,40 +306,77 @@ fn module_registers(index: &ProjectIndex, module: ClassKey, registration: &Regis
             continue;
         };
         let found = match index.module_import(file, value) {
-            ModuleImport::External { source, name, method, file, args } => {
-                match (registration, source.as_str(), name.as_str(), method.as_deref()) {
-                    (Registration::TypeOrm { entity, entity_name, data_source, .. }, "@nestjs/typeorm", "TypeOrmModule", Some("forFeature")) => {
+            ModuleImport::External {
+                source,
+                name,
+                method,
+                file,
+                args,
+            } => {
+                match (
+                    registration,
+                    source.as_str(),
+                    name.as_str(),
+                    method.as_deref(),
+                ) {
+                    (
+                        Registration::TypeOrm {
+                            entity,
+                            entity_name,
+                            data_source,
+                            ..
+                        },
+                        "@nestjs/typeorm",
+                        "TypeOrmModule",
+                        Some("forFeature"),
+                    ) => {
                         if args.get(1) != data_source.as_ref() {
                             Found::No
                         } else {
                             list_contains(index, file, args.first(), |file, v| match v {
-                                Value::Ident(name) => name == entity_name || index.resolve(file, name) == *entity,
+                                Value::Ident(name) => {
+                                    name == entity_name || index.resolve(file, name) == *entity
+                                }
                                 _ => false,
                             })
                         }
                     }
-                    (Registration::Mongoose { name: model, connection, .. }, "@nestjs/mongoose", "MongooseModule", Some("forFeature" | "forFeatureAsync")) => {
+                    (
+                        Registration::Mongoose {
+                            name: model,
+                            connection,
+                            ..
+                        },
+                        "@nestjs/mongoose",
+                        "MongooseModule",
+                        Some("forFeature" | "forFeatureAsync"),
+                    ) => {
                         if args.get(1) != connection.as_ref() {
                             Found::No
                         } else {
                             list_contains(index, file, args.first(), |_, v| {
-                                v.get("name").and_then(model_name).is_some_and(|n| n == *model)
+                                v.get("name")
+                                    .and_then(model_name)
+                                    .is_some_and(|n| n == *model)
                             })
                         }
                     }
                     _ => Found::No,
                 }
             }
-            ModuleImport::Project { module: imported, dynamic: false } => {
-                match exports_orm_module(index, imported, registration) {
-                    Found::Yes => module_registers(index, imported, registration, depth + 1),
-                    Found::Unknown => match module_registers(index, imported, registration, depth + 1) {
+            ModuleImport::Project {
+                module: imported,
+                dynamic: false,
+            } => match exports_orm_module(index, imported, registration) {
+                Found::Yes => module_registers(index, imported, registration, depth + 1),
+                Found::Unknown => {
+                    match module_registers(index, imported, registration, depth + 1) {
                         Found::No => Found::No,
                         _ => Found::Unknown,
-                    },
-                    Found::No => Found::No,
+                    }
                 }
-            }
+                Found::No => Found::No,
+            },
             // A project dynamic module (`X.forRoot()`) may return anything.
             ModuleImport::Project { dynamic: true, .. } => Found::Unknown,
             ModuleImport::Unknown => Found::Unknown,
@@ -368,7 +418,11 @@ fn list_contains(
 }
 
 /// Whether `module` lists `TypeOrmModule` (or `MongooseModule`) in its `exports`.
-fn exports_orm_module(index: &ProjectIndex, module: ClassKey, registration: &Registration) -> Found {
+fn exports_orm_module(
+    index: &ProjectIndex,
+    module: ClassKey,
+    registration: &Registration,
+) -> Found {
     let (source, name) = match registration {
         Registration::TypeOrm { .. } => ("@nestjs/typeorm", "TypeOrmModule"),
         Registration::Mongoose { .. } => ("@nestjs/mongoose", "MongooseModule"),

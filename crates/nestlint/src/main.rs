@@ -84,7 +84,8 @@ fn main() -> ExitCode {
     if !report.parse_error_files.is_empty() {
         let count = report.parse_error_files.len();
         let files = if count == 1 { "file has" } else { "files have" };
-        let _ = writeln!(
+        let _ =
+            writeln!(
             stderr,
             "nestlint: {count} {files} syntax the TypeScript grammar does not fully recognise; \
              findings in them may be incomplete{}",

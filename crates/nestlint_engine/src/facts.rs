@@ -170,9 +170,7 @@ impl Value {
     /// The entry `key` of an object value.
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
-            Value::Object { entries, .. } => {
-                entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-            }
+            Value::Object { entries, .. } => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -198,7 +196,10 @@ pub fn property_key(key: Node<'_>, source: &str) -> Option<String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TypeRef {
     /// `Foo`, `Repository<User>`, `ns.Foo` (qualified names keep their text).
-    Named { name: String, args: Vec<TypeRef> },
+    Named {
+        name: String,
+        args: Vec<TypeRef>,
+    },
     /// `any`, `object`, `string`, ...
     Keyword(String),
     /// An inline object type `{ a: string }`.
@@ -593,12 +594,9 @@ fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut F
     match node.kind() {
         "function_declaration" | "generator_function_declaration" => {
             if let Some(name) = node.child_by_field_name("name") {
-                facts.functions.push(function_fact(
-                    text(name, source),
-                    node,
-                    source,
-                    exported,
-                ));
+                facts
+                    .functions
+                    .push(function_fact(text(name, source), node, source, exported));
             }
         }
         "lexical_declaration" | "variable_declaration" => {

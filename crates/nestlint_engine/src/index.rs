@@ -289,7 +289,13 @@ impl ProjectIndex {
 
     /// Whether `callee` in `file` is export `name` of package `source` (`@nestjs/common`'s
     /// `Controller`, under any local alias or namespace).
-    pub fn is_export_of(&self, file: FileId, callee: &CalleeName, source: &str, name: &str) -> bool {
+    pub fn is_export_of(
+        &self,
+        file: FileId,
+        callee: &CalleeName,
+        source: &str,
+        name: &str,
+    ) -> bool {
         // Fast path: most decorators are imported by their own name.
         if callee.object.is_none() && callee.name != name {
             let Some(binding) = self.files[file].facts.import(&callee.name) else {

@@ -12,7 +12,9 @@ pub use index::{FileId, IndexedFile, ProjectIndex, Symbol};
 pub use rule::{
     Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, Rule, RuleMeta, Scope,
 };
-pub use run::{display_path, FileProblem, LintReport, Linter, RunError, RunOptions, MAX_FILE_BYTES};
+pub use run::{
+    display_path, FileProblem, LintReport, Linter, RunError, RunOptions, MAX_FILE_BYTES,
+};
 
 pub use nestlint_diagnostics as diagnostics;
 pub use nestlint_syntax as syntax;

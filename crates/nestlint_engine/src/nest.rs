@@ -31,7 +31,10 @@ pub enum Item<'a> {
 #[derive(Clone, Debug)]
 pub enum ModuleImport<'a> {
     /// A project module, imported as a class or through a static method (`X.forRoot()`).
-    Project { module: ClassKey, dynamic: bool },
+    Project {
+        module: ClassKey,
+        dynamic: bool,
+    },
     /// A module from a package, e.g. `TypeOrmModule.forFeature([...])`: `name` is the class,
     /// `method` the static method called, `args` its arguments.
     External {
@@ -114,7 +117,13 @@ impl ProjectIndex {
         out
     }
 
-    fn flatten_into<'a>(&'a self, file: FileId, value: &'a Value, out: &mut Vec<Item<'a>>, depth: usize) {
+    fn flatten_into<'a>(
+        &'a self,
+        file: FileId,
+        value: &'a Value,
+        out: &mut Vec<Item<'a>>,
+        depth: usize,
+    ) {
         if depth > 8 {
             out.push(Item::Unknown);
             return;
@@ -140,7 +149,12 @@ impl ProjectIndex {
 
     /// The items of metadata key `key` (`providers`, `imports`, ...). An absent key is empty; a
     /// metadata object that cannot be read, or that has a spread, yields one `Unknown`.
-    pub fn metadata_items<'a>(&'a self, module: ClassKey, metadata: Option<&'a Value>, key: &str) -> Vec<Item<'a>> {
+    pub fn metadata_items<'a>(
+        &'a self,
+        module: ClassKey,
+        metadata: Option<&'a Value>,
+        key: &str,
+    ) -> Vec<Item<'a>> {
         let Some(metadata @ Value::Object { open, .. }) = metadata else {
             return vec![Item::Unknown];
         };
@@ -319,7 +333,11 @@ impl GlobalEnhancers {
             };
             for &module in &closure {
                 module_scopes.entry(module).or_default().push(scope.clone());
-                let provided = module_providers_coverage(index, module, metadata.get(&module).copied().flatten());
+                let provided = module_providers_coverage(
+                    index,
+                    module,
+                    metadata.get(&module).copied().flatten(),
+                );
                 coverage.guard = coverage.guard.merge(provided.guard);
                 coverage.validation_pipe = coverage.validation_pipe.merge(provided.validation_pipe);
             }
@@ -385,7 +403,11 @@ impl GlobalEnhancers {
 }
 
 /// `APP_GUARD` / `APP_PIPE` providers of one module.
-fn module_providers_coverage(index: &ProjectIndex, module: ClassKey, metadata: Option<&Value>) -> ScopeCoverage {
+fn module_providers_coverage(
+    index: &ProjectIndex,
+    module: ClassKey,
+    metadata: Option<&Value>,
+) -> ScopeCoverage {
     let mut out = ScopeCoverage {
         guard: Coverage::Absent,
         validation_pipe: Coverage::Absent,
@@ -530,7 +552,14 @@ pub fn is_public_marker_name(name: &str) -> bool {
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    ["public", "anonymous", "skipauth", "noauth", "unprotected", "withoutauth"]
-        .iter()
-        .any(|marker| folded.contains(marker))
+    [
+        "public",
+        "anonymous",
+        "skipauth",
+        "noauth",
+        "unprotected",
+        "withoutauth",
+    ]
+    .iter()
+    .any(|marker| folded.contains(marker))
 }

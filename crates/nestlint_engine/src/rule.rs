@@ -161,8 +161,12 @@ fn new_diagnostic(
 pub trait DiagnosticExt {
     fn help(&mut self, help: impl Into<String>) -> &mut Self;
     fn note(&mut self, note: impl Into<String>) -> &mut Self;
-    fn label(&mut self, path: Arc<PathBuf>, range: TextRange, message: impl Into<String>)
-        -> &mut Self;
+    fn label(
+        &mut self,
+        path: Arc<PathBuf>,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> &mut Self;
 }
 
 impl DiagnosticExt for Diagnostic {

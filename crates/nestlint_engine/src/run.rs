@@ -84,7 +84,9 @@ pub enum RunError {
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RunError::PathNotFound(path) => write!(f, "{}: no such file or directory", path.display()),
+            RunError::PathNotFound(path) => {
+                write!(f, "{}: no such file or directory", path.display())
+            }
             RunError::ThreadPool(err) => write!(f, "cannot start worker threads: {err}"),
         }
     }
@@ -109,7 +111,11 @@ struct FileOutcome {
 
 impl Linter {
     /// Lints the files and directories in `paths` (see the README for what is walked).
-    pub fn lint_paths(&self, paths: &[PathBuf], options: &RunOptions) -> Result<LintReport, RunError> {
+    pub fn lint_paths(
+        &self,
+        paths: &[PathBuf],
+        options: &RunOptions,
+    ) -> Result<LintReport, RunError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.threads)
             .build()
@@ -207,8 +213,15 @@ impl Linter {
         self.run(inputs, packages, display_base)
     }
 
-    fn run(&self, inputs: Vec<FileInput>, packages: Vec<Package>, display_base: &Path) -> LintReport {
-        let display_base = normalize(&std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()));
+    fn run(
+        &self,
+        inputs: Vec<FileInput>,
+        packages: Vec<Package>,
+        display_base: &Path,
+    ) -> LintReport {
+        let display_base = normalize(
+            &std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()),
+        );
         let display_base = display_base.as_path();
         let outcomes: Vec<FileOutcome> = inputs
             .par_iter()
@@ -264,11 +277,13 @@ impl Linter {
             };
             rule.check_project(&index, &mut ctx);
             // Findings go only to the files the user asked about.
-            report.diagnostics.extend(
-                diagnostics
-                    .into_iter()
-                    .filter(|d| index.file_id(&d.path).is_some_and(|id| index.file(id).is_target)),
-            );
+            report
+                .diagnostics
+                .extend(diagnostics.into_iter().filter(|d| {
+                    index
+                        .file_id(&d.path)
+                        .is_some_and(|id| index.file(id).is_target)
+                }));
         }
         sort_diagnostics(&mut report.diagnostics);
         report.diagnostics.dedup();
@@ -333,7 +348,11 @@ impl Linter {
         let dispatch = &self.dispatch[usize::from(tsx)];
         self.traverse(root, source, |node| {
             if input.is_target {
-                for &rule_index in dispatch.get(usize::from(node.kind_id())).into_iter().flatten() {
+                for &rule_index in dispatch
+                    .get(usize::from(node.kind_id()))
+                    .into_iter()
+                    .flatten()
+                {
                     let rule = &self.rules[rule_index];
                     let mut ctx = FileContext {
                         path: &input.path,

@@ -192,7 +192,7 @@ impl Package {
             || specifier.starts_with("node:")
             || NODE_BUILTINS.contains(&name)
             // Hoisted in monorepos, so often absent from an app's own manifest.
-            || WELL_KNOWN_PACKAGES.iter().any(|known| name == *known)
+            || WELL_KNOWN_PACKAGES.contains(&name)
             || name.starts_with("@nestjs/")
             // Without a manifest nothing is known: every bare specifier counts as a package.
             || !self.has_manifest
@@ -209,13 +209,40 @@ impl Package {
 }
 
 const NODE_BUILTINS: &[&str] = &[
-    "assert", "buffer", "child_process", "crypto", "events", "fs", "http", "https", "net", "os",
-    "path", "stream", "url", "util", "zlib", "querystring", "readline", "timers", "worker_threads",
+    "assert",
+    "buffer",
+    "child_process",
+    "crypto",
+    "events",
+    "fs",
+    "http",
+    "https",
+    "net",
+    "os",
+    "path",
+    "stream",
+    "url",
+    "util",
+    "zlib",
+    "querystring",
+    "readline",
+    "timers",
+    "worker_threads",
 ];
 
 const WELL_KNOWN_PACKAGES: &[&str] = &[
-    "typeorm", "mongoose", "class-validator", "class-transformer", "jsonwebtoken", "passport",
-    "passport-jwt", "passport-local", "rxjs", "reflect-metadata", "@prisma/client", "express",
+    "typeorm",
+    "mongoose",
+    "class-validator",
+    "class-transformer",
+    "jsonwebtoken",
+    "passport",
+    "passport-jwt",
+    "passport-local",
+    "rxjs",
+    "reflect-metadata",
+    "@prisma/client",
+    "express",
     "fastify",
 ];
 
@@ -342,8 +369,7 @@ impl PackageFinder {
                 break;
             }
             visited.push(current.to_path_buf());
-            if current.join("package.json").is_file() || current.join("nest-cli.json").is_file()
-            {
+            if current.join("package.json").is_file() || current.join("nest-cli.json").is_file() {
                 found = Some(current.to_path_buf());
                 break;
             }
@@ -411,8 +437,14 @@ mod tests {
         };
         package.dependencies.insert("@nestjs/common".into());
         package.paths = vec![
-            ("@app/common".into(), vec![PathBuf::from("/p/libs/common/src")]),
-            ("@app/common/*".into(), vec![PathBuf::from("/p/libs/common/src/*")]),
+            (
+                "@app/common".into(),
+                vec![PathBuf::from("/p/libs/common/src")],
+            ),
+            (
+                "@app/common/*".into(),
+                vec![PathBuf::from("/p/libs/common/src/*")],
+            ),
         ];
         let from = Path::new("/p/src/app.module.ts");
         let resolve = |s: &str| resolve_specifier(s, from, &package, &is_known);
@@ -424,7 +456,10 @@ mod tests {
             resolve("./users/users.service.js"),
             ModuleTarget::File("/p/src/users/users.service.ts".into())
         );
-        assert_eq!(resolve("./users"), ModuleTarget::File("/p/src/users/index.ts".into()));
+        assert_eq!(
+            resolve("./users"),
+            ModuleTarget::File("/p/src/users/index.ts".into())
+        );
         assert_eq!(
             resolve("@app/common"),
             ModuleTarget::File("/p/libs/common/src/index.ts".into())

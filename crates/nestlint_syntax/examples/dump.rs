@@ -25,7 +25,10 @@ fn main() {
     loop {
         let node = cursor.node();
         if node.is_named() || node.is_missing() {
-            let field = cursor.field_name().map(|f| format!("{f}: ")).unwrap_or_default();
+            let field = cursor
+                .field_name()
+                .map(|f| format!("{f}: "))
+                .unwrap_or_default();
             let leaf = if node.child_count() == 0 {
                 format!(" {:?}", &text[node.byte_range()])
             } else {

@@ -100,7 +100,8 @@ fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) 
                             type_only: statement_type_only,
                         }),
                         "namespace_import" => {
-                            if let Some(id) = named_children(part).find(|n| n.kind() == "identifier")
+                            if let Some(id) =
+                                named_children(part).find(|n| n.kind() == "identifier")
                             {
                                 out.push(ImportBinding {
                                     local: text(id, source).to_owned(),

@@ -67,12 +67,10 @@ fn unescape(raw: &str) -> String {
 pub fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
     loop {
         match node.kind() {
-            "parenthesized_expression" | "non_null_expression" => {
-                match node.named_child(0) {
-                    Some(inner) => node = inner,
-                    None => return node,
-                }
-            }
+            "parenthesized_expression" | "non_null_expression" => match node.named_child(0) {
+                Some(inner) => node = inner,
+                None => return node,
+            },
             "as_expression" | "satisfies_expression" | "type_assertion" => {
                 // `x as T`: the expression is the first named child; `<T>x`: the last.
                 let inner = if node.kind() == "type_assertion" {

@@ -12,7 +12,10 @@ pub struct ClassView<'t> {
 }
 
 pub fn is_class_kind(kind: &str) -> bool {
-    matches!(kind, "class_declaration" | "abstract_class_declaration" | "class")
+    matches!(
+        kind,
+        "class_declaration" | "abstract_class_declaration" | "class"
+    )
 }
 
 impl<'t> ClassView<'t> {
