@@ -479,6 +479,9 @@ pub enum AppCallKind {
     Bootstrap,
     UseGlobalGuards,
     UseGlobalPipes,
+    /// `consumer.apply(...)` in a module's `configure`, or `app.use(...)`: middleware that may
+    /// authenticate instead of a guard.
+    ApplyMiddleware,
 }
 
 /// Everything phase 2 knows about one file.
@@ -710,6 +713,19 @@ pub(crate) fn app_call(node: Node<'_>, source: &str) -> Option<AppCall> {
     let kind = match property {
         "useGlobalGuards" => AppCallKind::UseGlobalGuards,
         "useGlobalPipes" => AppCallKind::UseGlobalPipes,
+        "apply" | "use" => {
+            let object = unwrap_expression(function.child_by_field_name("object")?);
+            let receiver = text(object, source);
+            let expected = if property == "apply" {
+                "consumer"
+            } else {
+                "app"
+            };
+            if !receiver.to_ascii_lowercase().ends_with(expected) {
+                return None;
+            }
+            AppCallKind::ApplyMiddleware
+        }
         "create" | "createMicroservice" | "createApplicationContext" => {
             let object = unwrap_expression(function.child_by_field_name("object")?);
             if text(object, source) != "NestFactory" {

@@ -354,6 +354,11 @@ impl GlobalEnhancers {
                         AppCallKind::UseGlobalGuards if !call.args.is_empty() => {
                             coverage.guard = Coverage::Present;
                         }
+                        AppCallKind::ApplyMiddleware
+                            if call.args.iter().any(looks_like_auth_middleware) =>
+                        {
+                            coverage.guard = coverage.guard.merge(Coverage::Unknown);
+                        }
                         AppCallKind::UseGlobalPipes => {
                             for arg in &call.args {
                                 coverage.validation_pipe = coverage
@@ -400,6 +405,25 @@ impl GlobalEnhancers {
         }
         out
     }
+}
+
+/// Middleware that likely authenticates (`AuthMiddleware`, `passport.session()`, `jwtCheck`):
+/// routes behind it may be protected without a guard, which the engine cannot verify.
+fn looks_like_auth_middleware(value: &Value) -> bool {
+    let name = match value {
+        Value::Ident(name) => name.as_str(),
+        Value::Call { callee, .. } | Value::New { class: callee, .. } => {
+            callee.object.as_deref().unwrap_or(&callee.name)
+        }
+        Value::Member { object, .. } => object.as_str(),
+        _ => return false,
+    };
+    let lower = name.to_ascii_lowercase();
+    [
+        "auth", "jwt", "passport", "session", "token", "keycloak", "oidc", "clerk",
+    ]
+    .iter()
+    .any(|marker| lower.contains(marker))
 }
 
 /// `APP_GUARD` / `APP_PIPE` providers of one module.
