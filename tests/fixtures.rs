@@ -141,6 +141,7 @@ fn project_case(case: &Path) -> Result<(), Failed> {
             &RunOptions {
                 threads: 2,
                 display_base: case.to_path_buf(),
+                parse_only: false,
             },
         )
         .map_err(|e| e.to_string())?;
@@ -227,6 +228,7 @@ fn messages_follow_convention() -> Result<(), Failed> {
             &RunOptions {
                 threads: 2,
                 display_base: repo_root(),
+                parse_only: false,
             },
         )
         .map_err(|e| e.to_string())?;

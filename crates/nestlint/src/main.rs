@@ -41,6 +41,10 @@ struct Cli {
     /// Also list files the parser could not fully read, and files read only for project context.
     #[arg(long, short)]
     verbose: bool,
+
+    /// Read and parse only, run no rule (the benchmark's baseline).
+    #[arg(long, hide = true)]
+    parse_only: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
     let options = RunOptions {
         threads,
         display_base: cwd.clone(),
+        parse_only: cli.parse_only,
     };
     let report = match linter.lint_paths(&cli.paths, &options) {
         Ok(report) => report,

@@ -73,6 +73,8 @@ pub struct RunOptions {
     pub threads: usize,
     /// Paths in output are shown relative to this directory.
     pub display_base: PathBuf,
+    /// Read and parse only: no rules, no facts (the benchmark's baseline).
+    pub parse_only: bool,
 }
 
 #[derive(Debug)]
@@ -186,7 +188,7 @@ impl Linter {
             let root = &packages[input.package].root;
             input.is_test = is_test_file(input.path.strip_prefix(root).unwrap_or(&input.path));
         }
-        Ok(pool.install(|| self.run(inputs, packages, &options.display_base)))
+        Ok(pool.install(|| self.run(inputs, packages, &options.display_base, options.parse_only)))
     }
 
     /// Lints `files` as one project with no manifest and no context files (fixture tests).
@@ -210,7 +212,7 @@ impl Linter {
                 is_test: is_test_file(f.strip_prefix(&root).unwrap_or(f)),
             })
             .collect();
-        self.run(inputs, packages, display_base)
+        self.run(inputs, packages, display_base, false)
     }
 
     fn run(
@@ -218,6 +220,7 @@ impl Linter {
         inputs: Vec<FileInput>,
         packages: Vec<Package>,
         display_base: &Path,
+        parse_only: bool,
     ) -> LintReport {
         let display_base = normalize(
             &std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()),
@@ -225,7 +228,7 @@ impl Linter {
         let display_base = display_base.as_path();
         let outcomes: Vec<FileOutcome> = inputs
             .par_iter()
-            .map(|input| self.lint_file(input))
+            .map(|input| self.lint_file(input, parse_only))
             .collect();
 
         let mut report = LintReport::default();
@@ -269,7 +272,8 @@ impl Linter {
         }
 
         let index = ProjectIndex::new(indexed, packages);
-        for rule in &self.rules {
+        let rules: &[Box<dyn Rule>] = if parse_only { &[] } else { &self.rules };
+        for rule in rules {
             let mut diagnostics = Vec::new();
             let mut ctx = ProjectContext {
                 rule: rule.meta(),
@@ -291,7 +295,7 @@ impl Linter {
         report
     }
 
-    fn lint_file(&self, input: &FileInput) -> FileOutcome {
+    fn lint_file(&self, input: &FileInput, parse_only: bool) -> FileOutcome {
         let mut outcome = FileOutcome {
             facts: FileFacts::default(),
             diagnostics: Vec::new(),
@@ -341,6 +345,9 @@ impl Linter {
         };
         let root = tree.root_node();
         outcome.parse_error = root.has_error();
+        if parse_only {
+            return outcome;
+        }
         let source: &str = &parse_text;
         extract_top_level(root, source, &mut outcome.facts);
         let imports = Imports::from_program(root, source);
