@@ -24,34 +24,14 @@ fn main() {
     let args = Arguments::from_args();
     let fixtures = repo_root().join("fixtures");
     let mut trials = Vec::new();
-    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(&fixtures)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    rule_dirs.sort();
-    for dir in rule_dirs {
+    for dir in sorted_entries(&fixtures, |p| p.is_dir()) {
         let name = dir
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
         if name == "projects" {
-            let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map(|entries| {
-                    entries
-                        .flatten()
-                        .map(|e| e.path())
-                        .filter(|p| p.is_dir())
-                        .collect()
-                })
-                .unwrap_or_default();
-            cases.sort();
-            for case in cases {
+            for case in sorted_entries(&dir, |p| p.is_dir()) {
                 let case_name = case
                     .file_name()
                     .unwrap_or_default()
@@ -63,17 +43,8 @@ fn main() {
             }
             continue;
         }
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|e| e == "ts" || e == "tsx"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        for file in files {
+        let is_fixture = |p: &Path| p.extension().is_some_and(|e| e == "ts" || e == "tsx");
+        for file in sorted_entries(&dir, is_fixture) {
             let rule = name.clone();
             let file_name = file
                 .file_name()
@@ -102,6 +73,21 @@ fn main() {
         messages_follow_convention,
     ));
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// The entries of `dir` that `keep` accepts, sorted (a missing directory has none).
+fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| keep(p))
+                .collect()
+        })
+        .unwrap_or_default();
+    entries.sort();
+    entries
 }
 
 fn rule_case(rule: &str, file: &Path) -> Result<(), Failed> {

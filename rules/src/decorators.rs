@@ -3,9 +3,46 @@
 
 use std::collections::HashMap;
 
-use nestlint_engine::facts::{FunctionFact, Value};
+use nestlint_engine::facts::{DecoratorFact, FunctionFact, Value};
 use nestlint_engine::nest::{is_public_marker_name, NEST_COMMON, NEST_CORE};
 use nestlint_engine::{FileId, ProjectIndex, Symbol};
+
+/// Memoised effects of project decorator factories, keyed by their file and name.
+pub type EffectMemo = HashMap<(FileId, String), FunctionEffect>;
+
+/// Where a decorator comes from, as far as the engine can see.
+pub enum DecoratorOrigin {
+    /// Exported by a package.
+    Package { source: String, name: String },
+    /// A project decorator factory, with what it does.
+    Project {
+        name: String,
+        effect: FunctionEffect,
+    },
+    /// An unresolved import, a global, or a project value that is not a function.
+    Opaque,
+}
+
+/// Resolves `decorator`, written in `file`, to its origin.
+pub fn decorator_origin(
+    index: &ProjectIndex,
+    file: FileId,
+    decorator: &DecoratorFact,
+    memo: &mut EffectMemo,
+) -> DecoratorOrigin {
+    let symbol = index.resolve_callee(file, &decorator.callee);
+    match symbol {
+        Symbol::External { source, name } => DecoratorOrigin::Package { source, name },
+        Symbol::Declared { .. } => match index.function(&symbol) {
+            Some((function_file, function)) => DecoratorOrigin::Project {
+                name: function.name.clone(),
+                effect: FunctionEffect::of(index, function_file, function, memo),
+            },
+            None => DecoratorOrigin::Opaque,
+        },
+        Symbol::Unresolved | Symbol::Unknown => DecoratorOrigin::Opaque,
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FunctionEffect {
@@ -26,7 +63,7 @@ impl FunctionEffect {
         index: &ProjectIndex,
         file: FileId,
         function: &FunctionFact,
-        memo: &mut HashMap<(FileId, String), FunctionEffect>,
+        memo: &mut EffectMemo,
     ) -> FunctionEffect {
         let key = (file, function.name.clone());
         if let Some(effect) = memo.get(&key) {

@@ -143,26 +143,21 @@ impl Rule for NoHardcodedJwtSecret {
                     Some(member) => format!("{}.{member}", found.local),
                     None => found.local.clone(),
                 };
-                report_constant(index_report(ctx, index, file, found.range), &shown);
+                ctx.report(index, file, found.range, constant_message(&shown))
+                    .help(CONSTANT_HELP)
+                    .note(SOURCE_NOTE);
             }
         }
     }
 }
 
-fn index_report<'c>(
-    ctx: &'c mut ProjectContext<'_>,
-    index: &ProjectIndex,
-    file: nestlint_engine::FileId,
-    range: TextRange,
-) -> &'c mut nestlint_diagnostics::Diagnostic {
-    ctx.report(index, file, range, String::new())
-}
+/// What a diagnostic about a hard-coded constant says.
+const CONSTANT_HELP: &str =
+    "read the secret from configuration, e.g. `config.getOrThrow('JWT_SECRET')` in `registerAsync`";
+const SOURCE_NOTE: &str = "anyone who can read the source can forge tokens for any user";
 
-fn report_constant(diagnostic: &mut nestlint_diagnostics::Diagnostic, shown: &str) {
-    diagnostic.message = format!("JWT secret comes from `{shown}`, a hard-coded string constant");
-    diagnostic
-        .help("read the secret from configuration, e.g. `config.getOrThrow('JWT_SECRET')` in `registerAsync`")
-        .note("anyone who can read the source can forge tokens for any user");
+fn constant_message(shown: &str) -> String {
+    format!("JWT secret comes from `{shown}`, a hard-coded string constant")
 }
 
 fn is_import(ctx: &FileContext<'_>, local: &str, source: &str, name: &str) -> bool {
@@ -297,9 +292,12 @@ fn check_value(value: Node<'_>, ctx: &mut FileContext<'_>) {
     let value = unwrap_expression(value);
     let source = ctx.source;
     if string_value(value, source).is_some() {
-        ctx.report(range_of(value), "JWT secret is hard-coded as a string literal")
-            .help("read the secret from configuration, e.g. `config.getOrThrow('JWT_SECRET')` in `registerAsync`")
-            .note("anyone who can read the source can forge tokens for any user");
+        ctx.report(
+            range_of(value),
+            "JWT secret is hard-coded as a string literal",
+        )
+        .help(CONSTANT_HELP)
+        .note(SOURCE_NOTE);
         return;
     }
     match value.kind() {
@@ -390,8 +388,9 @@ fn check_reference(node: Node<'_>, ctx: &mut FileContext<'_>) {
             Some(member) => format!("{local}.{member}"),
             None => local.to_owned(),
         };
-        let diagnostic = ctx.report(range_of(node), String::new());
-        report_constant(diagnostic, &shown);
+        ctx.report(range_of(node), constant_message(&shown))
+            .help(CONSTANT_HELP)
+            .note(SOURCE_NOTE);
     }
 }
 

@@ -1,4 +1,4 @@
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use nestlint_diagnostics::{Severity, TextRange};
 use nestlint_engine::facts::{
@@ -7,10 +7,10 @@ use nestlint_engine::facts::{
 use nestlint_engine::nest::{pipe_coverage, ClassKey, Coverage};
 use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
-    Scope, Symbol,
+    Scope,
 };
 
-use crate::decorators::FunctionEffect;
+use crate::decorators::{decorator_origin, DecoratorOrigin, EffectMemo};
 
 pub struct RequestDtoValidation;
 
@@ -80,8 +80,8 @@ impl Rule for RequestDtoValidation {
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
         let enhancers = index.global_enhancers();
-        let (controller_modules, _) = index.registrations("controllers");
-        let mut effects = HashMap::new();
+        let controller_modules = index.controller_modules();
+        let mut effects = EffectMemo::new();
         let mut dtos: BTreeSet<ClassKey> = BTreeSet::new();
         // DTO parameters with no pipe of their own, by the file of their controller.
         let mut unpiped: Vec<(FileId, ClassKey, TextRange)> = Vec::new();
@@ -150,34 +150,31 @@ impl Rule for RequestDtoValidation {
                 if enhancers.coverage_for(index, file, &[]).validation_pipe != Coverage::Absent {
                     continue;
                 }
-                let count = unpiped
+                // This app's DTO parameters that no pipe reaches.
+                let in_scope: Vec<&(FileId, ClassKey, TextRange)> = unpiped
                     .iter()
                     .filter(|(param_file, controller, _)| {
                         let modules = controller_modules
                             .get(controller)
                             .map_or(&[][..], Vec::as_slice);
-                        index.app_scope(*param_file) == scope
-                            || modules.iter().any(|m| index.app_scope(m.file) == scope)
+                        let in_app = index.app_scope(*param_file) == scope
+                            || modules.iter().any(|m| index.app_scope(m.file) == scope);
+                        in_app
+                            && enhancers
+                                .coverage_for(index, *param_file, modules)
+                                .validation_pipe
+                                == Coverage::Absent
                     })
-                    .filter(|(param_file, controller, _)| {
-                        let modules = controller_modules
-                            .get(controller)
-                            .map_or(&[][..], Vec::as_slice);
-                        enhancers
-                            .coverage_for(index, *param_file, modules)
-                            .validation_pipe
-                            == Coverage::Absent
-                    })
-                    .count();
-                if count == 0 {
+                    .collect();
+                let Some(&&first) = in_scope.first() else {
                     continue;
-                }
+                };
+                let count = in_scope.len();
                 let noun = if count == 1 {
                     "parameter is"
                 } else {
                     "parameters are"
                 };
-                let first = unpiped[0];
                 ctx.report(
                     index,
                     file,
@@ -362,7 +359,7 @@ fn check_dto_properties(
     index: &ProjectIndex,
     ctx: &mut ProjectContext<'_>,
     dto: ClassKey,
-    effects: &mut HashMap<(FileId, String), FunctionEffect>,
+    effects: &mut EffectMemo,
 ) {
     let class = index.class_at(dto);
     for property in class.properties.iter().filter(|p| !p.is_static) {
@@ -397,11 +394,10 @@ fn decorator_validates(
     index: &ProjectIndex,
     file: FileId,
     decorator: &DecoratorFact,
-    effects: &mut HashMap<(FileId, String), FunctionEffect>,
+    effects: &mut EffectMemo,
 ) -> Validates {
-    let symbol = index.resolve_callee(file, &decorator.callee);
-    match &symbol {
-        Symbol::External { source, .. } => {
+    match decorator_origin(index, file, decorator, effects) {
+        DecoratorOrigin::Package { source, .. } => {
             if source.starts_with("class-validator")
                 || source.starts_with("@nestjs/class-validator")
             {
@@ -414,19 +410,9 @@ fn decorator_validates(
                 Validates::Unknown
             }
         }
-        Symbol::Declared { .. } => match index.function(&symbol) {
-            Some((function_file, function)) => {
-                let effect = FunctionEffect::of(index, function_file, function, effects);
-                if effect.validates {
-                    Validates::Yes
-                } else if effect.opaque {
-                    Validates::Unknown
-                } else {
-                    Validates::No
-                }
-            }
-            None => Validates::Unknown,
-        },
-        Symbol::Unresolved | Symbol::Unknown => Validates::Unknown,
+        DecoratorOrigin::Project { effect, .. } if effect.validates => Validates::Yes,
+        DecoratorOrigin::Project { effect, .. } if effect.opaque => Validates::Unknown,
+        DecoratorOrigin::Project { .. } => Validates::No,
+        DecoratorOrigin::Opaque => Validates::Unknown,
     }
 }

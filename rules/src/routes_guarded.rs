@@ -1,14 +1,12 @@
-use std::collections::HashMap;
-
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::{ClassFact, DecoratorFact, Value};
 use nestlint_engine::nest::{is_public_marker_name, ClassKey, Coverage, NEST_COMMON};
 use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
-    Scope, Symbol,
+    Scope,
 };
 
-use crate::decorators::{resolve_string, FunctionEffect};
+use crate::decorators::{decorator_origin, resolve_string, DecoratorOrigin, EffectMemo};
 
 pub struct RoutesGuarded;
 
@@ -82,8 +80,8 @@ impl Rule for RoutesGuarded {
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
         let enhancers = index.global_enhancers();
-        let (controller_modules, _) = index.registrations("controllers");
-        let mut effects = HashMap::new();
+        let controller_modules = index.controller_modules();
+        let mut effects = EffectMemo::new();
         for (file, indexed) in index.files() {
             if !indexed.is_target {
                 continue;
@@ -160,7 +158,7 @@ fn class_protection(
     index: &ProjectIndex,
     file: FileId,
     class: &ClassFact,
-    effects: &mut HashMap<(FileId, String), FunctionEffect>,
+    effects: &mut EffectMemo,
 ) -> Protection {
     let mut result = protection(index, file, &class.decorators, effects);
     let mut current = (file, class);
@@ -183,7 +181,7 @@ fn protection(
     index: &ProjectIndex,
     file: FileId,
     decorators: &[DecoratorFact],
-    effects: &mut HashMap<(FileId, String), FunctionEffect>,
+    effects: &mut EffectMemo,
 ) -> Protection {
     decorators
         .iter()
@@ -196,11 +194,10 @@ fn decorator_protection(
     index: &ProjectIndex,
     file: FileId,
     decorator: &DecoratorFact,
-    effects: &mut HashMap<(FileId, String), FunctionEffect>,
+    effects: &mut EffectMemo,
 ) -> Protection {
-    let symbol = index.resolve_callee(file, &decorator.callee);
-    match &symbol {
-        Symbol::External { source, name } if source == NEST_COMMON => match name.as_str() {
+    match decorator_origin(index, file, decorator, effects) {
+        DecoratorOrigin::Package { source, name } if source == NEST_COMMON => match name.as_str() {
             "UseGuards" if !decorator.args.is_empty() => Protection::Guarded,
             "SetMetadata" => match decorator
                 .args
@@ -212,34 +209,24 @@ fn decorator_protection(
             },
             _ => Protection::Nothing,
         },
-        Symbol::External { source, name } => {
-            if is_public_marker_name(name) {
+        DecoratorOrigin::Package { source, name } => {
+            if is_public_marker_name(&name) {
                 Protection::Public
-            } else if source.starts_with("@nestjs/") || !looks_auth_related(name) {
+            } else if source.starts_with("@nestjs/") || !looks_auth_related(&name) {
                 Protection::Nothing
             } else {
                 Protection::Unknown
             }
         }
-        Symbol::Declared { .. } => match index.function(&symbol) {
-            Some((function_file, function)) => {
-                let effect = FunctionEffect::of(index, function_file, function, effects);
-                if effect.guards {
-                    Protection::Guarded
-                } else if effect.opaque {
-                    Protection::Unknown
-                } else if effect.sets_metadata
-                    && (is_public_marker_name(&function.name) || effect.public_key)
-                {
-                    Protection::Public
-                } else {
-                    Protection::Nothing
-                }
-            }
-            // A decorator that is a class or a constant the engine cannot read.
-            None => Protection::Unknown,
-        },
-        Symbol::Unresolved | Symbol::Unknown => Protection::Unknown,
+        DecoratorOrigin::Project { effect, .. } if effect.guards => Protection::Guarded,
+        DecoratorOrigin::Project { effect, .. } if effect.opaque => Protection::Unknown,
+        DecoratorOrigin::Project { name, effect }
+            if effect.sets_metadata && (is_public_marker_name(&name) || effect.public_key) =>
+        {
+            Protection::Public
+        }
+        DecoratorOrigin::Project { .. } => Protection::Nothing,
+        DecoratorOrigin::Opaque => Protection::Unknown,
     }
 }
 

@@ -72,7 +72,7 @@ impl Rule for ValidRepositoryInjection {
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
-        let (provider_modules, _) = index.registrations("providers");
+        let provider_modules = index.provider_modules();
         for (file, indexed) in index.files() {
             if !indexed.is_target {
                 continue;

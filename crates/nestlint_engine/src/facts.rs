@@ -544,12 +544,15 @@ pub fn range_of(node: Node<'_>) -> TextRange {
     TextRange::new(node.start_byte(), node.end_byte())
 }
 
-/// Reads the top-level statements of a file: imports, exports, functions, constants, types.
-pub(crate) fn extract_top_level(root: Node<'_>, source: &str, facts: &mut FileFacts) {
-    facts.imports = nestlint_syntax::Imports::from_program(root, source)
-        .iter()
-        .cloned()
-        .collect();
+/// Reads the top-level statements of a file: exports, functions, constants, types; the imports
+/// come from the table the rules already use.
+pub(crate) fn extract_top_level(
+    root: Node<'_>,
+    source: &str,
+    imports: &nestlint_syntax::Imports,
+    facts: &mut FileFacts,
+) {
+    facts.imports = imports.iter().cloned().collect();
     for statement in named_children(root) {
         match statement.kind() {
             "export_statement" => {

@@ -69,6 +69,9 @@ pub struct ProjectIndex {
     pub(crate) packages: Vec<Package>,
     /// `@Module()` classes with the index of their `@Module` decorator, computed on first use.
     pub(crate) modules: std::sync::OnceLock<Vec<(crate::nest::ClassKey, usize)>>,
+    pub(crate) controller_modules: std::sync::OnceLock<crate::nest::Registrations>,
+    pub(crate) provider_modules: std::sync::OnceLock<crate::nest::Registrations>,
+    pub(crate) enhancers: std::sync::OnceLock<crate::nest::GlobalEnhancers>,
 }
 
 const MAX_REEXPORT_DEPTH: usize = 16;
@@ -98,6 +101,9 @@ impl ProjectIndex {
             by_path,
             packages,
             modules: std::sync::OnceLock::new(),
+            controller_modules: std::sync::OnceLock::new(),
+            provider_modules: std::sync::OnceLock::new(),
+            enhancers: std::sync::OnceLock::new(),
         }
     }
 
@@ -204,7 +210,6 @@ impl ProjectIndex {
             }
             return Symbol::Unresolved;
         }
-        let mut unresolved_star = false;
         for reexport in &facts.reexports {
             let target = self.specifier_target(file, &reexport.source);
             match &reexport.names {
@@ -224,8 +229,10 @@ impl ProjectIndex {
                         };
                     }
                 }
-                None => match target {
-                    ModuleTarget::File(path) => {
+                // A star re-export from a package or an unresolved path hides nothing we
+                // could read.
+                None => {
+                    if let ModuleTarget::File(path) = target {
                         if let Some(id) = self.file_id(&path) {
                             match self.resolve_export(id, name, depth + 1) {
                                 Symbol::Unresolved | Symbol::Unknown => {}
@@ -233,11 +240,9 @@ impl ProjectIndex {
                             }
                         }
                     }
-                    _ => unresolved_star = true,
-                },
+                }
             }
         }
-        let _ = unresolved_star;
         Symbol::Unresolved
     }
 

@@ -258,11 +258,6 @@ impl ProjectIndex {
         }
         (seen, complete)
     }
-
-    /// Global enhancers per application scope. See [`GlobalEnhancers`].
-    pub fn global_enhancers(&self) -> GlobalEnhancers {
-        GlobalEnhancers::compute(self)
-    }
 }
 
 /// What is known about one kind of global enhancer in a scope.
@@ -307,13 +302,12 @@ impl GlobalEnhancers {
         let metadata: HashMap<ClassKey, Option<&Value>> = modules.iter().copied().collect();
         let mut scope_modules: HashMap<(usize, PathBuf), Vec<ClassKey>> = HashMap::new();
         let mut scope_files: HashMap<(usize, PathBuf), Vec<FileId>> = HashMap::new();
-        for (file, indexed) in index.files() {
+        for (file, _) in index.files() {
             let (package, root) = index.app_scope(file);
             scope_files
                 .entry((package, root.to_path_buf()))
                 .or_default()
                 .push(file);
-            let _ = indexed;
         }
         for (module, _) in &modules {
             let (package, root) = index.app_scope(module.file);
@@ -538,15 +532,30 @@ impl ProjectIndex {
             .collect()
     }
 
-    /// For each class, the modules listing it under `key` (`controllers` or `providers`);
-    /// `complete` is false when some module's list could not be read.
-    pub fn registrations(&self, key: &str) -> (HashMap<ClassKey, Vec<ClassKey>>, bool) {
-        let mut out: HashMap<ClassKey, Vec<ClassKey>> = HashMap::new();
-        let mut complete = true;
+    /// For each controller, the modules listing it in `controllers`.
+    pub fn controller_modules(&self) -> &Registrations {
+        self.controller_modules
+            .get_or_init(|| self.registrations("controllers"))
+    }
+
+    /// For each class, the modules listing it in `providers` (directly or as `useClass`).
+    pub fn provider_modules(&self) -> &Registrations {
+        self.provider_modules
+            .get_or_init(|| self.registrations("providers"))
+    }
+
+    /// Global guards and pipes per application scope. See [`GlobalEnhancers`].
+    pub fn global_enhancers(&self) -> &GlobalEnhancers {
+        self.enhancers
+            .get_or_init(|| GlobalEnhancers::compute(self))
+    }
+
+    fn registrations(&self, key: &str) -> Registrations {
+        let mut out: Registrations = HashMap::new();
         for (module, metadata) in self.modules() {
             for item in self.metadata_items(module, metadata, key) {
+                // Lists the engine cannot read register nothing it can name.
                 let Item::Value(file, value) = item else {
-                    complete = false;
                     continue;
                 };
                 let symbols = if key == "providers" {
@@ -564,9 +573,12 @@ impl ProjectIndex {
                 }
             }
         }
-        (out, complete)
+        out
     }
 }
+
+/// Classes and the modules that list them.
+pub type Registrations = HashMap<ClassKey, Vec<ClassKey>>;
 
 /// Whether a metadata key or decorator name marks a route public: `public`, `isPublic`,
 /// `IS_PUBLIC_KEY`, `allowAnonymous`, `skipAuth`, `no-auth`, `unprotected`.

@@ -349,11 +349,11 @@ impl Linter {
             return outcome;
         }
         let source: &str = &parse_text;
-        extract_top_level(root, source, &mut outcome.facts);
         let imports = Imports::from_program(root, source);
+        extract_top_level(root, source, &imports, &mut outcome.facts);
         let is_test = input.is_test;
         let dispatch = &self.dispatch[usize::from(tsx)];
-        self.traverse(root, source, |node| {
+        traverse(root, |node| {
             if input.is_target {
                 for &rule_index in dispatch
                     .get(usize::from(node.kind_id()))
@@ -380,21 +380,22 @@ impl Linter {
         }
         outcome
     }
+}
 
-    fn traverse<'t>(&self, root: Node<'t>, _source: &str, mut visit: impl FnMut(Node<'t>)) {
-        let mut cursor = root.walk();
+/// Visits every node of the tree once, depth first.
+fn traverse<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
+    let mut cursor = root.walk();
+    loop {
+        visit(cursor.node());
+        if cursor.goto_first_child() {
+            continue;
+        }
         loop {
-            visit(cursor.node());
-            if cursor.goto_first_child() {
-                continue;
+            if cursor.goto_next_sibling() {
+                break;
             }
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return;
-                }
+            if !cursor.goto_parent() {
+                return;
             }
         }
     }
