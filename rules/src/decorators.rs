@@ -6,19 +6,17 @@ use std::collections::HashMap;
 use nestlint_engine::facts::{DecoratorFact, FunctionFact, Value};
 use nestlint_engine::nest::{is_public_marker_name, NEST_COMMON, NEST_CORE};
 use nestlint_engine::{FileId, ProjectIndex, Symbol};
+use nestlint_syntax::Name;
 
 /// Memoised effects of project decorator factories, keyed by their file and name.
-pub type EffectMemo = HashMap<(FileId, String), FunctionEffect>;
+pub type EffectMemo = HashMap<(FileId, Name), FunctionEffect>;
 
 /// Where a decorator comes from, as far as the engine can see.
 pub enum DecoratorOrigin {
     /// Exported by a package.
-    Package { source: String, name: String },
+    Package { source: Name, name: Name },
     /// A project decorator factory, with what it does.
-    Project {
-        name: String,
-        effect: FunctionEffect,
-    },
+    Project { name: Name, effect: FunctionEffect },
     /// An unresolved import, a global, or a project value that is not a function.
     Opaque,
 }
@@ -131,7 +129,7 @@ impl FunctionEffect {
 }
 
 /// The string a value holds: a literal, or a constant bound to one (in this file or imported).
-pub fn resolve_string(index: &ProjectIndex, file: FileId, value: &Value) -> Option<String> {
+pub fn resolve_string(index: &ProjectIndex, file: FileId, value: &Value) -> Option<Name> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Ident(name) => {

@@ -2,7 +2,7 @@ use nestlint_diagnostics::{Severity, TextRange};
 use nestlint_engine::facts::{range_of, Value};
 use nestlint_engine::syntax::nest::{callee_of, ClassView};
 use nestlint_engine::syntax::{
-    named_children, string_value, text, unwrap_expression, ImportedName, Node,
+    named_children, string_value, text, unwrap_expression, Field, ImportedName, Node, NodeExt,
 };
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, ProjectIndex, Rule,
@@ -77,11 +77,11 @@ impl Rule for NoHardcodedJwtSecret {
         if ctx.is_test {
             return;
         }
-        let Some(function) = call.child_by_field_name("function").map(unwrap_expression) else {
+        let Some(function) = call.field(Field::Function).map(unwrap_expression) else {
             return;
         };
         let arguments: Vec<Node<'_>> = call
-            .child_by_field_name("arguments")
+            .field(Field::Arguments)
             .map(|a| named_children(a).collect())
             .unwrap_or_default();
         let source = ctx.source;
@@ -178,18 +178,15 @@ fn is_jsonwebtoken(ctx: &FileContext<'_>, object: Option<&str>, name: &str) -> b
 /// `this.jwt.sign(...)` where `jwt` is a constructor parameter or property typed `JwtService`.
 fn is_jwt_service(function: Node<'_>, ctx: &FileContext<'_>) -> bool {
     let source = ctx.source;
-    let Some(receiver) = function
-        .child_by_field_name("object")
-        .map(unwrap_expression)
-    else {
+    let Some(receiver) = function.field(Field::Object).map(unwrap_expression) else {
         return false;
     };
     let property = match receiver.kind() {
         "member_expression" => {
             let is_this = receiver
-                .child_by_field_name("object")
+                .field(Field::Object)
                 .is_some_and(|o| o.kind() == "this");
-            match receiver.child_by_field_name("property") {
+            match receiver.field(Field::Property) {
                 Some(p) if is_this => text(p, source),
                 _ => return false,
             }
@@ -229,7 +226,7 @@ fn extends_passport_strategy(call: Node<'_>, ctx: &FileContext<'_>) -> bool {
     if base.kind() != "call_expression" {
         return false;
     }
-    base.child_by_field_name("function")
+    base.field(Field::Function)
         .and_then(|f| callee_of(unwrap_expression(f), ctx.source))
         .is_some_and(|c| {
             c.object.is_none() && is_import(ctx, c.name, "@nestjs/passport", "PassportStrategy")
@@ -243,17 +240,17 @@ fn pair_value<'t>(object: Node<'t>, key: &str, source: &str) -> Option<Node<'t>>
     named_children(object)
         .filter(|c| c.kind() == "pair")
         .find(|pair| {
-            pair.child_by_field_name("key")
+            pair.field(Field::Key)
                 .and_then(|k| nestlint_engine::facts::property_key(k, source))
                 .is_some_and(|k| k == key)
         })
-        .and_then(|pair| pair.child_by_field_name("value"))
+        .and_then(|pair| pair.field(Field::Value))
 }
 
 /// The object literals a factory function returns: its expression body, or its `return`s.
 fn returned_objects(factory: Node<'_>) -> Vec<Node<'_>> {
     let factory = unwrap_expression(factory);
-    let Some(body) = factory.child_by_field_name("body") else {
+    let Some(body) = factory.field(Field::Body) else {
         return Vec::new();
     };
     if body.kind() != "statement_block" {
@@ -303,11 +300,11 @@ fn check_value(value: Node<'_>, ctx: &mut FileContext<'_>) {
     match value.kind() {
         "binary_expression" => {
             let operator = value
-                .child_by_field_name("operator")
+                .field(Field::Operator)
                 .map(|o| text(o, source))
                 .unwrap_or("");
             if matches!(operator, "??" | "||") {
-                if let Some(right) = value.child_by_field_name("right") {
+                if let Some(right) = value.field(Field::Right) {
                     report_fallback(right, ctx);
                 }
             }
@@ -322,12 +319,12 @@ fn check_value(value: Node<'_>, ctx: &mut FileContext<'_>) {
         "call_expression" => {
             // `config.get('JWT_SECRET', 'dev')`: a default value is a hard-coded fallback.
             let is_get = value
-                .child_by_field_name("function")
+                .field(Field::Function)
                 .and_then(|f| callee_of(unwrap_expression(f), source))
                 .is_some_and(|c| c.object.is_some() && c.name == "get");
             if is_get {
                 let args: Vec<Node<'_>> = value
-                    .child_by_field_name("arguments")
+                    .field(Field::Arguments)
                     .map(|a| named_children(a).collect())
                     .unwrap_or_default();
                 if args.len() == 2 {
@@ -355,8 +352,8 @@ fn check_reference(node: Node<'_>, ctx: &mut FileContext<'_>) {
     let (local, member) = match node.kind() {
         "identifier" => (text(node, source), None),
         _ => {
-            let object = node.child_by_field_name("object").map(unwrap_expression);
-            let property = node.child_by_field_name("property");
+            let object = node.field(Field::Object).map(unwrap_expression);
+            let property = node.field(Field::Property);
             match (object, property) {
                 (Some(object), Some(property)) if object.kind() == "identifier" => {
                     (text(object, source), Some(text(property, source)))
@@ -405,7 +402,7 @@ fn program_of(mut node: Node<'_>) -> Option<Node<'_>> {
 fn top_level_const<'t>(root: Node<'t>, name: &str, source: &str) -> Option<Node<'t>> {
     for statement in named_children(root) {
         let declaration = match statement.kind() {
-            "export_statement" => statement.child_by_field_name("declaration"),
+            "export_statement" => statement.field(Field::Declaration),
             "lexical_declaration" => Some(statement),
             _ => None,
         };
@@ -417,12 +414,10 @@ fn top_level_const<'t>(root: Node<'t>, name: &str, source: &str) -> Option<Node<
         }
         for declarator in named_children(declaration) {
             let is_name = declarator
-                .child_by_field_name("name")
+                .field(Field::Name)
                 .is_some_and(|n| text(n, source) == name);
             if is_name {
-                return declarator
-                    .child_by_field_name("value")
-                    .map(unwrap_expression);
+                return declarator.field(Field::Value).map(unwrap_expression);
             }
         }
     }

@@ -5,6 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
     Scope, Symbol,
 };
+use nestlint_syntax::Name;
 
 pub struct ValidRepositoryInjection;
 
@@ -252,12 +253,12 @@ fn check_param(
 enum Registration {
     TypeOrm {
         entity: Symbol,
-        entity_name: String,
+        entity_name: Name,
         data_source: Option<Value>,
         range: nestlint_diagnostics::TextRange,
     },
     Mongoose {
-        name: String,
+        name: Name,
         connection: Option<Value>,
         range: nestlint_diagnostics::TextRange,
     },
@@ -272,7 +273,7 @@ impl Registration {
 }
 
 /// `Cat.name` → `Cat`; `'Cat'` → `Cat`.
-fn model_name(value: &Value) -> Option<String> {
+fn model_name(value: &Value) -> Option<Name> {
     match value {
         Value::Member { object, property } if property == "name" => Some(object.clone()),
         Value::String(s) => Some(s.clone()),

@@ -9,6 +9,11 @@ use clap::{Parser, ValueEnum};
 use nestlint_diagnostics::{render_concise, render_pretty, ColorMode, Severity};
 use nestlint_engine::{display_path, Linter, RunOptions};
 
+// Fact extraction allocates many small short-lived values from two threads or more; mimalloc
+// handles that pattern markedly better than the system allocator (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLES: &str = "\
 Examples:
   nestlint                         lint the project in the current directory
@@ -56,6 +61,16 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: runs first, before any tree-sitter object exists, so every tree-sitter allocation
+    // is made and freed by the same allocator; the mimalloc functions are thread-safe.
+    unsafe {
+        tree_sitter::set_allocator(
+            Some(libmimalloc_sys::mi_malloc),
+            Some(libmimalloc_sys::mi_calloc),
+            Some(libmimalloc_sys::mi_realloc),
+            Some(libmimalloc_sys::mi_free),
+        );
+    }
     let cli = Cli::parse();
     let started = Instant::now();
     let cwd = std::env::current_dir().unwrap_or_default();

@@ -3,7 +3,10 @@
 
 use nestlint_diagnostics::TextRange;
 use nestlint_syntax::nest::{callee_of, ClassView, DecoratorView, MemberKind, ParamView};
-use nestlint_syntax::{named_children, string_value, text, unwrap_expression, ImportBinding, Node};
+use nestlint_syntax::{
+    named_children, string_value, text, unwrap_expression, Field, ImportBinding, Name, Node,
+    NodeExt,
+};
 
 /// How deep expression values are modelled; deeper parts become `Value::Unknown`.
 const MAX_VALUE_DEPTH: usize = 8;
@@ -11,19 +14,19 @@ const MAX_VALUE_DEPTH: usize = 8;
 /// A callee as written: `forFeature` on `TypeOrmModule`, or a plain `UseGuards`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CalleeName {
-    pub object: Option<String>,
-    pub name: String,
+    pub object: Option<Name>,
+    pub name: Name,
 }
 
 /// A small, owned model of the expressions NestJS metadata is written in. Anything else is
 /// `Unknown`: rules must treat it as "cannot see", never as empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
-    Ident(String),
+    Ident(Name),
     /// `a.b` (deeper chains keep their last two parts in `object`/`property`, `object` being text).
     Member {
-        object: String,
-        property: String,
+        object: Name,
+        property: Name,
     },
     Call {
         callee: CalleeName,
@@ -33,9 +36,9 @@ pub enum Value {
         class: CalleeName,
         args: Vec<Value>,
     },
-    String(String),
+    String(Name),
     Object {
-        entries: Vec<(String, Value)>,
+        entries: Vec<(Name, Value)>,
         /// A spread or computed key: the object may hold more than `entries`.
         open: bool,
     },
@@ -59,29 +62,24 @@ impl Value {
         let node = unwrap_expression(node);
         match node.kind() {
             "identifier" | "shorthand_property_identifier" => {
-                Value::Ident(text(node, source).to_owned())
+                Value::Ident(Name::from(text(node, source)))
             }
-            "member_expression" => {
-                match (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("property"),
-                ) {
-                    (Some(object), Some(property)) => Value::Member {
-                        object: text(unwrap_expression(object), source).to_owned(),
-                        property: text(property, source).to_owned(),
-                    },
-                    _ => Value::Unknown,
-                }
-            }
+            "member_expression" => match (node.field(Field::Object), node.field(Field::Property)) {
+                (Some(object), Some(property)) => Value::Member {
+                    object: Name::from(text(unwrap_expression(object), source)),
+                    property: Name::from(text(property, source)),
+                },
+                _ => Value::Unknown,
+            },
             "call_expression" => {
                 let callee = node
-                    .child_by_field_name("function")
+                    .field(Field::Function)
                     .and_then(|f| callee_of(unwrap_expression(f), source));
                 match callee {
                     Some(callee) => Value::Call {
                         callee: CalleeName {
-                            object: callee.object.map(str::to_owned),
-                            name: callee.name.to_owned(),
+                            object: callee.object.map(Name::from),
+                            name: Name::from(callee.name),
                         },
                         args: Self::arguments(node, source, depth),
                     },
@@ -90,13 +88,13 @@ impl Value {
             }
             "new_expression" => {
                 let class = node
-                    .child_by_field_name("constructor")
+                    .field(Field::Constructor)
                     .and_then(|c| callee_of(unwrap_expression(c), source));
                 match class {
                     Some(class) => Value::New {
                         class: CalleeName {
-                            object: class.object.map(str::to_owned),
-                            name: class.name.to_owned(),
+                            object: class.object.map(Name::from),
+                            name: Name::from(class.name),
                         },
                         args: Self::arguments(node, source, depth),
                     },
@@ -104,7 +102,7 @@ impl Value {
                 }
             }
             "string" | "template_string" => match string_value(node, source) {
-                Some(s) => Value::String(s),
+                Some(s) => Value::String(s.into()),
                 None => Value::Unknown,
             },
             "object" => {
@@ -113,8 +111,8 @@ impl Value {
                 for child in named_children(node) {
                     match child.kind() {
                         "pair" => {
-                            let key = child.child_by_field_name("key");
-                            let value = child.child_by_field_name("value");
+                            let key = child.field(Field::Key);
+                            let value = child.field(Field::Value);
                             match (key.and_then(|k| property_key(k, source)), value) {
                                 (Some(key), Some(value)) => {
                                     entries.push((key, Self::build(value, source, depth + 1)))
@@ -123,12 +121,12 @@ impl Value {
                             }
                         }
                         "shorthand_property_identifier" => {
-                            let name = text(child, source).to_owned();
+                            let name = Name::from(text(child, source));
                             entries.push((name.clone(), Value::Ident(name)));
                         }
                         "method_definition" => {
-                            if let Some(name) = child.child_by_field_name("name") {
-                                entries.push((text(name, source).to_owned(), Value::Unknown));
+                            if let Some(name) = child.field(Field::Name) {
+                                entries.push((Name::from(text(name, source)), Value::Unknown));
                             }
                         }
                         _ => open = true,
@@ -145,7 +143,7 @@ impl Value {
                 Some(inner) => Value::Spread(Box::new(Self::build(inner, source, depth + 1))),
                 None => Value::Unknown,
             },
-            "arrow_function" => match node.child_by_field_name("body") {
+            "arrow_function" => match node.field(Field::Body) {
                 Some(body) if body.kind() != "statement_block" => {
                     Value::Arrow(Box::new(Self::build(body, source, depth + 1)))
                 }
@@ -157,7 +155,7 @@ impl Value {
     }
 
     fn arguments(call: Node<'_>, source: &str, depth: usize) -> Vec<Value> {
-        call.child_by_field_name("arguments")
+        call.field(Field::Arguments)
             .filter(|args| args.kind() == "arguments")
             .map(|args| {
                 named_children(args)
@@ -184,10 +182,10 @@ impl Value {
 }
 
 /// The key of a `pair`: an identifier, a string, or a number; computed keys are unknown.
-pub fn property_key(key: Node<'_>, source: &str) -> Option<String> {
+pub fn property_key(key: Node<'_>, source: &str) -> Option<Name> {
     match key.kind() {
-        "property_identifier" | "number" => Some(text(key, source).to_owned()),
-        "string" => string_value(key, source),
+        "property_identifier" | "number" => Some(Name::from(text(key, source))),
+        "string" => string_value(key, source).map(Name::from),
         _ => None,
     }
 }
@@ -197,11 +195,11 @@ pub fn property_key(key: Node<'_>, source: &str) -> Option<String> {
 pub enum TypeRef {
     /// `Foo`, `Repository<User>`, `ns.Foo` (qualified names keep their text).
     Named {
-        name: String,
+        name: Name,
         args: Vec<TypeRef>,
     },
     /// `any`, `object`, `string`, ...
-    Keyword(String),
+    Keyword(Name),
     /// An inline object type `{ a: string }`.
     ObjectLiteral,
     Array(Box<TypeRef>),
@@ -212,16 +210,16 @@ impl TypeRef {
     pub fn from_node(node: Node<'_>, source: &str) -> TypeRef {
         match node.kind() {
             "type_identifier" | "nested_type_identifier" | "identifier" => TypeRef::Named {
-                name: text(node, source).to_owned(),
+                name: Name::from(text(node, source)),
                 args: Vec::new(),
             },
             "generic_type" => {
                 let name = node
-                    .child_by_field_name("name")
-                    .map(|n| text(n, source).to_owned())
+                    .field(Field::Name)
+                    .map(|n| Name::from(text(n, source)))
                     .unwrap_or_default();
                 let args = node
-                    .child_by_field_name("type_arguments")
+                    .field(Field::TypeArguments)
                     .map(|ta| {
                         named_children(ta)
                             .map(|a| TypeRef::from_node(a, source))
@@ -230,7 +228,7 @@ impl TypeRef {
                     .unwrap_or_default();
                 TypeRef::Named { name, args }
             }
-            "predefined_type" => TypeRef::Keyword(text(node, source).to_owned()),
+            "predefined_type" => TypeRef::Keyword(Name::from(text(node, source))),
             "object_type" => TypeRef::ObjectLiteral,
             "array_type" => match named_children(node).next() {
                 Some(inner) => TypeRef::Array(Box::new(TypeRef::from_node(inner, source))),
@@ -267,8 +265,8 @@ impl DecoratorFact {
         let callee = view.callee(source)?;
         Some(DecoratorFact {
             callee: CalleeName {
-                object: callee.object.map(str::to_owned),
-                name: callee.name.to_owned(),
+                object: callee.object.map(Name::from),
+                name: Name::from(callee.name),
             },
             called: view.call().is_some(),
             args: view
@@ -283,7 +281,7 @@ impl DecoratorFact {
 
 #[derive(Clone, Debug)]
 pub struct ParamFact {
-    pub name: String,
+    pub name: Name,
     pub range: TextRange,
     pub decorators: Vec<DecoratorFact>,
     pub ty: Option<TypeRef>,
@@ -295,7 +293,7 @@ impl ParamFact {
     fn from_view(param: ParamView<'_>, source: &str) -> ParamFact {
         let type_node = param.type_node();
         ParamFact {
-            name: param.name(source).to_owned(),
+            name: Name::from(param.name(source)),
             range: range_of(param.node),
             decorators: param
                 .decorators()
@@ -311,7 +309,7 @@ impl ParamFact {
 
 #[derive(Clone, Debug)]
 pub struct MethodFact {
-    pub name: String,
+    pub name: Name,
     pub name_range: TextRange,
     pub decorators: Vec<DecoratorFact>,
     pub params: Vec<ParamFact>,
@@ -320,7 +318,7 @@ pub struct MethodFact {
 
 #[derive(Clone, Debug)]
 pub struct PropertyFact {
-    pub name: String,
+    pub name: Name,
     pub name_range: TextRange,
     pub range: TextRange,
     pub decorators: Vec<DecoratorFact>,
@@ -331,7 +329,7 @@ pub struct PropertyFact {
 
 #[derive(Clone, Debug)]
 pub struct ClassFact {
-    pub name: String,
+    pub name: Name,
     pub name_range: TextRange,
     pub range: TextRange,
     pub exported: bool,
@@ -339,7 +337,7 @@ pub struct ClassFact {
     /// The `extends` expression: `Ident("Base")` or a call like `PartialType(CreateDto)`.
     pub extends: Option<Value>,
     /// Names of the class's type parameters (`class C<T>`).
-    pub type_params: Vec<String>,
+    pub type_params: Vec<Name>,
     pub constructor_params: Vec<ParamFact>,
     pub methods: Vec<MethodFact>,
     pub properties: Vec<PropertyFact>,
@@ -349,7 +347,7 @@ impl ClassFact {
     pub fn from_view(class: ClassView<'_>, source: &str) -> Option<ClassFact> {
         let name_node = class.name_node()?;
         let mut fact = ClassFact {
-            name: text(name_node, source).to_owned(),
+            name: Name::from(text(name_node, source)),
             name_range: range_of(name_node),
             range: range_of(class.export_statement().unwrap_or(class.node)),
             exported: class.is_exported(),
@@ -380,7 +378,7 @@ impl ClassFact {
                         .collect();
                 }
                 MemberKind::Method => fact.methods.push(MethodFact {
-                    name: member.name(source).to_owned(),
+                    name: Name::from(member.name(source)),
                     name_range,
                     decorators,
                     params: member
@@ -391,7 +389,7 @@ impl ClassFact {
                     is_static: member.is_static(),
                 }),
                 MemberKind::Property => fact.properties.push(PropertyFact {
-                    name: member.name(source).to_owned(),
+                    name: Name::from(member.name(source)),
                     name_range,
                     range: range_of(member.node),
                     decorators,
@@ -409,12 +407,12 @@ impl ClassFact {
     }
 }
 
-pub fn type_parameter_names(node: Node<'_>, source: &str) -> Vec<String> {
-    node.child_by_field_name("type_parameters")
+pub fn type_parameter_names(node: Node<'_>, source: &str) -> Vec<Name> {
+    node.field(Field::TypeParameters)
         .map(|tp| {
             named_children(tp)
-                .filter_map(|p| p.child_by_field_name("name"))
-                .map(|n| text(n, source).to_owned())
+                .filter_map(|p| p.field(Field::Name))
+                .map(|n| Name::from(text(n, source)))
                 .collect()
         })
         .unwrap_or_default()
@@ -425,7 +423,7 @@ pub fn type_parameter_names(node: Node<'_>, source: &str) -> Vec<String> {
 /// `export function Auth() { return applyDecorators(UseGuards(...)) }`).
 #[derive(Clone, Debug)]
 pub struct FunctionFact {
-    pub name: String,
+    pub name: Name,
     pub exported: bool,
     pub range: TextRange,
     /// Every call in the body, with its arguments.
@@ -437,7 +435,7 @@ pub struct FunctionFact {
 /// A top-level `const`.
 #[derive(Clone, Debug)]
 pub struct ConstFact {
-    pub name: String,
+    pub name: Name,
     pub exported: bool,
     pub range: TextRange,
     pub value: Value,
@@ -452,7 +450,7 @@ pub enum TypeDeclKind {
 
 #[derive(Clone, Debug)]
 pub struct TypeDeclFact {
-    pub name: String,
+    pub name: Name,
     pub exported: bool,
     pub kind: TypeDeclKind,
 }
@@ -460,9 +458,9 @@ pub struct TypeDeclFact {
 /// `export { a as b } from './x'` (`names: Some`) or `export * from './x'` (`names: None`).
 #[derive(Clone, Debug)]
 pub struct ReExport {
-    pub source: String,
+    pub source: Name,
     /// `(exported, imported)` pairs.
-    pub names: Option<Vec<(String, String)>>,
+    pub names: Option<Vec<(Name, Name)>>,
 }
 
 /// A call of interest outside classes: `NestFactory.create(AppModule)`, `app.useGlobalGuards(...)`.
@@ -490,7 +488,7 @@ pub struct FileFacts {
     pub imports: Vec<ImportBinding>,
     pub reexports: Vec<ReExport>,
     /// `export { local as exported }` without a source: `(exported, local)`.
-    pub local_exports: Vec<(String, String)>,
+    pub local_exports: Vec<(Name, Name)>,
     pub classes: Vec<ClassFact>,
     pub functions: Vec<FunctionFact>,
     pub constants: Vec<ConstFact>,
@@ -557,32 +555,32 @@ pub(crate) fn extract_top_level(
         match statement.kind() {
             "export_statement" => {
                 let reexport_source = statement
-                    .child_by_field_name("source")
+                    .field(Field::Source)
                     .and_then(|s| string_value(s, source));
-                if let Some(declaration) = statement.child_by_field_name("declaration") {
+                if let Some(declaration) = statement.field(Field::Declaration) {
                     declaration_facts(declaration, source, true, facts);
                     continue;
                 }
                 let clause = named_children(statement).find(|c| c.kind() == "export_clause");
                 match (reexport_source, clause) {
                     (Some(from), None) => facts.reexports.push(ReExport {
-                        source: from,
+                        source: from.into(),
                         names: None,
                     }),
                     (from, Some(clause)) => {
-                        let pairs: Vec<(String, String)> = named_children(clause)
+                        let pairs: Vec<(Name, Name)> = named_children(clause)
                             .filter(|s| s.kind() == "export_specifier")
                             .filter_map(|s| {
-                                let name = text(s.child_by_field_name("name")?, source).to_owned();
+                                let name = Name::from(text(s.field(Field::Name)?, source));
                                 let alias = s
-                                    .child_by_field_name("alias")
-                                    .map_or_else(|| name.clone(), |a| text(a, source).to_owned());
+                                    .field(Field::Alias)
+                                    .map_or_else(|| name.clone(), |a| Name::from(text(a, source)));
                                 Some((alias, name))
                             })
                             .collect();
                         match from {
                             Some(from) => facts.reexports.push(ReExport {
-                                source: from,
+                                source: from.into(),
                                 names: Some(pairs),
                             }),
                             None => facts.local_exports.extend(pairs),
@@ -599,7 +597,7 @@ pub(crate) fn extract_top_level(
 fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut FileFacts) {
     match node.kind() {
         "function_declaration" | "generator_function_declaration" => {
-            if let Some(name) = node.child_by_field_name("name") {
+            if let Some(name) = node.field(Field::Name) {
                 facts
                     .functions
                     .push(function_fact(text(name, source), node, source, exported));
@@ -608,8 +606,8 @@ fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut F
         "lexical_declaration" | "variable_declaration" => {
             for declarator in named_children(node).filter(|c| c.kind() == "variable_declarator") {
                 let (Some(name), Some(value)) = (
-                    declarator.child_by_field_name("name"),
-                    declarator.child_by_field_name("value"),
+                    declarator.field(Field::Name),
+                    declarator.field(Field::Value),
                 ) else {
                     continue;
                 };
@@ -627,7 +625,7 @@ fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut F
                         .push(function_fact(name, value, source, exported));
                 }
                 facts.constants.push(ConstFact {
-                    name: name.to_owned(),
+                    name: Name::from(name),
                     exported,
                     range: range_of(declarator),
                     value: Value::from_node(value, source),
@@ -635,9 +633,9 @@ fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut F
             }
         }
         "interface_declaration" | "type_alias_declaration" | "enum_declaration" => {
-            if let Some(name) = node.child_by_field_name("name") {
+            if let Some(name) = node.field(Field::Name) {
                 facts.type_decls.push(TypeDeclFact {
-                    name: text(name, source).to_owned(),
+                    name: Name::from(text(name, source)),
                     exported,
                     kind: match node.kind() {
                         "interface_declaration" => TypeDeclKind::Interface,
@@ -664,14 +662,14 @@ fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> Fu
         visited += 1;
         if current.kind() == "call_expression" {
             let callee = current
-                .child_by_field_name("function")
+                .field(Field::Function)
                 .map(unwrap_expression)
                 .and_then(|f| callee_of(f, source));
             match callee {
                 Some(callee) => calls.push((
                     CalleeName {
-                        object: callee.object.map(str::to_owned),
-                        name: callee.name.to_owned(),
+                        object: callee.object.map(Name::from),
+                        name: Name::from(callee.name),
                     },
                     Value::arguments(current, source, 0),
                 )),
@@ -698,7 +696,7 @@ fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> Fu
         }
     }
     FunctionFact {
-        name: name.to_owned(),
+        name: Name::from(name),
         exported,
         range: range_of(node),
         calls,
@@ -708,16 +706,16 @@ fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> Fu
 
 /// Reads a `call_expression` for app-level calls; returns `None` for any other call.
 pub(crate) fn app_call(node: Node<'_>, source: &str) -> Option<AppCall> {
-    let function = unwrap_expression(node.child_by_field_name("function")?);
+    let function = unwrap_expression(node.field(Field::Function)?);
     if function.kind() != "member_expression" {
         return None;
     }
-    let property = text(function.child_by_field_name("property")?, source);
+    let property = text(function.field(Field::Property)?, source);
     let kind = match property {
         "useGlobalGuards" => AppCallKind::UseGlobalGuards,
         "useGlobalPipes" => AppCallKind::UseGlobalPipes,
         "apply" | "use" => {
-            let object = unwrap_expression(function.child_by_field_name("object")?);
+            let object = unwrap_expression(function.field(Field::Object)?);
             let receiver = text(object, source);
             let expected = if property == "apply" {
                 "consumer"
@@ -730,7 +728,7 @@ pub(crate) fn app_call(node: Node<'_>, source: &str) -> Option<AppCall> {
             AppCallKind::ApplyMiddleware
         }
         "create" | "createMicroservice" | "createApplicationContext" => {
-            let object = unwrap_expression(function.child_by_field_name("object")?);
+            let object = unwrap_expression(function.field(Field::Object)?);
             if text(object, source) != "NestFactory" {
                 return None;
             }

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nestlint_syntax::ImportedName;
+use nestlint_syntax::{ImportedName, Name};
+use rayon::prelude::*;
 
 use crate::facts::{CalleeName, ClassFact, ConstFact, FileFacts, FunctionFact, TypeDeclFact};
 use crate::rule::Stash;
@@ -32,9 +33,9 @@ pub struct IndexedFile {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Symbol {
     /// Declared at top level of a workspace file.
-    Declared { file: FileId, name: String },
+    Declared { file: FileId, name: Name },
     /// Exported by a package: `source` is the import specifier.
-    External { source: String, name: String },
+    External { source: Name, name: Name },
     /// Imported from a path that leads to no file nestlint read: nothing can be said about it.
     Unresolved,
     /// Neither declared nor imported (a global, a parameter, a typo).
@@ -83,19 +84,20 @@ impl ProjectIndex {
             .enumerate()
             .map(|(id, f)| (f.path.as_ref().clone(), id))
             .collect();
-        for file in &mut files {
+        files.par_iter_mut().for_each(|file| {
             let package = &packages[file.package];
-            file.import_targets = file
-                .facts
-                .imports
-                .iter()
-                .map(|import| {
-                    resolve_specifier(&import.source, &file.path, package, &|p: &Path| {
-                        by_path.contains_key(p)
-                    })
-                })
-                .collect();
-        }
+            let known = |p: &Path| by_path.contains_key(p);
+            let mut targets: Vec<ModuleTarget> = Vec::with_capacity(file.facts.imports.len());
+            for (i, import) in file.facts.imports.iter().enumerate() {
+                // The bindings of one import statement are adjacent and share its source.
+                let target = match i.checked_sub(1).map(|prev| &file.facts.imports[prev]) {
+                    Some(prev) if prev.source == import.source => targets[i - 1].clone(),
+                    _ => resolve_specifier(&import.source, &file.path, package, &known),
+                };
+                targets.push(target);
+            }
+            file.import_targets = targets;
+        });
         Self {
             files,
             by_path,
@@ -142,7 +144,7 @@ impl ProjectIndex {
         if facts.declares(name) {
             return Symbol::Declared {
                 file,
-                name: name.to_owned(),
+                name: Name::from(name),
             };
         }
         let Some(position) = facts.imports.iter().position(|b| b.local == name) else {
@@ -164,7 +166,7 @@ impl ProjectIndex {
             return self.resolve(file, &callee.name);
         };
         let facts = &self.files[file].facts;
-        let Some(position) = facts.imports.iter().position(|b| &b.local == object) else {
+        let Some(position) = facts.imports.iter().position(|b| b.local == object) else {
             return Symbol::Unknown;
         };
         if facts.imports[position].imported != ImportedName::Namespace {
@@ -182,7 +184,7 @@ impl ProjectIndex {
             },
             ModuleTarget::External => Symbol::External {
                 source: binding.source.clone(),
-                name: name.to_owned(),
+                name: Name::from(name),
             },
             ModuleTarget::Unresolved => Symbol::Unresolved,
         }
@@ -198,7 +200,7 @@ impl ProjectIndex {
             if facts.declares(local) {
                 return Symbol::Declared {
                     file,
-                    name: local.to_owned(),
+                    name: Name::from(local),
                 };
             }
             // `import { X } from './x'; export { X };`

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::facts::{AppCallKind, ClassFact, DecoratorFact, Value};
 use crate::index::{FileId, ProjectIndex, Symbol};
+use nestlint_syntax::Name;
 
 pub const NEST_COMMON: &str = "@nestjs/common";
 pub const NEST_CORE: &str = "@nestjs/core";
@@ -38,9 +39,9 @@ pub enum ModuleImport<'a> {
     /// A module from a package, e.g. `TypeOrmModule.forFeature([...])`: `name` is the class,
     /// `method` the static method called, `args` its arguments.
     External {
-        source: String,
-        name: String,
-        method: Option<String>,
+        source: Name,
+        name: Name,
+        method: Option<Name>,
         file: FileId,
         args: &'a [Value],
     },
@@ -66,14 +67,23 @@ impl ProjectIndex {
             .facts
             .classes
             .iter()
-            .position(|c| &c.name == name)?;
+            .position(|c| c.name == name)?;
         Some(ClassKey { file: *file, index })
     }
 
     /// Every `@Module()` class with its metadata object (`None` when the argument is not an
     /// object literal the engine can read).
     pub fn modules(&self) -> Vec<(ClassKey, Option<&Value>)> {
-        let modules = self.modules.get_or_init(|| {
+        self.module_decorators()
+            .iter()
+            .map(|&(key, decorator)| (key, self.decorator_metadata(key, decorator)))
+            .collect()
+    }
+
+    /// Every `@Module` class with the index of its `@Module` decorator, sorted by key (files are
+    /// visited in id order), computed once per run.
+    fn module_decorators(&self) -> &[(ClassKey, usize)] {
+        self.modules.get_or_init(|| {
             let mut out = Vec::new();
             for (file, indexed) in self.files() {
                 for (index, class) in indexed.facts.classes.iter().enumerate() {
@@ -87,11 +97,7 @@ impl ProjectIndex {
                 }
             }
             out
-        });
-        modules
-            .iter()
-            .map(|&(key, decorator)| (key, self.decorator_metadata(key, decorator)))
-            .collect()
+        })
     }
 
     fn decorator_metadata(&self, key: ClassKey, decorator: usize) -> Option<&Value> {
@@ -103,10 +109,9 @@ impl ProjectIndex {
 
     /// Whether `key` is a module, and its metadata.
     pub fn module_metadata(&self, key: ClassKey) -> Option<Option<&Value>> {
-        self.modules();
-        let modules = self.modules.get()?;
-        let &(_, decorator) = modules.iter().find(|(k, _)| *k == key)?;
-        Some(self.decorator_metadata(key, decorator))
+        let modules = self.module_decorators();
+        let position = modules.binary_search_by_key(&key, |&(k, _)| k).ok()?;
+        Some(self.decorator_metadata(key, modules[position].1))
     }
 
     /// The elements of a metadata array, following identifiers and spreads bound to constant
@@ -177,7 +182,7 @@ impl ProjectIndex {
                     Some(Value::Arrow(inner)) => return self.module_import(file, inner),
                     _ => return ModuleImport::Unknown,
                 },
-                (Some(object), method) => (object.as_str(), Some(method.to_owned()), &args[..]),
+                (Some(object), method) => (object.as_str(), Some(Name::from(method)), &args[..]),
                 (None, _) => return ModuleImport::Unknown,
             },
             _ => return ModuleImport::Unknown,

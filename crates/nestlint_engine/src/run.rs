@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText};
-use nestlint_syntax::nest::is_class_kind;
 use nestlint_syntax::{parse, Imports, KindIds, Node};
 use rayon::prelude::*;
 
@@ -24,6 +23,15 @@ pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 pub struct Linter {
     rules: Vec<Box<dyn Rule>>,
     dispatch: [Vec<Vec<usize>>; 2],
+    /// Per grammar, what fact a node kind yields (compared by id: most nodes yield none).
+    fact_kinds: [Vec<FactKind>; 2],
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FactKind {
+    None,
+    Class,
+    Call,
 }
 
 impl Linter {
@@ -38,7 +46,19 @@ impl Linter {
             }
             table
         });
-        Self { rules, dispatch }
+        let fact_kinds = [false, true].map(|tsx| {
+            let mut table = vec![FactKind::None; ids.count(tsx) + 1];
+            for kind in ["class_declaration", "abstract_class_declaration", "class"] {
+                table[usize::from(ids.id(kind, tsx))] = FactKind::Class;
+            }
+            table[usize::from(ids.id("call_expression", tsx))] = FactKind::Call;
+            table
+        });
+        Self {
+            rules,
+            dispatch,
+            fact_kinds,
+        }
     }
 
     pub fn rules(&self) -> &[Box<dyn Rule>] {
@@ -57,7 +77,7 @@ pub struct FileProblem {
 pub struct LintReport {
     /// Sorted by path, position, rule.
     pub diagnostics: Vec<Diagnostic>,
-    /// The text of every target file, for the renderers.
+    /// The text of every file that has a diagnostic, for the renderers.
     pub sources: HashMap<Arc<PathBuf>, SourceText>,
     pub files_linted: usize,
     /// Files read only for project facts.
@@ -233,6 +253,7 @@ impl Linter {
 
         let mut report = LintReport::default();
         let mut indexed = Vec::with_capacity(inputs.len());
+        let mut texts: HashMap<Arc<PathBuf>, Arc<str>> = HashMap::new();
         for (input, outcome) in inputs.into_iter().zip(outcomes) {
             if let Some(reason) = outcome.problem {
                 if input.is_target {
@@ -248,10 +269,7 @@ impl Linter {
                     report.parse_error_files.push(input.path.as_ref().clone());
                 }
                 if let Some(text) = outcome.text {
-                    report.sources.insert(
-                        input.path.clone(),
-                        SourceText::new(display_path(&input.path, display_base), text),
-                    );
+                    texts.insert(input.path.clone(), text);
                 }
             } else {
                 report.context_files += 1;
@@ -270,27 +288,44 @@ impl Linter {
                 stash: outcome.stash,
             });
         }
-
         let index = ProjectIndex::new(indexed, packages);
         let rules: &[Box<dyn Rule>] = if parse_only { &[] } else { &self.rules };
-        for rule in rules {
-            let mut diagnostics = Vec::new();
-            let mut ctx = ProjectContext {
-                rule: rule.meta(),
-                diagnostics: &mut diagnostics,
-            };
-            rule.check_project(&index, &mut ctx);
-            // Findings go only to the files the user asked about.
-            report
-                .diagnostics
-                .extend(diagnostics.into_iter().filter(|d| {
-                    index
-                        .file_id(&d.path)
-                        .is_some_and(|id| index.file(id).is_target)
-                }));
-        }
+        // Project rules share the index's lazily computed tables (thread-safe) and run in parallel.
+        let per_rule: Vec<Vec<Diagnostic>> = rules
+            .par_iter()
+            .map(|rule| {
+                let mut diagnostics = Vec::new();
+                let mut ctx = ProjectContext {
+                    rule: rule.meta(),
+                    diagnostics: &mut diagnostics,
+                };
+                rule.check_project(&index, &mut ctx);
+                diagnostics
+            })
+            .collect();
+        // Findings go only to the files the user asked about.
+        report
+            .diagnostics
+            .extend(per_rule.into_iter().flatten().filter(|d| {
+                index
+                    .file_id(&d.path)
+                    .is_some_and(|id| index.file(id).is_target)
+            }));
+        std::thread::spawn(move || drop(index));
         sort_diagnostics(&mut report.diagnostics);
         report.diagnostics.dedup();
+        // Line tables only for the files that have something to show.
+        for diagnostic in &report.diagnostics {
+            if report.sources.contains_key(&diagnostic.path) {
+                continue;
+            }
+            if let Some(text) = texts.get(&diagnostic.path) {
+                report.sources.insert(
+                    diagnostic.path.clone(),
+                    SourceText::new(display_path(&diagnostic.path, display_base), text.clone()),
+                );
+            }
+        }
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
         report
     }
@@ -353,13 +388,11 @@ impl Linter {
         extract_top_level(root, source, &imports, &mut outcome.facts);
         let is_test = input.is_test;
         let dispatch = &self.dispatch[usize::from(tsx)];
+        let fact_kinds = &self.fact_kinds[usize::from(tsx)];
         traverse(root, |node| {
+            let kind = usize::from(node.kind_id());
             if input.is_target {
-                for &rule_index in dispatch
-                    .get(usize::from(node.kind_id()))
-                    .into_iter()
-                    .flatten()
-                {
+                for &rule_index in dispatch.get(kind).into_iter().flatten() {
                     let rule = &self.rules[rule_index];
                     let mut ctx = FileContext {
                         path: &input.path,
@@ -373,7 +406,15 @@ impl Linter {
                     rule.check_node(node, &mut ctx);
                 }
             }
-            collect_facts(node, source, &mut outcome.facts);
+            match fact_kinds.get(kind).copied().unwrap_or(FactKind::None) {
+                FactKind::None => {}
+                FactKind::Class => collect_class(node, source, &mut outcome.facts),
+                FactKind::Call => {
+                    if let Some(call) = app_call(node, source) {
+                        outcome.facts.app_calls.push(call);
+                    }
+                }
+            }
         });
         if input.is_target {
             outcome.text = Some(text);
@@ -401,18 +442,11 @@ fn traverse<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
     }
 }
 
-fn collect_facts(node: Node<'_>, source: &str, facts: &mut FileFacts) {
-    let kind = node.kind();
-    if is_class_kind(kind) {
-        if let Some(class) = ClassView::new(node).and_then(|c| ClassFact::from_view(c, source)) {
-            // Nested and recovered classes share the namespace; the first declaration wins.
-            if facts.class(&class.name).is_none() {
-                facts.classes.push(class);
-            }
-        }
-    } else if kind == "call_expression" {
-        if let Some(call) = app_call(node, source) {
-            facts.app_calls.push(call);
+fn collect_class(node: Node<'_>, source: &str, facts: &mut FileFacts) {
+    if let Some(class) = ClassView::new(node).and_then(|c| ClassFact::from_view(c, source)) {
+        // Nested and recovered classes share the namespace; the first declaration wins.
+        if facts.class(&class.name).is_none() {
+            facts.classes.push(class);
         }
     }
 }

@@ -1,10 +1,10 @@
 use tree_sitter::Node;
 
-use crate::{named_children, string_value, text};
+use crate::{named_children, string_value, text, Field, Name, NodeExt};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ImportedName {
-    Named(String),
+    Named(Name),
     Default,
     /// `import * as x` and `import x = require(...)`.
     Namespace,
@@ -12,9 +12,9 @@ pub enum ImportedName {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportBinding {
-    pub local: String,
+    pub local: Name,
     pub imported: ImportedName,
-    pub source: String,
+    pub source: Name,
     /// `import type { X }` or `import { type X }`: erased at run time.
     pub type_only: bool,
 }
@@ -85,7 +85,7 @@ fn has_type_keyword(node: Node<'_>) -> bool {
 fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) {
     let statement_type_only = has_type_keyword(statement);
     let from = statement
-        .child_by_field_name("source")
+        .field(Field::Source)
         .and_then(|s| string_value(s, source));
     for child in named_children(statement) {
         match child.kind() {
@@ -94,9 +94,9 @@ fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) 
                 for part in named_children(child) {
                     match part.kind() {
                         "identifier" => out.push(ImportBinding {
-                            local: text(part, source).to_owned(),
+                            local: Name::from(text(part, source)),
                             imported: ImportedName::Default,
-                            source: from.clone(),
+                            source: from.clone().into(),
                             type_only: statement_type_only,
                         }),
                         "namespace_import" => {
@@ -104,9 +104,9 @@ fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) 
                                 named_children(part).find(|n| n.kind() == "identifier")
                             {
                                 out.push(ImportBinding {
-                                    local: text(id, source).to_owned(),
+                                    local: Name::from(text(id, source)),
                                     imported: ImportedName::Namespace,
-                                    source: from.clone(),
+                                    source: from.clone().into(),
                                     type_only: statement_type_only,
                                 });
                             }
@@ -116,18 +116,18 @@ fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) 
                                 if spec.kind() != "import_specifier" {
                                     continue;
                                 }
-                                let Some(name) = spec.child_by_field_name("name") else {
+                                let Some(name) = spec.field(Field::Name) else {
                                     continue;
                                 };
-                                let local = spec.child_by_field_name("alias").unwrap_or(name);
+                                let local = spec.field(Field::Alias).unwrap_or(name);
                                 let imported = match name.kind() {
                                     "string" => string_value(name, source).unwrap_or_default(),
                                     _ => text(name, source).to_owned(),
                                 };
                                 out.push(ImportBinding {
-                                    local: text(local, source).to_owned(),
-                                    imported: ImportedName::Named(imported),
-                                    source: from.clone(),
+                                    local: Name::from(text(local, source)),
+                                    imported: ImportedName::Named(imported.into()),
+                                    source: from.clone().into(),
                                     type_only: statement_type_only || has_type_keyword(spec),
                                 });
                             }
@@ -138,14 +138,14 @@ fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) 
             }
             "import_require_clause" => {
                 let required = child
-                    .child_by_field_name("source")
+                    .field(Field::Source)
                     .and_then(|s| string_value(s, source));
                 let id = named_children(child).find(|n| n.kind() == "identifier");
                 if let (Some(required), Some(id)) = (required, id) {
                     out.push(ImportBinding {
-                        local: text(id, source).to_owned(),
+                        local: Name::from(text(id, source)),
                         imported: ImportedName::Namespace,
-                        source: required,
+                        source: required.into(),
                         type_only: statement_type_only,
                     });
                 }

@@ -3,7 +3,7 @@
 
 use tree_sitter::Node;
 
-use crate::{named_children, text, unwrap_expression};
+use crate::{named_children, text, unwrap_expression, Field, NodeExt};
 
 /// A class declaration, abstract class declaration or class expression.
 #[derive(Clone, Copy, Debug)]
@@ -35,7 +35,7 @@ impl<'t> ClassView<'t> {
     }
 
     pub fn name_node(&self) -> Option<Node<'t>> {
-        self.node.child_by_field_name("name")
+        self.node.field(Field::Name)
     }
 
     pub fn name<'s>(&self, source: &'s str) -> Option<&'s str> {
@@ -69,11 +69,11 @@ impl<'t> ClassView<'t> {
     pub fn extends(&self) -> Option<Node<'t>> {
         let heritage = named_children(self.node).find(|c| c.kind() == "class_heritage")?;
         let clause = named_children(heritage).find(|c| c.kind() == "extends_clause")?;
-        clause.child_by_field_name("value")
+        clause.field(Field::Value)
     }
 
     pub fn body(&self) -> Option<Node<'t>> {
-        self.node.child_by_field_name("body")
+        self.node.field(Field::Body)
     }
 
     /// The members with their decorators: a method's decorators are the `decorator` siblings that
@@ -118,7 +118,7 @@ impl<'t> ClassView<'t> {
         named_children(body).find(|member| {
             member.kind() == "method_definition"
                 && member
-                    .child_by_field_name("name")
+                    .field(Field::Name)
                     .is_some_and(|name| text(name, source) == "constructor")
         })
     }
@@ -139,7 +139,7 @@ pub struct Member<'t> {
 
 impl<'t> Member<'t> {
     pub fn name_node(&self) -> Option<Node<'t>> {
-        self.node.child_by_field_name("name")
+        self.node.field(Field::Name)
     }
 
     pub fn name<'s>(&self, source: &'s str) -> &'s str {
@@ -177,13 +177,13 @@ pub fn has_anonymous_child(node: Node<'_>, kind: &str) -> bool {
 }
 
 fn type_of(node: Node<'_>) -> Option<Node<'_>> {
-    let annotation = node.child_by_field_name("type")?;
+    let annotation = node.field(Field::Type)?;
     named_children(annotation).next()
 }
 
 /// The parameters of a method or function node.
 pub fn method_params(method: Node<'_>) -> Vec<ParamView<'_>> {
-    let Some(parameters) = method.child_by_field_name("parameters") else {
+    let Some(parameters) = method.field(Field::Parameters) else {
         return Vec::new();
     };
     named_children(parameters)
@@ -207,7 +207,7 @@ impl<'t> ParamView<'t> {
     }
 
     pub fn pattern(&self) -> Option<Node<'t>> {
-        self.node.child_by_field_name("pattern")
+        self.node.field(Field::Pattern)
     }
 
     pub fn name<'s>(&self, source: &'s str) -> &'s str {
@@ -260,7 +260,7 @@ impl<'t> DecoratorView<'t> {
     pub fn callee<'s>(&self, source: &'s str) -> Option<Callee<'s>> {
         let expression = self.expression()?;
         let target = match expression.kind() {
-            "call_expression" => unwrap_expression(expression.child_by_field_name("function")?),
+            "call_expression" => unwrap_expression(expression.field(Field::Function)?),
             _ => expression,
         };
         callee_of(target, source)
@@ -269,7 +269,7 @@ impl<'t> DecoratorView<'t> {
     /// The call's arguments (empty for an uncalled decorator).
     pub fn arguments(&self) -> Vec<Node<'t>> {
         self.call()
-            .and_then(|call| call.child_by_field_name("arguments"))
+            .and_then(|call| call.field(Field::Arguments))
             .map(|args| named_children(args).collect())
             .unwrap_or_default()
     }
@@ -283,8 +283,8 @@ pub fn callee_of<'s>(node: Node<'_>, source: &'s str) -> Option<Callee<'s>> {
             name: text(node, source),
         }),
         "member_expression" => {
-            let object = unwrap_expression(node.child_by_field_name("object")?);
-            let property = node.child_by_field_name("property")?;
+            let object = unwrap_expression(node.field(Field::Object)?);
+            let property = node.field(Field::Property)?;
             Some(Callee {
                 object: Some(text(object, source)),
                 name: text(property, source),
