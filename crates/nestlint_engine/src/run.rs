@@ -143,11 +143,16 @@ impl Linter {
             .build()
             .map_err(|e| RunError::ThreadPool(e.to_string()))?;
         let mut targets: Vec<(PathBuf, PathBuf)> = Vec::new(); // (file, the argument it came from)
+        // Directories already walked, so a package root given as an argument is walked once.
+        let mut walked: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
         for path in paths {
             let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.clone()));
             if absolute.is_dir() {
-                for file in walk(&absolute, options.threads) {
-                    targets.push((file, absolute.clone()));
+                let files = walked
+                    .entry(absolute.clone())
+                    .or_insert_with(|| walk(&absolute, options.threads));
+                for file in files.iter() {
+                    targets.push((file.clone(), absolute.clone()));
                 }
             } else if absolute.is_file() {
                 let parent = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -190,7 +195,11 @@ impl Linter {
             .map(|((root, _), &id)| (root.clone(), id))
             .collect();
         for (root, package) in manifest_packages {
-            for file in walk(&root, options.threads) {
+            let files = match walked.remove(&root) {
+                Some(files) => files,
+                None => walk(&root, options.threads),
+            };
+            for file in files {
                 // A nested package's files belong to it, not to this one.
                 if finder.root_of(&file).as_deref() != Some(root.as_path()) {
                     continue;
