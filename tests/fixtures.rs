@@ -127,7 +127,7 @@ fn project_case(case: &Path) -> Result<(), Failed> {
             &RunOptions {
                 threads: 2,
                 display_base: case.to_path_buf(),
-                parse_only: false,
+                ..RunOptions::default()
             },
         )
         .map_err(|e| e.to_string())?;
@@ -214,7 +214,7 @@ fn messages_follow_convention() -> Result<(), Failed> {
             &RunOptions {
                 threads: 2,
                 display_base: repo_root(),
-                parse_only: false,
+                ..RunOptions::default()
             },
         )
         .map_err(|e| e.to_string())?;

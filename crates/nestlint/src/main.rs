@@ -5,9 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, ValueEnum};
-use nestlint_diagnostics::{render_concise, render_pretty, ColorMode, Severity};
-use nestlint_engine::{display_path, Linter, RunOptions};
+use clap::{Parser, Subcommand, ValueEnum};
+use nestlint_diagnostics::{render_concise, render_file_error, render_pretty, ColorMode, Severity};
+use nestlint_engine::baseline::Baseline;
+use nestlint_engine::config::{starter_config, CONFIG_FILE_NAME};
+use nestlint_engine::{
+    display_path, CliSelection, ConfigError, ConfigResolver, ConfigSource, Linter, RunError,
+    RunOptions,
+};
 
 // Fact extraction allocates many small short-lived values from two threads or more; mimalloc
 // handles that pattern markedly better than the system allocator (see docs/benchmarks.md).
@@ -20,8 +25,15 @@ Examples:
   nestlint apps/api libs/auth      lint two directories (each with its whole project as context)
   nestlint src/users/users.controller.ts
   nestlint --format concise .      one line per finding, for scripts and editors
+  nestlint --select security .     only the security rules
+  nestlint --max-warnings 0 .      fail on any warning too
+  nestlint --write-baseline nestlint-baseline.json .   record today's findings
+  nestlint --baseline nestlint-baseline.json .         report only new ones
+  nestlint init                    write a commented starter nestlint.toml
 
-Exit codes: 0 no errors, 1 at least one error-severity finding, 2 the run itself failed.";
+Exit codes: 0 no errors, 1 at least one error-severity finding (or more warnings than
+--max-warnings), 2 the run itself failed (bad arguments or configuration, a missing path),
+3 no new findings but the baseline has entries that match nothing (see --prune-baseline).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,10 +42,62 @@ Exit codes: 0 no errors, 1 at least one error-severity finding, 2 the run itself
     about = "A fast linter for NestJS codebases",
     after_help = EXAMPLES
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Files or directories to lint.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
+
+    /// Use this configuration file for every file (no discovery).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+
+    /// Ignore every nestlint.toml: rule defaults only.
+    #[arg(long)]
+    no_config: bool,
+
+    /// Run only these rules or categories (comma-separated; `all` for every rule).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    select: Vec<String>,
+
+    /// Turn these rules or categories off.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    ignore: Vec<String>,
+
+    /// Report these rules or categories as warnings.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    warn: Vec<String>,
+
+    /// Report these rules or categories as errors.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    deny: Vec<String>,
+
+    /// Exit with 1 when there are more than N warnings.
+    #[arg(long, value_name = "N")]
+    max_warnings: Option<usize>,
+
+    /// Print the effective settings for FILE and exit.
+    #[arg(long, value_name = "FILE")]
+    print_config: Option<PathBuf>,
+
+    /// Apply the configuration's `exclude` to files named on the command line too.
+    #[arg(long)]
+    force_exclude: bool,
+
+    /// Record every finding of this run in FILE (the run then exits 0).
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
+
+    /// Report only findings that FILE does not record.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// With --baseline: drop the entries that match nothing any more from FILE.
+    #[arg(long, requires = "baseline")]
+    prune_baseline: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Pretty)]
@@ -50,6 +114,12 @@ struct Cli {
     /// Read and parse only, run no rule (the benchmark's baseline).
     #[arg(long, hide = true)]
     parse_only: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Write a commented starter nestlint.toml in the current directory.
+    Init,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -79,18 +149,104 @@ fn main() -> ExitCode {
         .filter(|&n| n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let linter = Linter::new(nestlint_rules::all_rules());
+    let stderr_color = if std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    {
+        ColorMode::Always
+    } else {
+        ColorMode::Never
+    };
+    if let Some(Command::Init) = cli.command {
+        return init(&linter, &cwd);
+    }
+    let config = match (&cli.config, cli.no_config) {
+        (_, true) => ConfigSource::None,
+        (Some(path), false) => ConfigSource::File(path.clone()),
+        (None, false) => ConfigSource::Discover,
+    };
+    let selection = CliSelection {
+        select: cli.select.clone(),
+        ignore: cli.ignore.clone(),
+        warn: cli.warn.clone(),
+        deny: cli.deny.clone(),
+    };
+    if let Some(file) = &cli.print_config {
+        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        let printed = ConfigResolver::new(linter.rules(), config, &selection)
+            .and_then(|mut resolver| resolver.print_config(&absolute));
+        return match printed {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => config_error(&err, &cwd, stderr_color),
+        };
+    }
     let options = RunOptions {
         threads,
         display_base: cwd.clone(),
         parse_only: cli.parse_only,
+        config,
+        selection,
+        force_exclude: cli.force_exclude,
     };
-    let report = match linter.lint_paths(&cli.paths, &options) {
+    let mut report = match linter.lint_paths(&cli.paths, &options) {
         Ok(report) => report,
+        Err(RunError::Config(err)) => return config_error(&err, &cwd, stderr_color),
         Err(err) => {
             eprintln!("nestlint: error: {err}");
             return ExitCode::from(2);
         }
     };
+
+    if let Some(path) = &cli.write_baseline {
+        let baseline = Baseline::from_report(&report, path);
+        if let Err(err) = baseline.write(path) {
+            eprintln!("nestlint: error: {err}");
+            return ExitCode::from(2);
+        }
+        eprintln!(
+            "nestlint: wrote {} finding{} to {}",
+            baseline.entries.len(),
+            if baseline.entries.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let mut stale = Vec::new();
+    if let Some(path) = &cli.baseline {
+        let baseline = match Baseline::load(path) {
+            Ok(baseline) => baseline,
+            Err(err) => {
+                eprintln!("nestlint: error: {err}");
+                return ExitCode::from(2);
+            }
+        };
+        let outcome = baseline.apply(&mut report, path);
+        if cli.prune_baseline && !outcome.stale.is_empty() {
+            let kept = Baseline {
+                version: baseline.version,
+                entries: baseline
+                    .entries
+                    .iter()
+                    .filter(|e| !outcome.stale.contains(e))
+                    .cloned()
+                    .collect(),
+            };
+            if let Err(err) = kept.write(path) {
+                eprintln!("nestlint: error: {err}");
+                return ExitCode::from(2);
+            }
+            eprintln!(
+                "nestlint: pruned {} stale entr{} from {}",
+                outcome.stale.len(),
+                if outcome.stale.len() == 1 { "y" } else { "ies" },
+                path.display()
+            );
+        } else {
+            stale = outcome.stale;
+        }
+    }
 
     let mut stderr = std::io::stderr().lock();
     for problem in &report.problems {
@@ -155,10 +311,73 @@ fn main() -> ExitCode {
     if stdout.write_all(output.as_bytes()).is_err() || stdout.flush().is_err() {
         // A closed pipe (`nestlint | head`) is not a failure of the lint.
     }
-    if errors > 0 {
+    for entry in &stale {
+        let _ = writeln!(
+            stderr,
+            "nestlint: stale baseline entry: {} in {} (occurrence {}) matches no finding",
+            entry.rule, entry.path, entry.occurrence
+        );
+    }
+    if !stale.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "nestlint: {} baseline entr{} no longer match anything; run with --prune-baseline to drop them",
+            stale.len(),
+            if stale.len() == 1 { "y" } else { "ies" }
+        );
+    }
+    let too_many_warnings = cli.max_warnings.is_some_and(|max| warnings > max);
+    if too_many_warnings {
+        let _ = writeln!(
+            stderr,
+            "nestlint: {warnings} warnings exceed --max-warnings {}",
+            cli.max_warnings.unwrap_or_default()
+        );
+    }
+    if errors > 0 || too_many_warnings {
         ExitCode::from(1)
+    } else if !stale.is_empty() {
+        ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn config_error(err: &ConfigError, cwd: &std::path::Path, color: ColorMode) -> ExitCode {
+    let display = if err.source.is_some() {
+        display_path(&err.path, cwd)
+    } else {
+        err.path.display().to_string()
+    };
+    eprint!(
+        "{}",
+        render_file_error(
+            &display,
+            err.source.as_deref(),
+            err.range,
+            &err.message,
+            err.help.as_deref(),
+            color,
+        )
+    );
+    ExitCode::from(2)
+}
+
+fn init(linter: &Linter, cwd: &std::path::Path) -> ExitCode {
+    let path = cwd.join(CONFIG_FILE_NAME);
+    if path.exists() {
+        eprintln!("nestlint: error: {} already exists", path.display());
+        return ExitCode::from(2);
+    }
+    match std::fs::write(&path, starter_config(linter.rules())) {
+        Ok(()) => {
+            eprintln!("nestlint: wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("nestlint: error: cannot write {}: {err}", path.display());
+            ExitCode::from(2)
+        }
     }
 }
 

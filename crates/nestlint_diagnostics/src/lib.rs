@@ -8,7 +8,9 @@ mod line_index;
 mod render;
 
 pub use line_index::{LineColumn, LineIndex};
-pub use render::{render_concise, render_plain, render_pretty, ColorMode, SourceText};
+pub use render::{
+    render_concise, render_file_error, render_plain, render_pretty, ColorMode, SourceText,
+};
 
 use std::fmt;
 use std::path::PathBuf;

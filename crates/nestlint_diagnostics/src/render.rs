@@ -232,3 +232,40 @@ fn excerpt(out: &mut String, source: &SourceText, range: crate::TextRange) {
         );
     }
 }
+
+/// An error in a file that is not linted (a configuration file): an excerpt at `range` when the
+/// text is known, else `path: message`. Always ends with a newline.
+pub fn render_file_error(
+    display: &str,
+    text: Option<&str>,
+    range: Option<crate::TextRange>,
+    message: &str,
+    help: Option<&str>,
+    color: ColorMode,
+) -> String {
+    let (Some(text), Some(range)) = (text, range) else {
+        let mut out = format!("error: {display}: {message}\n");
+        if let Some(help) = help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        return out;
+    };
+    let mut files = SimpleFiles::new();
+    let id = files.add(display.to_owned(), text.to_owned());
+    let mut diagnostic = cs::Diagnostic::error()
+        .with_message(message)
+        .with_labels(vec![cs::Label::primary(id, char_range(text, range))]);
+    if let Some(help) = help {
+        diagnostic = diagnostic.with_notes(vec![format!("help: {help}")]);
+    }
+    let mut buffer = match color {
+        ColorMode::Always => Buffer::ansi(),
+        ColorMode::Never => Buffer::no_color(),
+    };
+    if term::emit_to_write_style(&mut buffer, &term::Config::default(), &files, &diagnostic)
+        .is_err()
+    {
+        let _ = writeln!(buffer, "error: {display}: {message}");
+    }
+    String::from_utf8_lossy(buffer.as_slice()).into_owned()
+}

@@ -1,16 +1,21 @@
 //! The nestlint engine: discovery, the per-file pass with fact extraction, the project index, and
 //! the project pass. Rules live in the `nestlint_rules` crate and plug in through [`Rule`].
 
+pub mod baseline;
+pub mod config;
 pub mod facts;
 pub mod index;
 pub mod nest;
 pub mod rule;
 mod run;
+pub mod suppress;
 pub mod workspace;
 
+pub use config::{CliSelection, ConfigError, ConfigResolver, ConfigSource};
 pub use index::{FileId, IndexedFile, ProjectIndex, Symbol};
 pub use rule::{
-    Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, Rule, RuleMeta, Scope,
+    options_from, Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, Rule,
+    RuleMeta, RuleOptions, Scope,
 };
 pub use run::{
     display_path, FileProblem, LintReport, Linter, RunError, RunOptions, MAX_FILE_BYTES,

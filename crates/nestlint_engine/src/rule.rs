@@ -25,6 +25,8 @@ pub enum Category {
     Style,
     /// Performance pitfalls.
     Performance,
+    /// Suppression comments that do nothing or cannot be read.
+    Suppressions,
 }
 
 impl Category {
@@ -36,8 +38,38 @@ impl Category {
             Category::Openapi => "openapi",
             Category::Style => "style",
             Category::Performance => "performance",
+            Category::Suppressions => "suppressions",
         }
     }
+
+    pub const ALL: [Category; 7] = [
+        Category::Correctness,
+        Category::Security,
+        Category::Validation,
+        Category::Openapi,
+        Category::Style,
+        Category::Performance,
+        Category::Suppressions,
+    ];
+
+    pub fn parse(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// A rule's parsed options (see [`Rule::parse_options`]); rules read them back with
+/// `ctx.options::<T>()`.
+pub type RuleOptions = Arc<dyn Any + Send + Sync>;
+
+/// Parses a rule's options table into `T` (use `#[serde(deny_unknown_fields, rename_all =
+/// "kebab-case")]` so misspelt options are errors).
+pub fn options_from<T>(table: &toml::Table) -> Result<RuleOptions, String>
+where
+    T: serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    T::deserialize(toml::Value::Table(table.clone()))
+        .map(|options| Arc::new(options) as RuleOptions)
+        .map_err(|e| e.message().trim().to_owned())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +113,16 @@ pub trait Rule: Send + Sync {
     fn check_node(&self, _node: Node<'_>, _ctx: &mut FileContext<'_>) {}
 
     fn check_project(&self, _index: &ProjectIndex, _ctx: &mut ProjectContext<'_>) {}
+
+    /// Parses the options of `[rules] id = { level = "...", ... }` (without `level`). Rules with
+    /// options override this with [`options_from`].
+    fn parse_options(&self, table: &toml::Table) -> Result<RuleOptions, String> {
+        let names: Vec<&str> = table.keys().map(String::as_str).collect();
+        Err(format!(
+            "this rule takes no options (found `{}`)",
+            names.join("`, `")
+        ))
+    }
 }
 
 /// Data a rule's file half leaves for its project half.
@@ -93,6 +135,7 @@ pub struct FileContext<'a> {
     pub imports: &'a Imports,
     pub is_test: bool,
     pub(crate) rule: &'static RuleMeta,
+    pub(crate) options: Option<&'a RuleOptions>,
     pub(crate) diagnostics: &'a mut Vec<Diagnostic>,
     pub(crate) stash: &'a mut Vec<(&'static str, Stash)>,
 }
@@ -104,6 +147,11 @@ impl<'a> FileContext<'a> {
             .push(new_diagnostic(self.rule, self.path.clone(), range, message));
         let last = self.diagnostics.len() - 1;
         &mut self.diagnostics[last]
+    }
+
+    /// This rule's options for the file, when the configuration sets any.
+    pub fn options<T: Any>(&self) -> Option<&T> {
+        self.options.and_then(|o| o.downcast_ref::<T>())
     }
 
     /// Leaves `value` for this rule's `check_project`.
@@ -119,10 +167,21 @@ impl<'a> FileContext<'a> {
 /// What a rule sees in the project pass.
 pub struct ProjectContext<'a> {
     pub(crate) rule: &'static RuleMeta,
+    pub(crate) rule_index: usize,
+    /// Per file (by id): its settings.
+    pub(crate) settings: &'a [Arc<crate::config::FileSettings>],
     pub(crate) diagnostics: &'a mut Vec<Diagnostic>,
 }
 
 impl<'a> ProjectContext<'a> {
+    /// This rule's options for `file`, when the configuration sets any.
+    pub fn options<T: Any>(&self, file: FileId) -> Option<&T> {
+        self.settings
+            .get(file)
+            .and_then(|s| s.options[self.rule_index].as_ref())
+            .and_then(|o| o.downcast_ref::<T>())
+    }
+
     pub fn report(
         &mut self,
         index: &ProjectIndex,

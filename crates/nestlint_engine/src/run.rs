@@ -6,13 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText};
+use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
 use nestlint_syntax::{parse, Imports, KindIds, Node};
 use rayon::prelude::*;
 
+use crate::config::{CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings};
 use crate::facts::{app_call, extract_top_level, ClassFact, FileFacts};
 use crate::index::{IndexedFile, ProjectIndex};
 use crate::rule::{FileContext, ProjectContext, Rule, Stash};
+use crate::suppress::{self, Directive, SuppressionRule, INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 use crate::workspace::{is_test_file, normalize, walk, Package, PackageFinder};
 use nestlint_syntax::nest::ClassView;
 
@@ -32,10 +34,13 @@ enum FactKind {
     None,
     Class,
     Call,
+    Comment,
 }
 
 impl Linter {
-    pub fn new(rules: Vec<Box<dyn Rule>>) -> Self {
+    pub fn new(mut rules: Vec<Box<dyn Rule>>) -> Self {
+        rules.push(Box::new(SuppressionRule(&UNUSED_SUPPRESSION)));
+        rules.push(Box::new(SuppressionRule(&INVALID_SUPPRESSION)));
         let ids = KindIds::get();
         let dispatch = [false, true].map(|tsx| {
             let mut table = vec![Vec::new(); ids.count(tsx) + 1];
@@ -52,6 +57,7 @@ impl Linter {
                 table[usize::from(ids.id(kind, tsx))] = FactKind::Class;
             }
             table[usize::from(ids.id("call_expression", tsx))] = FactKind::Call;
+            table[usize::from(ids.id("comment", tsx))] = FactKind::Comment;
             table
         });
         Self {
@@ -95,12 +101,30 @@ pub struct RunOptions {
     pub display_base: PathBuf,
     /// Read and parse only: no rules, no facts (the benchmark's baseline).
     pub parse_only: bool,
+    pub config: ConfigSource,
+    pub selection: CliSelection,
+    /// Apply the configuration's `exclude` to files named on the command line too.
+    pub force_exclude: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            threads: 1,
+            display_base: PathBuf::from("."),
+            parse_only: false,
+            config: ConfigSource::Discover,
+            selection: CliSelection::default(),
+            force_exclude: false,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub enum RunError {
     PathNotFound(PathBuf),
     ThreadPool(String),
+    Config(ConfigError),
 }
 
 impl std::fmt::Display for RunError {
@@ -110,6 +134,7 @@ impl std::fmt::Display for RunError {
                 write!(f, "{}: no such file or directory", path.display())
             }
             RunError::ThreadPool(err) => write!(f, "cannot start worker threads: {err}"),
+            RunError::Config(err) => write!(f, "{}: {}", err.path.display(), err.message),
         }
     }
 }
@@ -118,6 +143,7 @@ struct FileInput {
     path: Arc<PathBuf>,
     package: usize,
     is_target: bool,
+    settings: Arc<FileSettings>,
     /// Test code, judged on the path below the package root.
     is_test: bool,
 }
@@ -127,6 +153,7 @@ struct FileOutcome {
     diagnostics: Vec<Diagnostic>,
     stash: Vec<(&'static str, Stash)>,
     text: Option<Arc<str>>,
+    directives: Vec<Directive>,
     parse_error: bool,
     problem: Option<String>,
 }
@@ -142,7 +169,11 @@ impl Linter {
             .num_threads(options.threads)
             .build()
             .map_err(|e| RunError::ThreadPool(e.to_string()))?;
-        let mut targets: Vec<(PathBuf, PathBuf)> = Vec::new(); // (file, the argument it came from)
+        let mut resolver =
+            ConfigResolver::new(&self.rules, options.config.clone(), &options.selection)
+                .map_err(RunError::Config)?;
+        // (file, the argument it came from, named explicitly)
+        let mut targets: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
         // Directories already walked, so a package root given as an argument is walked once.
         let mut walked: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
         for path in paths {
@@ -152,11 +183,11 @@ impl Linter {
                     .entry(absolute.clone())
                     .or_insert_with(|| walk(&absolute, options.threads));
                 for file in files.iter() {
-                    targets.push((file.clone(), absolute.clone()));
+                    targets.push((file.clone(), absolute.clone(), false));
                 }
             } else if absolute.is_file() {
                 let parent = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
-                targets.push((absolute, parent));
+                targets.push((absolute, parent, true));
             } else {
                 return Err(RunError::PathNotFound(path.clone()));
             }
@@ -169,7 +200,11 @@ impl Linter {
         let mut packages: Vec<Package> = Vec::new();
         let mut package_ids: BTreeMap<(PathBuf, bool), usize> = BTreeMap::new();
         let mut inputs: BTreeMap<PathBuf, FileInput> = BTreeMap::new();
-        for (file, argument) in &targets {
+        for (file, argument, explicit) in &targets {
+            let (settings, included) = resolver.settings_for(file).map_err(RunError::Config)?;
+            // Config `include`/`exclude` decide what a walk lints; a file named on the command
+            // line is linted anyway unless `--force-exclude`. Excluded files stay project context.
+            let is_target = included || (*explicit && !options.force_exclude);
             let key = match finder.root_of(file) {
                 Some(root) => (root, true),
                 None => (argument.clone(), false),
@@ -183,7 +218,8 @@ impl Linter {
                 FileInput {
                     path: Arc::new(file.clone()),
                     package,
-                    is_target: true,
+                    is_target,
+                    settings,
                     is_test: false,
                 },
             );
@@ -204,12 +240,20 @@ impl Linter {
                 if finder.root_of(&file).as_deref() != Some(root.as_path()) {
                     continue;
                 }
-                inputs.entry(file.clone()).or_insert_with(|| FileInput {
-                    path: Arc::new(file),
-                    package,
-                    is_target: false,
-                    is_test: false,
-                });
+                if inputs.contains_key(&file) {
+                    continue;
+                }
+                let (settings, _) = resolver.settings_for(&file).map_err(RunError::Config)?;
+                inputs.insert(
+                    file.clone(),
+                    FileInput {
+                        path: Arc::new(file),
+                        package,
+                        is_target: false,
+                        settings,
+                        is_test: false,
+                    },
+                );
             }
         }
         let mut inputs: Vec<FileInput> = inputs.into_values().collect();
@@ -232,12 +276,16 @@ impl Linter {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let packages = vec![Package::load(&root, false)];
+        let mut defaults =
+            ConfigResolver::new(&self.rules, ConfigSource::None, &CliSelection::default())
+                .expect("defaults need no file");
         let inputs = files
             .iter()
             .map(|f| FileInput {
                 path: Arc::new(f.clone()),
                 package: 0,
                 is_target: true,
+                settings: defaults.settings_for(f).expect("defaults need no file").0,
                 is_test: is_test_file(f.strip_prefix(&root).unwrap_or(f)),
             })
             .collect();
@@ -263,7 +311,20 @@ impl Linter {
         let mut report = LintReport::default();
         let mut indexed = Vec::with_capacity(inputs.len());
         let mut texts: HashMap<Arc<PathBuf>, Arc<str>> = HashMap::new();
+        let mut directives: HashMap<Arc<PathBuf>, Vec<Directive>> = HashMap::new();
+        let mut settings: Vec<Arc<FileSettings>> = Vec::with_capacity(inputs.len());
+        // A project rule runs when some target file has it on.
+        let mut enabled_anywhere = vec![false; self.rules.len()];
         for (input, outcome) in inputs.into_iter().zip(outcomes) {
+            settings.push(input.settings.clone());
+            if input.is_target {
+                for (enabled, level) in enabled_anywhere.iter_mut().zip(&input.settings.levels) {
+                    *enabled |= level.is_some();
+                }
+                if !outcome.directives.is_empty() {
+                    directives.insert(input.path.clone(), outcome.directives);
+                }
+            }
             if let Some(reason) = outcome.problem {
                 if input.is_target {
                     report.problems.push(FileProblem {
@@ -302,24 +363,69 @@ impl Linter {
         // Project rules share the index's lazily computed tables (thread-safe) and run in parallel.
         let per_rule: Vec<Vec<Diagnostic>> = rules
             .par_iter()
-            .map(|rule| {
+            .enumerate()
+            .filter(|(i, _)| enabled_anywhere[*i])
+            .map(|(rule_index, rule)| {
                 let mut diagnostics = Vec::new();
                 let mut ctx = ProjectContext {
                     rule: rule.meta(),
+                    rule_index,
+                    settings: &settings,
                     diagnostics: &mut diagnostics,
                 };
                 rule.check_project(&index, &mut ctx);
                 diagnostics
             })
             .collect();
-        // Findings go only to the files the user asked about.
-        report
+        // Findings go only to the files the user asked about, at the level their config sets.
+        let rule_ids: Vec<&'static str> = self.rules.iter().map(|r| r.meta().id).collect();
+        let rule_index: HashMap<&str, usize> = rule_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
+            .collect();
+        let mut by_file: BTreeMap<crate::FileId, Vec<Diagnostic>> = BTreeMap::new();
+        for mut diagnostic in report
             .diagnostics
-            .extend(per_rule.into_iter().flatten().filter(|d| {
-                index
-                    .file_id(&d.path)
-                    .is_some_and(|id| index.file(id).is_target)
-            }));
+            .drain(..)
+            .chain(per_rule.into_iter().flatten())
+        {
+            let Some(id) = index.file_id(&diagnostic.path) else {
+                continue;
+            };
+            if !index.file(id).is_target {
+                continue;
+            }
+            let level = rule_index
+                .get(diagnostic.rule)
+                .and_then(|&r| settings[id].levels[r]);
+            let Some(severity) = level else {
+                continue;
+            };
+            diagnostic.severity = severity;
+            by_file.entry(id).or_default().push(diagnostic);
+        }
+        // Files with suppression comments and no finding still get their unused ones reported.
+        for path in directives.keys() {
+            if let Some(id) = index.file_id(path) {
+                by_file.entry(id).or_default();
+            }
+        }
+        for (id, diagnostics) in by_file {
+            let path = index.file(id).path.clone();
+            let kept = match (directives.get(&path), texts.get(&path)) {
+                (Some(file_directives), Some(text)) => suppress::apply(
+                    &path,
+                    text,
+                    file_directives,
+                    diagnostics,
+                    &settings[id],
+                    &rule_ids,
+                ),
+                _ => diagnostics,
+            };
+            report.diagnostics.extend(kept);
+        }
         std::thread::spawn(move || drop(index));
         sort_diagnostics(&mut report.diagnostics);
         report.diagnostics.dedup();
@@ -345,6 +451,7 @@ impl Linter {
             diagnostics: Vec::new(),
             stash: Vec::new(),
             text: None,
+            directives: Vec::new(),
             parse_error: false,
             problem: None,
         };
@@ -396,12 +503,20 @@ impl Linter {
         let imports = Imports::from_program(root, source);
         extract_top_level(root, source, &imports, &mut outcome.facts);
         let is_test = input.is_test;
+        let levels = &input.settings.levels;
+        // Where code starts (imports aside): an `ignore-file` directive must come before it.
+        let code_start = nestlint_syntax::named_children(root)
+            .find(|n| n.kind() != "import_statement")
+            .map_or(usize::MAX, |n| n.start_byte());
         let dispatch = &self.dispatch[usize::from(tsx)];
         let fact_kinds = &self.fact_kinds[usize::from(tsx)];
         traverse(root, |node| {
             let kind = usize::from(node.kind_id());
             if input.is_target {
                 for &rule_index in dispatch.get(kind).into_iter().flatten() {
+                    if levels[rule_index].is_none() {
+                        continue;
+                    }
                     let rule = &self.rules[rule_index];
                     let mut ctx = FileContext {
                         path: &input.path,
@@ -409,6 +524,7 @@ impl Linter {
                         imports: &imports,
                         is_test,
                         rule: rule.meta(),
+                        options: input.settings.options[rule_index].as_ref(),
                         diagnostics: &mut outcome.diagnostics,
                         stash: &mut outcome.stash,
                     };
@@ -423,6 +539,12 @@ impl Linter {
                         outcome.facts.app_calls.push(call);
                     }
                 }
+                FactKind::Comment if input.is_target => {
+                    if let Some(directive) = read_directive(node, source, code_start) {
+                        outcome.directives.push(directive);
+                    }
+                }
+                FactKind::Comment => {}
             }
         });
         if input.is_target {
@@ -430,6 +552,71 @@ impl Linter {
         }
         outcome
     }
+}
+
+fn read_directive(node: Node<'_>, source: &str, code_start: usize) -> Option<Directive> {
+    let text = source.get(node.byte_range())?;
+    if !text.contains("nestlint-") {
+        return None;
+    }
+    let (start, end) = (node.start_byte(), node.end_byte());
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[end..].find('\n').map_or(source.len(), |i| end + i);
+    let alone =
+        source[line_start..start].trim().is_empty() && source[end..line_end].trim().is_empty();
+    let removal = if alone {
+        // The whole line, with its line break.
+        let after = if line_end < source.len() {
+            line_end + 1
+        } else {
+            line_end
+        };
+        TextRange::new(line_start, after)
+    } else {
+        // The comment and the blanks before it.
+        let blanks = source[line_start..start].len() - source[line_start..start].trim_end().len();
+        TextRange::new(start - blanks, end)
+    };
+    let mut directive = suppress::parse_directive(
+        text,
+        TextRange::new(start, end),
+        removal,
+        start > code_start,
+    )?;
+    directive.declaration = decorated_declaration_after(node);
+    Some(directive)
+}
+
+/// When a comment sits above a decorated class or member, the span from the first decorator to
+/// the declaration's name: findings there are "on the next line" as a reader sees it.
+fn decorated_declaration_after(comment: Node<'_>) -> Option<TextRange> {
+    use nestlint_syntax::{Field, NodeExt};
+    let mut next = comment.next_named_sibling()?;
+    while next.kind() == "comment" {
+        next = next.next_named_sibling()?;
+    }
+    let start = next.start_byte();
+    // A member: decorators are siblings before the definition.
+    if next.kind() == "decorator" {
+        let mut member = next;
+        while member.kind() == "decorator" || member.kind() == "comment" {
+            member = member.next_named_sibling()?;
+        }
+        let name = member.field(Field::Name)?;
+        return Some(TextRange::new(start, name.end_byte()));
+    }
+    let declaration = if next.kind() == "export_statement" {
+        next.field(Field::Declaration)?
+    } else {
+        next
+    };
+    let has_decorator = nestlint_syntax::named_children(next).any(|c| c.kind() == "decorator")
+        || nestlint_syntax::named_children(declaration).any(|c| c.kind() == "decorator");
+    if !has_decorator {
+        return None;
+    }
+    let name = declaration.field(Field::Name)?;
+    Some(TextRange::new(start, name.end_byte()))
 }
 
 /// Visits every node of the tree once, depth first.

@@ -1,0 +1,419 @@
+//! Suppression comments, line or block:
+//!
+//! - `// nestlint-ignore-next-line <rule>[, <rule>] -- <reason>`: the line after the comment;
+//! - `// nestlint-ignore <rule> -- <reason>`, trailing: the comment's own line;
+//! - `// nestlint-disable <rule>` ... `// nestlint-enable <rule>`: the lines between (or to the end);
+//! - `// nestlint-ignore-file <rule> -- <reason>`, before any code: the whole file.
+//!
+//! A directive that suppresses nothing is reported by `unused-suppression`; one that names an
+//! unknown rule, names none, or lacks a required reason is reported by `invalid-suppression`.
+
+use std::sync::Arc;
+
+use nestlint_diagnostics::{Applicability, Diagnostic, Edit, Fix, LineIndex, Severity, TextRange};
+
+use crate::config::{did_you_mean, FileSettings};
+use crate::rule::{Category, FixAvailability, Rule, RuleMeta, Scope};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirectiveKind {
+    NextLine,
+    SameLine,
+    Disable,
+    Enable,
+    File,
+}
+
+impl DirectiveKind {
+    fn keyword(self) -> &'static str {
+        match self {
+            DirectiveKind::NextLine => "nestlint-ignore-next-line",
+            DirectiveKind::SameLine => "nestlint-ignore",
+            DirectiveKind::Disable => "nestlint-disable",
+            DirectiveKind::Enable => "nestlint-enable",
+            DirectiveKind::File => "nestlint-ignore-file",
+        }
+    }
+}
+
+/// One suppression comment, read in the file's pass.
+#[derive(Clone, Debug)]
+pub struct Directive {
+    /// `None` for a comment that starts with `nestlint-` but is no known directive.
+    pub kind: Option<DirectiveKind>,
+    pub keyword: String,
+    pub rules: Vec<String>,
+    pub reason: Option<String>,
+    /// The whole comment.
+    pub range: TextRange,
+    /// What a removal fix deletes: the comment, and its line when nothing else is on it.
+    pub removal: TextRange,
+    /// Whether code precedes it in the file (an `ignore-file` must come first).
+    pub after_code: bool,
+    /// For a comment above a decorated class or member: from its first decorator to its name.
+    /// `ignore-next-line` covers that whole span.
+    pub declaration: Option<TextRange>,
+}
+
+/// Reads a comment; `None` when it is not a nestlint directive.
+pub fn parse_directive(
+    comment: &str,
+    range: TextRange,
+    removal: TextRange,
+    after_code: bool,
+) -> Option<Directive> {
+    let body = if let Some(line) = comment.strip_prefix("//") {
+        line
+    } else {
+        comment.strip_prefix("/*")?.strip_suffix("*/")?
+    };
+    let body = body
+        .trim_start_matches(|c: char| c == '*' || c.is_whitespace())
+        .trim_end();
+    if !body.starts_with("nestlint-") {
+        return None;
+    }
+    let (head, reason) = match body.split_once(" --") {
+        Some((head, reason)) => (head, Some(reason.trim()).filter(|r| !r.is_empty())),
+        None => (body, None),
+    };
+    let mut words = head.splitn(2, char::is_whitespace);
+    let keyword = words.next().unwrap_or_default().to_owned();
+    let kind = [
+        DirectiveKind::NextLine,
+        DirectiveKind::SameLine,
+        DirectiveKind::Disable,
+        DirectiveKind::Enable,
+        DirectiveKind::File,
+    ]
+    .into_iter()
+    .find(|k| k.keyword() == keyword);
+    let rules = words
+        .next()
+        .unwrap_or_default()
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Some(Directive {
+        kind,
+        keyword,
+        rules,
+        reason: reason.map(str::to_owned),
+        range,
+        removal,
+        after_code,
+        declaration: None,
+    })
+}
+
+pub static UNUSED_SUPPRESSION: RuleMeta = RuleMeta {
+    id: "unused-suppression",
+    category: Category::Suppressions,
+    default_severity: Severity::Warning,
+    fix: FixAvailability::Sometimes,
+    scope: Scope::File,
+    summary: "A nestlint suppression comment that suppresses nothing",
+    docs: r#"## What it does
+Reports a `nestlint-ignore-next-line`, `nestlint-ignore`, `nestlint-disable` or
+`nestlint-ignore-file` comment (or one of the rules it names) that suppresses no finding.
+
+## Why is this bad?
+A stale suppression hides the next real finding of that rule on that line, and tells readers
+that there is a problem where there is none.
+
+## Example
+```ts,expect_diagnostic
+// nestlint-ignore-next-line routes-guarded -- public health check
+@Get('health')
+@UseGuards(AuthGuard('jwt'))
+health() {}
+```
+
+## Use instead:
+Remove the comment. `--fix` does it when the whole comment is unused.
+
+## When it stays silent
+A comment naming a rule that is turned off for the file is not reported: running with
+`--select` does not turn every other suppression into a finding.
+"#,
+};
+
+pub static INVALID_SUPPRESSION: RuleMeta = RuleMeta {
+    id: "invalid-suppression",
+    category: Category::Suppressions,
+    default_severity: Severity::Error,
+    fix: FixAvailability::None,
+    scope: Scope::File,
+    summary: "A nestlint suppression comment that cannot be applied",
+    docs: r#"## What it does
+Reports a suppression comment that names an unknown rule, names no rule, is not a known
+directive (`nestlint-ignore-line`), is an `nestlint-ignore-file` after code, or lacks a reason
+(`-- why`) when `[suppressions] require-reason = true`.
+
+## Why is this bad?
+A misspelt rule id suppresses nothing, so the finding it was meant for stays, or worse, a
+reviewer believes it was looked at. Blanket suppressions would hide every future finding.
+
+## Example
+```ts,expect_diagnostic
+// nestlint-ignore-next-line routes-gaurded
+@Get('health')
+health() {}
+```
+
+## Use instead:
+```ts
+// nestlint-ignore-next-line routes-guarded -- public health check for the load balancer
+@Get('health')
+health() {}
+```
+"#,
+};
+
+/// The built-in rules behind suppression diagnostics; registered by the linter itself.
+pub struct SuppressionRule(pub &'static RuleMeta);
+
+impl Rule for SuppressionRule {
+    fn meta(&self) -> &'static RuleMeta {
+        self.0
+    }
+}
+
+/// Drops the diagnostics of `file` that its directives suppress, and adds the suppression
+/// diagnostics. `diagnostics` are the file's findings, already at their configured levels.
+pub fn apply(
+    path: &Arc<std::path::PathBuf>,
+    source: &str,
+    directives: &[Directive],
+    diagnostics: Vec<Diagnostic>,
+    settings: &FileSettings,
+    rule_ids: &[&'static str],
+) -> Vec<Diagnostic> {
+    if directives.is_empty() {
+        return diagnostics;
+    }
+    let lines = LineIndex::new(source);
+    let line_of = |offset: u32| lines.line_of(offset as usize);
+    let rule_enabled = |id: &str| {
+        rule_ids
+            .iter()
+            .position(|r| *r == id)
+            .is_some_and(|i| settings.levels[i].is_some())
+    };
+    // used[d][r]: directive d's rule r suppressed something.
+    let mut used: Vec<Vec<bool>> = directives
+        .iter()
+        .map(|d| vec![false; d.rules.len()])
+        .collect();
+    let valid =
+        |d: &Directive| d.kind.is_some() && !(d.kind == Some(DirectiveKind::File) && d.after_code);
+    let mut kept = Vec::with_capacity(diagnostics.len());
+    for diagnostic in diagnostics {
+        let line = line_of(diagnostic.range.start);
+        let mut suppressed = false;
+        for (di, directive) in directives.iter().enumerate() {
+            if !valid(directive) {
+                continue;
+            }
+            let Some(ri) = directive.rules.iter().position(|r| r == diagnostic.rule) else {
+                continue;
+            };
+            let start = line_of(directive.range.start);
+            let end = line_of(directive.range.end);
+            let covers = match directive.kind {
+                Some(DirectiveKind::NextLine) => {
+                    let last = directive
+                        .declaration
+                        .map_or(end + 1, |d| line_of(d.end).max(end + 1));
+                    line > end && line <= last
+                }
+                Some(DirectiveKind::SameLine) => line == start,
+                Some(DirectiveKind::File) => true,
+                Some(DirectiveKind::Disable) => {
+                    let enabled_at = directives[di + 1..]
+                        .iter()
+                        .find(|e| {
+                            e.kind == Some(DirectiveKind::Enable)
+                                && e.rules.iter().any(|r| r == diagnostic.rule)
+                        })
+                        .map(|e| line_of(e.range.start));
+                    line > start && enabled_at.is_none_or(|e| line < e)
+                }
+                _ => false,
+            };
+            if covers {
+                used[di][ri] = true;
+                suppressed = true;
+            }
+        }
+        if !suppressed {
+            kept.push(diagnostic);
+        }
+    }
+
+    let level = |meta: &RuleMeta| {
+        rule_ids
+            .iter()
+            .position(|r| *r == meta.id)
+            .and_then(|i| settings.levels[i])
+    };
+    let report =
+        |meta: &'static RuleMeta, severity: Severity, range: TextRange, message: String| {
+            Diagnostic {
+                rule: meta.id,
+                severity,
+                path: path.clone(),
+                range,
+                message,
+                note: None,
+                help: None,
+                labels: Vec::new(),
+                fix: None,
+            }
+        };
+    let known = |id: &str| rule_ids.contains(&id);
+    for (di, directive) in directives.iter().enumerate() {
+        if let Some(severity) = level(&INVALID_SUPPRESSION) {
+            let problem = match directive.kind {
+                None => Some((
+                    format!("`{}` is not a nestlint directive", directive.keyword),
+                    did_you_mean(
+                        &directive.keyword,
+                        [
+                            "nestlint-ignore-next-line",
+                            "nestlint-ignore",
+                            "nestlint-disable",
+                            "nestlint-enable",
+                            "nestlint-ignore-file",
+                        ],
+                    ),
+                )),
+                Some(_) if directive.rules.is_empty() => Some((
+                    format!(
+                        "`{}` names no rule: say which rules it suppresses",
+                        directive.keyword
+                    ),
+                    Some(format!("`// {} <rule-id> -- <reason>`", directive.keyword)),
+                )),
+                Some(DirectiveKind::File) if directive.after_code => Some((
+                    "`nestlint-ignore-file` must come before any code; it suppresses nothing here"
+                        .to_owned(),
+                    Some("move it to the top of the file".to_owned()),
+                )),
+                _ => None,
+            };
+            if let Some((message, help)) = problem {
+                let mut d = report(&INVALID_SUPPRESSION, severity, directive.range, message);
+                d.help = help;
+                kept.push(d);
+                continue;
+            }
+            for rule in directive.rules.iter().filter(|r| !known(r)) {
+                let mut d = report(
+                    &INVALID_SUPPRESSION,
+                    severity,
+                    directive.range,
+                    format!("unknown rule `{rule}` in a suppression comment"),
+                );
+                d.help = did_you_mean(rule, rule_ids.iter().copied());
+                kept.push(d);
+            }
+            if settings.require_reason
+                && directive.reason.is_none()
+                && directive.kind != Some(DirectiveKind::Enable)
+            {
+                let mut d = report(
+                    &INVALID_SUPPRESSION,
+                    severity,
+                    directive.range,
+                    "this suppression gives no reason, and `require-reason` is set".to_owned(),
+                );
+                d.help = Some(format!(
+                    "append ` -- <why this is fine>`: `// {} {} -- ...`",
+                    directive.keyword,
+                    directive.rules.join(", ")
+                ));
+                kept.push(d);
+            }
+        }
+        if !valid(directive) || directive.kind == Some(DirectiveKind::Enable) {
+            continue;
+        }
+        let Some(severity) = level(&UNUSED_SUPPRESSION) else {
+            continue;
+        };
+        let unused: Vec<&str> = directive
+            .rules
+            .iter()
+            .zip(&used[di])
+            .filter(|(rule, used)| !**used && known(rule) && rule_enabled(rule))
+            .map(|(rule, _)| rule.as_str())
+            .collect();
+        if unused.is_empty() {
+            continue;
+        }
+        let whole = unused.len() == directive.rules.len();
+        let names = unused
+            .iter()
+            .map(|r| format!("`{r}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let place = match directive.kind {
+            Some(DirectiveKind::NextLine) => "on the next line",
+            Some(DirectiveKind::SameLine) => "on this line",
+            Some(DirectiveKind::Disable) => "in the disabled range",
+            _ => "in this file",
+        };
+        let mut d = report(
+            &UNUSED_SUPPRESSION,
+            severity,
+            directive.range,
+            format!("unused suppression: no {names} finding {place}"),
+        );
+        if whole {
+            d.help = Some("remove the comment".to_owned());
+            d.fix = Some(Fix {
+                title: "remove the unused suppression".to_owned(),
+                applicability: Applicability::Safe,
+                edits: vec![Edit {
+                    range: directive.removal,
+                    replacement: "".into(),
+                }],
+            });
+        } else {
+            d.help = Some(format!("remove {names} from the comment"));
+        }
+        kept.push(d);
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Option<Directive> {
+        let range = TextRange::new(0, text.len());
+        parse_directive(text, range, range, false)
+    }
+
+    #[test]
+    fn reads_every_form() {
+        let d = parse("// nestlint-ignore-next-line routes-guarded, request-dto-validation -- why")
+            .unwrap();
+        assert_eq!(d.kind, Some(DirectiveKind::NextLine));
+        assert_eq!(d.rules, vec!["routes-guarded", "request-dto-validation"]);
+        assert_eq!(d.reason.as_deref(), Some("why"));
+        let d = parse("/* nestlint-disable routes-guarded */").unwrap();
+        assert_eq!(d.kind, Some(DirectiveKind::Disable));
+        assert_eq!(d.reason, None);
+        let d = parse("/**\n * nestlint-ignore-file a b -- generated\n */").unwrap();
+        assert_eq!(d.kind, Some(DirectiveKind::File));
+        assert_eq!(d.rules, vec!["a", "b"]);
+        let d = parse("// nestlint-ignore-line x").unwrap();
+        assert_eq!(d.kind, None);
+        assert!(parse("// see nestlint-ignore docs").is_none());
+        assert!(parse("// TODO").is_none());
+    }
+}
