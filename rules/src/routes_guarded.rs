@@ -2,13 +2,24 @@ use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::{ClassFact, DecoratorFact, Value};
 use nestlint_engine::nest::{is_public_marker_name, ClassKey, Coverage, NEST_COMMON};
 use nestlint_engine::{
-    Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
-    Scope,
+    options_from, Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex,
+    Rule, RuleMeta, RuleOptions, Scope,
 };
+use serde::Deserialize;
 
 use crate::decorators::{decorator_origin, resolve_string, DecoratorOrigin, EffectMemo};
 
 pub struct RoutesGuarded;
+
+/// `[rules] routes-guarded = { level = "...", public-decorators = ["HealthCheck"] }`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RoutesGuardedOptions {
+    /// Decorator names (as written on the class or handler) that mark routes intentionally open,
+    /// besides the public markers the rule recognises by itself.
+    #[serde(default)]
+    public_decorators: Vec<String>,
+}
 
 static META: RuleMeta = RuleMeta {
     id: "routes-guarded",
@@ -53,6 +64,14 @@ export class InvoicesController {
 or register a global guard (`{ provide: APP_GUARD, useClass: JwtAuthGuard }`) and mark the open
 routes with a `@Public()` decorator that the guard reads.
 
+## Options
+```toml
+[rules]
+routes-guarded = { level = "error", public-decorators = ["HealthCheck", "Webhook"] }
+```
+`public-decorators`: decorator names that mark a controller or handler intentionally open, for
+project or package decorators whose name does not say "public".
+
 ## When it stays silent
 When the engine cannot see whether a guard applies, it reports nothing: a module list with a spread
 or a variable it cannot resolve, an import it cannot follow, a decorator from an unresolved path, or
@@ -76,6 +95,10 @@ enum Protection {
 impl Rule for RoutesGuarded {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn parse_options(&self, table: &toml::Table) -> Result<RuleOptions, String> {
+        options_from::<RoutesGuardedOptions>(table)
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
@@ -103,11 +126,28 @@ impl Rule for RoutesGuarded {
                 if enhancers.coverage_for(index, file, modules).guard != Coverage::Absent {
                     continue;
                 }
-                let class_protection = class_protection(index, file, class, &mut effects);
+                let public_names: Vec<String> = ctx
+                    .options::<RoutesGuardedOptions>(file)
+                    .map(|o| o.public_decorators.clone())
+                    .unwrap_or_default();
+                let named_public = |decorators: &[DecoratorFact]| {
+                    if decorators
+                        .iter()
+                        .any(|d| public_names.iter().any(|n| *n == d.callee.name))
+                    {
+                        Protection::Public
+                    } else {
+                        Protection::Nothing
+                    }
+                };
+                let class_protection = class_protection(index, file, class, &mut effects)
+                    .max(named_public(&class.decorators));
                 let protections: Vec<Protection> = handlers
                     .iter()
                     .map(|h| {
-                        class_protection.max(protection(index, file, &h.decorators, &mut effects))
+                        class_protection
+                            .max(protection(index, file, &h.decorators, &mut effects))
+                            .max(named_public(&h.decorators))
                     })
                     .collect();
                 let unguarded: Vec<usize> = (0..handlers.len())
