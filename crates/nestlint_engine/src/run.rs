@@ -179,6 +179,11 @@ impl Linter {
         for path in paths {
             let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.clone()));
             if absolute.is_dir() {
+                // Read the configuration that governs the argument, even if no file is linted:
+                // a broken config is an error, not a silent no-op.
+                resolver
+                    .settings_for(&absolute.join(crate::config::CONFIG_FILE_NAME))
+                    .map_err(RunError::Config)?;
                 let files = walked
                     .entry(absolute.clone())
                     .or_insert_with(|| walk(&absolute, options.threads));
