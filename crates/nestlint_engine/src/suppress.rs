@@ -337,7 +337,38 @@ pub fn apply(
                 kept.push(d);
             }
         }
-        if !valid(directive) || directive.kind == Some(DirectiveKind::Enable) {
+        if !valid(directive) {
+            continue;
+        }
+        if directive.kind == Some(DirectiveKind::Enable) {
+            // An `enable` with no `disable` of the same rule before it ends nothing.
+            let unmatched: Vec<&str> = directive
+                .rules
+                .iter()
+                .filter(|rule| known(rule))
+                .filter(|rule| {
+                    !directives[..di].iter().any(|d| {
+                        d.kind == Some(DirectiveKind::Disable) && d.rules.iter().any(|r| r == *rule)
+                    })
+                })
+                .map(String::as_str)
+                .collect();
+            if let (false, Some(severity)) = (unmatched.is_empty(), level(&UNUSED_SUPPRESSION)) {
+                let names = unmatched
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut d = report(
+                    &UNUSED_SUPPRESSION,
+                    severity,
+                    directive.range,
+                    format!("unused suppression: no `nestlint-disable` of {names} before this `nestlint-enable`"),
+                );
+                d.help =
+                    Some("remove the comment, or add the `nestlint-disable` it closes".to_owned());
+                kept.push(d);
+            }
             continue;
         }
         let Some(severity) = level(&UNUSED_SUPPRESSION) else {
