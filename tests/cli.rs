@@ -1,49 +1,14 @@
 //! End-to-end tests of the `nestlint` binary: exit codes, formats, discovery, bad input.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use common::{nestlint, project, stderr, stdout, write, HARDCODED, UNGUARDED};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn nestlint(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nestlint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run nestlint")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
-
-const UNGUARDED: &str = "import { Controller, Get } from '@nestjs/common';\n\
-@Controller('a')\nexport class AController {\n  @Get() list() {}\n}\n";
-const HARDCODED: &str =
-    "import { JwtModule } from '@nestjs/jwt';\nJwtModule.register({ secret: 'x' });\n";
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "package.json",
-        r#"{"dependencies":{"@nestjs/common":"*","@nestjs/jwt":"*"}}"#,
-    );
-    dir
 }
 
 #[test]

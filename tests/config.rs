@@ -1,31 +1,12 @@
 //! End-to-end tests of configuration, rule selection, suppression comments and baselines.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn nestlint(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nestlint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run nestlint")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
+use common::{nestlint, stderr, stdout, write, HARDCODED, UNGUARDED};
 
 /// Concise output lines, as `path rule severity` for compact assertions.
 fn findings(output: &Output) -> Vec<String> {
@@ -41,18 +22,9 @@ fn findings(output: &Output) -> Vec<String> {
         .collect()
 }
 
-const UNGUARDED: &str = "import { Controller, Get } from '@nestjs/common';\n\
-@Controller('a')\nexport class AController {\n  @Get() list() {}\n}\n";
-const HARDCODED: &str =
-    "import { JwtModule } from '@nestjs/jwt';\nJwtModule.register({ secret: 'x' });\n";
-
+/// The common project with an unguarded controller and a hard-coded JWT secret.
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "package.json",
-        r#"{"dependencies":{"@nestjs/common":"*","@nestjs/jwt":"*"}}"#,
-    );
+    let dir = common::project();
     write(dir.path(), "src/a.controller.ts", UNGUARDED);
     write(dir.path(), "src/jwt.ts", HARDCODED);
     dir

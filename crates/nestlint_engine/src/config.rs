@@ -628,22 +628,18 @@ impl<'r> ConfigResolver<'r> {
                 .push((category, parse_level(path, text, level)?));
         }
         for (name, value) in rules {
-            let rule = self
-                .rules
-                .iter()
-                .position(|r| r.meta().id == name.get_ref())
-                .ok_or_else(|| {
-                    ConfigError::at(
-                        path,
-                        text,
-                        Some(name.span()),
-                        format!("unknown rule `{}`", name.get_ref()),
-                    )
-                    .with_help(did_you_mean(
-                        name.get_ref(),
-                        self.rules.iter().map(|r| r.meta().id),
-                    ))
-                })?;
+            let rule = rule_position(self.rules, name.get_ref()).ok_or_else(|| {
+                ConfigError::at(
+                    path,
+                    text,
+                    Some(name.span()),
+                    format!("unknown rule `{}`", name.get_ref()),
+                )
+                .with_help(did_you_mean(
+                    name.get_ref(),
+                    self.rules.iter().map(|r| r.meta().id),
+                ))
+            })?;
             let setting = match value.get_ref() {
                 toml::Value::String(level) => RuleSetting {
                     rule,
@@ -756,10 +752,12 @@ fn parse_selector(rules: &[Box<dyn Rule>], name: &str) -> Option<Selector> {
     if let Some(category) = Category::parse(name) {
         return Some(Selector::Category(category));
     }
-    rules
-        .iter()
-        .position(|r| r.meta().id == name)
-        .map(Selector::Rule)
+    rule_position(rules, name).map(Selector::Rule)
+}
+
+/// The registry index of the rule `id`.
+fn rule_position(rules: &[Box<dyn Rule>], id: &str) -> Option<usize> {
+    rules.iter().position(|r| r.meta().id == id)
 }
 
 fn parse_level(path: &Path, text: &str, level: &Spanned<String>) -> Result<Level, ConfigError> {

@@ -195,11 +195,12 @@ pub fn apply(
     }
     let lines = LineIndex::new(source);
     let line_of = |offset: u32| lines.line_of(offset as usize);
-    let rule_enabled = |id: &str| {
+    // The configured level of a rule for this file; `None` when off or unknown.
+    let level_of = |id: &str| {
         rule_ids
             .iter()
             .position(|r| *r == id)
-            .is_some_and(|i| settings.levels[i].is_some())
+            .and_then(|i| settings.levels[i])
     };
     // used[d][r]: directive d's rule r suppressed something.
     let mut used: Vec<Vec<bool>> = directives
@@ -252,12 +253,7 @@ pub fn apply(
         }
     }
 
-    let level = |meta: &RuleMeta| {
-        rule_ids
-            .iter()
-            .position(|r| *r == meta.id)
-            .and_then(|i| settings.levels[i])
-    };
+    let level = |meta: &RuleMeta| level_of(meta.id);
     let report =
         |meta: &'static RuleMeta, severity: Severity, range: TextRange, message: String| {
             Diagnostic {
@@ -378,7 +374,7 @@ pub fn apply(
             .rules
             .iter()
             .zip(&used[di])
-            .filter(|(rule, used)| !**used && known(rule) && rule_enabled(rule))
+            .filter(|(rule, used)| !**used && level_of(rule).is_some())
             .map(|(rule, _)| rule.as_str())
             .collect();
         if unused.is_empty() {

@@ -1,0 +1,45 @@
+//! Helpers shared by the end-to-end test binaries (each uses a subset).
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn nestlint(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nestlint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run nestlint")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+pub const UNGUARDED: &str = "import { Controller, Get } from '@nestjs/common';\n\
+@Controller('a')\nexport class AController {\n  @Get() list() {}\n}\n";
+pub const HARDCODED: &str =
+    "import { JwtModule } from '@nestjs/jwt';\nJwtModule.register({ secret: 'x' });\n";
+
+/// A temporary project with a `package.json` that depends on the Nest and JWT packages.
+pub fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "package.json",
+        r#"{"dependencies":{"@nestjs/common":"*","@nestjs/jwt":"*"}}"#,
+    );
+    dir
+}
