@@ -6,12 +6,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use nestlint_diagnostics::{render_concise, render_file_error, render_pretty, ColorMode, Severity};
+use nestlint_diagnostics::{
+    render_concise, render_file_error, render_pretty, Applicability, ColorMode, Diagnostic,
+    Severity,
+};
 use nestlint_engine::baseline::Baseline;
 use nestlint_engine::config::{starter_config, CONFIG_FILE_NAME};
 use nestlint_engine::{
-    display_path, CliSelection, ConfigError, ConfigResolver, ConfigSource, Linter, RunError,
-    RunOptions,
+    display_path, write_fixed, CliSelection, ConfigError, ConfigResolver, ConfigSource, FixOptions,
+    FixOutcome, Linter, RunError, RunOptions,
 };
 
 // Fact extraction allocates many small short-lived values from two threads or more; mimalloc
@@ -27,13 +30,18 @@ Examples:
   nestlint --format concise .      one line per finding, for scripts and editors
   nestlint --select security .     only the security rules
   nestlint --max-warnings 0 .      fail on any warning too
+  nestlint --fix .                 apply the safe fixes, then report what remains
+  nestlint --diff .                show what --fix would change, change nothing
+  nestlint --fix --stdin-filename src/app.module.ts < src/app.module.ts
+                                   fix standard input, print the fixed text
   nestlint --write-baseline nestlint-baseline.json .   record today's findings
   nestlint --baseline nestlint-baseline.json .         report only new ones
   nestlint init                    write a commented starter nestlint.toml
 
 Exit codes: 0 no errors, 1 at least one error-severity finding (or more warnings than
 --max-warnings), 2 the run itself failed (bad arguments or configuration, a missing path),
-3 no new findings but the baseline has entries that match nothing (see --prune-baseline).";
+3 no new findings but the baseline has entries that match nothing (see --prune-baseline).
+With --diff: 0 nothing to fix, 1 there is a diff.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -98,6 +106,23 @@ struct Cli {
     /// With --baseline: drop the entries that match nothing any more from FILE.
     #[arg(long, requires = "baseline")]
     prune_baseline: bool,
+
+    /// Apply safe fixes, write the fixed files, then report what remains.
+    #[arg(long)]
+    fix: bool,
+
+    /// With --fix or --diff, apply unsafe fixes too (they may change behaviour).
+    #[arg(long)]
+    unsafe_fixes: bool,
+
+    /// Print a unified diff of what --fix would change and write nothing; exit 1 if there is one.
+    #[arg(long, conflicts_with = "write_baseline")]
+    diff: bool,
+
+    /// Lint standard input as the file PATH (its config, its project); with --fix the fixed text
+    /// goes to standard output and the findings to standard error.
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Pretty)]
@@ -182,6 +207,16 @@ fn main() -> ExitCode {
             Err(err) => config_error(&err, &cwd, stderr_color),
         };
     }
+    let stdin = match &cli.stdin_filename {
+        Some(path) => match read_stdin() {
+            Ok(text) => Some((path.clone(), text)),
+            Err(message) => {
+                eprintln!("nestlint: error: standard input: {message}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let options = RunOptions {
         threads,
         display_base: cwd.clone(),
@@ -189,13 +224,59 @@ fn main() -> ExitCode {
         config,
         selection,
         force_exclude: cli.force_exclude,
+        stdin: stdin.clone(),
     };
-    let mut report = match linter.lint_paths(&cli.paths, &options) {
-        Ok(report) => report,
-        Err(RunError::Config(err)) => return config_error(&err, &cwd, stderr_color),
-        Err(err) => {
+    let run_error = |err: RunError| match err {
+        RunError::Config(err) => config_error(&err, &cwd, stderr_color),
+        err => {
             eprintln!("nestlint: error: {err}");
-            return ExitCode::from(2);
+            ExitCode::from(2)
+        }
+    };
+    // Findings go to standard output, unless it carries the fixed text of standard input.
+    let findings_to_stderr = cli.fix && stdin.is_some() && !cli.diff;
+    let mut fixed: Option<(usize, usize)> = None;
+    let mut write_failed = false;
+    let mut report = if cli.fix || cli.diff {
+        let fix_options = FixOptions {
+            unsafe_fixes: cli.unsafe_fixes,
+            skip_read_only: !cli.diff,
+        };
+        let outcome = match linter.fix_paths(&cli.paths, &options, fix_options) {
+            Ok(outcome) => outcome,
+            Err(err) => return run_error(err),
+        };
+        for problem in &outcome.problems {
+            eprintln!(
+                "nestlint: {}: {}",
+                display_path(&problem.path, &cwd),
+                problem.reason
+            );
+        }
+        if cli.diff {
+            return print_diff(&outcome, &cwd);
+        }
+        if let Some((_, text)) = &stdin {
+            let fixed_text = outcome.files.first().map_or(text, |f| &f.fixed);
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(fixed_text.as_bytes());
+            let _ = stdout.flush();
+        } else {
+            for problem in write_fixed(&outcome.files) {
+                write_failed = true;
+                eprintln!(
+                    "nestlint: {}: {}",
+                    display_path(&problem.path, &cwd),
+                    problem.reason
+                );
+            }
+        }
+        fixed = Some((outcome.applied, outcome.files.len()));
+        outcome.report
+    } else {
+        match linter.lint_paths(&cli.paths, &options) {
+            Ok(report) => report,
+            Err(err) => return run_error(err),
         }
     };
 
@@ -298,17 +379,36 @@ fn main() -> ExitCode {
                 ColorMode::Never
             };
             let mut out = render_pretty(&report.diagnostics, &report.sources, color);
+            if let Some((applied, files)) = fixed.filter(|(applied, _)| *applied > 0) {
+                out.push_str(&format!(
+                    "Fixed {} in {}.\n",
+                    plural(applied, "problem"),
+                    plural(files, "file")
+                ));
+            }
             out.push_str(&summary(
                 errors,
                 warnings,
                 report.files_linted,
                 started.elapsed(),
             ));
+            if fixed.is_none() {
+                out.push_str(&fixable_hint(&report.diagnostics, cli.unsafe_fixes));
+            }
             out
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(output.as_bytes()).is_err() || stdout.flush().is_err() {
+    let written = if findings_to_stderr {
+        stderr
+            .write_all(output.as_bytes())
+            .and_then(|()| stderr.flush())
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(output.as_bytes())
+            .and_then(|()| stdout.flush())
+    };
+    if written.is_err() {
         // A closed pipe (`nestlint | head`) is not a failure of the lint.
     }
     for entry in &stale {
@@ -334,7 +434,9 @@ fn main() -> ExitCode {
             cli.max_warnings.unwrap_or_default()
         );
     }
-    if errors > 0 || too_many_warnings {
+    if write_failed {
+        ExitCode::from(2)
+    } else if errors > 0 || too_many_warnings {
         ExitCode::from(1)
     } else if !stale.is_empty() {
         ExitCode::from(3)
@@ -381,8 +483,82 @@ fn init(linter: &Linter, cwd: &std::path::Path) -> ExitCode {
     }
 }
 
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// How many findings `--fix` (or `--fix --unsafe-fixes`) would fix, when any.
+fn fixable_hint(diagnostics: &[Diagnostic], unsafe_fixes: bool) -> String {
+    let count = |applicability: Applicability| {
+        diagnostics
+            .iter()
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == applicability)
+            })
+            .count()
+    };
+    let (safe, unsafe_only) = (count(Applicability::Safe), count(Applicability::Unsafe));
+    match (safe, unsafe_only, unsafe_fixes) {
+        (0, 0, _) => String::new(),
+        (safe, unsafe_only, true) => format!(
+            "{} fixable with `--fix --unsafe-fixes`.\n",
+            safe + unsafe_only
+        ),
+        (0, unsafe_only, false) => format!(
+            "{} fixable with `--fix --unsafe-fixes` (the fixes may change behaviour).\n",
+            unsafe_only
+        ),
+        (safe, 0, false) => format!("{safe} fixable with `--fix`.\n"),
+        (safe, unsafe_only, false) => {
+            format!("{safe} fixable with `--fix` ({unsafe_only} more with `--unsafe-fixes`).\n")
+        }
+    }
+}
+
+/// `--diff`: the unified diff of every file `--fix` would change; 1 when there is one.
+fn print_diff(outcome: &FixOutcome, cwd: &std::path::Path) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    for file in &outcome.files {
+        let display = display_path(&file.path, cwd);
+        let diff = similar::TextDiff::from_lines(file.original.as_ref(), file.fixed.as_ref());
+        let _ = write!(
+            stdout,
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&display, &display)
+                .missing_newline_hint(true)
+        );
+    }
+    let _ = stdout.flush();
+    if outcome.files.is_empty() {
+        eprintln!("nestlint: no fixes available");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "nestlint: would fix {} in {}",
+            plural(outcome.applied, "problem"),
+            plural(outcome.files.len(), "file")
+        );
+        ExitCode::from(1)
+    }
+}
+
+fn read_stdin() -> Result<std::sync::Arc<str>, String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+        .map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map(Into::into).map_err(|e| {
+        format!(
+            "not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 fn summary(errors: usize, warnings: usize, files: usize, elapsed: std::time::Duration) -> String {
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let found = if errors + warnings == 0 {
         "No problems found".to_owned()
     } else {

@@ -84,12 +84,104 @@ pub struct Edit {
     pub replacement: Box<str>,
 }
 
+impl Edit {
+    pub fn insertion(at: usize, text: impl Into<Box<str>>) -> Self {
+        Edit {
+            range: TextRange::new(at, at),
+            replacement: text.into(),
+        }
+    }
+
+    pub fn deletion(range: TextRange) -> Self {
+        Edit {
+            range,
+            replacement: "".into(),
+        }
+    }
+
+    pub fn replacement(range: TextRange, text: impl Into<Box<str>>) -> Self {
+        Edit {
+            range,
+            replacement: text.into(),
+        }
+    }
+
+    /// Whether two edits cannot be applied in one pass. Touching counts: two insertions at the
+    /// same offset, or an insertion at the edge of a replacement, have no one obvious order.
+    pub fn conflicts_with(&self, other: &Edit) -> bool {
+        self.range.start <= other.range.end && other.range.start <= self.range.end
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fix {
     pub title: String,
     pub applicability: Applicability,
     /// Sorted by position, never overlapping.
     pub edits: Vec<Edit>,
+    /// The file the edits apply to when it is not the diagnostic's own: a project rule reporting
+    /// on a service may fix the module that provides it.
+    pub file: Option<Arc<PathBuf>>,
+}
+
+impl Fix {
+    /// A fix that preserves behaviour and comments.
+    pub fn safe(title: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Self::new(title, Applicability::Safe, edits)
+    }
+
+    /// A fix that may change behaviour: applied only with `--unsafe-fixes`.
+    pub fn unsafe_edits(title: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Self::new(title, Applicability::Unsafe, edits)
+    }
+
+    pub fn new(
+        title: impl Into<String>,
+        applicability: Applicability,
+        mut edits: Vec<Edit>,
+    ) -> Self {
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        Fix {
+            title: title.into(),
+            applicability,
+            edits,
+            file: None,
+        }
+    }
+
+    /// The edits apply to `file`, not to the diagnostic's file.
+    pub fn in_file(mut self, file: Arc<PathBuf>) -> Self {
+        self.file = Some(file);
+        self
+    }
+}
+
+/// Applies non-overlapping `edits` (sorted by position) to `text`. Inserted line breaks follow
+/// the file's own: `\n` in a replacement becomes `\r\n` in a file whose first line ends so.
+pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
+    let crlf = text.find('\n').is_some_and(|i| text[..i].ends_with('\r'));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut last = 0;
+    for edit in edits {
+        let start = edit.range.start().min(text.len()).max(last);
+        let end = edit.range.end().min(text.len()).max(start);
+        out.push_str(&text[last..start]);
+        if crlf {
+            let mut previous = '\0';
+            for c in edit.replacement.chars() {
+                if c == '\n' && previous != '\r' {
+                    out.push('\r');
+                }
+                out.push(c);
+                previous = c;
+            }
+        } else {
+            out.push_str(&edit.replacement);
+        }
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// A secondary location, possibly in another file (project rules point at the module, say).
@@ -133,4 +225,31 @@ impl Diagnostic {
 /// Sorts diagnostics into the one order every output uses.
 pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applies_edits_in_order_and_keeps_crlf() {
+        let text = "a\r\nb\r\n";
+        let insert = Edit::insertion(3, "x\n");
+        let replace = Edit::replacement(TextRange::new(3, 4), "B");
+        assert_eq!(apply_edits(text, &[&insert, &replace]), "a\r\nx\r\nB\r\n");
+        let lf = "a\nb\n";
+        assert_eq!(apply_edits(lf, &[&Edit::insertion(2, "x\n")]), "a\nx\nb\n");
+        assert_eq!(
+            apply_edits(lf, &[&Edit::deletion(TextRange::new(0, 2))]),
+            "b\n"
+        );
+    }
+
+    #[test]
+    fn touching_edits_conflict() {
+        let a = Edit::insertion(3, "x");
+        assert!(a.conflicts_with(&Edit::insertion(3, "y")));
+        assert!(a.conflicts_with(&Edit::deletion(TextRange::new(1, 3))));
+        assert!(!a.conflicts_with(&Edit::deletion(TextRange::new(4, 6))));
+    }
 }

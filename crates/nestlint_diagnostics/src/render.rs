@@ -14,7 +14,7 @@ use codespan_reporting::term;
 use termcolor::Buffer;
 
 use crate::line_index::clamp_to_char_boundary;
-use crate::{Diagnostic, LineIndex, Severity};
+use crate::{Applicability, Diagnostic, LineIndex, Severity};
 
 /// The text of a file as the renderers need it.
 #[derive(Clone, Debug)]
@@ -126,6 +126,15 @@ pub fn render_pretty(
             }
             if let Some(help) = &diagnostic.help {
                 notes.push(format!("help: {help}"));
+            }
+            if let Some(fix) = &diagnostic.fix {
+                notes.push(match fix.applicability {
+                    Applicability::Safe => format!("fix: {} (`--fix`)", fix.title),
+                    Applicability::Unsafe => {
+                        format!("fix: {} (unsafe: `--fix --unsafe-fixes`)", fix.title)
+                    }
+                    Applicability::DisplayOnly => format!("suggestion: {}", fix.title),
+                });
             }
             out = out.with_labels(labels).with_notes(notes);
             out

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use nestlint_diagnostics::{Severity, TextRange};
+use nestlint_diagnostics::{Applicability, Severity, TextRange};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -43,6 +43,50 @@ impl Level {
             "warn" => Some(Level::Warn),
             "error" => Some(Level::Error),
             _ => None,
+        }
+    }
+}
+
+/// A rule's `fix` setting: how far its fixes are trusted, whatever the rule says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixSetting {
+    /// Applied by `--fix` (display-only fixes stay display-only).
+    Safe,
+    /// Applied only with `--unsafe-fixes`.
+    Unsafe,
+    /// Never offered.
+    None,
+}
+
+impl FixSetting {
+    fn parse(text: &str) -> Option<FixSetting> {
+        match text {
+            "safe" => Some(FixSetting::Safe),
+            "unsafe" => Some(FixSetting::Unsafe),
+            "none" => Some(FixSetting::None),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FixSetting::Safe => "safe",
+            FixSetting::Unsafe => "unsafe",
+            FixSetting::None => "none",
+        }
+    }
+
+    /// The applicability a fix of the rule has under this setting; `None` drops the fix.
+    pub fn apply(
+        setting: Option<FixSetting>,
+        applicability: Applicability,
+    ) -> Option<Applicability> {
+        match (setting, applicability) {
+            (Some(FixSetting::None), _) => None,
+            (_, Applicability::DisplayOnly) => Some(Applicability::DisplayOnly),
+            (Some(FixSetting::Safe), _) => Some(Applicability::Safe),
+            (Some(FixSetting::Unsafe), _) => Some(Applicability::Unsafe),
+            (None, applicability) => Some(applicability),
         }
     }
 }
@@ -216,6 +260,7 @@ impl Globs {
 struct RuleSetting {
     rule: usize,
     level: Option<Level>,
+    fix: Option<FixSetting>,
     options: Option<(RuleOptions, toml::Table)>,
 }
 
@@ -281,6 +326,8 @@ pub struct FileSettings {
     pub levels: Vec<Option<Severity>>,
     pub options: Vec<Option<RuleOptions>>,
     raw_options: Vec<Option<toml::Table>>,
+    /// Per rule: its `fix` setting, when the configuration has one.
+    pub fixes: Vec<Option<FixSetting>>,
     pub require_reason: bool,
     /// The config files that contributed, outermost first.
     pub sources: Vec<PathBuf>,
@@ -399,11 +446,13 @@ impl<'r> ConfigResolver<'r> {
             .collect();
         let mut options: Vec<Option<RuleOptions>> = vec![None; self.rules.len()];
         let mut raw_options: Vec<Option<toml::Table>> = vec![None; self.rules.len()];
+        let mut fixes: Vec<Option<FixSetting>> = vec![None; self.rules.len()];
         let mut require_reason = false;
         let apply = |settings: &Settings,
                      levels: &mut Vec<Option<Severity>>,
                      options: &mut Vec<Option<RuleOptions>>,
-                     raw: &mut Vec<Option<toml::Table>>| {
+                     raw: &mut Vec<Option<toml::Table>>,
+                     fixes: &mut Vec<Option<FixSetting>>| {
             for (category, level) in &settings.categories {
                 for (i, rule) in self.rules.iter().enumerate() {
                     if rule.meta().category == *category {
@@ -415,6 +464,9 @@ impl<'r> ConfigResolver<'r> {
                 if let Some(level) = setting.level {
                     levels[setting.rule] = level.severity();
                 }
+                if let Some(fix) = setting.fix {
+                    fixes[setting.rule] = Some(fix);
+                }
                 if let Some((parsed, table)) = &setting.options {
                     options[setting.rule] = Some(parsed.clone());
                     raw[setting.rule] = Some(table.clone());
@@ -422,7 +474,13 @@ impl<'r> ConfigResolver<'r> {
             }
         };
         for layer in chain {
-            apply(&layer.settings, &mut levels, &mut options, &mut raw_options);
+            apply(
+                &layer.settings,
+                &mut levels,
+                &mut options,
+                &mut raw_options,
+                &mut fixes,
+            );
             if let Some(r) = layer.require_reason {
                 require_reason = r;
             }
@@ -431,7 +489,13 @@ impl<'r> ConfigResolver<'r> {
         for layer in chain {
             for o in &layer.overrides {
                 if matched.contains(&counter) {
-                    apply(&o.settings, &mut levels, &mut options, &mut raw_options);
+                    apply(
+                        &o.settings,
+                        &mut levels,
+                        &mut options,
+                        &mut raw_options,
+                        &mut fixes,
+                    );
                 }
                 counter += 1;
             }
@@ -472,6 +536,7 @@ impl<'r> ConfigResolver<'r> {
             levels,
             options,
             raw_options,
+            fixes,
             require_reason,
             sources: chain.iter().map(|l| l.path.clone()).collect(),
         }
@@ -644,6 +709,7 @@ impl<'r> ConfigResolver<'r> {
                 toml::Value::String(level) => RuleSetting {
                     rule,
                     level: Some(Level::parse(level).ok_or_else(|| bad_level(path, text, value.span(), level))?),
+                    fix: None,
                     options: None,
                 },
                 toml::Value::Table(table) => {
@@ -661,6 +727,25 @@ impl<'r> ConfigResolver<'r> {
                                 Some(value.span()),
                                 "`level` must be \"off\", \"warn\" or \"error\"".to_owned(),
                             ))
+                        }
+                    };
+                    let fix = match table.remove("fix") {
+                        None => None,
+                        Some(toml::Value::String(fix)) if FixSetting::parse(&fix).is_some() => {
+                            FixSetting::parse(&fix)
+                        }
+                        Some(other) => {
+                            let shown = other.as_str().unwrap_or_default().to_owned();
+                            return Err(ConfigError::at(
+                                path,
+                                text,
+                                Some(value.span()),
+                                format!(
+                                    "invalid `fix` for `{}`: use \"safe\", \"unsafe\" or \"none\"",
+                                    name.get_ref()
+                                ),
+                            )
+                            .with_help(did_you_mean(&shown, ["safe", "unsafe", "none"])));
                         }
                     };
                     let options = if table.is_empty() {
@@ -683,6 +768,7 @@ impl<'r> ConfigResolver<'r> {
                     RuleSetting {
                         rule,
                         level,
+                        fix,
                         options,
                     }
                 }
@@ -726,11 +812,17 @@ impl<'r> ConfigResolver<'r> {
             .enumerate()
             .map(|(i, rule)| {
                 let level = level_name(settings.levels[i]);
-                let value = match &settings.raw_options[i] {
-                    None => format!("\"{level}\""),
-                    Some(table) => {
-                        let mut table = table.clone();
+                let value = match (&settings.raw_options[i], settings.fixes[i]) {
+                    (None, None) => format!("\"{level}\""),
+                    (table, fix) => {
+                        let mut table = table.clone().unwrap_or_default();
                         table.insert("level".to_owned(), toml::Value::String(level.to_owned()));
+                        if let Some(fix) = fix {
+                            table.insert(
+                                "fix".to_owned(),
+                                toml::Value::String(fix.name().to_owned()),
+                            );
+                        }
                         toml::Value::Table(table).to_string().trim().to_owned()
                     }
                 };

@@ -3,7 +3,9 @@
 
 pub mod baseline;
 pub mod config;
+pub mod edits;
 pub mod facts;
+pub mod fix;
 pub mod index;
 pub mod nest;
 pub mod rule;
@@ -11,7 +13,8 @@ mod run;
 pub mod suppress;
 pub mod workspace;
 
-pub use config::{CliSelection, ConfigError, ConfigResolver, ConfigSource};
+pub use config::{CliSelection, ConfigError, ConfigResolver, ConfigSource, FixSetting};
+pub use fix::{write_fixed, FixOptions, FixOutcome, FixedFile, MAX_FIX_ROUNDS};
 pub use index::{FileId, IndexedFile, ProjectIndex, Symbol};
 pub use rule::{
     options_from, Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, Rule,

@@ -170,6 +170,8 @@ pub struct ProjectContext<'a> {
     pub(crate) rule_index: usize,
     /// Per file (by id): its settings.
     pub(crate) settings: &'a [Arc<crate::config::FileSettings>],
+    /// The texts of the files being linted, for building fixes.
+    pub(crate) sources: &'a std::collections::HashMap<Arc<PathBuf>, Arc<str>>,
     pub(crate) diagnostics: &'a mut Vec<Diagnostic>,
 }
 
@@ -180,6 +182,13 @@ impl<'a> ProjectContext<'a> {
             .get(file)
             .and_then(|s| s.options[self.rule_index].as_ref())
             .and_then(|o| o.downcast_ref::<T>())
+    }
+
+    /// The text of `file` when it is one the user asked to lint (fixes edit no other file).
+    pub fn source(&self, index: &ProjectIndex, file: FileId) -> Option<&str> {
+        self.sources
+            .get(&index.file(file).path)
+            .map(|text| text.as_ref())
     }
 
     pub fn report(

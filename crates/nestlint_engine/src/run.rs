@@ -10,7 +10,9 @@ use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
 use nestlint_syntax::{parse, Imports, KindIds, Node};
 use rayon::prelude::*;
 
-use crate::config::{CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings};
+use crate::config::{
+    CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings, FixSetting,
+};
 use crate::facts::{app_call, extract_top_level, ClassFact, FileFacts};
 use crate::index::{IndexedFile, ProjectIndex};
 use crate::rule::{FileContext, ProjectContext, Rule, Stash};
@@ -105,6 +107,8 @@ pub struct RunOptions {
     pub selection: CliSelection,
     /// Apply the configuration's `exclude` to files named on the command line too.
     pub force_exclude: bool,
+    /// Lint this text as the file at this path (`--stdin-filename`); `paths` are then ignored.
+    pub stdin: Option<(PathBuf, Arc<str>)>,
 }
 
 impl Default for RunOptions {
@@ -116,6 +120,7 @@ impl Default for RunOptions {
             config: ConfigSource::Discover,
             selection: CliSelection::default(),
             force_exclude: false,
+            stdin: None,
         }
     }
 }
@@ -139,6 +144,18 @@ impl std::fmt::Display for RunError {
     }
 }
 
+/// File texts that replace what is on disk: standard input, or fixes not yet written.
+pub(crate) type Overlay = HashMap<PathBuf, Arc<str>>;
+
+/// What a run lints, resolved once: the fix loop lints the same inputs round after round.
+pub(crate) struct Prepared {
+    pub(crate) pool: rayon::ThreadPool,
+    inputs: Vec<FileInput>,
+    packages: Vec<Package>,
+    pub(crate) overlay: Overlay,
+}
+
+#[derive(Clone)]
 struct FileInput {
     path: Arc<PathBuf>,
     package: usize,
@@ -165,6 +182,33 @@ impl Linter {
         paths: &[PathBuf],
         options: &RunOptions,
     ) -> Result<LintReport, RunError> {
+        let prepared = self.prepare(paths, options)?;
+        Ok(self.run_prepared(&prepared, options, &prepared.overlay))
+    }
+
+    pub(crate) fn run_prepared(
+        &self,
+        prepared: &Prepared,
+        options: &RunOptions,
+        overlay: &Overlay,
+    ) -> LintReport {
+        prepared.pool.install(|| {
+            self.run(
+                &prepared.inputs,
+                prepared.packages.clone(),
+                &options.display_base,
+                options.parse_only,
+                overlay,
+            )
+        })
+    }
+
+    /// Resolves configuration, walks the paths and finds each file's package.
+    pub(crate) fn prepare(
+        &self,
+        paths: &[PathBuf],
+        options: &RunOptions,
+    ) -> Result<Prepared, RunError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.threads)
             .build()
@@ -176,6 +220,19 @@ impl Linter {
         let mut targets: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
         // Directories already walked, so a package root given as an argument is walked once.
         let mut walked: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        let mut overlay = Overlay::new();
+        if let Some((path, text)) = &options.stdin {
+            // Standard input stands for a file that need not exist on disk.
+            let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.clone()));
+            let parent = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+            overlay.insert(absolute.clone(), text.clone());
+            targets.push((absolute, parent, true));
+        }
+        let paths = if options.stdin.is_some() {
+            &[][..]
+        } else {
+            paths
+        };
         for path in paths {
             let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.clone()));
             if absolute.is_dir() {
@@ -266,11 +323,30 @@ impl Linter {
             let root = &packages[input.package].root;
             input.is_test = is_test_file(input.path.strip_prefix(root).unwrap_or(&input.path));
         }
-        Ok(pool.install(|| self.run(inputs, packages, &options.display_base, options.parse_only)))
+        Ok(Prepared {
+            pool,
+            inputs,
+            packages,
+            overlay,
+        })
     }
 
     /// Lints `files` as one project with no manifest and no context files (fixture tests).
     pub fn lint_files_as_project(&self, files: &[PathBuf], display_base: &Path) -> LintReport {
+        let prepared = self.prepare_files_as_project(files, &CliSelection::default());
+        let options = RunOptions {
+            display_base: display_base.to_path_buf(),
+            ..RunOptions::default()
+        };
+        self.run_prepared(&prepared, &options, &prepared.overlay)
+    }
+
+    /// The inputs of [`Linter::lint_files_as_project`], with only the `selection`'s rules on.
+    pub(crate) fn prepare_files_as_project(
+        &self,
+        files: &[PathBuf],
+        selection: &CliSelection,
+    ) -> Prepared {
         let files: Vec<PathBuf> = files
             .iter()
             .map(|f| normalize(&std::path::absolute(f).unwrap_or_else(|_| f.clone())))
@@ -281,9 +357,8 @@ impl Linter {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let packages = vec![Package::load(&root, false)];
-        let mut defaults =
-            ConfigResolver::new(&self.rules, ConfigSource::None, &CliSelection::default())
-                .expect("defaults need no file");
+        let mut defaults = ConfigResolver::new(&self.rules, ConfigSource::None, selection)
+            .expect("defaults need no file");
         let inputs = files
             .iter()
             .map(|f| FileInput {
@@ -294,15 +369,24 @@ impl Linter {
                 is_test: is_test_file(f.strip_prefix(&root).unwrap_or(f)),
             })
             .collect();
-        self.run(inputs, packages, display_base, false)
+        Prepared {
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .expect("one worker thread"),
+            inputs,
+            packages,
+            overlay: Overlay::new(),
+        }
     }
 
     fn run(
         &self,
-        inputs: Vec<FileInput>,
+        inputs: &[FileInput],
         packages: Vec<Package>,
         display_base: &Path,
         parse_only: bool,
+        overlay: &Overlay,
     ) -> LintReport {
         let display_base = normalize(
             &std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()),
@@ -310,7 +394,7 @@ impl Linter {
         let display_base = display_base.as_path();
         let outcomes: Vec<FileOutcome> = inputs
             .par_iter()
-            .map(|input| self.lint_file(input, parse_only))
+            .map(|input| self.lint_file(input, parse_only, overlay.get(input.path.as_path())))
             .collect();
 
         let mut report = LintReport::default();
@@ -320,7 +404,7 @@ impl Linter {
         let mut settings: Vec<Arc<FileSettings>> = Vec::with_capacity(inputs.len());
         // A project rule runs when some target file has it on.
         let mut enabled_anywhere = vec![false; self.rules.len()];
-        for (input, outcome) in inputs.into_iter().zip(outcomes) {
+        for (input, outcome) in inputs.iter().zip(outcomes) {
             settings.push(input.settings.clone());
             if input.is_target {
                 for (enabled, level) in enabled_anywhere.iter_mut().zip(&input.settings.levels) {
@@ -354,7 +438,7 @@ impl Linter {
             let app_root = package.app_root_of(&input.path).to_path_buf();
             indexed.push(IndexedFile {
                 is_test: input.is_test,
-                path: input.path,
+                path: input.path.clone(),
                 facts: outcome.facts,
                 package: input.package,
                 app_root,
@@ -376,6 +460,7 @@ impl Linter {
                     rule: rule.meta(),
                     rule_index,
                     settings: &settings,
+                    sources: &texts,
                     diagnostics: &mut diagnostics,
                 };
                 rule.check_project(&index, &mut ctx);
@@ -408,6 +493,22 @@ impl Linter {
                 continue;
             };
             diagnostic.severity = severity;
+            if let Some(mut fix) = diagnostic.fix.take() {
+                let setting = rule_index
+                    .get(diagnostic.rule)
+                    .and_then(|&r| settings[id].fixes[r]);
+                // A fix may edit only files the user asked to lint.
+                let editable = fix
+                    .file
+                    .as_ref()
+                    .is_none_or(|target| texts.contains_key(target));
+                if let (Some(applicability), true) =
+                    (FixSetting::apply(setting, fix.applicability), editable)
+                {
+                    fix.applicability = applicability;
+                    diagnostic.fix = Some(fix);
+                }
+            }
             by_file.entry(id).or_default().push(diagnostic);
         }
         // Files with suppression comments and no finding still get their unused ones reported.
@@ -434,15 +535,18 @@ impl Linter {
         std::thread::spawn(move || drop(index));
         sort_diagnostics(&mut report.diagnostics);
         report.diagnostics.dedup();
-        // Line tables only for the files that have something to show.
-        for diagnostic in &report.diagnostics {
-            if report.sources.contains_key(&diagnostic.path) {
+        // Line tables only for the files that have something to show, or a fix to take.
+        let shown = report.diagnostics.iter().flat_map(|d| {
+            std::iter::once(&d.path).chain(d.fix.as_ref().and_then(|f| f.file.as_ref()))
+        });
+        for path in shown {
+            if report.sources.contains_key(path) {
                 continue;
             }
-            if let Some(text) = texts.get(&diagnostic.path) {
+            if let Some(text) = texts.get(path) {
                 report.sources.insert(
-                    diagnostic.path.clone(),
-                    SourceText::new(display_path(&diagnostic.path, display_base), text.clone()),
+                    path.clone(),
+                    SourceText::new(display_path(path, display_base), text.clone()),
                 );
             }
         }
@@ -450,7 +554,12 @@ impl Linter {
         report
     }
 
-    fn lint_file(&self, input: &FileInput, parse_only: bool) -> FileOutcome {
+    fn lint_file(
+        &self,
+        input: &FileInput,
+        parse_only: bool,
+        overlay: Option<&Arc<str>>,
+    ) -> FileOutcome {
         let mut outcome = FileOutcome {
             facts: FileFacts::default(),
             diagnostics: Vec::new(),
@@ -460,7 +569,11 @@ impl Linter {
             parse_error: false,
             problem: None,
         };
-        let bytes = match std::fs::read(input.path.as_path()) {
+        let bytes = match overlay {
+            Some(text) => Ok(text.as_bytes().to_vec()),
+            None => std::fs::read(input.path.as_path()),
+        };
+        let bytes = match bytes {
             Ok(bytes) => bytes,
             Err(err) => {
                 outcome.problem = Some(format!("cannot read file: {err}"));
@@ -489,12 +602,8 @@ impl Linter {
                 return outcome;
             }
         };
-        let tsx = input.path.extension().is_some_and(|e| e == "tsx");
-        // A byte-order mark is not TypeScript: parse a copy with it blanked, keeping offsets.
-        let parse_text: std::borrow::Cow<'_, str> = match text.strip_prefix('\u{feff}') {
-            Some(rest) => format!("   {rest}").into(),
-            None => text.as_ref().into(),
-        };
+        let tsx = nestlint_syntax::is_tsx(&input.path);
+        let parse_text = nestlint_syntax::without_bom(&text);
         let Some(tree) = parse(&parse_text, tsx) else {
             outcome.problem = Some("skipped: the parser gave up on this file".to_owned());
             return outcome;

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use nestlint_diagnostics::{Applicability, Diagnostic, Edit, Fix, LineIndex, Severity, TextRange};
+use nestlint_diagnostics::{Diagnostic, Edit, Fix, LineIndex, Severity, TextRange};
 
 use crate::config::{did_you_mean, FileSettings};
 use crate::rule::{Category, FixAvailability, Rule, RuleMeta, Scope};
@@ -400,14 +400,10 @@ pub fn apply(
         );
         if whole {
             d.help = Some("remove the comment".to_owned());
-            d.fix = Some(Fix {
-                title: "remove the unused suppression".to_owned(),
-                applicability: Applicability::Safe,
-                edits: vec![Edit {
-                    range: directive.removal,
-                    replacement: "".into(),
-                }],
-            });
+            d.fix = Some(Fix::safe(
+                "remove the unused suppression",
+                vec![Edit::deletion(directive.removal)],
+            ));
         } else {
             d.help = Some(format!("remove {names} from the comment"));
         }

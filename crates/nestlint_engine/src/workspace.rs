@@ -96,7 +96,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 }
 
 /// A package: the nearest directory above a file holding `package.json` or `nest-cli.json`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Package {
     pub root: PathBuf,
     /// Whether a manifest was found (else the package is the directory a loose file was given in).

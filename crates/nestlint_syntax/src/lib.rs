@@ -9,7 +9,7 @@ mod parse;
 
 pub use field::{Field, NodeExt};
 pub use imports::{ImportBinding, ImportedName, Imports};
-pub use parse::{language, parse, KindId, KindIds};
+pub use parse::{is_tsx, language, parse, syntax_error_count, without_bom, KindId, KindIds};
 pub use tree_sitter::{Node, Tree, TreeCursor};
 
 /// An owned identifier or short string kept in facts. Most names fit inline (up to 24 bytes), so

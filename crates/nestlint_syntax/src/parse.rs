@@ -34,6 +34,36 @@ pub fn parse(source: &str, tsx: bool) -> Option<Tree> {
     })
 }
 
+/// The text tree-sitter should see: a byte-order mark is not TypeScript, so it is blanked with
+/// three spaces (its UTF-8 length), which keeps every offset valid for the original text.
+pub fn without_bom(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => format!("   {rest}").into(),
+        None => text.into(),
+    }
+}
+
+/// Whether `path` is parsed with the TSX grammar.
+pub fn is_tsx(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e == "tsx")
+}
+
+/// The number of `ERROR` and `MISSING` nodes: what a fix must never increase.
+pub fn syntax_error_count(tree: &Tree) -> usize {
+    let mut count = 0;
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            count += 1;
+        }
+        if node.has_error() {
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+    }
+    count
+}
+
 pub type KindId = u16;
 
 /// Node kind names resolved to ids once, for both grammars. The two grammars number their kinds

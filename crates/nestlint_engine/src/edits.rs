@@ -1,0 +1,277 @@
+//! Edits that rules compose into fixes: adding an import, appending to a list, finding the node
+//! a fact's range points at. They follow the file's own style (quotes, semicolons, one item per
+//! line or not) so a fixed file reads as if written by hand.
+
+use std::path::{Component, Path, PathBuf};
+
+use nestlint_diagnostics::{Edit, TextRange};
+use nestlint_syntax::{
+    is_tsx, named_children, parse, string_value, text, without_bom, Field, ImportedName, Imports,
+    Node, NodeExt, Tree,
+};
+
+/// Parses a file's text for building a fix (a byte-order mark is blanked, offsets kept).
+pub fn parse_for_edit(path: &Path, source: &str) -> Option<Tree> {
+    parse(&without_bom(source), is_tsx(path))
+}
+
+/// The node spanning exactly `range` (the outermost, when several do).
+pub fn node_at(root: Node<'_>, range: TextRange) -> Option<Node<'_>> {
+    let mut node = root.descendant_for_byte_range(range.start(), range.end())?;
+    while node.start_byte() == range.start() && node.end_byte() == range.end() {
+        match node.parent() {
+            Some(parent)
+                if parent.start_byte() == range.start() && parent.end_byte() == range.end() =>
+            {
+                node = parent
+            }
+            _ => return Some(node),
+        }
+    }
+    None
+}
+
+/// Why an import cannot be added.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ImportConflict {
+    /// The name is already bound to something else in the file.
+    NameTaken,
+}
+
+/// An edit importing `name` from `module` as a value, or `None` when it already is. Extends an
+/// existing `import { ... } from 'module'` when there is one, else adds a statement after the
+/// last import.
+pub fn ensure_import(
+    root: Node<'_>,
+    source: &str,
+    module: &str,
+    name: &str,
+) -> Result<Option<Edit>, ImportConflict> {
+    let imports = Imports::from_program(root, source);
+    if let Some(binding) = imports.get(name) {
+        let same = binding.source == module
+            && binding.imported == ImportedName::Named(name.into())
+            && !binding.type_only;
+        return if same {
+            Ok(None)
+        } else {
+            Err(ImportConflict::NameTaken)
+        };
+    }
+    if declares(root, source, name) {
+        return Err(ImportConflict::NameTaken);
+    }
+    let statements: Vec<Node<'_>> = named_children(root)
+        .filter(|n| n.kind() == "import_statement")
+        .collect();
+    // An `import { ... } from 'module'` that is not type-only.
+    let extendable = statements.iter().find_map(|statement| {
+        let from = statement.field(Field::Source)?;
+        if string_value(from, source).as_deref() != Some(module) || has_type_keyword(*statement) {
+            return None;
+        }
+        let clause = named_children(*statement).find(|c| c.kind() == "import_clause")?;
+        named_children(clause).find(|c| c.kind() == "named_imports")
+    });
+    if let Some(named) = extendable {
+        return Ok(Some(append_to_list(source, named, name)));
+    }
+    let quote = statements
+        .first()
+        .and_then(|s| s.field(Field::Source))
+        .and_then(|s| text(s, source).chars().next())
+        .filter(|c| *c == '"' || *c == '\'')
+        .unwrap_or('\'');
+    let semicolon = statements
+        .last()
+        .is_none_or(|s| text(*s, source).trim_end().ends_with(';'));
+    let statement = format!(
+        "import {{ {name} }} from {quote}{module}{quote}{}",
+        if semicolon { ";" } else { "" }
+    );
+    Ok(Some(match statements.last() {
+        Some(last) => Edit::insertion(last.end_byte(), format!("\n{statement}")),
+        None => {
+            // Before the first statement, so a leading comment (a licence header) stays first.
+            let at = named_children(root)
+                .find(|n| n.kind() != "comment")
+                .map_or(root.end_byte(), |n| n.start_byte());
+            let at = if at == 0 && source.starts_with('\u{feff}') {
+                3
+            } else {
+                at
+            };
+            Edit::insertion(at, format!("{statement}\n\n"))
+        }
+    }))
+}
+
+/// Whether the file declares `name` at top level (a class, function, enum, variable).
+fn declares(root: Node<'_>, source: &str, name: &str) -> bool {
+    named_children(root).any(|statement| {
+        let declaration = if statement.kind() == "export_statement" {
+            match statement.field(Field::Declaration) {
+                Some(d) => d,
+                None => return false,
+            }
+        } else {
+            statement
+        };
+        match declaration.kind() {
+            "lexical_declaration" | "variable_declaration" => named_children(declaration)
+                .filter_map(|d| d.field(Field::Name))
+                .any(|n| text(n, source) == name),
+            _ => declaration
+                .field(Field::Name)
+                .is_some_and(|n| text(n, source) == name),
+        }
+    })
+}
+
+fn has_type_keyword(node: Node<'_>) -> bool {
+    (0..node.child_count())
+        .filter_map(|i| node.child(i))
+        .any(|c| !c.is_named() && c.kind() == "type")
+}
+
+/// An edit appending `item` to a bracketed, comma-separated list (`[...]`, `{ ... }` of named
+/// imports, `(...)`): after the last element, keeping a trailing comma and one-per-line layout.
+pub fn append_to_list(source: &str, list: Node<'_>, item: &str) -> Edit {
+    let elements: Vec<Node<'_>> = named_children(list)
+        .filter(|n| n.kind() != "comment")
+        .collect();
+    let Some(last) = elements.last() else {
+        // Empty: between the brackets, replacing any blanks.
+        let open = list.start_byte() + 1;
+        let close = list.end_byte().saturating_sub(1).max(open);
+        let padded = if list.kind() == "named_imports" {
+            format!(" {item} ")
+        } else {
+            item.to_owned()
+        };
+        return Edit::replacement(TextRange::new(open, close), padded);
+    };
+    let end = last.end_byte();
+    let after = &source[end..list.end_byte()];
+    let trailing_comma = after.trim_start().starts_with(',');
+    let multiline = source[list.start_byte()..list.end_byte()].contains('\n')
+        && source[list.start_byte()..last.start_byte()].contains('\n');
+    if multiline {
+        let line_start = source[..last.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+        let indent: String = source[line_start..last.start_byte()]
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .collect();
+        if trailing_comma {
+            let comma = end + after.find(',').unwrap_or(0) + 1;
+            Edit::insertion(comma, format!("\n{indent}{item},"))
+        } else {
+            Edit::insertion(end, format!(",\n{indent}{item}"))
+        }
+    } else {
+        Edit::insertion(end, format!(", {item}"))
+    }
+}
+
+/// The specifier that imports `target` from a file in `from_dir`: relative, `/`-separated,
+/// without the `.ts` extension, `./` for the same directory.
+pub fn relative_specifier(from_dir: &Path, target: &Path) -> Option<String> {
+    let target = strip_ts_extension(target);
+    let from: Vec<Component<'_>> = from_dir.components().collect();
+    let to: Vec<Component<'_>> = target.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return None;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for _ in common..from.len() {
+        parts.push("..".to_owned());
+    }
+    for part in &to[common..] {
+        parts.push(part.as_os_str().to_str()?.to_owned());
+    }
+    let joined = parts.join("/");
+    Some(if joined.starts_with("..") {
+        joined
+    } else {
+        format!("./{joined}")
+    })
+}
+
+fn strip_ts_extension(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    for extension in [".d.ts", ".tsx", ".ts"] {
+        if let Some(stem) = name.strip_suffix(extension) {
+            return path.with_file_name(stem);
+        }
+    }
+    path.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nestlint_diagnostics::apply_edits;
+
+    fn with_import(source: &str, module: &str, name: &str) -> String {
+        let tree = parse_for_edit(Path::new("a.ts"), source).unwrap();
+        match ensure_import(tree.root_node(), source, module, name) {
+            Ok(Some(edit)) => apply_edits(source, &[&edit]),
+            Ok(None) => source.to_owned(),
+            Err(_) => "conflict".to_owned(),
+        }
+    }
+
+    #[test]
+    fn extends_an_import_of_the_module() {
+        assert_eq!(
+            with_import("import { A } from 'm';\nx;\n", "m", "B"),
+            "import { A, B } from 'm';\nx;\n"
+        );
+        assert_eq!(
+            with_import("import {\n  A,\n  C,\n} from \"m\";\n", "m", "B"),
+            "import {\n  A,\n  C,\n  B,\n} from \"m\";\n"
+        );
+        assert_eq!(
+            with_import("import {\n  A\n} from 'm'\n", "m", "B"),
+            "import {\n  A,\n  B\n} from 'm'\n"
+        );
+        assert_eq!(
+            with_import("import { B } from 'm';\n", "m", "B"),
+            "import { B } from 'm';\n"
+        );
+    }
+
+    #[test]
+    fn adds_a_statement_in_the_file_style() {
+        assert_eq!(
+            with_import("import { A } from \"x\"\nclass C {}\n", "m", "B"),
+            "import { A } from \"x\"\nimport { B } from \"m\"\nclass C {}\n"
+        );
+        assert_eq!(
+            with_import("import type { B } from 'm';\n", "m", "B"),
+            "conflict"
+        );
+        assert_eq!(
+            with_import("// header\nclass C {}\n", "m", "B"),
+            "// header\nimport { B } from 'm';\n\nclass C {}\n"
+        );
+        assert_eq!(with_import("export class B {}\n", "m", "B"), "conflict");
+    }
+
+    #[test]
+    fn specifiers_are_relative_and_extensionless() {
+        let spec = |from: &str, to: &str| relative_specifier(Path::new(from), Path::new(to));
+        assert_eq!(
+            spec("/p/src/orders", "/p/src/orders/order.entity.ts").as_deref(),
+            Some("./order.entity")
+        );
+        assert_eq!(
+            spec("/p/src/orders", "/p/src/shared/user.entity.ts").as_deref(),
+            Some("../shared/user.entity")
+        );
+    }
+}

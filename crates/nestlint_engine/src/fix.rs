@@ -1,0 +1,351 @@
+//! Applying fixes: rounds of non-overlapping fixes over the files being linted, each round
+//! re-linted and re-parsed, until nothing changes. Nothing is written here; [`write_fixed`] does
+//! that, atomically, once the rounds are over.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nestlint_diagnostics::{apply_edits, Applicability, Diagnostic, Edit, Fix};
+use nestlint_syntax::{is_tsx, parse, syntax_error_count, without_bom};
+
+use crate::config::CliSelection;
+use crate::run::{FileProblem, LintReport, Linter, Overlay, Prepared, RunError, RunOptions};
+
+/// ESLint's limit: more rounds than this means two rules undo each other.
+pub const MAX_FIX_ROUNDS: usize = 10;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FixOptions {
+    /// Apply unsafe fixes too (`--unsafe-fixes`).
+    pub unsafe_fixes: bool,
+    /// Leave read-only files alone and report them (they cannot be written).
+    pub skip_read_only: bool,
+}
+
+impl FixOptions {
+    fn threshold(self) -> Applicability {
+        if self.unsafe_fixes {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        }
+    }
+
+    /// Whether `--fix` with these options applies `fix`.
+    pub fn applies(self, fix: &Fix) -> bool {
+        fix.applicability >= self.threshold()
+    }
+}
+
+/// A file whose text the fixes changed.
+#[derive(Clone, Debug)]
+pub struct FixedFile {
+    pub path: PathBuf,
+    /// The text as it was read, before any fix.
+    pub original: Arc<str>,
+    pub fixed: Arc<str>,
+    /// How many fixes went into it.
+    pub fixes: usize,
+}
+
+#[derive(Default)]
+pub struct FixOutcome {
+    /// The findings that remain in the fixed texts.
+    pub report: LintReport,
+    /// Changed files, by path.
+    pub files: Vec<FixedFile>,
+    /// Fixes applied, over all files and rounds.
+    pub applied: usize,
+    /// Fixes that were not applied, and why: a read-only file, a round that would have broken the
+    /// syntax, rules that do not converge.
+    pub problems: Vec<FileProblem>,
+}
+
+impl Linter {
+    /// Lints `paths` and applies the fixes `fix` allows, in memory.
+    pub fn fix_paths(
+        &self,
+        paths: &[PathBuf],
+        options: &RunOptions,
+        fix: FixOptions,
+    ) -> Result<FixOutcome, RunError> {
+        let prepared = self.prepare(paths, options)?;
+        Ok(self.fix_rounds(&prepared, options, fix))
+    }
+
+    /// [`Linter::fix_paths`] over files linted as one project with only `selection` on (the
+    /// fixture harness), without the read-only check.
+    pub fn fix_files_as_project(
+        &self,
+        files: &[PathBuf],
+        selection: &CliSelection,
+        fix: FixOptions,
+    ) -> FixOutcome {
+        let prepared = self.prepare_files_as_project(files, selection);
+        self.fix_rounds(&prepared, &RunOptions::default(), fix)
+    }
+
+    fn fix_rounds(&self, prepared: &Prepared, options: &RunOptions, fix: FixOptions) -> FixOutcome {
+        let mut overlay: Overlay = prepared.overlay.clone();
+        let mut originals: BTreeMap<PathBuf, Arc<str>> = BTreeMap::new();
+        let mut counts: HashMap<PathBuf, usize> = HashMap::new();
+        // Files no fix may touch any more: read-only, or a round that broke their syntax.
+        let mut frozen: HashSet<PathBuf> = HashSet::new();
+        let mut outcome = FixOutcome::default();
+        let mut report = self.run_prepared(prepared, options, &overlay);
+        let mut rounds = 0;
+        loop {
+            let plan = plan_round(&report, fix, &frozen);
+            if plan.is_empty() {
+                break;
+            }
+            if rounds == MAX_FIX_ROUNDS {
+                for (path, fixes) in plan {
+                    let rules: BTreeSet<&str> = fixes.iter().map(|(rule, _)| *rule).collect();
+                    outcome.problems.push(FileProblem {
+                        path: path.as_ref().clone(),
+                        reason: format!(
+                            "fixes did not converge after {MAX_FIX_ROUNDS} rounds; rules still fixing: {}",
+                            rules.into_iter().collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                }
+                break;
+            }
+            rounds += 1;
+            let mut changed = false;
+            for (path, fixes) in plan {
+                let Some(text) = report.sources.get(&path).map(|s| s.text.clone()) else {
+                    continue;
+                };
+                // Standard input is never written, so its permissions do not matter.
+                if fix.skip_read_only
+                    && !prepared.overlay.contains_key(path.as_path())
+                    && is_read_only(&path)
+                {
+                    frozen.insert(path.as_ref().clone());
+                    outcome.problems.push(FileProblem {
+                        path: path.as_ref().clone(),
+                        reason: format!(
+                            "not fixed: the file is read-only ({} fix{} not applied)",
+                            fixes.len(),
+                            if fixes.len() == 1 { "" } else { "es" }
+                        ),
+                    });
+                    continue;
+                }
+                let (fixed, applied, rules) = apply_round(&text, &fixes);
+                if applied == 0 || *fixed == *text {
+                    continue;
+                }
+                if breaks_syntax(&path, &text, &fixed) {
+                    frozen.insert(path.as_ref().clone());
+                    outcome.problems.push(FileProblem {
+                        path: path.as_ref().clone(),
+                        reason: format!(
+                            "fixes of {} would introduce a syntax error; they were not applied",
+                            rules.into_iter().collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                    continue;
+                }
+                originals
+                    .entry(path.as_ref().clone())
+                    .or_insert_with(|| text.clone());
+                *counts.entry(path.as_ref().clone()).or_default() += applied;
+                outcome.applied += applied;
+                overlay.insert(path.as_ref().clone(), fixed.into());
+                changed = true;
+            }
+            if !changed {
+                break;
+            }
+            report = self.run_prepared(prepared, options, &overlay);
+        }
+        for (path, original) in originals {
+            let Some(fixed) = overlay.get(&path).cloned() else {
+                continue;
+            };
+            if fixed == original {
+                continue;
+            }
+            let fixes = counts.get(&path).copied().unwrap_or_default();
+            outcome.files.push(FixedFile {
+                path,
+                original,
+                fixed,
+                fixes,
+            });
+        }
+        outcome.report = report;
+        outcome
+    }
+}
+
+/// Per target file: the fixes this round may apply, with their rules, in a stable order.
+fn plan_round<'r>(
+    report: &'r LintReport,
+    fix: FixOptions,
+    frozen: &HashSet<PathBuf>,
+) -> BTreeMap<Arc<PathBuf>, Vec<(&'static str, &'r Fix)>> {
+    let mut plan: BTreeMap<Arc<PathBuf>, Vec<(&'static str, &'r Fix)>> = BTreeMap::new();
+    for diagnostic in &report.diagnostics {
+        let Some(candidate) = diagnostic.fix.as_ref().filter(|f| fix.applies(f)) else {
+            continue;
+        };
+        if candidate.edits.is_empty() {
+            continue;
+        }
+        let target = target_of(diagnostic, candidate);
+        if frozen.contains(target.as_path()) || !report.sources.contains_key(target) {
+            continue;
+        }
+        plan.entry(target.clone())
+            .or_default()
+            .push((diagnostic.rule, candidate));
+    }
+    for fixes in plan.values_mut() {
+        fixes.sort_by(|(rule_a, a), (rule_b, b)| {
+            let first = |fix: &Fix| fix.edits.first().map(|e| (e.range.start, e.range.end));
+            (first(a), rule_a, &a.title).cmp(&(first(b), rule_b, &b.title))
+        });
+    }
+    plan
+}
+
+fn target_of<'d>(diagnostic: &'d Diagnostic, fix: &'d Fix) -> &'d Arc<PathBuf> {
+    fix.file.as_ref().unwrap_or(&diagnostic.path)
+}
+
+/// Applies every fix whose edits conflict with no edit already taken; an edit identical to one
+/// taken is shared (two fixes adding the same import). The rest wait for the next round.
+fn apply_round(
+    text: &str,
+    fixes: &[(&'static str, &Fix)],
+) -> (String, usize, BTreeSet<&'static str>) {
+    let mut taken: Vec<&Edit> = Vec::new();
+    let mut applied = 0;
+    let mut rules = BTreeSet::new();
+    for (rule, fix) in fixes {
+        let in_bounds = fix.edits.iter().all(|e| {
+            e.range.end() <= text.len()
+                && text.is_char_boundary(e.range.start())
+                && text.is_char_boundary(e.range.end())
+        });
+        let conflicts = fix
+            .edits
+            .iter()
+            .any(|e| taken.iter().any(|t| *t != e && t.conflicts_with(e)));
+        let overlaps_itself = fix.edits.windows(2).any(|w| w[0].conflicts_with(&w[1]));
+        if !in_bounds || conflicts || overlaps_itself {
+            continue;
+        }
+        for edit in &fix.edits {
+            if !taken.contains(&edit) {
+                taken.push(edit);
+            }
+        }
+        applied += 1;
+        rules.insert(*rule);
+    }
+    taken.sort_by_key(|e| (e.range.start, e.range.end));
+    (apply_edits(text, &taken), applied, rules)
+}
+
+/// Whether `fixed` parses with more errors than `original`: valid code a grammar gap already
+/// marks is no reason to refuse a fix, a new error is.
+fn breaks_syntax(path: &Path, original: &str, fixed: &str) -> bool {
+    let tsx = is_tsx(path);
+    let errors = |text: &str| parse(&without_bom(text), tsx).map(|tree| syntax_error_count(&tree));
+    match (errors(original), errors(fixed)) {
+        (Some(before), Some(after)) => after > before,
+        _ => true,
+    }
+}
+
+fn is_read_only(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly())
+}
+
+/// Writes each fixed file atomically: a temporary file beside it, with its permissions, renamed
+/// over it. A file that changed on disk since it was read is left alone and reported.
+pub fn write_fixed(files: &[FixedFile]) -> Vec<FileProblem> {
+    let mut problems = Vec::new();
+    for file in files {
+        if let Err(reason) = write_one(file) {
+            problems.push(FileProblem {
+                path: file.path.clone(),
+                reason,
+            });
+        }
+    }
+    problems
+}
+
+fn write_one(file: &FixedFile) -> Result<(), String> {
+    // Write through a symbolic link, not over it.
+    let target = std::fs::canonicalize(&file.path).map_err(|e| format!("not fixed: {e}"))?;
+    let current = std::fs::read(&target).map_err(|e| format!("not fixed: {e}"))?;
+    if current != file.original.as_bytes() {
+        return Err("not fixed: the file changed on disk while it was being fixed".to_owned());
+    }
+    let metadata = std::fs::metadata(&target).map_err(|e| format!("not fixed: {e}"))?;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".nestlint-fix-")
+        .tempfile_in(dir)
+        .map_err(|e| format!("not fixed: cannot create a temporary file beside it: {e}"))?;
+    temporary
+        .write_all(file.fixed.as_bytes())
+        .and_then(|()| temporary.as_file().sync_all())
+        .map_err(|e| format!("not fixed: cannot write: {e}"))?;
+    std::fs::set_permissions(temporary.path(), metadata.permissions())
+        .map_err(|e| format!("not fixed: cannot keep the file's permissions: {e}"))?;
+    temporary
+        .persist(&target)
+        .map_err(|e| format!("not fixed: cannot replace the file: {}", e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nestlint_diagnostics::TextRange;
+
+    fn fix(edits: Vec<Edit>) -> Fix {
+        Fix::safe("t", edits)
+    }
+
+    #[test]
+    fn a_round_takes_non_conflicting_fixes_and_shares_identical_edits() {
+        let text = "abcdef";
+        let import = Edit::insertion(0, "I");
+        let first = fix(vec![
+            import.clone(),
+            Edit::replacement(TextRange::new(1, 2), "B"),
+        ]);
+        let second = fix(vec![import, Edit::replacement(TextRange::new(4, 5), "E")]);
+        let overlapping = fix(vec![Edit::replacement(TextRange::new(1, 3), "X")]);
+        let fixes = [("r", &first), ("r", &second), ("s", &overlapping)];
+        let (fixed, applied, rules) = apply_round(text, &fixes);
+        assert_eq!(fixed, "IaBcdEf");
+        assert_eq!(applied, 2);
+        assert_eq!(rules.into_iter().collect::<Vec<_>>(), vec!["r"]);
+    }
+
+    #[test]
+    fn a_fix_out_of_bounds_is_skipped() {
+        let outside = fix(vec![Edit::insertion(99, "x")]);
+        let (fixed, applied, _) = apply_round("abc", &[("r", &outside)]);
+        assert_eq!((fixed.as_str(), applied), ("abc", 0));
+    }
+
+    #[test]
+    fn a_new_error_breaks_syntax_but_an_old_one_does_not() {
+        let path = Path::new("a.ts");
+        assert!(breaks_syntax(path, "const a = 1;", "const a = ;"));
+        assert!(!breaks_syntax(path, "const a = ;", "const b = ;"));
+    }
+}
