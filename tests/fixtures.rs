@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use nestlint_diagnostics::render_plain;
-use nestlint_engine::{Linter, RunOptions};
+use nestlint_diagnostics::{render_plain, Diagnostic};
+use nestlint_engine::workspace::normalize;
+use nestlint_engine::{FixAvailability, FixOptions, Linter, RuleMeta, RunOptions};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -117,7 +118,96 @@ fn rule_case(rule: &str, file: &Path) -> Result<(), Failed> {
     if diagnostics.is_empty() {
         return Err(format!("expected `{rule}` diagnostics in {file_name}, got none").into());
     }
-    snapshot(dir, &file_name, &rendered)
+    let linter = linter();
+    let meta = linter
+        .rules()
+        .iter()
+        .map(|r| r.meta())
+        .find(|m| m.id == rule)
+        .ok_or_else(|| format!("no rule `{rule}`"))?;
+    check_fix_availability(meta, &diagnostics)?;
+    snapshot(dir, &file_name, &rendered)?;
+    if meta.fix != FixAvailability::None {
+        let offered = diagnostics.iter().any(|d| d.fix.is_some());
+        fix_case(&linter, meta.id, file, offered)?;
+    }
+    Ok(())
+}
+
+/// What a rule's `fix` declares holds for its diagnostics, and every fix is titled and edits.
+fn check_fix_availability(meta: &RuleMeta, diagnostics: &[Diagnostic]) -> Result<(), Failed> {
+    for d in diagnostics {
+        match (&d.fix, meta.fix) {
+            (Some(_), FixAvailability::None) => {
+                return Err(format!(
+                    "`{}` declares no fixes but offered one for: {}",
+                    meta.id, d.message
+                )
+                .into())
+            }
+            (None, FixAvailability::Always) => {
+                return Err(format!(
+                    "`{}` declares a fix for every finding but has none for: {}",
+                    meta.id, d.message
+                )
+                .into())
+            }
+            (Some(fix), _) if fix.title.trim().is_empty() || fix.edits.is_empty() => {
+                return Err(format!("a fix without title or edits for: {}", d.message).into())
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The fix-safety harness: every fix the rule offers (unsafe ones too) is applied, round after
+/// round; the result must add no syntax error, converge, offer nothing more on a second run, and
+/// match the `<fixture>.fixed` snapshot.
+fn fix_case(linter: &Linter, rule: &'static str, file: &Path, offered: bool) -> Result<(), Failed> {
+    let options = FixOptions {
+        unsafe_fixes: true,
+        skip_read_only: false,
+        only_rule: Some(rule),
+    };
+    let outcome = linter.fix_files_as_project(&[file.to_path_buf()], &options);
+    if let Some(problem) = outcome.problems.first() {
+        return Err(format!("fixing failed: {}", problem.reason).into());
+    }
+    if offered && outcome.applied == 0 {
+        return Err("fixes were offered but none was applied".into());
+    }
+    let original = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+    let fixed = outcome
+        .files
+        .first()
+        .map_or(original.clone(), |f| f.fixed.to_string());
+    let errors = |text: &str| {
+        nestlint_syntax::parse(&nestlint_syntax::without_bom(text), false)
+            .map(|tree| nestlint_syntax::syntax_error_count(&tree))
+            .ok_or("the parser gave up")
+    };
+    if errors(&fixed)? > errors(&original)? {
+        return Err(format!("the fixed source has a new syntax error:\n{fixed}").into());
+    }
+    let file_name = file
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let again = scratch.path().join(&file_name);
+    std::fs::write(&again, &fixed).map_err(|e| e.to_string())?;
+    let second = linter.fix_files_as_project(&[again], &options);
+    if second.applied > 0 {
+        return Err(format!(
+            "a second run still fixes {} problem(s): the fixes do not reach a fixed point",
+            second.applied
+        )
+        .into());
+    }
+    let dir = file.parent().ok_or("fixture has no directory")?;
+    snapshot(dir, &format!("{file_name}.fixed"), &fixed)
 }
 
 fn project_case(case: &Path) -> Result<(), Failed> {
@@ -132,7 +222,111 @@ fn project_case(case: &Path) -> Result<(), Failed> {
         )
         .map_err(|e| e.to_string())?;
     let rendered = render_plain(&report.diagnostics, &report.sources);
-    snapshot(case, "expected", &rendered)
+    snapshot(case, "expected", &rendered)?;
+    project_fix_case(case)
+}
+
+/// The fix-safety harness over a project: every fix (unsafe ones too, cross-file ones included)
+/// is applied; the changed files must parse with no new error, and a second run on a copy with
+/// the fixes written must fix nothing more. The diffs are snapshotted to `expected.fixed.snap`.
+fn project_fix_case(case: &Path) -> Result<(), Failed> {
+    let options = FixOptions {
+        unsafe_fixes: true,
+        skip_read_only: false,
+        only_rule: None,
+    };
+    let run = |root: &Path| {
+        linter()
+            .fix_paths(
+                &[root.to_path_buf()],
+                &RunOptions {
+                    threads: 2,
+                    display_base: root.to_path_buf(),
+                    ..RunOptions::default()
+                },
+                options.clone(),
+            )
+            .map_err(|e| e.to_string())
+    };
+    let outcome = run(case)?;
+    if let Some(problem) = outcome.problems.first() {
+        return Err(format!(
+            "fixing failed: {}: {}",
+            problem.path.display(),
+            problem.reason
+        )
+        .into());
+    }
+    let mut diffs = String::new();
+    for file in &outcome.files {
+        let errors = |text: &str| {
+            nestlint_syntax::parse(&nestlint_syntax::without_bom(text), false)
+                .map(|tree| nestlint_syntax::syntax_error_count(&tree))
+                .ok_or("the parser gave up")
+        };
+        if errors(&file.fixed)? > errors(&file.original)? {
+            return Err(format!("fixing {} adds a syntax error", file.path.display()).into());
+        }
+        let relative = file
+            .path
+            .strip_prefix(normalize(
+                &std::path::absolute(case).map_err(|e| e.to_string())?,
+            ))
+            .unwrap_or(&file.path)
+            .display()
+            .to_string();
+        let diff = similar::TextDiff::from_lines(file.original.as_ref(), file.fixed.as_ref());
+        diffs.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(2)
+                .header(&relative, &relative)
+                .to_string(),
+        );
+    }
+    // Idempotence: write the fixes into a copy and fix again.
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let copy = scratch.path().join("project");
+    copy_tree(case, &copy)?;
+    let absolute_case = normalize(&std::path::absolute(case).map_err(|e| e.to_string())?);
+    for file in &outcome.files {
+        let relative = file
+            .path
+            .strip_prefix(&absolute_case)
+            .map_err(|e| e.to_string())?;
+        std::fs::write(copy.join(relative), file.fixed.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    let second = run(&copy)?;
+    if second.applied > 0 {
+        return Err(format!(
+            "a second run still fixes {} problem(s) in {}",
+            second.applied,
+            second
+                .files
+                .iter()
+                .map(|f| f.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .into());
+    }
+    snapshot(case, "expected.fixed", &diffs)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<(), Failed> {
+    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(from)
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 fn snapshot(dir: &Path, name: &str, rendered: &str) -> Result<(), Failed> {

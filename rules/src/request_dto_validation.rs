@@ -1,6 +1,7 @@
 use std::collections::BTreeSet;
 
-use nestlint_diagnostics::{Severity, TextRange};
+use nestlint_diagnostics::{Fix, Severity, TextRange};
+use nestlint_engine::edits::{parse_for_edit, value_import};
 use nestlint_engine::facts::{
     AppCallKind, ClassFact, DecoratorFact, ParamFact, TypeDeclKind, TypeRef, Value,
 };
@@ -18,7 +19,7 @@ static META: RuleMeta = RuleMeta {
     id: "request-dto-validation",
     category: Category::Validation,
     default_severity: Severity::Error,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary: "Request bodies, queries and params are DTO classes whose every property is validated",
     docs: r#"## What it does
@@ -245,7 +246,7 @@ fn check_param_type(
                 range,
                 format!("`{decorator_name}` parameter `{}` is {what}, so nothing is validated", param.name),
             )
-            .help("type the parameter with a DTO class whose properties carry class-validator decorators")
+            .help("type the parameter with a DTO class whose properties carry class-validator decorators (no automatic fix: the DTO's shape is yours to write)")
             .note("ValidationPipe validates only classes: TypeScript types are erased at run time");
         }
     };
@@ -285,6 +286,15 @@ fn check_param_type(
                 .is_some_and(|binding| binding.type_only);
             if type_only {
                 if report {
+                    let fix = ctx
+                        .source(index, file)
+                        .and_then(|source| {
+                            let tree = parse_for_edit(&index.file(file).path, source)?;
+                            value_import(tree.root_node(), source, name)
+                        })
+                        .map(|edits| {
+                            Fix::unsafe_edits(format!("import `{name}` as a value"), edits)
+                        });
                     ctx.report(
                         index,
                         file,
@@ -292,7 +302,8 @@ fn check_param_type(
                         format!("DTO `{name}` is imported with `import type`, so `{decorator_name}` is not validated"),
                     )
                     .help(format!("import `{name}` as a value: `import {{ {name} }} from ...`"))
-                    .note("a type-only import is erased: the parameter's run-time type becomes `Object` and ValidationPipe skips it");
+                    .note("a type-only import is erased: the parameter's run-time type becomes `Object` and ValidationPipe skips it")
+                    .fix(fix);
                 }
                 return None;
             }

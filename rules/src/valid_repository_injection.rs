@@ -1,6 +1,11 @@
-use nestlint_diagnostics::Severity;
-use nestlint_engine::facts::{ClassFact, DecoratorFact, ParamFact, TypeRef, Value};
+use nestlint_diagnostics::{Edit, Fix, Severity, TextRange};
+use nestlint_engine::edits::{
+    append_to_list, ensure_import, node_at, parse_for_edit, relative_specifier,
+};
+use nestlint_engine::facts::{property_key, ClassFact, DecoratorFact, ParamFact, TypeRef, Value};
 use nestlint_engine::nest::{ClassKey, Item, ModuleImport};
+use nestlint_engine::syntax::{named_children, Field, ImportedName, Node, NodeExt};
+use nestlint_engine::workspace::normalize;
 use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
     Scope, Symbol,
@@ -13,7 +18,7 @@ static META: RuleMeta = RuleMeta {
     id: "valid-repository-injection",
     category: Category::Correctness,
     default_severity: Severity::Error,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary: "TypeORM repositories and Mongoose models are injected with the right decorator and registered in the module",
     docs: r#"## What it does
@@ -145,6 +150,16 @@ fn check_param(
         {
             match inject_repository {
                 None if param.decorators.is_empty() => {
+                    let fix = add_decorator(
+                        index,
+                        ctx,
+                        file,
+                        param,
+                        ("@nestjs/typeorm", "InjectRepository"),
+                        entity,
+                    )
+                    .filter(|_| is_value(index, file, entity))
+                    .map(|edits| Fix::safe(format!("add `@InjectRepository({entity})`"), edits));
                     ctx.report(
                         index,
                         file,
@@ -155,13 +170,22 @@ fn check_param(
                         ),
                     )
                     .help(format!("add `@InjectRepository({entity})` before the parameter"))
-                    .note("the type argument is erased at run time, so Nest cannot tell which repository to inject and fails at boot");
+                    .note("the type argument is erased at run time, so Nest cannot tell which repository to inject and fails at boot")
+                    .fix(fix);
                 }
                 Some(decorator) => {
                     if let Some(Value::Ident(injected)) = decorator.args.first() {
                         if injected != entity
                             && index.resolve(file, injected) != index.resolve(file, entity)
                         {
+                            let fix = replace_first_argument(index, ctx, file, decorator, entity)
+                                .filter(|_| is_value(index, file, entity))
+                                .map(|edits| {
+                                    Fix::unsafe_edits(
+                                        format!("inject the repository of `{entity}`, the entity the type names"),
+                                        edits,
+                                    )
+                                });
                             ctx.report(
                                 index,
                                 file,
@@ -171,7 +195,8 @@ fn check_param(
                                 ),
                             )
                             .help(format!("inject `@InjectRepository({entity})`, or change the parameter type to `{repository}<{injected}>`"))
-                            .note("the service would query the wrong entity's table while its types say otherwise");
+                            .note("the service would query the wrong entity's table while its types say otherwise")
+                            .fix(fix);
                         }
                     }
                 }
@@ -183,6 +208,23 @@ fn check_param(
             && param.decorators.is_empty()
         {
             let model = args.first().and_then(TypeRef::name).unwrap_or("T");
+            // `X.name` needs `X` to be a class; the registered name may differ, so it is unsafe.
+            let is_class = index.class(&index.resolve(file, model)).is_some();
+            let fix = add_decorator(
+                index,
+                ctx,
+                file,
+                param,
+                ("@nestjs/mongoose", "InjectModel"),
+                &format!("{model}.name"),
+            )
+            .filter(|_| is_class && is_value(index, file, model))
+            .map(|edits| {
+                Fix::unsafe_edits(
+                    format!("add `@InjectModel({model}.name)` (the model must be registered under that name)"),
+                    edits,
+                )
+            });
             ctx.report(
                 index,
                 file,
@@ -190,7 +232,8 @@ fn check_param(
                 format!("`{}` is a mongoose `Model<{model}>` injected without `@InjectModel(...)`", param.name),
             )
             .help(format!("add `@InjectModel({model}.name)` before the parameter"))
-            .note("Nest cannot resolve a `Model<T>` by its type: the type argument is erased at run time");
+            .note("Nest cannot resolve a `Model<T>` by its type: the type argument is erased at run time")
+            .fix(fix);
         }
     }
 
@@ -234,6 +277,15 @@ fn check_param(
                     format!("add `MongooseModule.forFeature([{{ name: {name}.name, schema: ... }}])` to the `imports` of `{}`", module_class.name),
                 ),
             };
+            let fix = match &registration {
+                Registration::TypeOrm {
+                    entity,
+                    entity_name,
+                    data_source: None,
+                    ..
+                } => register_entity(index, ctx, file, module, entity, entity_name),
+                _ => None,
+            };
             ctx.report(
                 index,
                 file,
@@ -243,11 +295,237 @@ fn check_param(
                     module_class.name, class.name
                 ),
             )
+            .fix(fix)
             .help(helper)
             .note("Nest fails at boot with \"Nest can't resolve dependencies\" when the module is loaded")
             .label(index.file(module.file).path.clone(), module_class.name_range, "the providing module");
         }
     }
+}
+
+/// Whether `name` is usable as a value in `file`: not a type-only import, not an interface or
+/// type alias.
+fn is_value(index: &ProjectIndex, file: FileId, name: &str) -> bool {
+    let type_only = index
+        .file(file)
+        .facts
+        .import(name)
+        .is_some_and(|binding| binding.type_only);
+    !type_only && index.type_decl(&index.resolve(file, name)).is_none()
+}
+
+/// Edits putting `@decorator(argument)` before `param`, importing the decorator if need be.
+fn add_decorator(
+    index: &ProjectIndex,
+    ctx: &ProjectContext<'_>,
+    file: FileId,
+    param: &ParamFact,
+    (module, decorator): (&str, &str),
+    argument: &str,
+) -> Option<Vec<Edit>> {
+    let source = ctx.source(index, file)?;
+    let tree = parse_for_edit(&index.file(file).path, source)?;
+    let import = ensure_import(tree.root_node(), source, module, decorator).ok()?;
+    let mut edits = vec![Edit::insertion(
+        param.range.start(),
+        format!("@{decorator}({argument}) "),
+    )];
+    edits.extend(import);
+    Some(edits)
+}
+
+/// An edit replacing the first argument of `decorator` with `argument`.
+fn replace_first_argument(
+    index: &ProjectIndex,
+    ctx: &ProjectContext<'_>,
+    file: FileId,
+    decorator: &DecoratorFact,
+    argument: &str,
+) -> Option<Vec<Edit>> {
+    let source = ctx.source(index, file)?;
+    let tree = parse_for_edit(&index.file(file).path, source)?;
+    let node = node_at(tree.root_node(), decorator.range)?;
+    let call = named_children(node).find(|n| n.kind() == "call_expression")?;
+    let first = named_children(call.field(Field::Arguments)?).next()?;
+    Some(vec![Edit::replacement(
+        TextRange::new(first.start_byte(), first.end_byte()),
+        argument,
+    )])
+}
+
+/// A fix registering `entity` in `module`'s `TypeOrmModule.forFeature([...])`: appended to the
+/// existing call, else a new call appended to `imports`, else a new `imports` entry; the entity
+/// (and `TypeOrmModule`) imported into the module's file. Unsafe: the project may rather import a
+/// shared module that registers it, and the fix edits another file than the one reported.
+fn register_entity(
+    index: &ProjectIndex,
+    ctx: &ProjectContext<'_>,
+    service_file: FileId,
+    module: ClassKey,
+    entity: &Symbol,
+    entity_name: &str,
+) -> Option<Fix> {
+    let module_file = module.file;
+    let path = index.file(module_file).path.clone();
+    let source = ctx.source(index, module_file)?;
+    let tree = parse_for_edit(&path, source)?;
+    let root = tree.root_node();
+    let module_class = index.class_at(module);
+    let decorator = module_class
+        .decorators
+        .iter()
+        .find(|d| index.is_export_of(module_file, &d.callee, "@nestjs/common", "Module"))?;
+    let call =
+        named_children(node_at(root, decorator.range)?).find(|n| n.kind() == "call_expression")?;
+    let metadata = named_children(call.field(Field::Arguments)?).next()?;
+    if metadata.kind() != "object" {
+        return None;
+    }
+    let mut edits = Vec::new();
+    let local = entity_in_module(
+        index,
+        service_file,
+        module_file,
+        entity,
+        entity_name,
+        root,
+        source,
+        &mut edits,
+    )?;
+    let imports = named_children(metadata).find(|pair| {
+        pair.kind() == "pair"
+            && pair
+                .field(Field::Key)
+                .is_some_and(|k| property_key(k, source).as_deref() == Some("imports"))
+    });
+    match imports.and_then(|pair| pair.field(Field::Value)) {
+        Some(list) if list.kind() == "array" => {
+            let for_feature = named_children(list).find_map(|item| {
+                let value = Value::from_node(item, source);
+                let Value::Call { callee, args } = &value else {
+                    return None;
+                };
+                let object = callee.object.as_ref()?;
+                let is_for_feature = callee.name == "forFeature"
+                    && index
+                        .resolve(module_file, object)
+                        .is_external("@nestjs/typeorm", "TypeOrmModule")
+                    && args.len() == 1;
+                is_for_feature.then_some(item)
+            });
+            match for_feature {
+                Some(item) => {
+                    let entities = named_children(item.field(Field::Arguments)?).next()?;
+                    if entities.kind() != "array" {
+                        return None;
+                    }
+                    edits.push(append_to_list(source, entities, &local));
+                }
+                None => {
+                    let typeorm_module = typeorm_module_name(root, source, &mut edits)?;
+                    edits.push(append_to_list(
+                        source,
+                        list,
+                        &format!("{typeorm_module}.forFeature([{local}])"),
+                    ));
+                }
+            }
+        }
+        // `imports` is a variable or a spread: the engine cannot see where to add it.
+        Some(_) => return None,
+        None => {
+            let typeorm_module = typeorm_module_name(root, source, &mut edits)?;
+            let entry = format!("imports: [{typeorm_module}.forFeature([{local}])]");
+            let first = named_children(metadata).find(|n| n.kind() != "comment");
+            edits.push(match first {
+                Some(first) => {
+                    let multiline =
+                        source[metadata.start_byte()..first.start_byte()].contains('\n');
+                    let line_start = source[..first.start_byte()]
+                        .rfind('\n')
+                        .map_or(0, |i| i + 1);
+                    let indent: String = source[line_start..first.start_byte()]
+                        .chars()
+                        .take_while(|c| c.is_whitespace())
+                        .collect();
+                    let separator = if multiline {
+                        format!(",\n{indent}")
+                    } else {
+                        ", ".to_owned()
+                    };
+                    Edit::insertion(first.start_byte(), format!("{entry}{separator}"))
+                }
+                None => Edit::replacement(
+                    TextRange::new(metadata.start_byte(), metadata.end_byte()),
+                    format!("{{ {entry} }}"),
+                ),
+            });
+        }
+    }
+    Some(
+        Fix::unsafe_edits(
+            format!(
+                "register `{local}` in `{}`'s `TypeOrmModule.forFeature`",
+                module_class.name
+            ),
+            edits,
+        )
+        .in_file(path),
+    )
+}
+
+/// The name `TypeOrmModule` has in the module's file, importing it when it is not there.
+fn typeorm_module_name(root: Node<'_>, source: &str, edits: &mut Vec<Edit>) -> Option<String> {
+    let import = ensure_import(root, source, "@nestjs/typeorm", "TypeOrmModule").ok()?;
+    edits.extend(import);
+    Some("TypeOrmModule".to_owned())
+}
+
+/// The name the entity has in the module's file; when it has none, an import edit is added, with
+/// the specifier the service's file uses (re-based when relative).
+#[allow(clippy::too_many_arguments)]
+fn entity_in_module(
+    index: &ProjectIndex,
+    service_file: FileId,
+    module_file: FileId,
+    entity: &Symbol,
+    entity_name: &str,
+    root: Node<'_>,
+    source: &str,
+    edits: &mut Vec<Edit>,
+) -> Option<String> {
+    let declared_name = entity.name()?.to_owned();
+    if index.resolve(module_file, &declared_name) == *entity {
+        return Some(declared_name);
+    }
+    // The specifier: how the service's file imports the entity, or the service's file itself.
+    let module_path = index.file(module_file).path.clone();
+    let module_dir = module_path.parent()?;
+    let specifier = match index.file(service_file).facts.import(entity_name) {
+        Some(binding) => {
+            if binding.imported != ImportedName::Named(declared_name.as_str().into()) {
+                return None;
+            }
+            if binding.source.starts_with('.') {
+                let service_dir = index.file(service_file).path.parent()?.to_path_buf();
+                let target = normalize(&service_dir.join(binding.source.as_str()));
+                relative_specifier(module_dir, &target)?
+            } else {
+                binding.source.to_string()
+            }
+        }
+        None => {
+            let Symbol::Declared { file, .. } = entity else {
+                return None;
+            };
+            if *file == module_file {
+                return Some(declared_name);
+            }
+            relative_specifier(module_dir, &index.file(*file).path)?
+        }
+    };
+    edits.extend(ensure_import(root, source, &specifier, &declared_name).ok()?);
+    Some(declared_name)
 }
 
 enum Registration {

@@ -241,6 +241,7 @@ fn main() -> ExitCode {
         let fix_options = FixOptions {
             unsafe_fixes: cli.unsafe_fixes,
             skip_read_only: !cli.diff,
+            only_rule: None,
         };
         let outcome = match linter.fix_paths(&cli.paths, &options, fix_options) {
             Ok(outcome) => outcome,

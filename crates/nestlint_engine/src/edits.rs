@@ -129,9 +129,61 @@ fn declares(root: Node<'_>, source: &str, name: &str) -> bool {
 }
 
 fn has_type_keyword(node: Node<'_>) -> bool {
+    type_keyword(node).is_some()
+}
+
+/// The anonymous `type` token of `import type ...` or of `import { type X }`.
+fn type_keyword(node: Node<'_>) -> Option<Node<'_>> {
     (0..node.child_count())
         .filter_map(|i| node.child(i))
-        .any(|c| !c.is_named() && c.kind() == "type")
+        .find(|c| !c.is_named() && c.kind() == "type")
+}
+
+/// Deletes a `type` token and the blanks after it.
+fn delete_type_keyword(keyword: Node<'_>) -> Edit {
+    let end = keyword
+        .next_sibling()
+        .map_or(keyword.end_byte(), |n| n.start_byte());
+    Edit::deletion(TextRange::new(keyword.start_byte(), end))
+}
+
+/// Edits turning the type-only import of `local` into a value import, leaving the statement's
+/// other names type-only (`import type { A, B }` becomes `import { A, type B }`). `None` when
+/// `local` is not imported type-only.
+pub fn value_import(root: Node<'_>, source: &str, local: &str) -> Option<Vec<Edit>> {
+    for statement in named_children(root).filter(|n| n.kind() == "import_statement") {
+        let Some(clause) = named_children(statement).find(|c| c.kind() == "import_clause") else {
+            continue;
+        };
+        let default = named_children(clause).find(|c| c.kind() == "identifier");
+        let specifiers: Vec<Node<'_>> = named_children(clause)
+            .filter(|c| c.kind() == "named_imports")
+            .flat_map(named_children)
+            .filter(|s| s.kind() == "import_specifier")
+            .collect();
+        let local_of = |specifier: &Node<'_>| {
+            specifier
+                .field(Field::Alias)
+                .or_else(|| specifier.field(Field::Name))
+                .map(|n| text(n, source))
+        };
+        let found = specifiers.iter().find(|s| local_of(s) == Some(local));
+        let is_default = default.is_some_and(|d| text(d, source) == local);
+        if found.is_none() && !is_default {
+            continue;
+        }
+        if let Some(keyword) = type_keyword(statement) {
+            let mut edits = vec![delete_type_keyword(keyword)];
+            for other in specifiers.iter().filter(|s| local_of(s) != Some(local)) {
+                edits.push(Edit::insertion(other.start_byte(), "type "));
+            }
+            return Some(edits);
+        }
+        return found
+            .and_then(|specifier| type_keyword(*specifier))
+            .map(|keyword| vec![delete_type_keyword(keyword)]);
+    }
+    None
 }
 
 /// An edit appending `item` to a bracketed, comma-separated list (`[...]`, `{ ... }` of named
@@ -260,6 +312,28 @@ mod tests {
             "// header\nimport { B } from 'm';\n\nclass C {}\n"
         );
         assert_eq!(with_import("export class B {}\n", "m", "B"), "conflict");
+    }
+
+    #[test]
+    fn type_only_imports_become_value_imports() {
+        let fixed = |source: &str, local: &str| {
+            let tree = parse_for_edit(Path::new("a.ts"), source).unwrap();
+            let edits = value_import(tree.root_node(), source, local)?;
+            Some(apply_edits(source, &edits.iter().collect::<Vec<_>>()))
+        };
+        assert_eq!(
+            fixed("import type { A } from 'm';", "A").as_deref(),
+            Some("import { A } from 'm';")
+        );
+        assert_eq!(
+            fixed("import type { A, B as C } from 'm';", "A").as_deref(),
+            Some("import { A, type B as C } from 'm';")
+        );
+        assert_eq!(
+            fixed("import { type A, B } from 'm';", "A").as_deref(),
+            Some("import { A, B } from 'm';")
+        );
+        assert_eq!(fixed("import { A } from 'm';", "A"), None);
     }
 
     #[test]

@@ -16,16 +16,18 @@ use crate::run::{FileProblem, LintReport, Linter, Overlay, Prepared, RunError, R
 /// ESLint's limit: more rounds than this means two rules undo each other.
 pub const MAX_FIX_ROUNDS: usize = 10;
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct FixOptions {
     /// Apply unsafe fixes too (`--unsafe-fixes`).
     pub unsafe_fixes: bool,
     /// Leave read-only files alone and report them (they cannot be written).
     pub skip_read_only: bool,
+    /// Apply only this rule's fixes (the fixture harness checks one rule at a time).
+    pub only_rule: Option<&'static str>,
 }
 
 impl FixOptions {
-    fn threshold(self) -> Applicability {
+    fn threshold(&self) -> Applicability {
         if self.unsafe_fixes {
             Applicability::Unsafe
         } else {
@@ -34,7 +36,7 @@ impl FixOptions {
     }
 
     /// Whether `--fix` with these options applies `fix`.
-    pub fn applies(self, fix: &Fix) -> bool {
+    pub fn applies(&self, fix: &Fix) -> bool {
         fix.applicability >= self.threshold()
     }
 }
@@ -72,22 +74,22 @@ impl Linter {
         fix: FixOptions,
     ) -> Result<FixOutcome, RunError> {
         let prepared = self.prepare(paths, options)?;
-        Ok(self.fix_rounds(&prepared, options, fix))
+        Ok(self.fix_rounds(&prepared, options, &fix))
     }
 
-    /// [`Linter::fix_paths`] over files linted as one project with only `selection` on (the
-    /// fixture harness), without the read-only check.
-    pub fn fix_files_as_project(
-        &self,
-        files: &[PathBuf],
-        selection: &CliSelection,
-        fix: FixOptions,
-    ) -> FixOutcome {
-        let prepared = self.prepare_files_as_project(files, selection);
+    /// [`Linter::fix_paths`] over files linted as one project with the default rules (the
+    /// fixture harness).
+    pub fn fix_files_as_project(&self, files: &[PathBuf], fix: &FixOptions) -> FixOutcome {
+        let prepared = self.prepare_files_as_project(files, &CliSelection::default());
         self.fix_rounds(&prepared, &RunOptions::default(), fix)
     }
 
-    fn fix_rounds(&self, prepared: &Prepared, options: &RunOptions, fix: FixOptions) -> FixOutcome {
+    fn fix_rounds(
+        &self,
+        prepared: &Prepared,
+        options: &RunOptions,
+        fix: &FixOptions,
+    ) -> FixOutcome {
         let mut overlay: Overlay = prepared.overlay.clone();
         let mut originals: BTreeMap<PathBuf, Arc<str>> = BTreeMap::new();
         let mut counts: HashMap<PathBuf, usize> = HashMap::new();
@@ -187,7 +189,7 @@ impl Linter {
 /// Per target file: the fixes this round may apply, with their rules, in a stable order.
 fn plan_round<'r>(
     report: &'r LintReport,
-    fix: FixOptions,
+    fix: &FixOptions,
     frozen: &HashSet<PathBuf>,
 ) -> BTreeMap<Arc<PathBuf>, Vec<(&'static str, &'r Fix)>> {
     let mut plan: BTreeMap<Arc<PathBuf>, Vec<(&'static str, &'r Fix)>> = BTreeMap::new();
@@ -195,6 +197,9 @@ fn plan_round<'r>(
         let Some(candidate) = diagnostic.fix.as_ref().filter(|f| fix.applies(f)) else {
             continue;
         };
+        if fix.only_rule.is_some_and(|rule| rule != diagnostic.rule) {
+            continue;
+        }
         if candidate.edits.is_empty() {
             continue;
         }
@@ -340,6 +345,114 @@ mod tests {
         let outside = fix(vec![Edit::insertion(99, "x")]);
         let (fixed, applied, _) = apply_round("abc", &[("r", &outside)]);
         assert_eq!((fixed.as_str(), applied), ("abc", 0));
+    }
+
+    use crate::rule::{Category, FileContext, FixAvailability, Rule, RuleMeta, Scope};
+    use crate::DiagnosticExt;
+    use nestlint_diagnostics::Severity;
+    use nestlint_syntax::Node;
+
+    /// A test rule whose fix, on the file's first statement, is built by `edit`.
+    struct FixEverything {
+        meta: &'static RuleMeta,
+        edit: fn(&str, Node<'_>) -> Edit,
+    }
+
+    fn meta(id: &'static str) -> &'static RuleMeta {
+        Box::leak(Box::new(RuleMeta {
+            id,
+            category: Category::Style,
+            default_severity: Severity::Warning,
+            fix: FixAvailability::Always,
+            scope: Scope::File,
+            summary: "test",
+            docs: "",
+        }))
+    }
+
+    impl Rule for FixEverything {
+        fn meta(&self) -> &'static RuleMeta {
+            self.meta
+        }
+
+        fn kinds(&self) -> &'static [&'static str] {
+            &["program"]
+        }
+
+        fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_>) {
+            let edit = (self.edit)(ctx.source, node);
+            ctx.report(TextRange::new(0, 0), "test")
+                .fix(Some(Fix::safe("test fix", vec![edit])));
+        }
+    }
+
+    fn fix_with(edit: fn(&str, Node<'_>) -> Edit, text: &str) -> (FixOutcome, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.ts");
+        std::fs::write(&file, text).unwrap();
+        let linter = Linter::new(vec![Box::new(FixEverything {
+            meta: meta("fix-everything"),
+            edit,
+        })]);
+        let outcome = linter.fix_files_as_project(&[file.clone()], &FixOptions::default());
+        let on_disk = std::fs::read_to_string(&file).unwrap();
+        (outcome, on_disk)
+    }
+
+    #[test]
+    fn a_round_that_breaks_the_syntax_is_discarded() {
+        let (outcome, on_disk) = fix_with(|_, _| Edit::insertion(0, "const = ;\n"), "let a = 1;\n");
+        assert!(outcome.files.is_empty());
+        assert_eq!(outcome.applied, 0);
+        assert!(outcome.problems[0]
+            .reason
+            .contains("would introduce a syntax error"));
+        assert_eq!(on_disk, "let a = 1;\n");
+    }
+
+    #[test]
+    fn fixes_that_never_converge_stop_after_the_last_round() {
+        let (outcome, on_disk) = fix_with(|_, _| Edit::insertion(0, "// again\n"), "let a = 1;\n");
+        assert_eq!(outcome.applied, MAX_FIX_ROUNDS);
+        assert!(outcome.problems[0]
+            .reason
+            .contains("did not converge after 10 rounds; rules still fixing: fix-everything"));
+        assert_eq!(
+            outcome.files[0].fixed.matches("// again").count(),
+            MAX_FIX_ROUNDS
+        );
+        // Nothing is written until the caller asks.
+        assert_eq!(on_disk, "let a = 1;\n");
+    }
+
+    #[test]
+    fn write_fixed_keeps_permissions_and_refuses_a_file_changed_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.ts");
+        std::fs::write(&path, "old").unwrap();
+        let file = FixedFile {
+            path: path.clone(),
+            original: "old".into(),
+            fixed: "new".into(),
+            fixes: 1,
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        }
+        assert!(write_fixed(std::slice::from_ref(&file)).is_empty());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o640);
+        }
+        // The file on disk is no longer the text the fixes were made for.
+        let problems = write_fixed(&[file]);
+        assert!(problems[0].reason.contains("changed on disk"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
     }
 
     #[test]

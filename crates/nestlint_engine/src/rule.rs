@@ -6,7 +6,7 @@ use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nestlint_diagnostics::{Diagnostic, Severity, TextRange};
+use nestlint_diagnostics::{Diagnostic, Fix, Severity, TextRange};
 use nestlint_syntax::{Imports, Node};
 
 use crate::index::{FileId, ProjectIndex};
@@ -229,6 +229,8 @@ fn new_diagnostic(
 pub trait DiagnosticExt {
     fn help(&mut self, help: impl Into<String>) -> &mut Self;
     fn note(&mut self, note: impl Into<String>) -> &mut Self;
+    /// Attaches a fix when the rule could build one (`None` leaves the diagnostic without).
+    fn fix(&mut self, fix: Option<Fix>) -> &mut Self;
     fn label(
         &mut self,
         path: Arc<PathBuf>,
@@ -245,6 +247,11 @@ impl DiagnosticExt for Diagnostic {
 
     fn note(&mut self, note: impl Into<String>) -> &mut Self {
         self.note = Some(note.into());
+        self
+    }
+
+    fn fix(&mut self, fix: Option<Fix>) -> &mut Self {
+        self.fix = fix;
         self
     }
 
