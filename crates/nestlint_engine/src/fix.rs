@@ -394,7 +394,8 @@ mod tests {
             meta: meta("fix-everything"),
             edit,
         })]);
-        let outcome = linter.fix_files_as_project(&[file.clone()], &FixOptions::default());
+        let outcome =
+            linter.fix_files_as_project(std::slice::from_ref(&file), &FixOptions::default());
         let on_disk = std::fs::read_to_string(&file).unwrap();
         (outcome, on_disk)
     }
