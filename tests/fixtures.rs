@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use nestlint_diagnostics::{render_plain, Diagnostic};
+use nestlint_diagnostics::{render_plain, Applicability, Diagnostic};
 use nestlint_engine::workspace::normalize;
-use nestlint_engine::{FixAvailability, FixOptions, Linter, RuleMeta, RunOptions};
+use nestlint_engine::{FixAvailability, FixOptions, FixOutcome, Linter, RuleMeta, RunOptions};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -177,6 +177,7 @@ fn fix_case(linter: &Linter, rule: &'static str, file: &Path, offered: bool) -> 
     if offered && outcome.applied == 0 {
         return Err("fixes were offered but none was applied".into());
     }
+    left_unapplied(&outcome, Some(rule))?;
     let original = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
     let fixed = outcome
         .files
@@ -257,6 +258,7 @@ fn project_fix_case(case: &Path) -> Result<(), Failed> {
         )
         .into());
     }
+    left_unapplied(&outcome, None)?;
     let mut diffs = String::new();
     for file in &outcome.files {
         let errors = |text: &str| {
@@ -311,6 +313,25 @@ fn project_fix_case(case: &Path) -> Result<(), Failed> {
         .into());
     }
     snapshot(case, "expected.fixed", &diffs)
+}
+
+/// Fails when a finding in the fixed result still offers a fix: it can never be applied.
+fn left_unapplied(outcome: &FixOutcome, rule: Option<&str>) -> Result<(), Failed> {
+    let applicable = |d: &&Diagnostic| {
+        rule.is_none_or(|rule| d.rule == rule)
+            && d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability != Applicability::DisplayOnly)
+    };
+    match outcome.report.diagnostics.iter().find(applicable) {
+        Some(d) => Err(format!(
+            "a fix is offered but was never applied ({}): {}",
+            d.fix.as_ref().map_or("", |f| f.title.as_str()),
+            d.message
+        )
+        .into()),
+        None => Ok(()),
+    }
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result<(), Failed> {

@@ -135,12 +135,19 @@ impl Fix {
         Self::new(title, Applicability::Unsafe, edits)
     }
 
-    pub fn new(
-        title: impl Into<String>,
-        applicability: Applicability,
-        mut edits: Vec<Edit>,
-    ) -> Self {
-        edits.sort_by_key(|e| (e.range.start, e.range.end));
+    pub fn new(title: impl Into<String>, applicability: Applicability, edits: Vec<Edit>) -> Self {
+        let mut sorted = edits;
+        sorted.sort_by_key(|e| (e.range.start, e.range.end));
+        // Insertions at one offset (two new import lines) become one edit, in the order given.
+        let mut edits: Vec<Edit> = Vec::with_capacity(sorted.len());
+        for edit in sorted {
+            match edits.last_mut() {
+                Some(last) if last.range.is_empty() && last.range == edit.range => {
+                    last.replacement = format!("{}{}", last.replacement, edit.replacement).into();
+                }
+                _ => edits.push(edit),
+            }
+        }
         Fix {
             title: title.into(),
             applicability,
@@ -242,6 +249,25 @@ mod tests {
         assert_eq!(
             apply_edits(lf, &[&Edit::deletion(TextRange::new(0, 2))]),
             "b\n"
+        );
+    }
+
+    #[test]
+    fn insertions_at_one_offset_merge_in_order() {
+        let fix = Fix::safe(
+            "t",
+            vec![
+                Edit::insertion(5, "b"),
+                Edit::deletion(TextRange::new(0, 1)),
+                Edit::insertion(5, "c"),
+            ],
+        );
+        assert_eq!(
+            fix.edits,
+            vec![
+                Edit::deletion(TextRange::new(0, 1)),
+                Edit::insertion(5, "bc")
+            ]
         );
     }
 
