@@ -393,9 +393,7 @@ fn main() -> ExitCode {
                 report.files_linted,
                 started.elapsed(),
             ));
-            if fixed.is_none() {
-                out.push_str(&fixable_hint(&report.diagnostics, cli.unsafe_fixes));
-            }
+            out.push_str(&fixable_hint(&report.diagnostics, cli.unsafe_fixes));
             out
         }
     };
