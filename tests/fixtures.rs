@@ -412,6 +412,9 @@ fn docs_have_sections() -> Result<(), Failed> {
                 return Err(format!("docs of {} lack `{section}`", meta.id).into());
             }
         }
+        if meta.fix != FixAvailability::None && !meta.docs.contains("## Fix") {
+            return Err(format!("docs of fixable rule {} lack `## Fix`", meta.id).into());
+        }
         if !meta.docs.contains("```ts,expect_diagnostic") {
             return Err(
                 format!("docs of {} have no `ts,expect_diagnostic` example", meta.id).into(),

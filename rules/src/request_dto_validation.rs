@@ -58,6 +58,14 @@ export class CreateUserDto {
 create(@Body() body: CreateUserDto) {}
 ```
 
+## Fix
+Unsafe: a DTO imported with `import type` becomes a value import (`import type { A, B }` becomes
+`import { A, type B }` when only `A` is the DTO). Unsafe because validation then starts to reject
+requests it used to let through.
+
+The other findings have no automatic fix, and their help says so: a DTO's shape and validators, and
+where an application registers its `ValidationPipe`, are decisions only you can make.
+
 ## When it stays silent
 A type or decorator the engine cannot resolve (imported from an unresolved path, or from a package
 other than class-validator, class-transformer and `@nestjs/*`) is never reported: a custom validator

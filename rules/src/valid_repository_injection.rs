@@ -59,6 +59,24 @@ export class OrdersService {
 export class OrdersModule {}
 ```
 
+## Fix
+- Safe: `@InjectRepository(E)` is added before an undecorated `Repository<E>` parameter (on a line of
+  its own when the other parameters' decorators are), and `InjectRepository` is imported from
+  `@nestjs/typeorm` when it is not.
+- Unsafe: a mismatched `@InjectRepository(A)` on a `Repository<B>` is changed to `B` (the type is
+  what the service's code was written against, but the decorator may be the right half).
+- Unsafe: `@InjectModel(T.name)` is added before an undecorated `Model<T>` when `T` is a class (the
+  model may be registered under another name).
+- Unsafe: a missing entity is registered in the providing module: appended to its
+  `TypeOrmModule.forFeature([...])`, or a `TypeOrmModule.forFeature([E])` is appended to `imports`,
+  or an `imports` entry is added; the entity (with the specifier the service's file uses) and
+  `TypeOrmModule` are imported into the module's file. This edits the module's file, which must be
+  linted too, and the project may prefer to import a shared module that registers the entity.
+
+There is no fix when the entity is imported with `import type` or is not a class, when a name the
+fix needs is already bound to something else, when `imports` is not an array literal, or when a data
+source or connection is named.
+
 ## When it stays silent
 The cross-file check runs only when the engine sees every module that provides the class and every
 entry of their `imports`: a spread, a variable, a dynamic module of the project or a data-source
@@ -153,7 +171,7 @@ fn check_param(
                     let fix = add_decorator(
                         index,
                         ctx,
-                        file,
+                        (file, class),
                         param,
                         ("@nestjs/typeorm", "InjectRepository"),
                         entity,
@@ -213,7 +231,7 @@ fn check_param(
             let fix = add_decorator(
                 index,
                 ctx,
-                file,
+                (file, class),
                 param,
                 ("@nestjs/mongoose", "InjectModel"),
                 &format!("{model}.name"),
@@ -315,10 +333,11 @@ fn is_value(index: &ProjectIndex, file: FileId, name: &str) -> bool {
 }
 
 /// Edits putting `@decorator(argument)` before `param`, importing the decorator if need be.
+/// When the other parameters' decorators stand on lines of their own, so does this one.
 fn add_decorator(
     index: &ProjectIndex,
     ctx: &ProjectContext<'_>,
-    file: FileId,
+    (file, class): (FileId, &ClassFact),
     param: &ParamFact,
     (module, decorator): (&str, &str),
     argument: &str,
@@ -326,9 +345,27 @@ fn add_decorator(
     let source = ctx.source(index, file)?;
     let tree = parse_for_edit(&index.file(file).path, source)?;
     let import = ensure_import(tree.root_node(), source, module, decorator).ok()?;
+    let own_line = class
+        .constructor_params
+        .iter()
+        .flat_map(|p| &p.decorators)
+        .any(|d| {
+            source.get(d.range.end()..).is_some_and(|rest| {
+                rest.trim_start_matches([' ', '\t'])
+                    .starts_with(['\n', '\r'])
+            })
+        });
+    let start = param.range.start();
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &source[line_start..start];
+    let separator = if own_line && indent.trim().is_empty() {
+        format!("\n{indent}")
+    } else {
+        " ".to_owned()
+    };
     let mut edits = vec![Edit::insertion(
-        param.range.start(),
-        format!("@{decorator}({argument}) "),
+        start,
+        format!("@{decorator}({argument}){separator}"),
     )];
     edits.extend(import);
     Some(edits)

@@ -131,7 +131,11 @@ health() {}
 ```
 
 ## Use instead:
-Remove the comment. `--fix` does it when the whole comment is unused.
+Remove the comment.
+
+## Fix
+Safe: `--fix` removes the comment (its whole line when nothing else is on it) when every rule it
+names is unused. When only some are, the finding says which to remove and there is no fix.
 
 ## When it stays silent
 A comment naming a rule that is turned off for the file is not reported: running with
