@@ -182,6 +182,7 @@ fn a_read_only_file_is_reported_and_the_run_goes_on() {
 
     let output = nestlint(dir.path(), &["--fix", "--format", "concise", "."]);
     assert_eq!(code(&output), 1);
+    assert!(stderr(&output).contains("nestlint: fixed 1 problem in 1 file"));
     assert!(
         stderr(&output).contains(
             "src/locked.service.ts: not fixed: the file is read-only (1 fix not applied)"

@@ -370,7 +370,18 @@ fn main() -> ExitCode {
         .count();
     let warnings = report.diagnostics.len() - errors;
     let output = match cli.format {
-        Format::Concise => render_concise(&report.diagnostics, &report.sources),
+        Format::Concise => {
+            // Stdout carries findings only; the fix summary goes with the other notes.
+            if let Some((applied, files)) = fixed.filter(|(applied, _)| *applied > 0) {
+                let _ = writeln!(
+                    stderr,
+                    "nestlint: fixed {} in {}",
+                    plural(applied, "problem"),
+                    plural(files, "file")
+                );
+            }
+            render_concise(&report.diagnostics, &report.sources)
+        }
         Format::Pretty => {
             let color = if std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -420,9 +431,9 @@ fn main() -> ExitCode {
     if !stale.is_empty() {
         let _ = writeln!(
             stderr,
-            "nestlint: {} baseline entr{} no longer match anything; run with --prune-baseline to drop them",
+            "nestlint: {} baseline {} no longer match anything; run with --prune-baseline to drop them",
             stale.len(),
-            if stale.len() == 1 { "y" } else { "ies" }
+            if stale.len() == 1 { "entry does" } else { "entries do" }
         );
     }
     let too_many_warnings = cli.max_warnings.is_some_and(|max| warnings > max);

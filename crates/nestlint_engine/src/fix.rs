@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use nestlint_diagnostics::{apply_edits, Applicability, Diagnostic, Edit, Fix};
 use nestlint_syntax::{is_tsx, parse, syntax_error_count, without_bom};
+use rayon::prelude::*;
 
 use crate::config::CliSelection;
 use crate::run::{FileProblem, LintReport, Linter, Overlay, Prepared, RunError, RunOptions};
@@ -117,49 +118,53 @@ impl Linter {
                 break;
             }
             rounds += 1;
+            let plan: Vec<_> = plan.into_iter().collect();
+            // Files are independent within a round: apply and re-parse them in parallel.
+            let results: Vec<(Arc<PathBuf>, RoundResult)> = prepared.pool.install(|| {
+                plan.into_par_iter()
+                    .map(|(path, fixes)| {
+                        let result = fix_file(&report, &path, &fixes, fix, prepared);
+                        (path, result)
+                    })
+                    .collect()
+            });
             let mut changed = false;
-            for (path, fixes) in plan {
-                let Some(text) = report.sources.get(&path).map(|s| s.text.clone()) else {
-                    continue;
-                };
-                // Standard input is never written, so its permissions do not matter.
-                if fix.skip_read_only
-                    && !prepared.overlay.contains_key(path.as_path())
-                    && is_read_only(&path)
-                {
-                    frozen.insert(path.as_ref().clone());
-                    outcome.problems.push(FileProblem {
-                        path: path.as_ref().clone(),
-                        reason: format!(
-                            "not fixed: the file is read-only ({} fix{} not applied)",
-                            fixes.len(),
-                            if fixes.len() == 1 { "" } else { "es" }
-                        ),
-                    });
-                    continue;
+            for (path, result) in results {
+                let path = path.as_ref().clone();
+                match result {
+                    RoundResult::Unchanged => {}
+                    RoundResult::ReadOnly(count) => {
+                        frozen.insert(path.clone());
+                        outcome.problems.push(FileProblem {
+                            path,
+                            reason: format!(
+                                "not fixed: the file is read-only ({count} fix{} not applied)",
+                                if count == 1 { "" } else { "es" }
+                            ),
+                        });
+                    }
+                    RoundResult::BreaksSyntax(rules) => {
+                        frozen.insert(path.clone());
+                        outcome.problems.push(FileProblem {
+                            path,
+                            reason: format!(
+                                "fixes of {} would introduce a syntax error; they were not applied",
+                                rules.into_iter().collect::<Vec<_>>().join(", ")
+                            ),
+                        });
+                    }
+                    RoundResult::Fixed {
+                        before,
+                        after,
+                        applied,
+                    } => {
+                        originals.entry(path.clone()).or_insert(before);
+                        *counts.entry(path.clone()).or_default() += applied;
+                        outcome.applied += applied;
+                        overlay.insert(path, after.into());
+                        changed = true;
+                    }
                 }
-                let (fixed, applied, rules) = apply_round(&text, &fixes);
-                if applied == 0 || *fixed == *text {
-                    continue;
-                }
-                if breaks_syntax(&path, &text, &fixed) {
-                    frozen.insert(path.as_ref().clone());
-                    outcome.problems.push(FileProblem {
-                        path: path.as_ref().clone(),
-                        reason: format!(
-                            "fixes of {} would introduce a syntax error; they were not applied",
-                            rules.into_iter().collect::<Vec<_>>().join(", ")
-                        ),
-                    });
-                    continue;
-                }
-                originals
-                    .entry(path.as_ref().clone())
-                    .or_insert_with(|| text.clone());
-                *counts.entry(path.as_ref().clone()).or_default() += applied;
-                outcome.applied += applied;
-                overlay.insert(path.as_ref().clone(), fixed.into());
-                changed = true;
             }
             if !changed {
                 break;
@@ -183,6 +188,48 @@ impl Linter {
         }
         outcome.report = report;
         outcome
+    }
+}
+
+/// What one round did to one file.
+enum RoundResult {
+    Unchanged,
+    /// The file cannot be written; this many fixes were not applied.
+    ReadOnly(usize),
+    /// The fixes would add a syntax error; these rules offered them.
+    BreaksSyntax(BTreeSet<&'static str>),
+    Fixed {
+        before: Arc<str>,
+        after: String,
+        applied: usize,
+    },
+}
+
+fn fix_file(
+    report: &LintReport,
+    path: &Arc<PathBuf>,
+    fixes: &[(&'static str, &Fix)],
+    fix: &FixOptions,
+    prepared: &Prepared,
+) -> RoundResult {
+    let Some(text) = report.sources.get(path).map(|s| s.text.clone()) else {
+        return RoundResult::Unchanged;
+    };
+    // Standard input is never written, so its permissions do not matter.
+    if fix.skip_read_only && !prepared.overlay.contains_key(path.as_path()) && is_read_only(path) {
+        return RoundResult::ReadOnly(fixes.len());
+    }
+    let (fixed, applied, rules) = apply_round(&text, fixes);
+    if applied == 0 || *fixed == *text {
+        return RoundResult::Unchanged;
+    }
+    if breaks_syntax(path, &text, &fixed) {
+        return RoundResult::BreaksSyntax(rules);
+    }
+    RoundResult::Fixed {
+        before: text,
+        after: fixed,
+        applied,
     }
 }
 
@@ -277,16 +324,15 @@ fn is_read_only(path: &Path) -> bool {
 /// Writes each fixed file atomically: a temporary file beside it, with its permissions, renamed
 /// over it. A file that changed on disk since it was read is left alone and reported.
 pub fn write_fixed(files: &[FixedFile]) -> Vec<FileProblem> {
-    let mut problems = Vec::new();
-    for file in files {
-        if let Err(reason) = write_one(file) {
-            problems.push(FileProblem {
+    files
+        .par_iter()
+        .filter_map(|file| {
+            write_one(file).err().map(|reason| FileProblem {
                 path: file.path.clone(),
                 reason,
-            });
-        }
-    }
-    problems
+            })
+        })
+        .collect()
 }
 
 fn write_one(file: &FixedFile) -> Result<(), String> {
