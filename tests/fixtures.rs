@@ -183,12 +183,7 @@ fn fix_case(linter: &Linter, rule: &'static str, file: &Path, offered: bool) -> 
         .files
         .first()
         .map_or(original.clone(), |f| f.fixed.to_string());
-    let errors = |text: &str| {
-        nestlint_syntax::parse(&nestlint_syntax::without_bom(text), false)
-            .map(|tree| nestlint_syntax::syntax_error_count(&tree))
-            .ok_or("the parser gave up")
-    };
-    if errors(&fixed)? > errors(&original)? {
+    if syntax_errors(&fixed)? > syntax_errors(&original)? {
         return Err(format!("the fixed source has a new syntax error:\n{fixed}").into());
     }
     let file_name = file
@@ -213,14 +208,7 @@ fn fix_case(linter: &Linter, rule: &'static str, file: &Path, offered: bool) -> 
 
 fn project_case(case: &Path) -> Result<(), Failed> {
     let report = linter()
-        .lint_paths(
-            &[case.to_path_buf()],
-            &RunOptions {
-                threads: 2,
-                display_base: case.to_path_buf(),
-                ..RunOptions::default()
-            },
-        )
+        .lint_paths(&[case.to_path_buf()], &project_options(case))
         .map_err(|e| e.to_string())?;
     let rendered = render_plain(&report.diagnostics, &report.sources);
     snapshot(case, "expected", &rendered)?;
@@ -240,11 +228,7 @@ fn project_fix_case(case: &Path) -> Result<(), Failed> {
         linter()
             .fix_paths(
                 &[root.to_path_buf()],
-                &RunOptions {
-                    threads: 2,
-                    display_base: root.to_path_buf(),
-                    ..RunOptions::default()
-                },
+                &project_options(root),
                 options.clone(),
             )
             .map_err(|e| e.to_string())
@@ -261,12 +245,7 @@ fn project_fix_case(case: &Path) -> Result<(), Failed> {
     left_unapplied(&outcome, None)?;
     let mut diffs = String::new();
     for file in &outcome.files {
-        let errors = |text: &str| {
-            nestlint_syntax::parse(&nestlint_syntax::without_bom(text), false)
-                .map(|tree| nestlint_syntax::syntax_error_count(&tree))
-                .ok_or("the parser gave up")
-        };
-        if errors(&file.fixed)? > errors(&file.original)? {
+        if syntax_errors(&file.fixed)? > syntax_errors(&file.original)? {
             return Err(format!("fixing {} adds a syntax error", file.path.display()).into());
         }
         let relative = file
@@ -313,6 +292,21 @@ fn project_fix_case(case: &Path) -> Result<(), Failed> {
         .into());
     }
     snapshot(case, "expected.fixed", &diffs)
+}
+
+/// How a project fixture is linted: like the CLI, paths shown relative to the project.
+fn project_options(root: &Path) -> RunOptions {
+    RunOptions {
+        threads: 2,
+        display_base: root.to_path_buf(),
+        ..RunOptions::default()
+    }
+}
+
+fn syntax_errors(text: &str) -> Result<usize, Failed> {
+    nestlint_syntax::parse(&nestlint_syntax::without_bom(text), false)
+        .map(|tree| nestlint_syntax::syntax_error_count(&tree))
+        .ok_or_else(|| "the parser gave up".into())
 }
 
 /// Fails when a finding in the fixed result still offers a fix: it can never be applied.
