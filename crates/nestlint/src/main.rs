@@ -17,6 +17,9 @@ use nestlint_engine::{
     FixOutcome, Linter, RunError, RunOptions,
 };
 
+mod docs;
+mod formats;
+
 // Fact extraction allocates many small short-lived values from two threads or more; mimalloc
 // handles that pattern markedly better than the system allocator (see docs/benchmarks.md).
 #[global_allocator]
@@ -124,9 +127,17 @@ struct Cli {
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Pretty)]
-    format: Format,
+    /// Output format [default: pretty, or github when GITHUB_ACTIONS=true].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+
+    /// Write the --format output to FILE; the terminal then gets the pretty report.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output_file: Option<PathBuf>,
+
+    /// Print the number of findings per rule instead of the findings.
+    #[arg(long)]
+    statistics: bool,
 
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
@@ -145,14 +156,49 @@ struct Cli {
 enum Command {
     /// Write a commented starter nestlint.toml in the current directory.
     Init,
+    /// List every rule with its category, default level and fixability.
+    Rules {
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Print a rule's documentation.
+    Rule {
+        /// The rule id, e.g. `routes-guarded`.
+        id: String,
+    },
+    /// Write one Markdown page per rule and an index into DIR (the repository keeps them in
+    /// docs/rules); with --check, only report whether DIR is up to date.
+    GenerateDocs {
+        dir: PathBuf,
+        #[arg(long)]
+        check: bool,
+    },
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// Source excerpts with the span underlined, and a summary.
     Pretty,
     /// `<path>:<line>:<column>: <severity> [<rule-id>] <message>`, one line per finding.
     Concise,
+    /// A versioned JSON document (docs/json-format.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+    /// JUnit XML, one test suite per file.
+    Junit,
+    /// GitLab code quality report.
+    Gitlab,
+    /// Checkstyle XML.
+    Checkstyle,
 }
 
 fn main() -> ExitCode {
@@ -181,8 +227,23 @@ fn main() -> ExitCode {
     } else {
         ColorMode::Never
     };
-    if let Some(Command::Init) = cli.command {
-        return init(&linter, &cwd);
+    match &cli.command {
+        Some(Command::Init) => return init(&linter, &cwd),
+        Some(Command::Rules { format }) => {
+            print!(
+                "{}",
+                match format {
+                    ListFormat::Text => docs::rules_table(linter.rules()),
+                    ListFormat::Json => formats::rules_json(linter.rules()),
+                }
+            );
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Rule { id }) => return docs::print_rule(linter.rules(), id),
+        Some(Command::GenerateDocs { dir, check }) => {
+            return docs::generate(linter.rules(), dir, *check)
+        }
+        None => {}
     }
     let config = match (&cli.config, cli.no_config) {
         (_, true) => ConfigSource::None,
@@ -369,44 +430,96 @@ fn main() -> ExitCode {
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = report.diagnostics.len() - errors;
-    let output = match cli.format {
-        Format::Concise => {
-            // Stdout carries findings only; the fix summary goes with the other notes.
-            if let Some((applied, files)) = fixed.filter(|(applied, _)| *applied > 0) {
+    let format = cli.format.unwrap_or_else(|| {
+        // On GitHub Actions findings become annotations on the pull request.
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            Format::Github
+        } else {
+            Format::Pretty
+        }
+    });
+    let stdout_color = if std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    {
+        ColorMode::Always
+    } else {
+        ColorMode::Never
+    };
+    let render = |format: Format, color: ColorMode| -> String {
+        let machine = formats::Output {
+            report: &report,
+            rules: linter.rules(),
+            success: !write_failed,
+        };
+        if cli.statistics {
+            let rows = formats::statistics(&report);
+            return match format {
+                Format::Json => formats::statistics_json(&rows),
+                _ => formats::statistics_text(&rows),
+            };
+        }
+        match format {
+            Format::Concise => render_concise(&report.diagnostics, &report.sources),
+            Format::Json => formats::json(&machine),
+            Format::Sarif => formats::sarif(&machine),
+            Format::Github => formats::github(&machine),
+            Format::Junit => formats::junit(&machine),
+            Format::Gitlab => formats::gitlab(&machine),
+            Format::Checkstyle => formats::checkstyle(&machine),
+            Format::Pretty => {
+                let mut out = render_pretty(&report.diagnostics, &report.sources, color);
+                if let Some((applied, files)) = fixed.filter(|(applied, _)| *applied > 0) {
+                    out.push_str(&format!(
+                        "Fixed {} in {}.\n",
+                        plural(applied, "problem"),
+                        plural(files, "file")
+                    ));
+                }
+                out.push_str(&summary(
+                    errors,
+                    warnings,
+                    report.files_linted,
+                    started.elapsed(),
+                ));
+                out.push_str(&fixable_hint(&report.diagnostics, cli.unsafe_fixes));
+                out
+            }
+        }
+    };
+    // Only the pretty report has room for the fix summary; elsewhere it goes with the notes.
+    let terminal_format = if cli.output_file.is_some() && format != Format::Pretty {
+        Format::Pretty
+    } else {
+        format
+    };
+    if terminal_format != Format::Pretty || cli.statistics {
+        if let Some((applied, files)) = fixed.filter(|(applied, _)| *applied > 0) {
+            let _ = writeln!(
+                stderr,
+                "nestlint: fixed {} in {}",
+                plural(applied, "problem"),
+                plural(files, "file")
+            );
+        }
+    }
+    let output = match &cli.output_file {
+        Some(path) => {
+            if let Err(err) = write_output(path, &render(format, ColorMode::Never)) {
                 let _ = writeln!(
                     stderr,
-                    "nestlint: fixed {} in {}",
-                    plural(applied, "problem"),
-                    plural(files, "file")
+                    "nestlint: error: cannot write {}: {err}",
+                    path.display()
                 );
+                return ExitCode::from(2);
             }
-            render_concise(&report.diagnostics, &report.sources)
-        }
-        Format::Pretty => {
-            let color = if std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            {
-                ColorMode::Always
+            // The file has the requested format; the terminal gets the human report.
+            if format == Format::Pretty {
+                String::new()
             } else {
-                ColorMode::Never
-            };
-            let mut out = render_pretty(&report.diagnostics, &report.sources, color);
-            if let Some((applied, files)) = fixed.filter(|(applied, _)| *applied > 0) {
-                out.push_str(&format!(
-                    "Fixed {} in {}.\n",
-                    plural(applied, "problem"),
-                    plural(files, "file")
-                ));
+                render(Format::Pretty, stdout_color)
             }
-            out.push_str(&summary(
-                errors,
-                warnings,
-                report.files_linted,
-                started.elapsed(),
-            ));
-            out.push_str(&fixable_hint(&report.diagnostics, cli.unsafe_fixes));
-            out
         }
+        None => render(format, stdout_color),
     };
     let written = if findings_to_stderr {
         stderr
@@ -453,6 +566,20 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Writes a report file: a temporary file beside it, then a rename, so a CI step that reads it
+/// never sees half a report.
+fn write_output(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
+    temporary.write_all(text.as_bytes())?;
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 fn config_error(err: &ConfigError, cwd: &std::path::Path, color: ColorMode) -> ExitCode {
