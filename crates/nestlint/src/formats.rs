@@ -210,6 +210,20 @@ fn truncate(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
+/// `valid-repository-injection` → `ValidRepositoryInjection`: SARIF wants a `name` that reads as
+/// a name and differs from the opaque `id`.
+fn pascal_case(id: &str) -> String {
+    id.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 fn sarif_level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -223,8 +237,6 @@ fn sarif_region(at: &Located) -> Value {
         "startColumn": at.start.column,
         "endLine": at.end.line,
         "endColumn": at.end.column,
-        "charOffset": at.start.offset,
-        "charLength": at.end.offset - at.start.offset,
     })
 }
 
@@ -245,13 +257,11 @@ pub fn sarif(output: &Output<'_>) -> String {
             let Some(meta) = meta(output.rules, id) else {
                 return json!({ "id": id, "name": id });
             };
-            let mut tags = vec!["nestjs", meta.category.as_str()];
-            if meta.category.as_str() == "security" {
-                tags.push("security");
-            }
+            // The `security` category's tag is what makes GitHub file a security alert.
+            let tags = ["nestjs", meta.category.as_str()];
             json!({
                 "id": meta.id,
-                "name": meta.id,
+                "name": pascal_case(meta.id),
                 "shortDescription": { "text": truncate(meta.summary, 1024) },
                 "fullDescription": { "text": full_description(meta) },
                 "help": {
@@ -345,6 +355,26 @@ pub fn sarif(output: &Output<'_>) -> String {
             result
         })
         .collect();
+    // Files that could not be linted (unreadable, binary, too large, not UTF-8).
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let notifications: Vec<Value> = report
+        .problems
+        .iter()
+        .map(|problem| {
+            json!({
+                "level": "warning",
+                "message": { "text": format!("{}.", problem.reason) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {
+                            "uri": slashes(&nestlint_engine::display_path(&problem.path, &cwd)),
+                            "uriBaseId": "%SRCROOT%",
+                        }
+                    }
+                }],
+            })
+        })
+        .collect();
     let working_directory = std::env::current_dir()
         .ok()
         .map(|dir| directory_uri(&dir))
@@ -365,6 +395,7 @@ pub fn sarif(output: &Output<'_>) -> String {
             "invocations": [{
                 "executionSuccessful": output.success,
                 "workingDirectory": { "uri": working_directory },
+                "toolExecutionNotifications": notifications,
             }],
             "columnKind": "unicodeCodePoints",
             "results": results,

@@ -1,0 +1,419 @@
+//! End-to-end tests of the output formats on the example app (each snapshotted in
+//! `tests/snapshots/`), SARIF validation (the 2.1.0 JSON schema, the typed model, and Microsoft's
+//! SARIF multitool with GitHub's ingestion rules when it can be installed), exit codes per
+//! format, `--output-file`, `--statistics`, and the rule documentation commands.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{stderr, stdout};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn example() -> PathBuf {
+    std::path::absolute(repo().join("examples/shop-api")).unwrap()
+}
+
+fn nestlint_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nestlint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run nestlint")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+/// What is machine-specific in an output: the absolute working directory, timings.
+fn redact(text: &str) -> String {
+    let cwd = example().display().to_string();
+    let mut out = text.replace(&format!("file://{cwd}/"), "file:///WORKDIR/");
+    while let Some(start) = out.find(" ms)") {
+        let digits = out[..start]
+            .rfind('(')
+            .filter(|open| out[open + 1..start].chars().all(|c| c.is_ascii_digit()));
+        match digits {
+            Some(open) => out.replace_range(open + 1..start, "N"),
+            None => break,
+        }
+    }
+    out
+}
+
+fn snapshot(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(repo().join("tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name.to_owned(), redact(text)));
+}
+
+fn example_output(format: &str) -> String {
+    let output = nestlint_in(&example(), &["--format", format, "."]);
+    assert_eq!(code(&output), 1, "{format}: {}", stderr(&output));
+    stdout(&output)
+}
+
+#[test]
+fn every_format_on_the_example_app() {
+    for format in [
+        "pretty",
+        "concise",
+        "json",
+        "sarif",
+        "github",
+        "junit",
+        "gitlab",
+        "checkstyle",
+    ] {
+        snapshot(&format!("example.{format}"), &example_output(format));
+    }
+}
+
+#[test]
+fn json_follows_the_documented_schema() {
+    let document: serde_json::Value = serde_json::from_str(&example_output("json")).unwrap();
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["tool"]["name"], "nestlint");
+    let diagnostics = document["diagnostics"].as_array().unwrap();
+    assert_eq!(
+        document["summary"]["errors"].as_u64().unwrap()
+            + document["summary"]["warnings"].as_u64().unwrap(),
+        diagnostics.len() as u64
+    );
+    for d in diagnostics {
+        for key in [
+            "rule", "category", "severity", "message", "path", "start", "end", "labels",
+        ] {
+            assert!(!d[key].is_null(), "{key} missing in {d}");
+        }
+        assert!(d["start"]["line"].as_u64().unwrap() >= 1);
+        assert!(d["start"]["column"].as_u64().unwrap() >= 1);
+        assert!(d["end"]["offset"].as_u64() >= d["start"]["offset"].as_u64());
+    }
+    let fixed = diagnostics
+        .iter()
+        .find(|d| !d["fix"].is_null())
+        .expect("the example has a fixable finding");
+    assert_eq!(fixed["fix"]["applicability"], "safe");
+    assert_eq!(fixed["fix"]["path"], "src/orders/orders.service.ts");
+    assert!(!fixed["fix"]["edits"].as_array().unwrap().is_empty());
+}
+
+fn sarif_schema() -> serde_json::Value {
+    // The schema ships in the serde-sarif package (a dev-dependency); cargo knows where.
+    let metadata = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata");
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
+    let manifest = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .and_then(|p| p["manifest_path"].as_str())
+        .expect("serde-sarif is a dev-dependency");
+    let schema = Path::new(manifest)
+        .parent()
+        .unwrap()
+        .join("src/schema.json");
+    serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap()
+}
+
+#[test]
+fn sarif_is_valid_sarif_2_1_0() {
+    let text = example_output("sarif");
+    let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // The official schema's `language` patterns have a stray `]`, which JavaScript reads as a
+    // literal and Rust's regex engines reject: escape it, which keeps its meaning.
+    let schema: serde_json::Value = serde_json::from_str(
+        &sarif_schema()
+            .to_string()
+            .replace("[a-zA-Z]{2}]?$", "[a-zA-Z]{2}\\\\]?$"),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "schema errors:\n{}", errors.join("\n"));
+    // The validation has teeth: a wrong version is refused.
+    let mut broken = document.clone();
+    broken["version"] = serde_json::Value::String("2.0.0".into());
+    assert!(!validator.is_valid(&broken));
+    serde_json::from_str::<serde_sarif::sarif::Sarif>(&text)
+        .expect("the typed SARIF model reads it");
+
+    let run = &document["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for result in run["results"].as_array().unwrap() {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(
+            uri.starts_with("src/"),
+            "{uri} is not relative to %SRCROOT%"
+        );
+        assert!(result["partialFingerprints"]["primaryLocationLineHash"]
+            .as_str()
+            .unwrap()
+            .contains(':'));
+    }
+    for rule in rules {
+        for key in [
+            "shortDescription",
+            "fullDescription",
+            "help",
+            "helpUri",
+            "defaultConfiguration",
+        ] {
+            assert!(!rule[key].is_null(), "rule {} lacks {key}", rule["id"]);
+        }
+        assert!(rule["helpUri"].as_str().unwrap().starts_with("https://"));
+    }
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+}
+
+/// Microsoft's SARIF multitool, from npm, in `target/sarif-multitool` (installed on first use).
+fn multitool() -> Option<PathBuf> {
+    let prefix = repo().join("target/sarif-multitool");
+    let binary = prefix.join("node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    if !binary.exists() {
+        let installed = Command::new("npm")
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
+            .arg(&prefix)
+            .arg("@microsoft/sarif-multitool@5")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !installed || !binary.exists() {
+            return None;
+        }
+    }
+    // npm may refuse the package's install script that marks the tool executable.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755));
+    }
+    Some(binary)
+}
+
+#[test]
+fn sarif_passes_github_ingestion_rules() {
+    let Some(tool) = multitool() else {
+        eprintln!("SKIPPED: @microsoft/sarif-multitool cannot be installed here (needs npm and the npm registry)");
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let sarif = scratch.path().join("example.sarif");
+    let log = scratch.path().join("validation.sarif");
+    std::fs::write(&sarif, example_output("sarif")).unwrap();
+    let output = Command::new(tool)
+        .arg("validate")
+        .arg(&sarif)
+        .args(["--rule-kind", "Sarif;Gh", "--log", "ForceOverwrite", "-o"])
+        .arg(&log)
+        .output()
+        .expect("run the multitool");
+    // The tool exits 0 even when it finds errors: read its log.
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&log).expect("the multitool writes its log"))
+            .unwrap();
+    let findings: Vec<String> = log["runs"][0]["results"]
+        .as_array()
+        .map(|results| {
+            results
+                .iter()
+                .map(|r| format!("{} {}: {}", r["level"], r["ruleId"], r["message"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        findings.is_empty(),
+        "multitool findings:\n{}\n{}",
+        findings.join("\n"),
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn xml_formats_are_well_formed() {
+    for format in ["junit", "checkstyle"] {
+        let text = example_output(format);
+        let document =
+            roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{format}: {e}"));
+        let failures = document
+            .descendants()
+            .filter(|n| n.has_tag_name("failure") || n.has_tag_name("error"))
+            .count();
+        assert_eq!(failures, 11, "{format}");
+    }
+}
+
+#[test]
+fn exit_codes_are_the_same_in_every_format() {
+    // Only warnings: exit 0, unless --max-warnings is exceeded.
+    let formats = [
+        "pretty",
+        "concise",
+        "json",
+        "sarif",
+        "github",
+        "junit",
+        "gitlab",
+        "checkstyle",
+    ];
+    for format in formats {
+        let warnings_only = ["--format", format, "--select", "routes-guarded", "."];
+        assert_eq!(
+            code(&nestlint_in(&example(), &warnings_only)),
+            0,
+            "{format}"
+        );
+        let mut strict = warnings_only.to_vec();
+        strict.extend(["--max-warnings", "0"]);
+        let output = nestlint_in(&example(), &strict);
+        assert_eq!(code(&output), 1, "{format}");
+        assert!(
+            stderr(&output).contains("1 warnings exceed --max-warnings 0")
+                || stderr(&output).contains("exceed --max-warnings 0")
+        );
+        let mut lenient = warnings_only.to_vec();
+        lenient.extend(["--max-warnings", "1"]);
+        assert_eq!(code(&nestlint_in(&example(), &lenient)), 0, "{format}");
+        // Errors: 1. A missing path: 2.
+        assert_eq!(
+            code(&nestlint_in(&example(), &["--format", format, "."])),
+            1
+        );
+        assert_eq!(
+            code(&nestlint_in(&example(), &["--format", format, "missing"])),
+            2
+        );
+    }
+}
+
+#[test]
+fn github_annotations_are_the_default_on_github_actions() {
+    let output = Command::new(env!("CARGO_BIN_EXE_nestlint"))
+        .arg(".")
+        .current_dir(example())
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert!(stdout(&output).starts_with("::error file=src/auth/auth.module.ts,line=7,col=42,"));
+    // An explicit format wins.
+    let output = Command::new(env!("CARGO_BIN_EXE_nestlint"))
+        .args(["--format", "concise", "."])
+        .current_dir(example())
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert!(stdout(&output).starts_with("src/auth/auth.module.ts:7:42: error"));
+}
+
+#[test]
+fn output_file_gets_the_format_and_the_terminal_the_pretty_report() {
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("reports/nestlint.sarif");
+    let output = nestlint_in(
+        &example(),
+        &[
+            "--format",
+            "sarif",
+            "--output-file",
+            file.to_str().unwrap(),
+            ".",
+        ],
+    );
+    assert_eq!(code(&output), 1);
+    assert!(stdout(&output).contains("Found 10 errors and 1 warning"));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 11);
+}
+
+#[test]
+fn statistics_count_findings_per_rule() {
+    let output = nestlint_in(&example(), &["--statistics", "."]);
+    assert_eq!(code(&output), 1);
+    snapshot("example.statistics", &stdout(&output));
+    let output = nestlint_in(&example(), &["--statistics", "--format", "json", "."]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(rows[0]["rule"], "request-dto-validation");
+    assert_eq!(rows[0]["count"], 5);
+}
+
+#[test]
+fn rule_documentation_commands() {
+    let output = nestlint_in(&repo(), &["rules"]);
+    assert_eq!(code(&output), 0);
+    snapshot("rules", &stdout(&output));
+    let output = nestlint_in(&repo(), &["rules", "--format", "json"]);
+    let rules: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == "valid-repository-injection" && r["fix"] == "sometimes"));
+
+    let output = nestlint_in(&repo(), &["rule", "routes-guarded"]);
+    assert_eq!(code(&output), 0);
+    assert!(stdout(&output).starts_with("# routes-guarded\n"));
+    assert!(stdout(&output).contains("## Why is this bad?"));
+    let output = nestlint_in(&repo(), &["rule", "routes-guard"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("did you mean `routes-guarded`?"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn checked_in_rule_docs_are_up_to_date() {
+    let output = nestlint_in(&repo(), &["generate-docs", "--check", "docs/rules"]);
+    assert_eq!(
+        code(&output),
+        0,
+        "docs/rules is stale:\n{}",
+        stderr(&output)
+    );
+    // And the check can fail: a stale page is found.
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("rules");
+    assert_eq!(
+        code(&nestlint_in(
+            &repo(),
+            &["generate-docs", dir.to_str().unwrap()]
+        )),
+        0
+    );
+    std::fs::write(dir.join("routes-guarded.md"), "# edited by hand\n").unwrap();
+    let output = nestlint_in(
+        &repo(),
+        &["generate-docs", "--check", dir.to_str().unwrap()],
+    );
+    assert_eq!(code(&output), 1);
+    assert!(stderr(&output).contains("routes-guarded.md is out of date"));
+}
