@@ -266,10 +266,16 @@ impl Linter {
             let (settings, included) = resolver.settings_for(file).map_err(RunError::Config)?;
             // Config `include`/`exclude` decide what a walk lints; a file named on the command
             // line is linted anyway unless `--force-exclude`. Excluded files stay project context.
-            let is_target = included || (*explicit && !options.force_exclude);
             let key = match finder.root_of(file) {
                 Some(root) => (root, true),
                 None => (argument.clone(), false),
+            };
+            // With `--force-exclude` a named file obeys everything a walk would: the config's
+            // `exclude`, ignore files, and the directories nestlint always skips.
+            let is_target = if *explicit && options.force_exclude {
+                included && !crate::workspace::walk_would_skip(file, &key.0)
+            } else {
+                included || *explicit
             };
             let package = *package_ids.entry(key.clone()).or_insert_with(|| {
                 packages.push(Package::load(&key.0, key.1));

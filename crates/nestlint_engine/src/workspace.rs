@@ -78,6 +78,56 @@ pub fn walk(root: &Path, threads: usize) -> Vec<PathBuf> {
     files
 }
 
+/// Whether a walk from `base` would leave out `file`: not a lintable file, below a hidden or
+/// always-skipped directory under `base`, or ignored by a `.gitignore`/`.ignore` (of `file`'s
+/// directory or any parent) or by the repository's `.git/info/exclude`. `--force-exclude` applies
+/// this to files named on the command line, so a hook passing staged files skips them silently.
+pub fn walk_would_skip(file: &Path, base: &Path) -> bool {
+    if !is_lintable(file) {
+        return true;
+    }
+    if let Ok(relative) = file.strip_prefix(base) {
+        let mut dirs: Vec<&std::ffi::OsStr> = relative.iter().collect();
+        dirs.pop();
+        let skipped = dirs.iter().filter_map(|d| d.to_str()).any(|name| {
+            (name.starts_with('.') && name != "." && name != "..") || SKIPPED_DIRS.contains(&name)
+        });
+        if skipped {
+            return true;
+        }
+    }
+    // The deepest ignore file with an opinion decides, as in the walk.
+    let ancestors: Vec<&Path> = file.ancestors().skip(1).collect();
+    for dir in &ancestors {
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
+        let mut any = false;
+        for name in [".gitignore", ".ignore"] {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                any |= builder.add(candidate).is_none();
+            }
+        }
+        if dir.join(".git").is_dir() {
+            let exclude = dir.join(".git/info/exclude");
+            if exclude.is_file() {
+                any |= builder.add(exclude).is_none();
+            }
+        }
+        if !any {
+            continue;
+        }
+        let Ok(matcher) = builder.build() else {
+            continue;
+        };
+        match matcher.matched_path_or_any_parents(file, false) {
+            ignore::Match::Ignore(_) => return true,
+            ignore::Match::Whitelist(_) => return false,
+            ignore::Match::None => {}
+        }
+    }
+    false
+}
+
 /// Lexically normalises a path: removes `.` and resolves `..` without touching the file system.
 pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
