@@ -354,6 +354,23 @@ fn output_file_gets_the_format_and_the_terminal_the_pretty_report() {
 }
 
 #[test]
+fn output_file_on_github_actions_leaves_annotations_on_the_terminal() {
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("nestlint.sarif");
+    let output = Command::new(env!("CARGO_BIN_EXE_nestlint"))
+        .args(["--format", "sarif", "-o", file.to_str().unwrap(), "."])
+        .current_dir(example())
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1);
+    assert!(stdout(&output).starts_with("::error file="));
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("\"version\": \"2.1.0\""));
+}
+
+#[test]
 fn statistics_count_findings_per_rule() {
     let output = nestlint_in(&example(), &["--statistics", "."]);
     assert_eq!(code(&output), 1);

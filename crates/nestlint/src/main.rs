@@ -131,7 +131,7 @@ struct Cli {
     #[arg(long, value_enum)]
     format: Option<Format>,
 
-    /// Write the --format output to FILE; the terminal then gets the pretty report.
+    /// Write the --format output to FILE; the terminal then gets the default format.
     #[arg(long, short = 'o', value_name = "FILE")]
     output_file: Option<PathBuf>,
 
@@ -430,14 +430,13 @@ fn main() -> ExitCode {
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = report.diagnostics.len() - errors;
-    let format = cli.format.unwrap_or_else(|| {
-        // On GitHub Actions findings become annotations on the pull request.
-        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-            Format::Github
-        } else {
-            Format::Pretty
-        }
-    });
+    // On GitHub Actions findings become annotations on the pull request.
+    let default_format = if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        Format::Github
+    } else {
+        Format::Pretty
+    };
+    let format = cli.format.unwrap_or(default_format);
     let stdout_color = if std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
     {
@@ -486,9 +485,11 @@ fn main() -> ExitCode {
             }
         }
     };
-    // Only the pretty report has room for the fix summary; elsewhere it goes with the notes.
-    let terminal_format = if cli.output_file.is_some() && format != Format::Pretty {
-        Format::Pretty
+    // With `--output-file` the terminal gets the default format (pretty, or annotations on
+    // GitHub Actions). Only the pretty report has room for the fix summary; elsewhere it goes
+    // with the notes on stderr.
+    let terminal_format = if cli.output_file.is_some() {
+        default_format
     } else {
         format
     };
@@ -512,11 +513,10 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            // The file has the requested format; the terminal gets the human report.
-            if format == Format::Pretty {
+            if format == terminal_format {
                 String::new()
             } else {
-                render(Format::Pretty, stdout_color)
+                render(terminal_format, stdout_color)
             }
         }
         None => render(format, stdout_color),
