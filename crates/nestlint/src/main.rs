@@ -553,7 +553,9 @@ fn main() -> ExitCode {
     if too_many_warnings {
         let _ = writeln!(
             stderr,
-            "nestlint: {warnings} warnings exceed --max-warnings {}",
+            "nestlint: {} exceed{} --max-warnings {}",
+            plural(warnings, "warning"),
+            if warnings == 1 { "s" } else { "" },
             cli.max_warnings.unwrap_or_default()
         );
     }
