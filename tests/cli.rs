@@ -3,13 +3,8 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use common::{nestlint, project, stderr, stdout, write, HARDCODED, UNGUARDED};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{nestlint, project, repo_root, stderr, stdout, write, HARDCODED, UNGUARDED};
 
 #[test]
 fn example_app_has_findings_of_all_four_rules_and_exits_1() {

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{nestlint, stderr, stdout, write};
+use common::{code, copy_tree, nestlint, repo_root, stderr, stdout, write};
 
 const ENTITY: &str = "import { Entity } from 'typeorm';\n@Entity()\nexport class Order {}\n";
 /// A service that injects a repository without `@InjectRepository` (a safe fix).
@@ -47,22 +47,6 @@ fn read(root: &Path, path: &str) -> String {
     fs::read_to_string(root.join(path)).unwrap()
 }
 
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap_or(-1)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn files_below(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in fs::read_dir(root).unwrap().flatten() {
@@ -80,10 +64,7 @@ fn files_below(root: &Path) -> Vec<PathBuf> {
 fn fix_on_a_copy_of_the_example_app_applies_safe_then_unsafe_fixes_and_is_idempotent() {
     let scratch = tempfile::tempdir().unwrap();
     let app = scratch.path().join("shop-api");
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/shop-api"),
-        &app,
-    );
+    copy_tree(&repo_root().join("examples/shop-api"), &app);
     let before: Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> = files_below(&app)
         .into_iter()
         .map(|p| {

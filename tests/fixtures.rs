@@ -6,16 +6,15 @@
 //!
 //! Plus meta-tests that keep rules, fixtures and docs in step.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::{copy_tree, repo_root};
 use libtest_mimic::{Arguments, Failed, Trial};
 use nestlint_diagnostics::{render_plain, Applicability, Diagnostic};
 use nestlint_engine::workspace::normalize;
 use nestlint_engine::{FixAvailability, FixOptions, FixOutcome, Linter, RuleMeta, RunOptions};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn linter() -> Linter {
     Linter::new(nestlint_rules::all_rules())
@@ -268,7 +267,7 @@ fn project_fix_case(case: &Path) -> Result<(), Failed> {
     // Idempotence: write the fixes into a copy and fix again.
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let copy = scratch.path().join("project");
-    copy_tree(case, &copy)?;
+    copy_tree(case, &copy);
     let absolute_case = normalize(&std::path::absolute(case).map_err(|e| e.to_string())?);
     for file in &outcome.files {
         let relative = file
@@ -326,22 +325,6 @@ fn left_unapplied(outcome: &FixOutcome, rule: Option<&str>) -> Result<(), Failed
         .into()),
         None => Ok(()),
     }
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<(), Failed> {
-    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
-    for entry in std::fs::read_dir(from)
-        .map_err(|e| e.to_string())?
-        .flatten()
-    {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
 }
 
 fn snapshot(dir: &Path, name: &str, rendered: &str) -> Result<(), Failed> {

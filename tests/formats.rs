@@ -6,26 +6,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::{stderr, stdout};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{code, nestlint, repo_root, stderr, stdout};
 
 fn example() -> PathBuf {
-    std::path::absolute(repo().join("examples/shop-api")).unwrap()
-}
-
-fn nestlint_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nestlint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("run nestlint")
+    std::path::absolute(repo_root().join("examples/shop-api")).unwrap()
 }
 
 const FORMATS: [&str; 8] = [
@@ -38,10 +24,6 @@ const FORMATS: [&str; 8] = [
     "gitlab",
     "checkstyle",
 ];
-
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap_or(-1)
-}
 
 /// What is machine-specific in an output: the absolute working directory, timings.
 fn redact(text: &str) -> String {
@@ -65,14 +47,14 @@ fn redact(text: &str) -> String {
 
 fn snapshot(name: &str, text: &str) {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(repo().join("tests/snapshots"));
+    settings.set_snapshot_path(repo_root().join("tests/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.bind(|| insta::assert_snapshot!(name.to_owned(), redact(text)));
 }
 
 fn example_output(format: &str) -> String {
-    let output = nestlint_in(&example(), &["--format", format, "."]);
+    let output = nestlint(&example(), &["--format", format, "."]);
     assert_eq!(code(&output), 1, "{format}: {}", stderr(&output));
     stdout(&output)
 }
@@ -195,7 +177,7 @@ fn sarif_is_valid_sarif_2_1_0() {
 
 /// Microsoft's SARIF multitool, from npm, in `target/sarif-multitool` (installed on first use).
 fn multitool() -> Option<PathBuf> {
-    let prefix = repo().join("target/sarif-multitool");
+    let prefix = repo_root().join("target/sarif-multitool");
     let binary = prefix.join("node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
     if !binary.exists() {
         let installed = Command::new("npm")
@@ -280,26 +262,19 @@ fn exit_codes_are_the_same_in_every_format() {
     // Only warnings: exit 0, unless --max-warnings is exceeded.
     for format in FORMATS {
         let warnings_only = ["--format", format, "--select", "routes-guarded", "."];
-        assert_eq!(
-            code(&nestlint_in(&example(), &warnings_only)),
-            0,
-            "{format}"
-        );
+        assert_eq!(code(&nestlint(&example(), &warnings_only)), 0, "{format}");
         let mut strict = warnings_only.to_vec();
         strict.extend(["--max-warnings", "0"]);
-        let output = nestlint_in(&example(), &strict);
+        let output = nestlint(&example(), &strict);
         assert_eq!(code(&output), 1, "{format}");
         assert!(stderr(&output).contains("nestlint: 1 warning exceeds --max-warnings 0"));
         let mut lenient = warnings_only.to_vec();
         lenient.extend(["--max-warnings", "1"]);
-        assert_eq!(code(&nestlint_in(&example(), &lenient)), 0, "{format}");
+        assert_eq!(code(&nestlint(&example(), &lenient)), 0, "{format}");
         // Errors: 1. A missing path: 2.
+        assert_eq!(code(&nestlint(&example(), &["--format", format, "."])), 1);
         assert_eq!(
-            code(&nestlint_in(&example(), &["--format", format, "."])),
-            1
-        );
-        assert_eq!(
-            code(&nestlint_in(&example(), &["--format", format, "missing"])),
+            code(&nestlint(&example(), &["--format", format, "missing"])),
             2
         );
     }
@@ -328,7 +303,7 @@ fn github_annotations_are_the_default_on_github_actions() {
 fn output_file_gets_the_format_and_the_terminal_the_pretty_report() {
     let scratch = tempfile::tempdir().unwrap();
     let file = scratch.path().join("reports/nestlint.sarif");
-    let output = nestlint_in(
+    let output = nestlint(
         &example(),
         &[
             "--format",
@@ -365,10 +340,10 @@ fn output_file_on_github_actions_leaves_annotations_on_the_terminal() {
 
 #[test]
 fn statistics_count_findings_per_rule() {
-    let output = nestlint_in(&example(), &["--statistics", "."]);
+    let output = nestlint(&example(), &["--statistics", "."]);
     assert_eq!(code(&output), 1);
     snapshot("example.statistics", &stdout(&output));
-    let output = nestlint_in(&example(), &["--statistics", "--format", "json", "."]);
+    let output = nestlint(&example(), &["--statistics", "--format", "json", "."]);
     let rows: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(rows[0]["rule"], "request-dto-validation");
     assert_eq!(rows[0]["count"], 5);
@@ -376,10 +351,10 @@ fn statistics_count_findings_per_rule() {
 
 #[test]
 fn rule_documentation_commands() {
-    let output = nestlint_in(&repo(), &["rules"]);
+    let output = nestlint(&repo_root(), &["rules"]);
     assert_eq!(code(&output), 0);
     snapshot("rules", &stdout(&output));
-    let output = nestlint_in(&repo(), &["rules", "--format", "json"]);
+    let output = nestlint(&repo_root(), &["rules", "--format", "json"]);
     let rules: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert!(rules
         .as_array()
@@ -387,11 +362,11 @@ fn rule_documentation_commands() {
         .iter()
         .any(|r| r["id"] == "valid-repository-injection" && r["fix"] == "sometimes"));
 
-    let output = nestlint_in(&repo(), &["rule", "routes-guarded"]);
+    let output = nestlint(&repo_root(), &["rule", "routes-guarded"]);
     assert_eq!(code(&output), 0);
     assert!(stdout(&output).starts_with("# routes-guarded\n"));
     assert!(stdout(&output).contains("## Why is this bad?"));
-    let output = nestlint_in(&repo(), &["rule", "routes-guard"]);
+    let output = nestlint(&repo_root(), &["rule", "routes-guard"]);
     assert_eq!(code(&output), 2);
     assert!(
         stderr(&output).contains("did you mean `routes-guarded`?"),
@@ -402,7 +377,7 @@ fn rule_documentation_commands() {
 
 #[test]
 fn checked_in_rule_docs_are_up_to_date() {
-    let output = nestlint_in(&repo(), &["generate-docs", "--check", "docs/rules"]);
+    let output = nestlint(&repo_root(), &["generate-docs", "--check", "docs/rules"]);
     assert_eq!(
         code(&output),
         0,
@@ -413,15 +388,15 @@ fn checked_in_rule_docs_are_up_to_date() {
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("rules");
     assert_eq!(
-        code(&nestlint_in(
-            &repo(),
+        code(&nestlint(
+            &repo_root(),
             &["generate-docs", dir.to_str().unwrap()]
         )),
         0
     );
     std::fs::write(dir.join("routes-guarded.md"), "# edited by hand\n").unwrap();
-    let output = nestlint_in(
-        &repo(),
+    let output = nestlint(
+        &repo_root(),
         &["generate-docs", "--check", dir.to_str().unwrap()],
     );
     assert_eq!(code(&output), 1);

@@ -8,11 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::write;
-
-fn repo() -> PathBuf {
-    std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
-}
+use common::{repo_root, write};
 
 /// `pre-commit` from PATH, or from a virtualenv in `target/pre-commit` (created on first use).
 fn pre_commit() -> Option<PathBuf> {
@@ -23,7 +19,7 @@ fn pre_commit() -> Option<PathBuf> {
     {
         return Some(PathBuf::from("pre-commit"));
     }
-    let venv = repo().join("target/pre-commit");
+    let venv = repo_root().join("target/pre-commit");
     let binary = venv.join("bin/pre-commit");
     if !binary.exists() {
         let created = Command::new("python3")
@@ -72,7 +68,7 @@ fn run_hook(tool: &Path, dir: &Path) -> Output {
     Command::new(tool)
         .args([
             "try-repo",
-            repo().to_str().unwrap(),
+            repo_root().to_str().unwrap(),
             "nestlint",
             "--verbose",
         ])

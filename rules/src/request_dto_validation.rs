@@ -287,11 +287,7 @@ fn check_param_type(
                 return None;
             }
             let key = index.class_key(&symbol)?;
-            let type_only = index
-                .file(file)
-                .facts
-                .import(name)
-                .is_some_and(|binding| binding.type_only);
+            let type_only = index.is_type_only_import(file, name);
             if type_only {
                 if report {
                     let fix = ctx

@@ -1,6 +1,6 @@
 use nestlint_diagnostics::{Edit, Fix, Severity, TextRange};
 use nestlint_engine::edits::{
-    append_to_list, ensure_import, node_at, parse_for_edit, relative_specifier,
+    append_to_list, ensure_import, node_at, parse_for_edit, prepend_to_list, relative_specifier,
 };
 use nestlint_engine::facts::{property_key, ClassFact, DecoratorFact, ParamFact, TypeRef, Value};
 use nestlint_engine::nest::{ClassKey, Item, ModuleImport};
@@ -324,12 +324,7 @@ fn check_param(
 /// Whether `name` is usable as a value in `file`: not a type-only import, not an interface or
 /// type alias.
 fn is_value(index: &ProjectIndex, file: FileId, name: &str) -> bool {
-    let type_only = index
-        .file(file)
-        .facts
-        .import(name)
-        .is_some_and(|binding| binding.type_only);
-    !type_only && index.type_decl(&index.resolve(file, name)).is_none()
+    !index.is_type_only_import(file, name) && index.type_decl(&index.resolve(file, name)).is_none()
 }
 
 /// Edits putting `@decorator(argument)` before `param`, importing the decorator if need be.
@@ -473,30 +468,7 @@ fn register_entity(
         None => {
             let typeorm_module = typeorm_module_name(root, source, &mut edits)?;
             let entry = format!("imports: [{typeorm_module}.forFeature([{local}])]");
-            let first = named_children(metadata).find(|n| n.kind() != "comment");
-            edits.push(match first {
-                Some(first) => {
-                    let multiline =
-                        source[metadata.start_byte()..first.start_byte()].contains('\n');
-                    let line_start = source[..first.start_byte()]
-                        .rfind('\n')
-                        .map_or(0, |i| i + 1);
-                    let indent: String = source[line_start..first.start_byte()]
-                        .chars()
-                        .take_while(|c| c.is_whitespace())
-                        .collect();
-                    let separator = if multiline {
-                        format!(",\n{indent}")
-                    } else {
-                        ", ".to_owned()
-                    };
-                    Edit::insertion(first.start_byte(), format!("{entry}{separator}"))
-                }
-                None => Edit::replacement(
-                    TextRange::new(metadata.start_byte(), metadata.end_byte()),
-                    format!("{{ {entry} }}"),
-                ),
-            });
+            edits.push(prepend_to_list(source, metadata, &entry));
         }
     }
     Some(

@@ -52,7 +52,7 @@ fn locate(
                 }
             };
             Located {
-                path: slashes(&source.display),
+                path: shown_path(sources, path),
                 start: at(range.start()),
                 end: at(range.end()),
             }
@@ -64,11 +64,19 @@ fn locate(
                 offset: range.start(),
             };
             Located {
-                path: slashes(&path.display().to_string()),
+                path: shown_path(sources, path),
                 start: origin,
                 end: origin,
             }
         }
+    }
+}
+
+/// The path as reported: relative to the working directory when nestlint read the file.
+fn shown_path(sources: &HashMap<Arc<PathBuf>, SourceText>, path: &Arc<PathBuf>) -> String {
+    match sources.get(path) {
+        Some(source) => slashes(&source.display),
+        None => slashes(&path.display().to_string()),
     }
 }
 
@@ -115,7 +123,7 @@ pub fn json(output: &Output<'_>) -> String {
                 })
                 .collect();
             let fix = d.fix.as_ref().map(|fix| {
-                let target = fix.file.as_ref().unwrap_or(&d.path);
+                let target = fix.target(&d.path);
                 let edits: Vec<Value> = fix
                     .edits
                     .iter()
@@ -131,7 +139,7 @@ pub fn json(output: &Output<'_>) -> String {
                 json!({
                     "title": fix.title,
                     "applicability": applicability_name(fix.applicability),
-                    "path": locate(&report.sources, target, TextRange::default()).path,
+                    "path": shown_path(&report.sources, target),
                     "edits": edits,
                 })
             });
@@ -329,7 +337,7 @@ pub fn sarif(output: &Output<'_>) -> String {
                 .as_ref()
                 .filter(|f| f.applicability != Applicability::DisplayOnly)
             {
-                let target = fix.file.as_ref().unwrap_or(&d.path);
+                let target = fix.target(&d.path);
                 let replacements: Vec<Value> = fix
                     .edits
                     .iter()
@@ -341,7 +349,7 @@ pub fn sarif(output: &Output<'_>) -> String {
                         })
                     })
                     .collect();
-                let uri = locate(&report.sources, target, TextRange::default()).path;
+                let uri = shown_path(&report.sources, target);
                 result["fixes"] = json!([{
                     "description": {
                         "text": format!("{} ({})", fix.title, applicability_name(fix.applicability))

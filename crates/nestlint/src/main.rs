@@ -13,8 +13,8 @@ use nestlint_diagnostics::{
 use nestlint_engine::baseline::Baseline;
 use nestlint_engine::config::{starter_config, CONFIG_FILE_NAME};
 use nestlint_engine::{
-    display_path, write_fixed, CliSelection, ConfigError, ConfigResolver, ConfigSource, FixOptions,
-    FixOutcome, Linter, RunError, RunOptions,
+    display_path, write_fixed, CliSelection, ConfigError, ConfigResolver, ConfigSource,
+    FileProblem, FixOptions, FixOutcome, Linter, RunError, RunOptions,
 };
 
 mod docs;
@@ -308,13 +308,7 @@ fn main() -> ExitCode {
             Ok(outcome) => outcome,
             Err(err) => return run_error(err),
         };
-        for problem in &outcome.problems {
-            eprintln!(
-                "nestlint: {}: {}",
-                display_path(&problem.path, &cwd),
-                problem.reason
-            );
-        }
+        print_problems(&outcome.problems, &cwd);
         if cli.diff {
             return print_diff(&outcome, &cwd);
         }
@@ -324,14 +318,9 @@ fn main() -> ExitCode {
             let _ = stdout.write_all(fixed_text.as_bytes());
             let _ = stdout.flush();
         } else {
-            for problem in write_fixed(&outcome.files) {
-                write_failed = true;
-                eprintln!(
-                    "nestlint: {}: {}",
-                    display_path(&problem.path, &cwd),
-                    problem.reason
-                );
-            }
+            let failed = write_fixed(&outcome.files);
+            print_problems(&failed, &cwd);
+            write_failed = !failed.is_empty();
         }
         fixed = Some((outcome.applied, outcome.files.len()));
         outcome.report
@@ -391,15 +380,8 @@ fn main() -> ExitCode {
         }
     }
 
+    print_problems(&report.problems, &cwd);
     let mut stderr = std::io::stderr().lock();
-    for problem in &report.problems {
-        let _ = writeln!(
-            stderr,
-            "nestlint: {}: {}",
-            display_path(&problem.path, &cwd),
-            problem.reason
-        );
-    }
     if !report.parse_error_files.is_empty() {
         let count = report.parse_error_files.len();
         let files = if count == 1 { "file has" } else { "files have" };
@@ -567,6 +549,17 @@ fn main() -> ExitCode {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Files nestlint could not lint, fix or write, one line each on stderr.
+fn print_problems(problems: &[FileProblem], cwd: &std::path::Path) {
+    for problem in problems {
+        eprintln!(
+            "nestlint: {}: {}",
+            display_path(&problem.path, cwd),
+            problem.reason
+        );
     }
 }
 

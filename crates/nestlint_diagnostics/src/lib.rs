@@ -156,6 +156,11 @@ impl Fix {
         }
     }
 
+    /// The file the edits apply to, given the path of the diagnostic that carries the fix.
+    pub fn target<'a>(&'a self, diagnostic_path: &'a Arc<PathBuf>) -> &'a Arc<PathBuf> {
+        self.file.as_ref().unwrap_or(diagnostic_path)
+    }
+
     /// The edits apply to `file`, not to the diagnostic's file.
     pub fn in_file(mut self, file: Arc<PathBuf>) -> Self {
         self.file = Some(file);

@@ -6,8 +6,8 @@ use std::path::{Component, Path, PathBuf};
 
 use nestlint_diagnostics::{Edit, TextRange};
 use nestlint_syntax::{
-    is_tsx, named_children, parse, string_value, text, without_bom, Field, ImportedName, Imports,
-    Node, NodeExt, Tree,
+    is_tsx, named_children, parse, string_value, text, type_keyword, without_bom, Field,
+    ImportedName, Imports, Node, NodeExt, Tree,
 };
 
 /// Parses a file's text for building a fix (a byte-order mark is blanked, offsets kept).
@@ -67,7 +67,9 @@ pub fn ensure_import(
     // An `import { ... } from 'module'` that is not type-only.
     let extendable = statements.iter().find_map(|statement| {
         let from = statement.field(Field::Source)?;
-        if string_value(from, source).as_deref() != Some(module) || has_type_keyword(*statement) {
+        if string_value(from, source).as_deref() != Some(module)
+            || type_keyword(*statement).is_some()
+        {
             return None;
         }
         let clause = named_children(*statement).find(|c| c.kind() == "import_clause")?;
@@ -128,17 +130,6 @@ fn declares(root: Node<'_>, source: &str, name: &str) -> bool {
     })
 }
 
-fn has_type_keyword(node: Node<'_>) -> bool {
-    type_keyword(node).is_some()
-}
-
-/// The anonymous `type` token of `import type ...` or of `import { type X }`.
-fn type_keyword(node: Node<'_>) -> Option<Node<'_>> {
-    (0..node.child_count())
-        .filter_map(|i| node.child(i))
-        .find(|c| !c.is_named() && c.kind() == "type")
-}
-
 /// Deletes a `type` token and the blanks after it.
 fn delete_type_keyword(keyword: Node<'_>) -> Edit {
     let end = keyword
@@ -186,22 +177,51 @@ pub fn value_import(root: Node<'_>, source: &str, local: &str) -> Option<Vec<Edi
     None
 }
 
+/// The blanks that start the line holding `offset`.
+fn line_indent(source: &str, offset: usize) -> &str {
+    let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &source[line_start..offset];
+    &line[..line.len() - line.trim_start().len()]
+}
+
+/// An edit replacing the blanks inside an empty bracketed list with `item` (braces get spaces).
+fn fill_empty_list(list: Node<'_>, item: &str) -> Edit {
+    let open = list.start_byte() + 1;
+    let close = list.end_byte().saturating_sub(1).max(open);
+    let padded = if matches!(list.kind(), "named_imports" | "object") {
+        format!(" {item} ")
+    } else {
+        item.to_owned()
+    };
+    Edit::replacement(TextRange::new(open, close), padded)
+}
+
+fn list_elements(list: Node<'_>) -> Vec<Node<'_>> {
+    named_children(list)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
+/// An edit putting `item` first in a bracketed, comma-separated list (an object's entries, say),
+/// on a line of its own when the first element has one.
+pub fn prepend_to_list(source: &str, list: Node<'_>, item: &str) -> Edit {
+    let Some(first) = list_elements(list).into_iter().next() else {
+        return fill_empty_list(list, item);
+    };
+    let separator = if source[list.start_byte()..first.start_byte()].contains('\n') {
+        format!(",\n{}", line_indent(source, first.start_byte()))
+    } else {
+        ", ".to_owned()
+    };
+    Edit::insertion(first.start_byte(), format!("{item}{separator}"))
+}
+
 /// An edit appending `item` to a bracketed, comma-separated list (`[...]`, `{ ... }` of named
 /// imports, `(...)`): after the last element, keeping a trailing comma and one-per-line layout.
 pub fn append_to_list(source: &str, list: Node<'_>, item: &str) -> Edit {
-    let elements: Vec<Node<'_>> = named_children(list)
-        .filter(|n| n.kind() != "comment")
-        .collect();
+    let elements = list_elements(list);
     let Some(last) = elements.last() else {
-        // Empty: between the brackets, replacing any blanks.
-        let open = list.start_byte() + 1;
-        let close = list.end_byte().saturating_sub(1).max(open);
-        let padded = if list.kind() == "named_imports" {
-            format!(" {item} ")
-        } else {
-            item.to_owned()
-        };
-        return Edit::replacement(TextRange::new(open, close), padded);
+        return fill_empty_list(list, item);
     };
     let end = last.end_byte();
     let after = &source[end..list.end_byte()];
@@ -209,11 +229,7 @@ pub fn append_to_list(source: &str, list: Node<'_>, item: &str) -> Edit {
     let multiline = source[list.start_byte()..list.end_byte()].contains('\n')
         && source[list.start_byte()..last.start_byte()].contains('\n');
     if multiline {
-        let line_start = source[..last.start_byte()].rfind('\n').map_or(0, |i| i + 1);
-        let indent: String = source[line_start..last.start_byte()]
-            .chars()
-            .take_while(|c| c.is_whitespace())
-            .collect();
+        let indent = line_indent(source, last.start_byte());
         if trailing_comma {
             let comma = end + after.find(',').unwrap_or(0) + 1;
             Edit::insertion(comma, format!("\n{indent}{item},"))

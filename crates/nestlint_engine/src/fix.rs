@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nestlint_diagnostics::{apply_edits, Applicability, Diagnostic, Edit, Fix};
+use nestlint_diagnostics::{apply_edits, Applicability, Edit, Fix};
 use nestlint_syntax::{is_tsx, parse, syntax_error_count, without_bom};
 use rayon::prelude::*;
 
@@ -250,7 +250,7 @@ fn plan_round<'r>(
         if candidate.edits.is_empty() {
             continue;
         }
-        let target = target_of(diagnostic, candidate);
+        let target = candidate.target(&diagnostic.path);
         if frozen.contains(target.as_path()) || !report.sources.contains_key(target) {
             continue;
         }
@@ -265,10 +265,6 @@ fn plan_round<'r>(
         });
     }
     plan
-}
-
-fn target_of<'d>(diagnostic: &'d Diagnostic, fix: &'d Fix) -> &'d Arc<PathBuf> {
-    fix.file.as_ref().unwrap_or(&diagnostic.path)
 }
 
 /// Applies every fix whose edits conflict with no edit already taken; an edit identical to one

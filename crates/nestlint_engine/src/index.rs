@@ -258,40 +258,43 @@ impl ProjectIndex {
         )
     }
 
-    pub fn class(&self, symbol: &Symbol) -> Option<(FileId, &ClassFact)> {
+    /// Whether `name` is imported into `file` with `import type` (or `import { type X }`): it
+    /// exists only for the type checker, not at run time.
+    pub fn is_type_only_import(&self, file: FileId, name: &str) -> bool {
+        self.files[file]
+            .facts
+            .import(name)
+            .is_some_and(|binding| binding.type_only)
+    }
+
+    /// The fact a top-level declaration `symbol` names, found in its file by `find`.
+    fn declared<'s, T>(
+        &'s self,
+        symbol: &Symbol,
+        find: impl Fn(&'s FileFacts, &str) -> Option<&'s T>,
+    ) -> Option<(FileId, &'s T)> {
         match symbol {
             Symbol::Declared { file, name } => {
-                self.files[*file].facts.class(name).map(|c| (*file, c))
+                find(&self.files[*file].facts, name).map(|t| (*file, t))
             }
             _ => None,
         }
+    }
+
+    pub fn class(&self, symbol: &Symbol) -> Option<(FileId, &ClassFact)> {
+        self.declared(symbol, FileFacts::class)
     }
 
     pub fn function(&self, symbol: &Symbol) -> Option<(FileId, &FunctionFact)> {
-        match symbol {
-            Symbol::Declared { file, name } => {
-                self.files[*file].facts.function(name).map(|f| (*file, f))
-            }
-            _ => None,
-        }
+        self.declared(symbol, FileFacts::function)
     }
 
     pub fn constant(&self, symbol: &Symbol) -> Option<(FileId, &ConstFact)> {
-        match symbol {
-            Symbol::Declared { file, name } => {
-                self.files[*file].facts.constant(name).map(|c| (*file, c))
-            }
-            _ => None,
-        }
+        self.declared(symbol, FileFacts::constant)
     }
 
     pub fn type_decl(&self, symbol: &Symbol) -> Option<(FileId, &TypeDeclFact)> {
-        match symbol {
-            Symbol::Declared { file, name } => {
-                self.files[*file].facts.type_decl(name).map(|t| (*file, t))
-            }
-            _ => None,
-        }
+        self.declared(symbol, FileFacts::type_decl)
     }
 
     /// Whether `callee` in `file` is export `name` of package `source` (`@nestjs/common`'s

@@ -575,38 +575,16 @@ impl Linter {
             parse_error: false,
             problem: None,
         };
-        let bytes = match overlay {
-            Some(text) => Ok(text.as_bytes().to_vec()),
-            None => std::fs::read(input.path.as_path()),
-        };
-        let bytes = match bytes {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                outcome.problem = Some(format!("cannot read file: {err}"));
-                return outcome;
-            }
-        };
-        if bytes.len() > MAX_FILE_BYTES {
-            outcome.problem = Some(format!(
-                "skipped: {} bytes is larger than the {} MiB limit",
-                bytes.len(),
-                MAX_FILE_BYTES / (1024 * 1024)
-            ));
-            return outcome;
-        }
-        if bytes.contains(&0) {
-            outcome.problem = Some("skipped: binary file (contains NUL bytes)".to_owned());
-            return outcome;
-        }
-        let text: Arc<str> = match String::from_utf8(bytes) {
-            Ok(text) => text.into(),
-            Err(err) => {
-                outcome.problem = Some(format!(
-                    "skipped: not valid UTF-8 (invalid byte at offset {})",
-                    err.utf8_error().valid_up_to()
-                ));
-                return outcome;
-            }
+        let text = match overlay {
+            // Already text: standard input (checked when read) or a fix applied to a file.
+            Some(text) => text.clone(),
+            None => match read_source(&input.path) {
+                Ok(text) => text,
+                Err(problem) => {
+                    outcome.problem = Some(problem);
+                    return outcome;
+                }
+            },
         };
         let tsx = nestlint_syntax::is_tsx(&input.path);
         let parse_text = nestlint_syntax::without_bom(&text);
@@ -672,6 +650,31 @@ impl Linter {
         }
         outcome
     }
+}
+
+/// A file's text, or why it is not linted: unreadable, too large, binary, not UTF-8.
+fn read_source(path: &Path) -> Result<Arc<str>, String> {
+    source_from_bytes(std::fs::read(path).map_err(|err| format!("cannot read file: {err}"))?)
+}
+
+/// Text nestlint can lint, or why not (too large, binary, not UTF-8).
+fn source_from_bytes(bytes: Vec<u8>) -> Result<Arc<str>, String> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "skipped: {} bytes is larger than the {} MiB limit",
+            bytes.len(),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    if bytes.contains(&0) {
+        return Err("skipped: binary file (contains NUL bytes)".to_owned());
+    }
+    String::from_utf8(bytes).map(Into::into).map_err(|err| {
+        format!(
+            "skipped: not valid UTF-8 (invalid byte at offset {})",
+            err.utf8_error().valid_up_to()
+        )
+    })
 }
 
 fn read_directive(node: Node<'_>, source: &str, code_start: usize) -> Option<Directive> {

@@ -76,10 +76,15 @@ impl Imports {
     }
 }
 
-fn has_type_keyword(node: Node<'_>) -> bool {
+/// The anonymous `type` token of `import type ...` or of `import { type X }`.
+pub fn type_keyword(node: Node<'_>) -> Option<Node<'_>> {
     (0..node.child_count())
         .filter_map(|i| node.child(i))
-        .any(|c| !c.is_named() && c.kind() == "type")
+        .find(|c| !c.is_named() && c.kind() == "type")
+}
+
+fn has_type_keyword(node: Node<'_>) -> bool {
+    type_keyword(node).is_some()
 }
 
 fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) {

@@ -8,7 +8,7 @@ pub mod nest;
 mod parse;
 
 pub use field::{Field, NodeExt};
-pub use imports::{ImportBinding, ImportedName, Imports};
+pub use imports::{type_keyword, ImportBinding, ImportedName, Imports};
 pub use parse::{is_tsx, language, parse, syntax_error_count, without_bom, KindId, KindIds};
 pub use tree_sitter::{Node, Tree, TreeCursor};
 
