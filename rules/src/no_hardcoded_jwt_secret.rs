@@ -85,7 +85,7 @@ impl Rule for NoHardcodedJwtSecret {
             .map(|a| named_children(a).collect())
             .unwrap_or_default();
         let source = ctx.source;
-        if function.kind() == "super" {
+        if function.kind_name() == "super" {
             if extends_passport_strategy(call, ctx) {
                 if let Some(options) = arguments.first() {
                     check_options(*options, &["secretOrKey"], ctx);
@@ -181,11 +181,11 @@ fn is_jwt_service(function: Node<'_>, ctx: &FileContext<'_>) -> bool {
     let Some(receiver) = function.field(Field::Object).map(unwrap_expression) else {
         return false;
     };
-    let property = match receiver.kind() {
+    let property = match receiver.kind_name() {
         "member_expression" => {
             let is_this = receiver
                 .field(Field::Object)
-                .is_some_and(|o| o.kind() == "this");
+                .is_some_and(|o| o.kind_name() == "this");
             match receiver.field(Field::Property) {
                 Some(p) if is_this => text(p, source),
                 _ => return false,
@@ -223,7 +223,7 @@ fn extends_passport_strategy(call: Node<'_>, ctx: &FileContext<'_>) -> bool {
     let Some(base) = class.extends().map(unwrap_expression) else {
         return false;
     };
-    if base.kind() != "call_expression" {
+    if base.kind_name() != "call_expression" {
         return false;
     }
     base.field(Field::Function)
@@ -234,11 +234,11 @@ fn extends_passport_strategy(call: Node<'_>, ctx: &FileContext<'_>) -> bool {
 }
 
 fn pair_value<'t>(object: Node<'t>, key: &str, source: &str) -> Option<Node<'t>> {
-    if object.kind() != "object" {
+    if object.kind_name() != "object" {
         return None;
     }
     named_children(object)
-        .filter(|c| c.kind() == "pair")
+        .filter(|c| c.kind_name() == "pair")
         .find(|pair| {
             pair.field(Field::Key)
                 .and_then(|k| nestlint_engine::facts::property_key(k, source))
@@ -253,14 +253,14 @@ fn returned_objects(factory: Node<'_>) -> Vec<Node<'_>> {
     let Some(body) = factory.field(Field::Body) else {
         return Vec::new();
     };
-    if body.kind() != "statement_block" {
+    if body.kind_name() != "statement_block" {
         return vec![unwrap_expression(body)];
     }
     let mut out = Vec::new();
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         for child in named_children(node) {
-            match child.kind() {
+            match child.kind_name() {
                 "return_statement" => {
                     if let Some(value) = named_children(child).next() {
                         out.push(unwrap_expression(value));
@@ -297,7 +297,7 @@ fn check_value(value: Node<'_>, ctx: &mut FileContext<'_>) {
         .note(SOURCE_NOTE);
         return;
     }
-    match value.kind() {
+    match value.kind_name() {
         "binary_expression" => {
             let operator = value
                 .field(Field::Operator)
@@ -310,8 +310,8 @@ fn check_value(value: Node<'_>, ctx: &mut FileContext<'_>) {
             }
         }
         "ternary_expression" => {
-            for branch in ["consequence", "alternative"] {
-                if let Some(branch) = value.child_by_field_name(branch) {
+            for branch in [Field::Consequence, Field::Alternative] {
+                if let Some(branch) = value.field(branch) {
                     report_fallback(branch, ctx);
                 }
             }
@@ -349,13 +349,13 @@ fn report_fallback(node: Node<'_>, ctx: &mut FileContext<'_>) {
 /// `SECRET` or `jwtConstants.secret`: a constant of this file, or one imported from another.
 fn check_reference(node: Node<'_>, ctx: &mut FileContext<'_>) {
     let source = ctx.source;
-    let (local, member) = match node.kind() {
+    let (local, member) = match node.kind_name() {
         "identifier" => (text(node, source), None),
         _ => {
             let object = node.field(Field::Object).map(unwrap_expression);
             let property = node.field(Field::Property);
             match (object, property) {
-                (Some(object), Some(property)) if object.kind() == "identifier" => {
+                (Some(object), Some(property)) if object.kind_name() == "identifier" => {
                     (text(object, source), Some(text(property, source)))
                 }
                 _ => return,
@@ -395,18 +395,19 @@ fn program_of(mut node: Node<'_>) -> Option<Node<'_>> {
     while let Some(parent) = node.parent() {
         node = parent;
     }
-    (node.kind() == "program").then_some(node)
+    (node.kind_name() == "program").then_some(node)
 }
 
 /// The initializer of a top-level `const name = ...` (exported or not).
 fn top_level_const<'t>(root: Node<'t>, name: &str, source: &str) -> Option<Node<'t>> {
     for statement in named_children(root) {
-        let declaration = match statement.kind() {
+        let declaration = match statement.kind_name() {
             "export_statement" => statement.field(Field::Declaration),
             "lexical_declaration" => Some(statement),
             _ => None,
         };
-        let Some(declaration) = declaration.filter(|d| d.kind() == "lexical_declaration") else {
+        let Some(declaration) = declaration.filter(|d| d.kind_name() == "lexical_declaration")
+        else {
             continue;
         };
         if !text(declaration, source).starts_with("const") {

@@ -377,7 +377,7 @@ fn replace_first_argument(
     let source = ctx.source(index, file)?;
     let tree = parse_for_edit(&index.file(file).path, source)?;
     let node = node_at(tree.root_node(), decorator.range)?;
-    let call = named_children(node).find(|n| n.kind() == "call_expression")?;
+    let call = named_children(node).find(|n| n.kind_name() == "call_expression")?;
     let first = named_children(call.field(Field::Arguments)?).next()?;
     Some(vec![Edit::replacement(
         TextRange::new(first.start_byte(), first.end_byte()),
@@ -407,10 +407,10 @@ fn register_entity(
         .decorators
         .iter()
         .find(|d| index.is_export_of(module_file, &d.callee, "@nestjs/common", "Module"))?;
-    let call =
-        named_children(node_at(root, decorator.range)?).find(|n| n.kind() == "call_expression")?;
+    let call = named_children(node_at(root, decorator.range)?)
+        .find(|n| n.kind_name() == "call_expression")?;
     let metadata = named_children(call.field(Field::Arguments)?).next()?;
-    if metadata.kind() != "object" {
+    if metadata.kind_name() != "object" {
         return None;
     }
     let mut edits = Vec::new();
@@ -425,13 +425,13 @@ fn register_entity(
         &mut edits,
     )?;
     let imports = named_children(metadata).find(|pair| {
-        pair.kind() == "pair"
+        pair.kind_name() == "pair"
             && pair
                 .field(Field::Key)
                 .is_some_and(|k| property_key(k, source).as_deref() == Some("imports"))
     });
     match imports.and_then(|pair| pair.field(Field::Value)) {
-        Some(list) if list.kind() == "array" => {
+        Some(list) if list.kind_name() == "array" => {
             let for_feature = named_children(list).find_map(|item| {
                 let value = Value::from_node(item, source);
                 let Value::Call { callee, args } = &value else {
@@ -448,7 +448,7 @@ fn register_entity(
             match for_feature {
                 Some(item) => {
                     let entities = named_children(item.field(Field::Arguments)?).next()?;
-                    if entities.kind() != "array" {
+                    if entities.kind_name() != "array" {
                         return None;
                     }
                     edits.push(append_to_list(source, entities, &local));

@@ -62,7 +62,7 @@ pub fn ensure_import(
         return Err(ImportConflict::NameTaken);
     }
     let statements: Vec<Node<'_>> = named_children(root)
-        .filter(|n| n.kind() == "import_statement")
+        .filter(|n| n.kind_name() == "import_statement")
         .collect();
     // An `import { ... } from 'module'` that is not type-only.
     let extendable = statements.iter().find_map(|statement| {
@@ -72,8 +72,8 @@ pub fn ensure_import(
         {
             return None;
         }
-        let clause = named_children(*statement).find(|c| c.kind() == "import_clause")?;
-        named_children(clause).find(|c| c.kind() == "named_imports")
+        let clause = named_children(*statement).find(|c| c.kind_name() == "import_clause")?;
+        named_children(clause).find(|c| c.kind_name() == "named_imports")
     });
     if let Some(named) = extendable {
         return Ok(Some(append_to_list(source, named, name)));
@@ -96,7 +96,7 @@ pub fn ensure_import(
         None => {
             // Before the first statement, so a leading comment (a licence header) stays first.
             let at = named_children(root)
-                .find(|n| n.kind() != "comment")
+                .find(|n| n.kind_name() != "comment")
                 .map_or(root.end_byte(), |n| n.start_byte());
             let at = if at == 0 && source.starts_with('\u{feff}') {
                 3
@@ -111,7 +111,7 @@ pub fn ensure_import(
 /// Whether the file declares `name` at top level (a class, function, enum, variable).
 fn declares(root: Node<'_>, source: &str, name: &str) -> bool {
     named_children(root).any(|statement| {
-        let declaration = if statement.kind() == "export_statement" {
+        let declaration = if statement.kind_name() == "export_statement" {
             match statement.field(Field::Declaration) {
                 Some(d) => d,
                 None => return false,
@@ -119,7 +119,7 @@ fn declares(root: Node<'_>, source: &str, name: &str) -> bool {
         } else {
             statement
         };
-        match declaration.kind() {
+        match declaration.kind_name() {
             "lexical_declaration" | "variable_declaration" => named_children(declaration)
                 .filter_map(|d| d.field(Field::Name))
                 .any(|n| text(n, source) == name),
@@ -142,15 +142,16 @@ fn delete_type_keyword(keyword: Node<'_>) -> Edit {
 /// other names type-only (`import type { A, B }` becomes `import { A, type B }`). `None` when
 /// `local` is not imported type-only.
 pub fn value_import(root: Node<'_>, source: &str, local: &str) -> Option<Vec<Edit>> {
-    for statement in named_children(root).filter(|n| n.kind() == "import_statement") {
-        let Some(clause) = named_children(statement).find(|c| c.kind() == "import_clause") else {
+    for statement in named_children(root).filter(|n| n.kind_name() == "import_statement") {
+        let Some(clause) = named_children(statement).find(|c| c.kind_name() == "import_clause")
+        else {
             continue;
         };
-        let default = named_children(clause).find(|c| c.kind() == "identifier");
+        let default = named_children(clause).find(|c| c.kind_name() == "identifier");
         let specifiers: Vec<Node<'_>> = named_children(clause)
-            .filter(|c| c.kind() == "named_imports")
+            .filter(|c| c.kind_name() == "named_imports")
             .flat_map(named_children)
-            .filter(|s| s.kind() == "import_specifier")
+            .filter(|s| s.kind_name() == "import_specifier")
             .collect();
         let local_of = |specifier: &Node<'_>| {
             specifier
@@ -188,7 +189,7 @@ fn line_indent(source: &str, offset: usize) -> &str {
 fn fill_empty_list(list: Node<'_>, item: &str) -> Edit {
     let open = list.start_byte() + 1;
     let close = list.end_byte().saturating_sub(1).max(open);
-    let padded = if matches!(list.kind(), "named_imports" | "object") {
+    let padded = if matches!(list.kind_name(), "named_imports" | "object") {
         format!(" {item} ")
     } else {
         item.to_owned()
@@ -198,7 +199,7 @@ fn fill_empty_list(list: Node<'_>, item: &str) -> Edit {
 
 fn list_elements(list: Node<'_>) -> Vec<Node<'_>> {
     named_children(list)
-        .filter(|n| n.kind() != "comment")
+        .filter(|n| n.kind_name() != "comment")
         .collect()
 }
 

@@ -60,7 +60,7 @@ impl Value {
             return Value::Unknown;
         }
         let node = unwrap_expression(node);
-        match node.kind() {
+        match node.kind_name() {
             "identifier" | "shorthand_property_identifier" => {
                 Value::Ident(Name::from(text(node, source)))
             }
@@ -109,7 +109,7 @@ impl Value {
                 let mut entries = Vec::new();
                 let mut open = false;
                 for child in named_children(node) {
-                    match child.kind() {
+                    match child.kind_name() {
                         "pair" => {
                             let key = child.field(Field::Key);
                             let value = child.field(Field::Value);
@@ -144,7 +144,7 @@ impl Value {
                 None => Value::Unknown,
             },
             "arrow_function" => match node.field(Field::Body) {
-                Some(body) if body.kind() != "statement_block" => {
+                Some(body) if body.kind_name() != "statement_block" => {
                     Value::Arrow(Box::new(Self::build(body, source, depth + 1)))
                 }
                 _ => Value::Unknown,
@@ -156,7 +156,7 @@ impl Value {
 
     fn arguments(call: Node<'_>, source: &str, depth: usize) -> Vec<Value> {
         call.field(Field::Arguments)
-            .filter(|args| args.kind() == "arguments")
+            .filter(|args| args.kind_name() == "arguments")
             .map(|args| {
                 named_children(args)
                     .map(|a| Self::build(a, source, depth + 1))
@@ -183,7 +183,7 @@ impl Value {
 
 /// The key of a `pair`: an identifier, a string, or a number; computed keys are unknown.
 pub fn property_key(key: Node<'_>, source: &str) -> Option<Name> {
-    match key.kind() {
+    match key.kind_name() {
         "property_identifier" | "number" => Some(Name::from(text(key, source))),
         "string" => string_value(key, source).map(Name::from),
         _ => None,
@@ -208,7 +208,7 @@ pub enum TypeRef {
 
 impl TypeRef {
     pub fn from_node(node: Node<'_>, source: &str) -> TypeRef {
-        match node.kind() {
+        match node.kind_name() {
             "type_identifier" | "nested_type_identifier" | "identifier" => TypeRef::Named {
                 name: Name::from(text(node, source)),
                 args: Vec::new(),
@@ -552,7 +552,7 @@ pub(crate) fn extract_top_level(
 ) {
     facts.imports = imports.iter().cloned().collect();
     for statement in named_children(root) {
-        match statement.kind() {
+        match statement.kind_name() {
             "export_statement" => {
                 let reexport_source = statement
                     .field(Field::Source)
@@ -561,7 +561,7 @@ pub(crate) fn extract_top_level(
                     declaration_facts(declaration, source, true, facts);
                     continue;
                 }
-                let clause = named_children(statement).find(|c| c.kind() == "export_clause");
+                let clause = named_children(statement).find(|c| c.kind_name() == "export_clause");
                 match (reexport_source, clause) {
                     (Some(from), None) => facts.reexports.push(ReExport {
                         source: from.into(),
@@ -569,7 +569,7 @@ pub(crate) fn extract_top_level(
                     }),
                     (from, Some(clause)) => {
                         let pairs: Vec<(Name, Name)> = named_children(clause)
-                            .filter(|s| s.kind() == "export_specifier")
+                            .filter(|s| s.kind_name() == "export_specifier")
                             .filter_map(|s| {
                                 let name = Name::from(text(s.field(Field::Name)?, source));
                                 let alias = s
@@ -595,7 +595,7 @@ pub(crate) fn extract_top_level(
 }
 
 fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut FileFacts) {
-    match node.kind() {
+    match node.kind_name() {
         "function_declaration" | "generator_function_declaration" => {
             if let Some(name) = node.field(Field::Name) {
                 facts
@@ -604,20 +604,22 @@ fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut F
             }
         }
         "lexical_declaration" | "variable_declaration" => {
-            for declarator in named_children(node).filter(|c| c.kind() == "variable_declarator") {
+            for declarator in
+                named_children(node).filter(|c| c.kind_name() == "variable_declarator")
+            {
                 let (Some(name), Some(value)) = (
                     declarator.field(Field::Name),
                     declarator.field(Field::Value),
                 ) else {
                     continue;
                 };
-                if name.kind() != "identifier" {
+                if name.kind_name() != "identifier" {
                     continue;
                 }
                 let name = text(name, source);
                 let value = unwrap_expression(value);
                 if matches!(
-                    value.kind(),
+                    value.kind_name(),
                     "arrow_function" | "function_expression" | "function" | "call_expression"
                 ) {
                     facts
@@ -637,7 +639,7 @@ fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut F
                 facts.type_decls.push(TypeDeclFact {
                     name: Name::from(text(name, source)),
                     exported,
-                    kind: match node.kind() {
+                    kind: match node.kind_name() {
                         "interface_declaration" => TypeDeclKind::Interface,
                         "type_alias_declaration" => TypeDeclKind::TypeAlias,
                         _ => TypeDeclKind::Enum,
@@ -660,7 +662,7 @@ fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> Fu
     'walk: loop {
         let current = cursor.node();
         visited += 1;
-        if current.kind() == "call_expression" {
+        if current.kind_name() == "call_expression" {
             let callee = current
                 .field(Field::Function)
                 .map(unwrap_expression)
@@ -707,7 +709,7 @@ fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> Fu
 /// Reads a `call_expression` for app-level calls; returns `None` for any other call.
 pub(crate) fn app_call(node: Node<'_>, source: &str) -> Option<AppCall> {
     let function = unwrap_expression(node.field(Field::Function)?);
-    if function.kind() != "member_expression" {
+    if function.kind_name() != "member_expression" {
         return None;
     }
     let property = text(function.field(Field::Property)?, source);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
-use nestlint_syntax::{parse, Imports, KindIds, Node};
+use nestlint_syntax::{parse, Imports, KindIds, Node, NodeExt};
 use rayon::prelude::*;
 
 use crate::config::{
@@ -604,11 +604,11 @@ impl Linter {
         let levels = &input.settings.levels;
         // Where code starts (imports aside): an `ignore-file` directive must come before it.
         let code_start = nestlint_syntax::named_children(root)
-            .find(|n| n.kind() != "import_statement")
+            .find(|n| n.kind_name() != "import_statement")
             .map_or(usize::MAX, |n| n.start_byte());
         let dispatch = &self.dispatch[usize::from(tsx)];
         let fact_kinds = &self.fact_kinds[usize::from(tsx)];
-        traverse(root, |node| {
+        nestlint_syntax::visit_named(root, |node| {
             let kind = usize::from(node.kind_id());
             if input.is_target {
                 for &rule_index in dispatch.get(kind).into_iter().flatten() {
@@ -713,52 +713,33 @@ fn read_directive(node: Node<'_>, source: &str, code_start: usize) -> Option<Dir
 /// When a comment sits above a decorated class or member, the span from the first decorator to
 /// the declaration's name: findings there are "on the next line" as a reader sees it.
 fn decorated_declaration_after(comment: Node<'_>) -> Option<TextRange> {
-    use nestlint_syntax::{Field, NodeExt};
+    use nestlint_syntax::Field;
     let mut next = comment.next_named_sibling()?;
-    while next.kind() == "comment" {
+    while next.kind_name() == "comment" {
         next = next.next_named_sibling()?;
     }
     let start = next.start_byte();
     // A member: decorators are siblings before the definition.
-    if next.kind() == "decorator" {
+    if next.kind_name() == "decorator" {
         let mut member = next;
-        while member.kind() == "decorator" || member.kind() == "comment" {
+        while member.kind_name() == "decorator" || member.kind_name() == "comment" {
             member = member.next_named_sibling()?;
         }
         let name = member.field(Field::Name)?;
         return Some(TextRange::new(start, name.end_byte()));
     }
-    let declaration = if next.kind() == "export_statement" {
+    let declaration = if next.kind_name() == "export_statement" {
         next.field(Field::Declaration)?
     } else {
         next
     };
-    let has_decorator = nestlint_syntax::named_children(next).any(|c| c.kind() == "decorator")
-        || nestlint_syntax::named_children(declaration).any(|c| c.kind() == "decorator");
+    let has_decorator = nestlint_syntax::named_children(next).any(|c| c.kind_name() == "decorator")
+        || nestlint_syntax::named_children(declaration).any(|c| c.kind_name() == "decorator");
     if !has_decorator {
         return None;
     }
     let name = declaration.field(Field::Name)?;
     Some(TextRange::new(start, name.end_byte()))
-}
-
-/// Visits every node of the tree once, depth first.
-fn traverse<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
-    let mut cursor = root.walk();
-    loop {
-        visit(cursor.node());
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-        }
-    }
 }
 
 fn collect_class(node: Node<'_>, source: &str, facts: &mut FileFacts) {

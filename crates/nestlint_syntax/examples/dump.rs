@@ -1,5 +1,6 @@
 //! Prints the tree-sitter tree of a TypeScript file with field names, byte ranges and leaf text:
 //! `cargo run -p nestlint_syntax --example dump -- path/to/file.ts`.
+use nestlint_syntax::NodeExt as _;
 use std::fmt::Write as _;
 
 fn main() {
@@ -38,13 +39,13 @@ fn main() {
                 out,
                 "{}{field}{}{} [{}..{}]{leaf}",
                 "  ".repeat(depth),
-                node.kind(),
+                node.kind_name(),
                 if node.is_missing() { " (MISSING)" } else { "" },
                 node.start_byte(),
                 node.end_byte()
             );
-        } else if !node.kind().chars().all(|c| c.is_ascii_punctuation()) {
-            let _ = writeln!(out, "{}'{}'", "  ".repeat(depth), node.kind());
+        } else if !node.kind_name().chars().all(|c| c.is_ascii_punctuation()) {
+            let _ = writeln!(out, "{}'{}'", "  ".repeat(depth), node.kind_name());
         }
         if cursor.goto_first_child() {
             depth += 1;

@@ -37,7 +37,7 @@ impl Imports {
     pub fn from_program(root: Node<'_>, source: &str) -> Self {
         let mut bindings = Vec::new();
         for statement in named_children(root) {
-            if statement.kind() == "import_statement" {
+            if statement.kind_name() == "import_statement" {
                 read_import(statement, source, &mut bindings);
             }
         }
@@ -78,9 +78,7 @@ impl Imports {
 
 /// The anonymous `type` token of `import type ...` or of `import { type X }`.
 pub fn type_keyword(node: Node<'_>) -> Option<Node<'_>> {
-    (0..node.child_count())
-        .filter_map(|i| node.child(i))
-        .find(|c| !c.is_named() && c.kind() == "type")
+    node.token("type")
 }
 
 fn has_type_keyword(node: Node<'_>) -> bool {
@@ -93,11 +91,11 @@ fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) 
         .field(Field::Source)
         .and_then(|s| string_value(s, source));
     for child in named_children(statement) {
-        match child.kind() {
+        match child.kind_name() {
             "import_clause" => {
                 let Some(from) = from.clone() else { continue };
                 for part in named_children(child) {
-                    match part.kind() {
+                    match part.kind_name() {
                         "identifier" => out.push(ImportBinding {
                             local: Name::from(text(part, source)),
                             imported: ImportedName::Default,
@@ -106,7 +104,7 @@ fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) 
                         }),
                         "namespace_import" => {
                             if let Some(id) =
-                                named_children(part).find(|n| n.kind() == "identifier")
+                                named_children(part).find(|n| n.kind_name() == "identifier")
                             {
                                 out.push(ImportBinding {
                                     local: Name::from(text(id, source)),
@@ -118,14 +116,14 @@ fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) 
                         }
                         "named_imports" => {
                             for spec in named_children(part) {
-                                if spec.kind() != "import_specifier" {
+                                if spec.kind_name() != "import_specifier" {
                                     continue;
                                 }
                                 let Some(name) = spec.field(Field::Name) else {
                                     continue;
                                 };
                                 let local = spec.field(Field::Alias).unwrap_or(name);
-                                let imported = match name.kind() {
+                                let imported = match name.kind_name() {
                                     "string" => string_value(name, source).unwrap_or_default(),
                                     _ => text(name, source).to_owned(),
                                 };
@@ -145,7 +143,7 @@ fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) 
                 let required = child
                     .field(Field::Source)
                     .and_then(|s| string_value(s, source));
-                let id = named_children(child).find(|n| n.kind() == "identifier");
+                let id = named_children(child).find(|n| n.kind_name() == "identifier");
                 if let (Some(required), Some(id)) = (required, id) {
                     out.push(ImportBinding {
                         local: Name::from(text(id, source)),

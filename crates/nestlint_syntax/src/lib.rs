@@ -24,7 +24,7 @@ pub fn text<'a>(node: Node<'_>, source: &'a str) -> &'a str {
 /// The value of a string literal node (`'x'`, `"x"`, or a backtick string without substitutions),
 /// with the common escapes undone; `None` for anything else.
 pub fn string_value(node: Node<'_>, source: &str) -> Option<String> {
-    match node.kind() {
+    match node.kind_name() {
         "string" => {
             let raw = text(node, source);
             let inner = raw.get(1..raw.len().saturating_sub(1))?;
@@ -34,7 +34,7 @@ pub fn string_value(node: Node<'_>, source: &str) -> Option<String> {
             let mut cursor = node.walk();
             if node
                 .named_children(&mut cursor)
-                .any(|c| c.kind() == "template_substitution")
+                .any(|c| c.kind_name() == "template_substitution")
             {
                 return None;
             }
@@ -72,14 +72,14 @@ fn unescape(raw: &str) -> String {
 /// Strips parentheses, `as`/`satisfies` casts and non-null assertions around an expression.
 pub fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
     loop {
-        match node.kind() {
+        match node.kind_name() {
             "parenthesized_expression" | "non_null_expression" => match node.named_child(0) {
                 Some(inner) => node = inner,
                 None => return node,
             },
             "as_expression" | "satisfies_expression" | "type_assertion" => {
                 // `x as T`: the expression is the first named child; `<T>x`: the last.
-                let inner = if node.kind() == "type_assertion" {
+                let inner = if node.kind_name() == "type_assertion" {
                     node.named_child(node.named_child_count().saturating_sub(1))
                 } else {
                     node.named_child(0)
@@ -94,29 +94,155 @@ pub fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
     }
 }
 
-/// The named children of `node`, skipping comments. Walks with a cursor: indexing children one
-/// by one restarts from the first child each time.
-pub fn named_children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
-    let mut cursor = node.walk();
-    let mut started = false;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        while !done {
-            let moved = if started {
-                cursor.goto_next_sibling()
-            } else {
-                started = true;
-                cursor.goto_first_child()
+/// Nodes with at most this many children are read by index: `Node::named_child(i)` scans from
+/// the first child, which for a few children costs less than a cursor's steps.
+const INDEXED_CHILDREN: usize = 16;
+
+/// The named children of `node`, skipping comments.
+pub fn named_children(node: Node<'_>) -> NamedChildren<'_> {
+    let state = if node.child_count() <= INDEXED_CHILDREN {
+        ChildrenState::Indexed {
+            next: 0,
+            count: node.named_child_count(),
+        }
+    } else {
+        ChildrenState::Cursor {
+            cursor: Box::new(node.walk()),
+            started: false,
+        }
+    };
+    NamedChildren { node, state }
+}
+
+/// The iterator of [`named_children`].
+pub struct NamedChildren<'t> {
+    node: Node<'t>,
+    state: ChildrenState<'t>,
+}
+
+enum ChildrenState<'t> {
+    Indexed {
+        next: usize,
+        count: usize,
+    },
+    Cursor {
+        cursor: Box<TreeCursor<'t>>,
+        started: bool,
+    },
+    Done,
+}
+
+impl<'t> Iterator for NamedChildren<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        loop {
+            let child = match &mut self.state {
+                ChildrenState::Indexed { next, count } => {
+                    if *next >= *count {
+                        None
+                    } else {
+                        *next += 1;
+                        self.node.named_child(*next - 1)
+                    }
+                }
+                ChildrenState::Cursor { cursor, started } => {
+                    let moved = if *started {
+                        cursor.goto_next_sibling()
+                    } else {
+                        *started = true;
+                        cursor.goto_first_child()
+                    };
+                    moved.then(|| cursor.node())
+                }
+                ChildrenState::Done => None,
             };
-            if !moved {
-                done = true;
-                break;
-            }
-            let child = cursor.node();
-            if child.is_named() && child.kind() != "comment" {
+            let Some(child) = child else {
+                self.state = ChildrenState::Done;
+                return None;
+            };
+            if child.is_named() && child.kind_name() != "comment" {
                 return Some(child);
             }
         }
-        None
-    })
+    }
+}
+
+/// Visits every named node of the tree once, depth first in source order (comments included).
+pub fn visit_named<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        visit(node);
+        let first = stack.len();
+        if node.child_count() <= INDEXED_CHILDREN {
+            stack.extend((0..node.named_child_count()).filter_map(|i| node.named_child(i)));
+        } else {
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        stack[first..].reverse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every named node in source order, by the plain cursor walk tree-sitter documents.
+    fn named_nodes_by_cursor(root: Node<'_>) -> Vec<Node<'_>> {
+        let mut out = Vec::new();
+        let mut cursor = root.walk();
+        loop {
+            if cursor.node().is_named() {
+                out.push(cursor.node());
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return out;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn visit_named_and_named_children_match_the_cursor_on_narrow_and_wide_nodes() {
+        // Wide nodes (more children than are read by index): the program, the array and the
+        // object; narrow ones elsewhere; comments inside expressions and between members.
+        let wide: Vec<String> = (0..40).map(|i| format!("a{i} /* c{i} */")).collect();
+        let source = format!(
+            "import {{ A }} from 'a';\n// top\nconst xs = [{list}];\nconst o = {{ {pairs} }};\n\
+             @C() class K {{ /* m */ @G() m(/* p */ @B() b: A) {{ return f(/* q */ 1); }} }}\n{stmts}",
+            list = wide.join(", "),
+            pairs = (0..30).map(|i| format!("k{i}: {i}")).collect::<Vec<_>>().join(", "),
+            stmts = (0..30).map(|i| format!("g{i}();\n")).collect::<String>(),
+        );
+        for tsx in [false, true] {
+            let tree = parse(&source, tsx).expect("parses");
+            let expected = named_nodes_by_cursor(tree.root_node());
+            let mut visited = Vec::new();
+            visit_named(tree.root_node(), |node| visited.push(node));
+            assert_eq!(visited, expected);
+            assert!(
+                visited
+                    .iter()
+                    .filter(|n| n.kind_name() == "comment")
+                    .count()
+                    >= 5
+            );
+            for node in &expected {
+                let mut cursor = node.walk();
+                let by_tree_sitter: Vec<Node<'_>> = node
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind_name() != "comment")
+                    .collect();
+                assert_eq!(named_children(*node).collect::<Vec<_>>(), by_tree_sitter);
+            }
+        }
+    }
 }

@@ -20,7 +20,7 @@ pub fn is_class_kind(kind: &str) -> bool {
 
 impl<'t> ClassView<'t> {
     pub fn new(node: Node<'t>) -> Option<Self> {
-        is_class_kind(node.kind()).then_some(Self { node })
+        is_class_kind(node.kind_name()).then_some(Self { node })
     }
 
     /// The class enclosing `node`, if any.
@@ -46,7 +46,7 @@ impl<'t> ClassView<'t> {
     pub fn export_statement(&self) -> Option<Node<'t>> {
         self.node
             .parent()
-            .filter(|parent| parent.kind() == "export_statement")
+            .filter(|parent| parent.kind_name() == "export_statement")
     }
 
     pub fn is_exported(&self) -> bool {
@@ -56,19 +56,18 @@ impl<'t> ClassView<'t> {
     /// The class's decorators, whether written before `export` (they attach to the
     /// `export_statement`) or after it (they attach to the class), in source order.
     pub fn decorators(&self) -> Vec<Node<'t>> {
-        let mut out = Vec::new();
-        let mut cursor = self.node.walk();
-        if let Some(export) = self.export_statement() {
-            out.extend(export.children_by_field_name("decorator", &mut cursor));
-        }
-        out.extend(self.node.children_by_field_name("decorator", &mut cursor));
+        let mut out = self
+            .export_statement()
+            .map(|export| export.decorators())
+            .unwrap_or_default();
+        out.extend(self.node.decorators());
         out
     }
 
     /// The expression after `extends` (`Base`, `PartialType(CreateDto)`, `PassportStrategy(S)`).
     pub fn extends(&self) -> Option<Node<'t>> {
-        let heritage = named_children(self.node).find(|c| c.kind() == "class_heritage")?;
-        let clause = named_children(heritage).find(|c| c.kind() == "extends_clause")?;
+        let heritage = named_children(self.node).find(|c| c.kind_name() == "class_heritage")?;
+        let clause = named_children(heritage).find(|c| c.kind_name() == "extends_clause")?;
         clause.field(Field::Value)
     }
 
@@ -85,7 +84,7 @@ impl<'t> ClassView<'t> {
         };
         let mut pending = Vec::new();
         for child in named_children(body) {
-            match child.kind() {
+            match child.kind_name() {
                 "decorator" => pending.push(child),
                 "method_definition" | "method_signature" | "abstract_method_signature" => {
                     members.push(Member {
@@ -96,14 +95,10 @@ impl<'t> ClassView<'t> {
                 }
                 "public_field_definition" => {
                     pending.clear();
-                    let mut cursor = child.walk();
-                    let decorators = child
-                        .children_by_field_name("decorator", &mut cursor)
-                        .collect();
                     members.push(Member {
                         node: child,
                         kind: MemberKind::Property,
-                        decorators,
+                        decorators: child.decorators(),
                     });
                 }
                 _ => pending.clear(),
@@ -116,7 +111,7 @@ impl<'t> ClassView<'t> {
     pub fn constructor(&self, source: &str) -> Option<Node<'t>> {
         let body = self.body()?;
         named_children(body).find(|member| {
-            member.kind() == "method_definition"
+            member.kind_name() == "method_definition"
                 && member
                     .field(Field::Name)
                     .is_some_and(|name| text(name, source) == "constructor")
@@ -147,12 +142,12 @@ impl<'t> Member<'t> {
     }
 
     pub fn is_static(&self) -> bool {
-        has_anonymous_child(self.node, "static")
+        self.node.token("static").is_some()
     }
 
     /// `name?:` on a property or method.
     pub fn is_optional(&self) -> bool {
-        has_anonymous_child(self.node, "?")
+        self.node.token("?").is_some()
     }
 
     pub fn is_constructor(&self, source: &str) -> bool {
@@ -170,12 +165,6 @@ impl<'t> Member<'t> {
     }
 }
 
-pub fn has_anonymous_child(node: Node<'_>, kind: &str) -> bool {
-    (0..node.child_count())
-        .filter_map(|i| node.child(i))
-        .any(|c| !c.is_named() && c.kind() == kind)
-}
-
 fn type_of(node: Node<'_>) -> Option<Node<'_>> {
     let annotation = node.field(Field::Type)?;
     named_children(annotation).next()
@@ -187,7 +176,7 @@ pub fn method_params(method: Node<'_>) -> Vec<ParamView<'_>> {
         return Vec::new();
     };
     named_children(parameters)
-        .filter(|p| matches!(p.kind(), "required_parameter" | "optional_parameter"))
+        .filter(|p| matches!(p.kind_name(), "required_parameter" | "optional_parameter"))
         .map(|node| ParamView { node })
         .collect()
 }
@@ -200,10 +189,7 @@ pub struct ParamView<'t> {
 
 impl<'t> ParamView<'t> {
     pub fn decorators(&self) -> Vec<Node<'t>> {
-        let mut cursor = self.node.walk();
-        self.node
-            .children_by_field_name("decorator", &mut cursor)
-            .collect()
+        self.node.decorators()
     }
 
     pub fn pattern(&self) -> Option<Node<'t>> {
@@ -221,12 +207,12 @@ impl<'t> ParamView<'t> {
 
     /// `private x: T`, `readonly x: T`: a constructor parameter property.
     pub fn is_parameter_property(&self) -> bool {
-        named_children(self.node).any(|c| c.kind() == "accessibility_modifier")
-            || has_anonymous_child(self.node, "readonly")
+        named_children(self.node).any(|c| c.kind_name() == "accessibility_modifier")
+            || self.node.token("readonly").is_some()
     }
 
     pub fn is_optional(&self) -> bool {
-        self.node.kind() == "optional_parameter"
+        self.node.kind_name() == "optional_parameter"
     }
 }
 
@@ -254,12 +240,13 @@ impl<'t> DecoratorView<'t> {
 
     /// The call, when the decorator is called (`@Get()`), else `None` (`@Optional`).
     pub fn call(&self) -> Option<Node<'t>> {
-        self.expression().filter(|e| e.kind() == "call_expression")
+        self.expression()
+            .filter(|e| e.kind_name() == "call_expression")
     }
 
     pub fn callee<'s>(&self, source: &'s str) -> Option<Callee<'s>> {
         let expression = self.expression()?;
-        let target = match expression.kind() {
+        let target = match expression.kind_name() {
             "call_expression" => unwrap_expression(expression.field(Field::Function)?),
             _ => expression,
         };
@@ -277,7 +264,7 @@ impl<'t> DecoratorView<'t> {
 
 /// `identifier` → name; `a.b` → object `a` + name `b` (deeper chains keep only the last two parts).
 pub fn callee_of<'s>(node: Node<'_>, source: &'s str) -> Option<Callee<'s>> {
-    match node.kind() {
+    match node.kind_name() {
         "identifier" | "type_identifier" => Some(Callee {
             object: None,
             name: text(node, source),
