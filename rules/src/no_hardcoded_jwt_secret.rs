@@ -80,15 +80,16 @@ impl Rule for NoHardcodedJwtSecret {
         let Some(function) = call.field(Field::Function).map(unwrap_expression) else {
             return;
         };
-        let arguments: Vec<Node<'_>> = call
-            .field(Field::Arguments)
-            .map(|a| named_children(a).collect())
-            .unwrap_or_default();
+        // Read only for the few calls that match: most calls in a file are something else.
+        let argument = |i: usize| {
+            call.field(Field::Arguments)
+                .and_then(|a| named_children(a).nth(i))
+        };
         let source = ctx.source;
         if function.kind_name() == "super" {
             if extends_passport_strategy(call, ctx) {
-                if let Some(options) = arguments.first() {
-                    check_options(*options, &["secretOrKey"], ctx);
+                if let Some(options) = argument(0) {
+                    check_options(options, &["secretOrKey"], ctx);
                 }
             }
             return;
@@ -98,14 +99,14 @@ impl Rule for NoHardcodedJwtSecret {
         };
         match (callee.object, callee.name) {
             (Some(object), "register") if is_import(ctx, object, "@nestjs/jwt", "JwtModule") => {
-                if let Some(options) = arguments.first() {
-                    check_options(*options, SECRET_KEYS, ctx);
+                if let Some(options) = argument(0) {
+                    check_options(options, SECRET_KEYS, ctx);
                 }
             }
             (Some(object), "registerAsync")
                 if is_import(ctx, object, "@nestjs/jwt", "JwtModule") =>
             {
-                if let Some(options) = arguments.first().map(|o| unwrap_expression(*o)) {
+                if let Some(options) = argument(0).map(unwrap_expression) {
                     if let Some(factory) = pair_value(options, "useFactory", source) {
                         for returned in returned_objects(factory) {
                             check_options(returned, SECRET_KEYS, ctx);
@@ -116,13 +117,13 @@ impl Rule for NoHardcodedJwtSecret {
             (Some(_), "sign" | "signAsync" | "verify" | "verifyAsync")
                 if is_jwt_service(function, ctx) =>
             {
-                if let Some(options) = arguments.get(1) {
-                    check_options(*options, SECRET_KEYS, ctx);
+                if let Some(options) = argument(1) {
+                    check_options(options, SECRET_KEYS, ctx);
                 }
             }
             (object, "sign" | "verify") if is_jsonwebtoken(ctx, object, callee.name) => {
-                if let Some(secret) = arguments.get(1) {
-                    check_value(*secret, ctx);
+                if let Some(secret) = argument(1) {
+                    check_value(secret, ctx);
                 }
             }
             _ => {}

@@ -346,13 +346,14 @@ pub struct ClassFact {
 impl ClassFact {
     pub fn from_view(class: ClassView<'_>, source: &str) -> Option<ClassFact> {
         let name_node = class.name_node()?;
+        let export_statement = class.export_statement();
         let mut fact = ClassFact {
             name: Name::from(text(name_node, source)),
             name_range: range_of(name_node),
-            range: range_of(class.export_statement().unwrap_or(class.node)),
-            exported: class.is_exported(),
+            range: range_of(export_statement.unwrap_or(class.node)),
+            exported: export_statement.is_some(),
             decorators: class
-                .decorators()
+                .decorators_with(export_statement)
                 .into_iter()
                 .filter_map(|d| DecoratorFact::from_node(d, source))
                 .collect(),

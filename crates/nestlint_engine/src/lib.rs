@@ -18,7 +18,7 @@ pub use fix::{write_fixed, FixOptions, FixOutcome, FixedFile, MAX_FIX_ROUNDS};
 pub use index::{FileId, IndexedFile, ProjectIndex, Symbol};
 pub use rule::{
     options_from, Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, Rule,
-    RuleMeta, RuleOptions, Scope,
+    RuleMeta, RuleOptions, Scope, TYPE_LEVEL_KINDS,
 };
 pub use run::{
     display_path, FileProblem, LintReport, Linter, RunError, RunOptions, MAX_FILE_BYTES,

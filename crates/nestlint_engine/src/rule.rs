@@ -105,9 +105,16 @@ pub struct RuleMeta {
 pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;
 
-    /// The node kinds `check_node` is called for.
+    /// The node kinds `check_node` is called for. The traversal does not descend into
+    /// [`TYPE_LEVEL_KINDS`] (type annotations and declarations, imports, string literals: no
+    /// run-time code) unless a rule says [`Rule::sees_type_level`].
     fn kinds(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// Whether `check_node` must see nodes inside [`TYPE_LEVEL_KINDS`] too.
+    fn sees_type_level(&self) -> bool {
+        false
     }
 
     fn check_node(&self, _node: Node<'_>, _ctx: &mut FileContext<'_>) {}
@@ -124,6 +131,20 @@ pub trait Rule: Send + Sync {
         ))
     }
 }
+
+/// Nodes whose insides hold no run-time code: what they contain is types, module specifiers or
+/// string contents. The nodes themselves are visited; their descendants are not, unless a rule
+/// asks ([`Rule::sees_type_level`]) or the file has a suppression comment (which may sit anywhere).
+/// Facts read imports and annotations directly, not through the traversal.
+pub const TYPE_LEVEL_KINDS: &[&str] = &[
+    "import_statement",
+    "interface_declaration",
+    "string",
+    "type_alias_declaration",
+    "type_annotation",
+    "type_arguments",
+    "type_parameters",
+];
 
 /// Data a rule's file half leaves for its project half.
 pub type Stash = Box<dyn Any + Send + Sync>;

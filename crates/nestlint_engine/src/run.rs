@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
-use nestlint_syntax::{parse, Imports, KindIds, Node, NodeExt};
+use nestlint_syntax::{parse, Imports, KindId, KindIds, Node, NodeExt};
 use rayon::prelude::*;
 
 use crate::config::{
@@ -15,7 +15,7 @@ use crate::config::{
 };
 use crate::facts::{app_call, extract_top_level, ClassFact, FileFacts};
 use crate::index::{IndexedFile, ProjectIndex};
-use crate::rule::{FileContext, ProjectContext, Rule, Stash};
+use crate::rule::{FileContext, ProjectContext, Rule, Stash, TYPE_LEVEL_KINDS};
 use crate::suppress::{self, Directive, SuppressionRule, INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 use crate::workspace::{is_test_file, normalize, walk, Package, PackageFinder};
 use nestlint_syntax::nest::ClassView;
@@ -29,6 +29,10 @@ pub struct Linter {
     dispatch: [Vec<Vec<usize>>; 2],
     /// Per grammar, what fact a node kind yields (compared by id: most nodes yield none).
     fact_kinds: [Vec<FactKind>; 2],
+    /// Per grammar, the kinds whose insides the traversal skips (see [`TYPE_LEVEL_KINDS`]); all
+    /// false when a rule sees type-level code.
+    skip_inside: [Vec<bool>; 2],
+    comment_kind: [KindId; 2],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -62,10 +66,22 @@ impl Linter {
             table[usize::from(ids.id("comment", tsx))] = FactKind::Comment;
             table
         });
+        let sees_type_level = rules.iter().any(|rule| rule.sees_type_level());
+        let skip_inside = [false, true].map(|tsx| {
+            let mut table = vec![false; ids.count(tsx) + 1];
+            if !sees_type_level {
+                for kind in TYPE_LEVEL_KINDS {
+                    table[usize::from(ids.id(kind, tsx))] = true;
+                }
+            }
+            table
+        });
         Self {
             rules,
             dispatch,
             fact_kinds,
+            skip_inside,
+            comment_kind: [false, true].map(|tsx| ids.id("comment", tsx)),
         }
     }
 
@@ -608,6 +624,16 @@ impl Linter {
             .map_or(usize::MAX, |n| n.start_byte());
         let dispatch = &self.dispatch[usize::from(tsx)];
         let fact_kinds = &self.fact_kinds[usize::from(tsx)];
+        let skip_inside = &self.skip_inside[usize::from(tsx)];
+        // Suppression comments may sit anywhere, even inside a skipped type: where the file has
+        // any, skipped subtrees are still searched for comments (and only for comments).
+        let find_directives = input.is_target && source.contains("nestlint-");
+        let comment_kind = self.comment_kind[usize::from(tsx)];
+        let mut directive_at = |node: Node<'_>, directives: &mut Vec<Directive>| {
+            if let Some(directive) = read_directive(node, source, code_start) {
+                directives.push(directive);
+            }
+        };
         nestlint_syntax::visit_named(root, |node| {
             let kind = usize::from(node.kind_id());
             if input.is_target {
@@ -637,13 +663,23 @@ impl Linter {
                         outcome.facts.app_calls.push(call);
                     }
                 }
-                FactKind::Comment if input.is_target => {
-                    if let Some(directive) = read_directive(node, source, code_start) {
-                        outcome.directives.push(directive);
-                    }
+                FactKind::Comment if find_directives => {
+                    directive_at(node, &mut outcome.directives);
                 }
                 FactKind::Comment => {}
             }
+            if !skip_inside.get(kind).copied().unwrap_or(false) {
+                return true;
+            }
+            if find_directives {
+                nestlint_syntax::visit_named(node, |inner| {
+                    if inner.kind_id() == comment_kind {
+                        directive_at(inner, &mut outcome.directives);
+                    }
+                    true
+                });
+            }
+            false
         });
         if input.is_target {
             outcome.text = Some(text);
@@ -774,4 +810,100 @@ pub fn display_path(path: &Path, base: &Path) -> String {
         relative.push(part);
     }
     relative.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::{Category, FixAvailability, RuleMeta, Scope};
+    use crate::DiagnosticExt;
+    use nestlint_diagnostics::Severity;
+
+    /// Reports every node of its kinds, by kind name.
+    struct KindsSeen {
+        sees_type_level: bool,
+    }
+
+    static KINDS_SEEN: RuleMeta = RuleMeta {
+        id: "kinds-seen",
+        category: Category::Style,
+        default_severity: Severity::Warning,
+        fix: FixAvailability::None,
+        scope: Scope::File,
+        summary: "test",
+        docs: "",
+    };
+
+    impl Rule for KindsSeen {
+        fn meta(&self) -> &'static RuleMeta {
+            &KINDS_SEEN
+        }
+
+        fn kinds(&self) -> &'static [&'static str] {
+            &["call_expression", "predefined_type", "string_fragment"]
+        }
+
+        fn sees_type_level(&self) -> bool {
+            self.sees_type_level
+        }
+
+        fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_>) {
+            ctx.report(
+                TextRange::new(node.start_byte(), node.end_byte()),
+                node.kind_name(),
+            );
+        }
+    }
+
+    fn messages(sees_type_level: bool, source: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.ts");
+        std::fs::write(&file, source).unwrap();
+        let linter = Linter::new(vec![Box::new(KindsSeen { sees_type_level })]);
+        let report = linter.lint_files_as_project(&[file], dir.path());
+        report
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.rule, d.message))
+            .collect()
+    }
+
+    const SOURCE: &str = "import { a } from 'b';\n\
+        const x: string = f(a);\n\
+        interface I {\n  k: number;\n}\n";
+
+    #[test]
+    fn the_traversal_skips_type_level_code_unless_a_rule_sees_it() {
+        assert_eq!(messages(false, SOURCE), ["kinds-seen: call_expression"]);
+        assert_eq!(
+            messages(true, SOURCE),
+            [
+                "kinds-seen: string_fragment",
+                "kinds-seen: predefined_type",
+                "kinds-seen: call_expression",
+                "kinds-seen: predefined_type",
+            ]
+        );
+    }
+
+    #[test]
+    fn suppression_comments_inside_skipped_code_are_found_and_nothing_else_changes() {
+        let source = SOURCE.replace(
+            "  k: number;",
+            "  // nestlint-ignore-next-line kinds-seen -- types\n  k: number;",
+        );
+        let found = messages(false, &source);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0], "kinds-seen: call_expression");
+        assert!(found[1].starts_with("unused-suppression: "), "{found:?}");
+        // A rule that sees types has the comment suppress its finding on the next line.
+        assert_eq!(
+            messages(true, &source),
+            [
+                "kinds-seen: string_fragment",
+                "kinds-seen: predefined_type",
+                "kinds-seen: call_expression",
+            ]
+        );
+    }
 }

@@ -142,17 +142,9 @@ impl<'t> NodeExt<'t> for Node<'t> {
 
     fn token(&self, token: &str) -> Option<Node<'t>> {
         let kinds = &Grammars::get().of(self).kinds;
-        let is_token = |child: &Node<'_>| {
+        crate::children(*self).find(|child| {
             !child.is_named() && kinds.get(usize::from(child.kind_id())) == Some(&token)
-        };
-        if self.child_count() <= crate::INDEXED_CHILDREN {
-            return (0..self.child_count())
-                .filter_map(|i| self.child(i))
-                .find(is_token);
-        }
-        let mut cursor = self.walk();
-        let found = self.children(&mut cursor).find(is_token);
-        found
+        })
     }
 }
 

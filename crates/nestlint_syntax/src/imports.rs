@@ -1,6 +1,6 @@
 use tree_sitter::Node;
 
-use crate::{named_children, string_value, text, Field, Name, NodeExt};
+use crate::{children, named_children, string_value, text, Field, Name, NodeExt};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ImportedName {
@@ -81,79 +81,98 @@ pub fn type_keyword(node: Node<'_>) -> Option<Node<'_>> {
     node.token("type")
 }
 
-fn has_type_keyword(node: Node<'_>) -> bool {
-    type_keyword(node).is_some()
-}
-
 fn read_import(statement: Node<'_>, source: &str, out: &mut Vec<ImportBinding>) {
-    let statement_type_only = has_type_keyword(statement);
-    let from = statement
-        .field(Field::Source)
-        .and_then(|s| string_value(s, source));
-    for child in named_children(statement) {
+    // One pass over the statement's children: `import`, `type`?, the clause, `from`, the source.
+    let mut type_only = false;
+    let mut from: Option<Name> = None;
+    let mut clause = None;
+    for child in children(statement) {
         match child.kind_name() {
-            "import_clause" => {
-                let Some(from) = from.clone() else { continue };
-                for part in named_children(child) {
-                    match part.kind_name() {
-                        "identifier" => out.push(ImportBinding {
-                            local: Name::from(text(part, source)),
-                            imported: ImportedName::Default,
-                            source: from.clone().into(),
-                            type_only: statement_type_only,
-                        }),
-                        "namespace_import" => {
-                            if let Some(id) =
-                                named_children(part).find(|n| n.kind_name() == "identifier")
-                            {
-                                out.push(ImportBinding {
-                                    local: Name::from(text(id, source)),
-                                    imported: ImportedName::Namespace,
-                                    source: from.clone().into(),
-                                    type_only: statement_type_only,
-                                });
-                            }
-                        }
-                        "named_imports" => {
-                            for spec in named_children(part) {
-                                if spec.kind_name() != "import_specifier" {
-                                    continue;
-                                }
-                                let Some(name) = spec.field(Field::Name) else {
-                                    continue;
-                                };
-                                let local = spec.field(Field::Alias).unwrap_or(name);
-                                let imported = match name.kind_name() {
-                                    "string" => string_value(name, source).unwrap_or_default(),
-                                    _ => text(name, source).to_owned(),
-                                };
-                                out.push(ImportBinding {
-                                    local: Name::from(text(local, source)),
-                                    imported: ImportedName::Named(imported.into()),
-                                    source: from.clone().into(),
-                                    type_only: statement_type_only || has_type_keyword(spec),
-                                });
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            "import_require_clause" => {
-                let required = child
-                    .field(Field::Source)
-                    .and_then(|s| string_value(s, source));
-                let id = named_children(child).find(|n| n.kind_name() == "identifier");
-                if let (Some(required), Some(id)) = (required, id) {
+            "type" if !child.is_named() => type_only = true,
+            "string" => from = string_value(child, source).map(Name::from),
+            "import_clause" | "import_require_clause" => clause = Some(child),
+            _ => {}
+        }
+    }
+    let Some(clause) = clause else { return };
+    if clause.kind_name() == "import_require_clause" {
+        let required = clause
+            .field(Field::Source)
+            .and_then(|s| string_value(s, source));
+        let id = named_children(clause).find(|n| n.kind_name() == "identifier");
+        if let (Some(required), Some(id)) = (required, id) {
+            out.push(ImportBinding {
+                local: Name::from(text(id, source)),
+                imported: ImportedName::Namespace,
+                source: required.into(),
+                type_only,
+            });
+        }
+        return;
+    }
+    let Some(from) = from else { return };
+    for part in named_children(clause) {
+        match part.kind_name() {
+            "identifier" => out.push(ImportBinding {
+                local: Name::from(text(part, source)),
+                imported: ImportedName::Default,
+                source: from.clone(),
+                type_only,
+            }),
+            "namespace_import" => {
+                if let Some(id) = named_children(part).find(|n| n.kind_name() == "identifier") {
                     out.push(ImportBinding {
                         local: Name::from(text(id, source)),
                         imported: ImportedName::Namespace,
-                        source: required.into(),
-                        type_only: statement_type_only,
+                        source: from.clone(),
+                        type_only,
                     });
+                }
+            }
+            "named_imports" => {
+                for spec in named_children(part) {
+                    if spec.kind_name() == "import_specifier" {
+                        read_specifier(spec, source, &from, type_only, out);
+                    }
                 }
             }
             _ => {}
         }
     }
+}
+
+/// `A`, `A as B`, `type A`, `'a-b' as B`: the name, then the alias if any, with an optional
+/// `type` token first.
+fn read_specifier(
+    spec: Node<'_>,
+    source: &str,
+    from: &Name,
+    statement_type_only: bool,
+    out: &mut Vec<ImportBinding>,
+) {
+    let mut type_only = statement_type_only;
+    let mut name = None;
+    let mut alias = None;
+    for child in children(spec) {
+        if !child.is_named() {
+            type_only |= child.kind_name() == "type";
+        } else if child.kind_name() != "comment" {
+            if name.is_none() {
+                name = Some(child);
+            } else {
+                alias = Some(child);
+            }
+        }
+    }
+    let Some(name) = name else { return };
+    let imported = match name.kind_name() {
+        "string" => Name::from(string_value(name, source).unwrap_or_default()),
+        _ => Name::from(text(name, source)),
+    };
+    out.push(ImportBinding {
+        local: Name::from(text(alias.unwrap_or(name), source)),
+        imported: ImportedName::Named(imported),
+        source: from.clone(),
+        type_only,
+    });
 }

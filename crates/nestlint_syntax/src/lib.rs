@@ -168,11 +168,38 @@ impl<'t> Iterator for NamedChildren<'t> {
     }
 }
 
-/// Visits every named node of the tree once, depth first in source order (comments included).
-pub fn visit_named<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
+/// All children of `node`, tokens included, in order.
+pub fn children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    let count = node.child_count();
+    let mut cursor = (count > INDEXED_CHILDREN).then(|| node.walk());
+    let mut next = 0;
+    std::iter::from_fn(move || {
+        if next >= count {
+            return None;
+        }
+        next += 1;
+        match cursor.as_mut() {
+            None => node.child(next - 1),
+            Some(cursor) => {
+                let moved = if next == 1 {
+                    cursor.goto_first_child()
+                } else {
+                    cursor.goto_next_sibling()
+                };
+                moved.then(|| cursor.node())
+            }
+        }
+    })
+}
+
+/// Visits the named nodes of the tree once each, depth first in source order (comments included);
+/// `visit` returns whether to go on into the node's children.
+pub fn visit_named<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) {
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
-        visit(node);
+        if !visit(node) {
+            continue;
+        }
         let first = stack.len();
         if node.child_count() <= INDEXED_CHILDREN {
             stack.extend((0..node.named_child_count()).filter_map(|i| node.named_child(i)));
@@ -226,7 +253,10 @@ mod tests {
             let tree = parse(&source, tsx).expect("parses");
             let expected = named_nodes_by_cursor(tree.root_node());
             let mut visited = Vec::new();
-            visit_named(tree.root_node(), |node| visited.push(node));
+            visit_named(tree.root_node(), |node| {
+                visited.push(node);
+                true
+            });
             assert_eq!(visited, expected);
             assert!(
                 visited

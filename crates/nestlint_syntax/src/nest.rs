@@ -56,8 +56,13 @@ impl<'t> ClassView<'t> {
     /// The class's decorators, whether written before `export` (they attach to the
     /// `export_statement`) or after it (they attach to the class), in source order.
     pub fn decorators(&self) -> Vec<Node<'t>> {
-        let mut out = self
-            .export_statement()
+        self.decorators_with(self.export_statement())
+    }
+
+    /// [`ClassView::decorators`] when the caller has already found the `export_statement`
+    /// (finding it asks for the parent, which tree-sitter finds by descending from the root).
+    pub fn decorators_with(&self, export_statement: Option<Node<'t>>) -> Vec<Node<'t>> {
+        let mut out = export_statement
             .map(|export| export.decorators())
             .unwrap_or_default();
         out.extend(self.node.decorators());
@@ -227,25 +232,26 @@ pub struct Callee<'s> {
 #[derive(Clone, Copy, Debug)]
 pub struct DecoratorView<'t> {
     pub node: Node<'t>,
+    /// What follows `@`, without parentheses or casts: read once, asked about several times.
+    expression: Option<Node<'t>>,
 }
 
 impl<'t> DecoratorView<'t> {
     pub fn new(node: Node<'t>) -> Self {
-        Self { node }
-    }
-
-    fn expression(&self) -> Option<Node<'t>> {
-        named_children(self.node).next().map(unwrap_expression)
+        Self {
+            node,
+            expression: named_children(node).next().map(unwrap_expression),
+        }
     }
 
     /// The call, when the decorator is called (`@Get()`), else `None` (`@Optional`).
     pub fn call(&self) -> Option<Node<'t>> {
-        self.expression()
+        self.expression
             .filter(|e| e.kind_name() == "call_expression")
     }
 
     pub fn callee<'s>(&self, source: &'s str) -> Option<Callee<'s>> {
-        let expression = self.expression()?;
+        let expression = self.expression?;
         let target = match expression.kind_name() {
             "call_expression" => unwrap_expression(expression.field(Field::Function)?),
             _ => expression,
