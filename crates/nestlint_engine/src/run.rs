@@ -629,7 +629,7 @@ impl Linter {
         // any, skipped subtrees are still searched for comments (and only for comments).
         let find_directives = input.is_target && source.contains("nestlint-");
         let comment_kind = self.comment_kind[usize::from(tsx)];
-        let mut directive_at = |node: Node<'_>, directives: &mut Vec<Directive>| {
+        let directive_at = |node: Node<'_>, directives: &mut Vec<Directive>| {
             if let Some(directive) = read_directive(node, source, code_start) {
                 directives.push(directive);
             }
@@ -816,7 +816,6 @@ pub fn display_path(path: &Path, base: &Path) -> String {
 mod tests {
     use super::*;
     use crate::rule::{Category, FixAvailability, RuleMeta, Scope};
-    use crate::DiagnosticExt;
     use nestlint_diagnostics::Severity;
 
     /// Reports every node of its kinds, by kind name.
