@@ -2,7 +2,7 @@
 //! project pass sees only these.
 
 use nestlint_diagnostics::TextRange;
-use nestlint_syntax::nest::{callee_of, ClassView, DecoratorView, MemberKind, ParamView};
+use nestlint_syntax::nest::{callee_of, ClassView, DecoratorView, MemberKind, ParamView, Parts};
 use nestlint_syntax::{
     named_children, string_value, text, unwrap_expression, Field, ImportBinding, Name, Node,
     NodeExt,
@@ -291,18 +291,19 @@ pub struct ParamFact {
 
 impl ParamFact {
     fn from_view(param: ParamView<'_>, source: &str) -> ParamFact {
-        let type_node = param.type_node();
+        let parts = Parts::of(param.node);
+        let type_node = parts.type_node;
         ParamFact {
             name: Name::from(param.name(source)),
             range: range_of(param.node),
-            decorators: param
-                .decorators()
+            decorators: parts
+                .decorators
                 .into_iter()
                 .filter_map(|d| DecoratorFact::from_node(d, source))
                 .collect(),
             ty: type_node.map(|t| TypeRef::from_node(t, source)),
             type_range: type_node.map(range_of),
-            is_parameter_property: param.is_parameter_property(),
+            is_parameter_property: parts.has_accessibility || parts.is_readonly,
         }
     }
 }
@@ -389,15 +390,18 @@ impl ClassFact {
                         .collect(),
                     is_static: member.is_static(),
                 }),
-                MemberKind::Property => fact.properties.push(PropertyFact {
-                    name: Name::from(member.name(source)),
-                    name_range,
-                    range: range_of(member.node),
-                    decorators,
-                    ty: member.type_node().map(|t| TypeRef::from_node(t, source)),
-                    is_static: member.is_static(),
-                    optional: member.is_optional(),
-                }),
+                MemberKind::Property => {
+                    let parts = Parts::of(member.node);
+                    fact.properties.push(PropertyFact {
+                        name: Name::from(member.name(source)),
+                        name_range,
+                        range: range_of(member.node),
+                        decorators,
+                        ty: parts.type_node.map(|t| TypeRef::from_node(t, source)),
+                        is_static: parts.is_static,
+                        optional: parts.is_optional,
+                    })
+                }
             }
         }
         Some(fact)
@@ -543,15 +547,9 @@ pub fn range_of(node: Node<'_>) -> TextRange {
     TextRange::new(node.start_byte(), node.end_byte())
 }
 
-/// Reads the top-level statements of a file: exports, functions, constants, types; the imports
-/// come from the table the rules already use.
-pub(crate) fn extract_top_level(
-    root: Node<'_>,
-    source: &str,
-    imports: &nestlint_syntax::Imports,
-    facts: &mut FileFacts,
-) {
-    facts.imports = imports.iter().cloned().collect();
+/// Reads the top-level statements of a file: exports, functions, constants, types. The imports
+/// are the table the rules use during the traversal, moved in after it.
+pub(crate) fn extract_top_level(root: Node<'_>, source: &str, facts: &mut FileFacts) {
     for statement in named_children(root) {
         match statement.kind_name() {
             "export_statement" => {

@@ -66,7 +66,8 @@ impl Symbol {
 
 pub struct ProjectIndex {
     files: Vec<IndexedFile>,
-    by_path: HashMap<PathBuf, FileId>,
+    /// foldhash: looked up for every import candidate of every file, where SipHash showed.
+    by_path: HashMap<PathBuf, FileId, foldhash::fast::RandomState>,
     pub(crate) packages: Vec<Package>,
     /// `@Module()` classes with the index of their `@Module` decorator, computed on first use.
     pub(crate) modules: std::sync::OnceLock<Vec<(crate::nest::ClassKey, usize)>>,
@@ -79,7 +80,7 @@ const MAX_REEXPORT_DEPTH: usize = 16;
 
 impl ProjectIndex {
     pub(crate) fn new(mut files: Vec<IndexedFile>, packages: Vec<Package>) -> Self {
-        let by_path: HashMap<PathBuf, FileId> = files
+        let by_path: HashMap<PathBuf, FileId, foldhash::fast::RandomState> = files
             .iter()
             .enumerate()
             .map(|(id, f)| (f.path.as_ref().clone(), id))

@@ -615,7 +615,7 @@ impl Linter {
         }
         let source: &str = &parse_text;
         let imports = Imports::from_program(root, source);
-        extract_top_level(root, source, &imports, &mut outcome.facts);
+        extract_top_level(root, source, &mut outcome.facts);
         let is_test = input.is_test;
         let levels = &input.settings.levels;
         // Where code starts (imports aside): an `ignore-file` directive must come before it.
@@ -681,6 +681,7 @@ impl Linter {
             }
             false
         });
+        outcome.facts.imports = imports.into_bindings();
         if input.is_target {
             outcome.text = Some(text);
         }

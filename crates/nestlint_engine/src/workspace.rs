@@ -377,25 +377,31 @@ fn probe(base: &Path, known: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
         return Some(base.to_path_buf());
     }
     // ESM-style imports name the emitted `.js` file.
-    let stripped = match base.extension().and_then(|e| e.to_str()) {
-        Some("js" | "mjs" | "cjs") => base.with_extension(""),
-        _ => base.to_path_buf(),
+    let stripped: std::borrow::Cow<'_, Path> = match base.extension().and_then(|e| e.to_str()) {
+        Some("js" | "mjs" | "cjs") => base.with_extension("").into(),
+        _ => base.into(),
     };
-    let name = stripped.file_name()?.to_string_lossy().into_owned();
-    for ext in RESOLVE_EXTENSIONS {
-        let candidate = stripped.with_file_name(format!("{name}.{ext}"));
-        if known(&candidate) {
-            return Some(candidate);
-        }
-    }
-    for ext in RESOLVE_EXTENSIONS {
-        let candidate = stripped.join(format!("index.{ext}"));
-        if known(&candidate) {
-            return Some(candidate);
+    stripped.file_name()?;
+    // Candidates are built in one buffer: this runs for every import of every file.
+    let mut candidate = std::ffi::OsString::with_capacity(stripped.as_os_str().len() + 12);
+    let suffixes = RESOLVE_EXTENSIONS
+        .iter()
+        .map(|ext| (".", *ext))
+        .chain(RESOLVE_EXTENSIONS.iter().map(|ext| (INDEX_FILE, *ext)));
+    for (before, ext) in suffixes {
+        candidate.clear();
+        candidate.push(stripped.as_os_str());
+        candidate.push(before);
+        candidate.push(ext);
+        if known(Path::new(&candidate)) {
+            return Some(PathBuf::from(candidate));
         }
     }
     None
 }
+
+/// What follows a directory to name its index module, up to the extension.
+const INDEX_FILE: &str = if cfg!(windows) { "\\index." } else { "/index." };
 
 /// The nearest ancestor of `file` holding `package.json` or `nest-cli.json`, cached per directory.
 pub struct PackageFinder {

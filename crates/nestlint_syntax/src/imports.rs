@@ -52,6 +52,10 @@ impl Imports {
         self.bindings.iter()
     }
 
+    pub fn into_bindings(self) -> Vec<ImportBinding> {
+        self.bindings
+    }
+
     /// Where `callee` (as written: `Controller`, or `nest.Controller` through a namespace import)
     /// comes from: `(source, exported name)`. `None` for names not imported.
     pub fn resolve_callee<'a>(

@@ -170,6 +170,39 @@ impl<'t> Member<'t> {
     }
 }
 
+/// What a parameter or class member says around its name, read in one pass over its children
+/// (each question asked alone would walk them again).
+#[derive(Clone, Debug, Default)]
+pub struct Parts<'t> {
+    pub decorators: Vec<Node<'t>>,
+    /// The type written in its annotation (a method's is its return type).
+    pub type_node: Option<Node<'t>>,
+    pub is_static: bool,
+    /// `name?`
+    pub is_optional: bool,
+    pub is_readonly: bool,
+    /// `public`, `private` or `protected`.
+    pub has_accessibility: bool,
+}
+
+impl<'t> Parts<'t> {
+    pub fn of(node: Node<'t>) -> Self {
+        let mut parts = Parts::default();
+        for child in crate::children(node) {
+            match child.kind_name() {
+                "decorator" => parts.decorators.push(child),
+                "type_annotation" => parts.type_node = named_children(child).next(),
+                "accessibility_modifier" => parts.has_accessibility = true,
+                "static" if !child.is_named() => parts.is_static = true,
+                "?" => parts.is_optional = true,
+                "readonly" if !child.is_named() => parts.is_readonly = true,
+                _ => {}
+            }
+        }
+        parts
+    }
+}
+
 fn type_of(node: Node<'_>) -> Option<Node<'_>> {
     let annotation = node.field(Field::Type)?;
     named_children(annotation).next()
