@@ -510,7 +510,7 @@ fn entity_in_module(
     // The specifier: how the service's file imports the entity, or the service's file itself.
     let module_path = index.file(module_file).path.clone();
     let module_dir = module_path.parent()?;
-    let specifier = match index.file(service_file).facts.import(entity_name) {
+    let specifier = match index.file(service_file).import(entity_name) {
         Some(binding) => {
             if binding.imported != ImportedName::Named(declared_name.as_str().into()) {
                 return None;

@@ -106,7 +106,7 @@ impl Value {
                 None => Value::Unknown,
             },
             "object" => {
-                let mut entries = Vec::new();
+                let mut entries = Vec::with_capacity(node.named_child_count());
                 let mut open = false;
                 for child in named_children(node) {
                     match child.kind_name() {
@@ -132,13 +132,10 @@ impl Value {
                         _ => open = true,
                     }
                 }
+                entries.shrink_to_fit();
                 Value::Object { entries, open }
             }
-            "array" => Value::Array(
-                named_children(node)
-                    .map(|item| Self::build(item, source, depth + 1))
-                    .collect(),
-            ),
+            "array" => Value::Array(Self::build_all(node, source, depth)),
             "spread_element" => match named_children(node).next() {
                 Some(inner) => Value::Spread(Box::new(Self::build(inner, source, depth + 1))),
                 None => Value::Unknown,
@@ -157,12 +154,16 @@ impl Value {
     fn arguments(call: Node<'_>, source: &str, depth: usize) -> Vec<Value> {
         call.field(Field::Arguments)
             .filter(|args| args.kind_name() == "arguments")
-            .map(|args| {
-                named_children(args)
-                    .map(|a| Self::build(a, source, depth + 1))
-                    .collect()
-            })
+            .map(|args| Self::build_all(args, source, depth))
             .unwrap_or_default()
+    }
+
+    /// The values of `node`'s named children, in a vector of exactly their number.
+    fn build_all(node: Node<'_>, source: &str, depth: usize) -> Vec<Value> {
+        let mut values = Vec::with_capacity(node.named_child_count());
+        values.extend(named_children(node).map(|item| Self::build(item, source, depth + 1)));
+        values.shrink_to_fit();
+        values
     }
 
     /// The entry `key` of an object value.
@@ -279,6 +280,18 @@ impl DecoratorFact {
     }
 }
 
+/// Facts are kept for every file until the run ends: vectors are sized exactly (`collect` would
+/// reserve room for four).
+fn decorator_facts(nodes: &[Node<'_>], source: &str) -> Vec<DecoratorFact> {
+    let mut facts = Vec::with_capacity(nodes.len());
+    facts.extend(
+        nodes
+            .iter()
+            .filter_map(|&d| DecoratorFact::from_node(d, source)),
+    );
+    facts
+}
+
 #[derive(Clone, Debug)]
 pub struct ParamFact {
     pub name: Name,
@@ -296,11 +309,7 @@ impl ParamFact {
         ParamFact {
             name: Name::from(param.name(source)),
             range: range_of(param.node),
-            decorators: parts
-                .decorators
-                .into_iter()
-                .filter_map(|d| DecoratorFact::from_node(d, source))
-                .collect(),
+            decorators: decorator_facts(&parts.decorators, source),
             ty: type_node.map(|t| TypeRef::from_node(t, source)),
             type_range: type_node.map(range_of),
             is_parameter_property: parts.has_accessibility || parts.is_readonly,
@@ -353,11 +362,7 @@ impl ClassFact {
             name_range: range_of(name_node),
             range: range_of(export_statement.unwrap_or(class.node)),
             exported: export_statement.is_some(),
-            decorators: class
-                .decorators_with(export_statement)
-                .into_iter()
-                .filter_map(|d| DecoratorFact::from_node(d, source))
-                .collect(),
+            decorators: decorator_facts(&class.decorators_with(export_statement), source),
             extends: class.extends().map(|e| Value::from_node(e, source)),
             type_params: type_parameter_names(class.node, source),
             constructor_params: Vec::new(),
@@ -365,11 +370,7 @@ impl ClassFact {
             properties: Vec::new(),
         };
         for member in class.members() {
-            let decorators: Vec<DecoratorFact> = member
-                .decorators
-                .iter()
-                .filter_map(|&d| DecoratorFact::from_node(d, source))
-                .collect();
+            let decorators = decorator_facts(&member.decorators, source);
             let name_range = member.name_node().map(range_of).unwrap_or_default();
             match member.kind {
                 MemberKind::Method if member.is_constructor(source) => {
@@ -502,6 +503,18 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
+    /// Gives back the room vectors reserved while growing: facts live until the run ends.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.imports.shrink_to_fit();
+        self.reexports.shrink_to_fit();
+        self.local_exports.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        self.functions.shrink_to_fit();
+        self.constants.shrink_to_fit();
+        self.type_decls.shrink_to_fit();
+        self.app_calls.shrink_to_fit();
+    }
+
     pub fn import(&self, local: &str) -> Option<&ImportBinding> {
         self.imports.iter().find(|b| b.local == local)
     }

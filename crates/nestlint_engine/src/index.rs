@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nestlint_syntax::{ImportedName, Name};
+use nestlint_syntax::{ImportBinding, ImportedName, Name};
 use rayon::prelude::*;
 
 use crate::facts::{CalleeName, ClassFact, ConstFact, FileFacts, FunctionFact, TypeDeclFact};
@@ -25,8 +25,39 @@ pub struct IndexedFile {
     pub is_target: bool,
     pub is_test: bool,
     /// Where each of `facts.imports` leads, in the same order.
-    pub import_targets: Vec<ModuleTarget>,
+    pub import_targets: Vec<ImportTarget>,
+    /// `facts.imports` positions by local name, for files with many imports (an `AppModule`
+    /// importing every feature module): scanning them for every name would be quadratic.
+    pub(crate) imports_by_local: Option<HashMap<Name, usize, foldhash::fast::RandomState>>,
     pub(crate) stash: Vec<(&'static str, Stash)>,
+}
+
+/// Files with more imports than this get a lookup table.
+const SCANNED_IMPORTS: usize = 32;
+
+impl IndexedFile {
+    /// The position in `facts.imports` of the (first) binding of `local`.
+    pub fn import_position(&self, local: &str) -> Option<usize> {
+        match &self.imports_by_local {
+            Some(table) => table.get(local).copied(),
+            None => self.facts.imports.iter().position(|b| b.local == local),
+        }
+    }
+
+    /// The (first) import binding of `local`.
+    pub fn import(&self, local: &str) -> Option<&ImportBinding> {
+        self.import_position(local).map(|i| &self.facts.imports[i])
+    }
+}
+
+/// Where an import leads, resolved once when the index is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportTarget {
+    File(FileId),
+    /// A package.
+    External,
+    /// A path that leads to no file nestlint read.
+    Unresolved,
 }
 
 /// What a name written in a file refers to.
@@ -88,16 +119,29 @@ impl ProjectIndex {
         files.par_iter_mut().for_each(|file| {
             let package = &packages[file.package];
             let known = |p: &Path| by_path.contains_key(p);
-            let mut targets: Vec<ModuleTarget> = Vec::with_capacity(file.facts.imports.len());
+            let mut targets: Vec<ImportTarget> = Vec::with_capacity(file.facts.imports.len());
             for (i, import) in file.facts.imports.iter().enumerate() {
                 // The bindings of one import statement are adjacent and share its source.
                 let target = match i.checked_sub(1).map(|prev| &file.facts.imports[prev]) {
-                    Some(prev) if prev.source == import.source => targets[i - 1].clone(),
-                    _ => resolve_specifier(&import.source, &file.path, package, &known),
+                    Some(prev) if prev.source == import.source => targets[i - 1],
+                    _ => import_target(
+                        resolve_specifier(&import.source, &file.path, package, &known),
+                        &by_path,
+                    ),
                 };
                 targets.push(target);
             }
             file.import_targets = targets;
+            if file.facts.imports.len() > SCANNED_IMPORTS {
+                let mut table = HashMap::with_capacity_and_hasher(
+                    file.facts.imports.len(),
+                    foldhash::fast::RandomState::default(),
+                );
+                for (position, binding) in file.facts.imports.iter().enumerate() {
+                    table.entry(binding.local.clone()).or_insert(position);
+                }
+                file.imports_by_local = Some(table);
+            }
         });
         Self {
             files,
@@ -148,7 +192,7 @@ impl ProjectIndex {
                 name: Name::from(name),
             };
         }
-        let Some(position) = facts.imports.iter().position(|b| b.local == name) else {
+        let Some(position) = self.files[file].import_position(name) else {
             return Symbol::Unknown;
         };
         let binding = &facts.imports[position];
@@ -167,7 +211,7 @@ impl ProjectIndex {
             return self.resolve(file, &callee.name);
         };
         let facts = &self.files[file].facts;
-        let Some(position) = facts.imports.iter().position(|b| b.local == object) else {
+        let Some(position) = self.files[file].import_position(object) else {
             return Symbol::Unknown;
         };
         if facts.imports[position].imported != ImportedName::Namespace {
@@ -178,16 +222,13 @@ impl ProjectIndex {
 
     fn through_import(&self, file: FileId, position: usize, name: &str, depth: usize) -> Symbol {
         let binding = &self.files[file].facts.imports[position];
-        match &self.files[file].import_targets[position] {
-            ModuleTarget::File(path) => match self.file_id(path) {
-                Some(target) => self.resolve_export(target, name, depth + 1),
-                None => Symbol::Unresolved,
-            },
-            ModuleTarget::External => Symbol::External {
+        match self.files[file].import_targets[position] {
+            ImportTarget::File(target) => self.resolve_export(target, name, depth + 1),
+            ImportTarget::External => Symbol::External {
                 source: binding.source.clone(),
                 name: Name::from(name),
             },
-            ModuleTarget::Unresolved => Symbol::Unresolved,
+            ImportTarget::Unresolved => Symbol::Unresolved,
         }
     }
 
@@ -205,7 +246,7 @@ impl ProjectIndex {
                 };
             }
             // `import { X } from './x'; export { X };`
-            if let Some(position) = facts.imports.iter().position(|b| b.local == local) {
+            if let Some(position) = self.files[file].import_position(local) {
                 if let ImportedName::Named(imported) = &facts.imports[position].imported {
                     let imported = imported.clone();
                     return self.through_import(file, position, &imported, depth);
@@ -220,27 +261,22 @@ impl ProjectIndex {
                     if let Some((_, imported)) = pairs.iter().find(|(exported, _)| exported == name)
                     {
                         return match target {
-                            ModuleTarget::File(path) => match self.file_id(&path) {
-                                Some(id) => self.resolve_export(id, imported, depth + 1),
-                                None => Symbol::Unresolved,
-                            },
-                            ModuleTarget::External => Symbol::External {
+                            ImportTarget::File(id) => self.resolve_export(id, imported, depth + 1),
+                            ImportTarget::External => Symbol::External {
                                 source: reexport.source.clone(),
                                 name: imported.clone(),
                             },
-                            ModuleTarget::Unresolved => Symbol::Unresolved,
+                            ImportTarget::Unresolved => Symbol::Unresolved,
                         };
                     }
                 }
                 // A star re-export from a package or an unresolved path hides nothing we
                 // could read.
                 None => {
-                    if let ModuleTarget::File(path) = target {
-                        if let Some(id) = self.file_id(&path) {
-                            match self.resolve_export(id, name, depth + 1) {
-                                Symbol::Unresolved | Symbol::Unknown => {}
-                                found => return found,
-                            }
+                    if let ImportTarget::File(id) = target {
+                        match self.resolve_export(id, name, depth + 1) {
+                            Symbol::Unresolved | Symbol::Unknown => {}
+                            found => return found,
                         }
                     }
                 }
@@ -249,21 +285,21 @@ impl ProjectIndex {
         Symbol::Unresolved
     }
 
-    fn specifier_target(&self, file: FileId, specifier: &str) -> ModuleTarget {
+    fn specifier_target(&self, file: FileId, specifier: &str) -> ImportTarget {
         let indexed = &self.files[file];
-        resolve_specifier(
+        let target = resolve_specifier(
             specifier,
             &indexed.path,
             &self.packages[indexed.package],
             &|p: &Path| self.by_path.contains_key(p),
-        )
+        );
+        import_target(target, &self.by_path)
     }
 
     /// Whether `name` is imported into `file` with `import type` (or `import { type X }`): it
     /// exists only for the type checker, not at run time.
     pub fn is_type_only_import(&self, file: FileId, name: &str) -> bool {
         self.files[file]
-            .facts
             .import(name)
             .is_some_and(|binding| binding.type_only)
     }
@@ -309,7 +345,7 @@ impl ProjectIndex {
     ) -> bool {
         // Fast path: most decorators are imported by their own name.
         if callee.object.is_none() && callee.name != name {
-            let Some(binding) = self.files[file].facts.import(&callee.name) else {
+            let Some(binding) = self.files[file].import(&callee.name) else {
                 return false;
             };
             if !matches!(&binding.imported, ImportedName::Named(n) if n == name) {
@@ -317,5 +353,18 @@ impl ProjectIndex {
             }
         }
         self.resolve_callee(file, callee).is_external(source, name)
+    }
+}
+
+fn import_target(
+    target: ModuleTarget,
+    by_path: &HashMap<PathBuf, FileId, foldhash::fast::RandomState>,
+) -> ImportTarget {
+    match target {
+        ModuleTarget::File(path) => by_path
+            .get(&path)
+            .map_or(ImportTarget::Unresolved, |&id| ImportTarget::File(id)),
+        ModuleTarget::External => ImportTarget::External,
+        ModuleTarget::Unresolved => ImportTarget::Unresolved,
     }
 }

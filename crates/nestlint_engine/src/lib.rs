@@ -15,7 +15,7 @@ pub mod workspace;
 
 pub use config::{CliSelection, ConfigError, ConfigResolver, ConfigSource, FixSetting};
 pub use fix::{write_fixed, FixOptions, FixOutcome, FixedFile, MAX_FIX_ROUNDS};
-pub use index::{FileId, IndexedFile, ProjectIndex, Symbol};
+pub use index::{FileId, ImportTarget, IndexedFile, ProjectIndex, Symbol};
 pub use rule::{
     options_from, Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, Rule,
     RuleMeta, RuleOptions, Scope, TYPE_LEVEL_KINDS,

@@ -466,6 +466,7 @@ impl Linter {
                 app_root,
                 is_target: input.is_target,
                 import_targets: Vec::new(),
+                imports_by_local: None,
                 stash: outcome.stash,
             });
         }
@@ -682,6 +683,7 @@ impl Linter {
             false
         });
         outcome.facts.imports = imports.into_bindings();
+        outcome.facts.shrink_to_fit();
         if input.is_target {
             outcome.text = Some(text);
         }
