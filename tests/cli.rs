@@ -253,3 +253,54 @@ fn version_and_help() {
         "{help}"
     );
 }
+
+/// A controller that imports many DTOs (the index looks such a file's imports up in a table rather
+/// than scanning them for every name): every DTO still resolves, so each unvalidated property is
+/// reported, and validated ones are not.
+#[test]
+fn a_file_with_many_imports_resolves_every_import() {
+    const DTOS: usize = 40;
+    let lint = |validated: bool| {
+        let dir = project();
+        let root = dir.path();
+        let mut controller =
+            String::from("import { Body, Controller, Post } from '@nestjs/common';\n");
+        let mut handlers = String::new();
+        for i in 0..DTOS {
+            controller.push_str(&format!("import {{ Dto{i} }} from './dto{i}';\n"));
+            handlers.push_str(&format!("  @Post('{i}') c{i}(@Body() body: Dto{i}) {{}}\n"));
+            let property = if validated {
+                "@IsString() name: string;"
+            } else {
+                "name: string;"
+            };
+            write(
+                root,
+                &format!("src/dto{i}.ts"),
+                &format!(
+                    "import {{ IsString }} from 'class-validator';\n\
+                     export class Dto{i} {{\n  {property}\n}}\n"
+                ),
+            );
+        }
+        controller.push_str(&format!(
+            "@Controller('c')\nexport class C {{\n{handlers}}}\n"
+        ));
+        write(root, "src/c.controller.ts", &controller);
+        let output = nestlint(
+            root,
+            &[
+                "--format",
+                "concise",
+                "--select",
+                "request-dto-validation",
+                ".",
+            ],
+        );
+        stdout(&output)
+    };
+    let unvalidated = lint(false);
+    assert_eq!(unvalidated.lines().count(), DTOS, "{unvalidated}");
+    assert!(unvalidated.contains("src/dto39.ts:"), "{unvalidated}");
+    assert_eq!(lint(true), "");
+}
