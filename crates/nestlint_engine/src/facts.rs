@@ -2,7 +2,7 @@
 //! project pass sees only these.
 
 use nestlint_diagnostics::TextRange;
-use nestlint_syntax::nest::{callee_of, ClassView, DecoratorView, MemberKind, ParamView, Parts};
+use nestlint_syntax::nest::{callee_of, Callee, ClassView, DecoratorView, MemberKind, ParamView};
 use nestlint_syntax::{
     named_children, string_value, text, unwrap_expression, Field, ImportBinding, Name, Node,
     NodeExt,
@@ -16,6 +16,22 @@ const MAX_VALUE_DEPTH: usize = 8;
 pub struct CalleeName {
     pub object: Option<Name>,
     pub name: Name,
+}
+
+impl From<Callee<'_>> for CalleeName {
+    fn from(callee: Callee<'_>) -> Self {
+        CalleeName {
+            object: callee.object.map(Name::from),
+            name: Name::from(callee.name),
+        }
+    }
+}
+
+/// The callee in `field` of a call or `new` expression, as written.
+fn callee_in(node: Node<'_>, field: Field, source: &str) -> Option<CalleeName> {
+    node.field(field)
+        .and_then(|f| callee_of(unwrap_expression(f), source))
+        .map(CalleeName::from)
 }
 
 /// A small, owned model of the expressions NestJS metadata is written in. Anything else is
@@ -71,36 +87,20 @@ impl Value {
                 },
                 _ => Value::Unknown,
             },
-            "call_expression" => {
-                let callee = node
-                    .field(Field::Function)
-                    .and_then(|f| callee_of(unwrap_expression(f), source));
-                match callee {
-                    Some(callee) => Value::Call {
-                        callee: CalleeName {
-                            object: callee.object.map(Name::from),
-                            name: Name::from(callee.name),
-                        },
-                        args: Self::arguments(node, source, depth),
-                    },
-                    None => Value::Unknown,
-                }
-            }
-            "new_expression" => {
-                let class = node
-                    .field(Field::Constructor)
-                    .and_then(|c| callee_of(unwrap_expression(c), source));
-                match class {
-                    Some(class) => Value::New {
-                        class: CalleeName {
-                            object: class.object.map(Name::from),
-                            name: Name::from(class.name),
-                        },
-                        args: Self::arguments(node, source, depth),
-                    },
-                    None => Value::Unknown,
-                }
-            }
+            "call_expression" => match callee_in(node, Field::Function, source) {
+                Some(callee) => Value::Call {
+                    callee,
+                    args: Self::arguments(node, source, depth),
+                },
+                None => Value::Unknown,
+            },
+            "new_expression" => match callee_in(node, Field::Constructor, source) {
+                Some(class) => Value::New {
+                    class,
+                    args: Self::arguments(node, source, depth),
+                },
+                None => Value::Unknown,
+            },
             "string" | "template_string" => match string_value(node, source) {
                 Some(s) => Value::String(s.into()),
                 None => Value::Unknown,
@@ -263,12 +263,8 @@ pub struct DecoratorFact {
 impl DecoratorFact {
     pub fn from_node(node: Node<'_>, source: &str) -> Option<DecoratorFact> {
         let view = DecoratorView::new(node);
-        let callee = view.callee(source)?;
         Some(DecoratorFact {
-            callee: CalleeName {
-                object: callee.object.map(Name::from),
-                name: Name::from(callee.name),
-            },
+            callee: view.callee(source)?.into(),
             called: view.call().is_some(),
             args: view
                 .arguments()
@@ -304,7 +300,7 @@ pub struct ParamFact {
 
 impl ParamFact {
     fn from_view(param: ParamView<'_>, source: &str) -> ParamFact {
-        let parts = Parts::of(param.node);
+        let parts = param.parts();
         let type_node = parts.type_node;
         ParamFact {
             name: Name::from(param.name(source)),
@@ -312,7 +308,7 @@ impl ParamFact {
             decorators: decorator_facts(&parts.decorators, source),
             ty: type_node.map(|t| TypeRef::from_node(t, source)),
             type_range: type_node.map(range_of),
-            is_parameter_property: parts.has_accessibility || parts.is_readonly,
+            is_parameter_property: parts.is_parameter_property(),
         }
     }
 }
@@ -389,20 +385,17 @@ impl ClassFact {
                         .into_iter()
                         .map(|p| ParamFact::from_view(p, source))
                         .collect(),
-                    is_static: member.is_static(),
+                    is_static: member.is_static,
                 }),
-                MemberKind::Property => {
-                    let parts = Parts::of(member.node);
-                    fact.properties.push(PropertyFact {
-                        name: Name::from(member.name(source)),
-                        name_range,
-                        range: range_of(member.node),
-                        decorators,
-                        ty: parts.type_node.map(|t| TypeRef::from_node(t, source)),
-                        is_static: parts.is_static,
-                        optional: parts.is_optional,
-                    })
-                }
+                MemberKind::Property => fact.properties.push(PropertyFact {
+                    name: Name::from(member.name(source)),
+                    name_range,
+                    range: range_of(member.node),
+                    decorators,
+                    ty: member.type_node().map(|t| TypeRef::from_node(t, source)),
+                    is_static: member.is_static,
+                    optional: member.is_optional,
+                }),
             }
         }
         Some(fact)
@@ -513,10 +506,6 @@ impl FileFacts {
         self.constants.shrink_to_fit();
         self.type_decls.shrink_to_fit();
         self.app_calls.shrink_to_fit();
-    }
-
-    pub fn import(&self, local: &str) -> Option<&ImportBinding> {
-        self.imports.iter().find(|b| b.local == local)
     }
 
     pub fn class(&self, name: &str) -> Option<&ClassFact> {
@@ -675,18 +664,8 @@ fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> Fu
         let current = cursor.node();
         visited += 1;
         if current.kind_name() == "call_expression" {
-            let callee = current
-                .field(Field::Function)
-                .map(unwrap_expression)
-                .and_then(|f| callee_of(f, source));
-            match callee {
-                Some(callee) => calls.push((
-                    CalleeName {
-                        object: callee.object.map(Name::from),
-                        name: Name::from(callee.name),
-                    },
-                    Value::arguments(current, source, 0),
-                )),
+            match callee_in(current, Field::Function, source) {
+                Some(callee) => calls.push((callee, Value::arguments(current, source, 0))),
                 None => opaque = true,
             }
         }

@@ -15,6 +15,9 @@ use crate::workspace::{resolve_specifier, ModuleTarget, Package};
 
 pub type FileId = usize;
 
+/// foldhash rather than SipHash: these maps are looked up for every import of every file.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 pub struct IndexedFile {
     pub path: Arc<PathBuf>,
     pub facts: FileFacts,
@@ -28,7 +31,7 @@ pub struct IndexedFile {
     pub import_targets: Vec<ImportTarget>,
     /// `facts.imports` positions by local name, for files with many imports (an `AppModule`
     /// importing every feature module): scanning them for every name would be quadratic.
-    pub(crate) imports_by_local: Option<HashMap<Name, usize, foldhash::fast::RandomState>>,
+    pub(crate) imports_by_local: Option<FastMap<Name, usize>>,
     pub(crate) stash: Vec<(&'static str, Stash)>,
 }
 
@@ -97,8 +100,7 @@ impl Symbol {
 
 pub struct ProjectIndex {
     files: Vec<IndexedFile>,
-    /// foldhash: looked up for every import candidate of every file, where SipHash showed.
-    by_path: HashMap<PathBuf, FileId, foldhash::fast::RandomState>,
+    by_path: FastMap<PathBuf, FileId>,
     pub(crate) packages: Vec<Package>,
     /// `@Module()` classes with the index of their `@Module` decorator, computed on first use.
     pub(crate) modules: std::sync::OnceLock<Vec<(crate::nest::ClassKey, usize)>>,
@@ -111,7 +113,7 @@ const MAX_REEXPORT_DEPTH: usize = 16;
 
 impl ProjectIndex {
     pub(crate) fn new(mut files: Vec<IndexedFile>, packages: Vec<Package>) -> Self {
-        let by_path: HashMap<PathBuf, FileId, foldhash::fast::RandomState> = files
+        let by_path: FastMap<PathBuf, FileId> = files
             .iter()
             .enumerate()
             .map(|(id, f)| (f.path.as_ref().clone(), id))
@@ -133,10 +135,8 @@ impl ProjectIndex {
             }
             file.import_targets = targets;
             if file.facts.imports.len() > SCANNED_IMPORTS {
-                let mut table = HashMap::with_capacity_and_hasher(
-                    file.facts.imports.len(),
-                    foldhash::fast::RandomState::default(),
-                );
+                let mut table =
+                    FastMap::with_capacity_and_hasher(file.facts.imports.len(), Default::default());
                 for (position, binding) in file.facts.imports.iter().enumerate() {
                     table.entry(binding.local.clone()).or_insert(position);
                 }
@@ -356,10 +356,7 @@ impl ProjectIndex {
     }
 }
 
-fn import_target(
-    target: ModuleTarget,
-    by_path: &HashMap<PathBuf, FileId, foldhash::fast::RandomState>,
-) -> ImportTarget {
+fn import_target(target: ModuleTarget, by_path: &FastMap<PathBuf, FileId>) -> ImportTarget {
     match target {
         ModuleTarget::File(path) => by_path
             .get(&path)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
-use nestlint_syntax::{parse, Imports, KindId, KindIds, Node, NodeExt};
+use nestlint_syntax::{parse, Imports, KindIds, Node, NodeExt};
 use rayon::prelude::*;
 
 use crate::config::{
@@ -32,7 +32,6 @@ pub struct Linter {
     /// Per grammar, the kinds whose insides the traversal skips (see [`TYPE_LEVEL_KINDS`]); all
     /// false when a rule sees type-level code.
     skip_inside: [Vec<bool>; 2],
-    comment_kind: [KindId; 2],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -81,7 +80,6 @@ impl Linter {
             dispatch,
             fact_kinds,
             skip_inside,
-            comment_kind: [false, true].map(|tsx| ids.id("comment", tsx)),
         }
     }
 
@@ -629,7 +627,6 @@ impl Linter {
         // Suppression comments may sit anywhere, even inside a skipped type: where the file has
         // any, skipped subtrees are still searched for comments (and only for comments).
         let find_directives = input.is_target && source.contains("nestlint-");
-        let comment_kind = self.comment_kind[usize::from(tsx)];
         let directive_at = |node: Node<'_>, directives: &mut Vec<Directive>| {
             if let Some(directive) = read_directive(node, source, code_start) {
                 directives.push(directive);
@@ -674,7 +671,8 @@ impl Linter {
             }
             if find_directives {
                 nestlint_syntax::visit_named(node, |inner| {
-                    if inner.kind_id() == comment_kind {
+                    let kind = usize::from(inner.kind_id());
+                    if fact_kinds.get(kind) == Some(&FactKind::Comment) {
                         directive_at(inner, &mut outcome.directives);
                     }
                     true
@@ -772,9 +770,7 @@ fn decorated_declaration_after(comment: Node<'_>) -> Option<TextRange> {
     } else {
         next
     };
-    let has_decorator = nestlint_syntax::named_children(next).any(|c| c.kind_name() == "decorator")
-        || nestlint_syntax::named_children(declaration).any(|c| c.kind_name() == "decorator");
-    if !has_decorator {
+    if next.decorators().is_empty() && declaration.decorators().is_empty() {
         return None;
     }
     let name = declaration.field(Field::Name)?;

@@ -141,10 +141,7 @@ impl<'t> NodeExt<'t> for Node<'t> {
     }
 
     fn token(&self, token: &str) -> Option<Node<'t>> {
-        let kinds = &Grammars::get().of(self).kinds;
-        crate::children(*self).find(|child| {
-            !child.is_named() && kinds.get(usize::from(child.kind_id())) == Some(&token)
-        })
+        crate::children(*self).find(|child| !child.is_named() && child.kind_name() == token)
     }
 }
 

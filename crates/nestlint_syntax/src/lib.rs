@@ -94,102 +94,51 @@ pub fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
     }
 }
 
-/// Nodes with at most this many children are read by index: `Node::named_child(i)` scans from
-/// the first child, which for a few children costs less than a cursor's steps.
+/// Nodes with at most this many children are read by index: `Node::child(i)` scans from the
+/// first child, which for a few children costs less than a cursor's steps.
 const INDEXED_CHILDREN: usize = 16;
 
-/// The named children of `node`, skipping comments.
-pub fn named_children(node: Node<'_>) -> NamedChildren<'_> {
-    let state = if node.child_count() <= INDEXED_CHILDREN {
-        ChildrenState::Indexed {
-            next: 0,
-            count: node.named_child_count(),
-        }
+/// The children of `node` in order: all of them, tokens included, or only the named ones.
+fn child_nodes(node: Node<'_>, named_only: bool) -> impl Iterator<Item = Node<'_>> {
+    let count = if named_only {
+        node.named_child_count()
     } else {
-        ChildrenState::Cursor {
-            cursor: Box::new(node.walk()),
-            started: false,
-        }
+        node.child_count()
     };
-    NamedChildren { node, state }
-}
-
-/// The iterator of [`named_children`].
-pub struct NamedChildren<'t> {
-    node: Node<'t>,
-    state: ChildrenState<'t>,
-}
-
-enum ChildrenState<'t> {
-    Indexed {
-        next: usize,
-        count: usize,
-    },
-    Cursor {
-        cursor: Box<TreeCursor<'t>>,
-        started: bool,
-    },
-    Done,
-}
-
-impl<'t> Iterator for NamedChildren<'t> {
-    type Item = Node<'t>;
-
-    fn next(&mut self) -> Option<Node<'t>> {
-        loop {
-            let child = match &mut self.state {
-                ChildrenState::Indexed { next, count } => {
-                    if *next >= *count {
-                        None
-                    } else {
-                        *next += 1;
-                        self.node.named_child(*next - 1)
-                    }
-                }
-                ChildrenState::Cursor { cursor, started } => {
-                    let moved = if *started {
-                        cursor.goto_next_sibling()
-                    } else {
-                        *started = true;
-                        cursor.goto_first_child()
-                    };
-                    moved.then(|| cursor.node())
-                }
-                ChildrenState::Done => None,
-            };
-            let Some(child) = child else {
-                self.state = ChildrenState::Done;
-                return None;
-            };
-            if child.is_named() && child.kind_name() != "comment" {
-                return Some(child);
-            }
-        }
-    }
-}
-
-/// All children of `node`, tokens included, in order.
-pub fn children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
-    let count = node.child_count();
-    let mut cursor = (count > INDEXED_CHILDREN).then(|| node.walk());
+    let mut cursor = (node.child_count() > INDEXED_CHILDREN).then(|| node.walk());
     let mut next = 0;
     std::iter::from_fn(move || {
         if next >= count {
             return None;
         }
         next += 1;
-        match cursor.as_mut() {
-            None => node.child(next - 1),
-            Some(cursor) => {
-                let moved = if next == 1 {
-                    cursor.goto_first_child()
-                } else {
-                    cursor.goto_next_sibling()
-                };
-                moved.then(|| cursor.node())
-            }
+        let Some(cursor) = cursor.as_mut() else {
+            return if named_only {
+                node.named_child(next - 1)
+            } else {
+                node.child(next - 1)
+            };
+        };
+        let mut moved = if next == 1 {
+            cursor.goto_first_child()
+        } else {
+            cursor.goto_next_sibling()
+        };
+        while moved && named_only && !cursor.node().is_named() {
+            moved = cursor.goto_next_sibling();
         }
+        moved.then(|| cursor.node())
     })
+}
+
+/// All children of `node`, tokens included, in order.
+pub fn children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    child_nodes(node, false)
+}
+
+/// The named children of `node`, skipping comments.
+pub fn named_children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    child_nodes(node, true).filter(|child| child.kind_name() != "comment")
 }
 
 /// Visits the named nodes of the tree once each, depth first in source order (comments included);
@@ -201,12 +150,7 @@ pub fn visit_named<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) 
             continue;
         }
         let first = stack.len();
-        if node.child_count() <= INDEXED_CHILDREN {
-            stack.extend((0..node.named_child_count()).filter_map(|i| node.named_child(i)));
-        } else {
-            let mut cursor = node.walk();
-            stack.extend(node.named_children(&mut cursor));
-        }
+        stack.extend(child_nodes(node, true));
         stack[first..].reverse();
     }
 }
@@ -238,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn visit_named_and_named_children_match_the_cursor_on_narrow_and_wide_nodes() {
+    fn visit_named_and_children_match_the_cursor_on_narrow_and_wide_nodes() {
         // Wide nodes (more children than are read by index): the program, the array and the
         // object; narrow ones elsewhere; comments inside expressions and between members.
         let wide: Vec<String> = (0..40).map(|i| format!("a{i} /* c{i} */")).collect();
@@ -272,6 +216,8 @@ mod tests {
                     .filter(|c| c.kind_name() != "comment")
                     .collect();
                 assert_eq!(named_children(*node).collect::<Vec<_>>(), by_tree_sitter);
+                let all: Vec<Node<'_>> = node.children(&mut cursor).collect();
+                assert_eq!(children(*node).collect::<Vec<_>>(), all);
             }
         }
     }

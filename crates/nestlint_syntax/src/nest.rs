@@ -49,10 +49,6 @@ impl<'t> ClassView<'t> {
             .filter(|parent| parent.kind_name() == "export_statement")
     }
 
-    pub fn is_exported(&self) -> bool {
-        self.export_statement().is_some()
-    }
-
     /// The class's decorators, whether written before `export` (they attach to the
     /// `export_statement`) or after it (they attach to the class), in source order.
     pub fn decorators(&self) -> Vec<Node<'t>> {
@@ -92,18 +88,24 @@ impl<'t> ClassView<'t> {
             match child.kind_name() {
                 "decorator" => pending.push(child),
                 "method_definition" | "method_signature" | "abstract_method_signature" => {
+                    let parts = Parts::of(child);
                     members.push(Member {
                         node: child,
                         kind: MemberKind::Method,
                         decorators: std::mem::take(&mut pending),
+                        is_static: parts.is_static,
+                        is_optional: parts.is_optional,
                     });
                 }
                 "public_field_definition" => {
                     pending.clear();
+                    let parts = Parts::of(child);
                     members.push(Member {
                         node: child,
                         kind: MemberKind::Property,
-                        decorators: child.decorators(),
+                        decorators: parts.decorators,
+                        is_static: parts.is_static,
+                        is_optional: parts.is_optional,
                     });
                 }
                 _ => pending.clear(),
@@ -130,11 +132,15 @@ pub enum MemberKind {
     Property,
 }
 
+/// A class member, read with its modifiers in one pass over its children.
 #[derive(Clone, Debug)]
 pub struct Member<'t> {
     pub node: Node<'t>,
     pub kind: MemberKind,
     pub decorators: Vec<Node<'t>>,
+    pub is_static: bool,
+    /// `name?` on a property or method.
+    pub is_optional: bool,
 }
 
 impl<'t> Member<'t> {
@@ -144,15 +150,6 @@ impl<'t> Member<'t> {
 
     pub fn name<'s>(&self, source: &'s str) -> &'s str {
         self.name_node().map_or("", |n| text(n, source))
-    }
-
-    pub fn is_static(&self) -> bool {
-        self.node.token("static").is_some()
-    }
-
-    /// `name?:` on a property or method.
-    pub fn is_optional(&self) -> bool {
-        self.node.token("?").is_some()
     }
 
     pub fn is_constructor(&self, source: &str) -> bool {
@@ -171,7 +168,8 @@ impl<'t> Member<'t> {
 }
 
 /// What a parameter or class member says around its name, read in one pass over its children
-/// (each question asked alone would walk them again).
+/// (each question asked alone would walk them again). Decorators are the member's own children:
+/// a method's are its siblings, see [`ClassView::members`].
 #[derive(Clone, Debug, Default)]
 pub struct Parts<'t> {
     pub decorators: Vec<Node<'t>>,
@@ -201,6 +199,11 @@ impl<'t> Parts<'t> {
         }
         parts
     }
+
+    /// `private x: T`, `readonly x: T`: a constructor parameter property.
+    pub fn is_parameter_property(&self) -> bool {
+        self.has_accessibility || self.is_readonly
+    }
 }
 
 fn type_of(node: Node<'_>) -> Option<Node<'_>> {
@@ -226,8 +229,9 @@ pub struct ParamView<'t> {
 }
 
 impl<'t> ParamView<'t> {
-    pub fn decorators(&self) -> Vec<Node<'t>> {
-        self.node.decorators()
+    /// Its decorators, type and modifiers, read in one pass.
+    pub fn parts(&self) -> Parts<'t> {
+        Parts::of(self.node)
     }
 
     pub fn pattern(&self) -> Option<Node<'t>> {
@@ -241,12 +245,6 @@ impl<'t> ParamView<'t> {
     /// The type written in the annotation, if any.
     pub fn type_node(&self) -> Option<Node<'t>> {
         type_of(self.node)
-    }
-
-    /// `private x: T`, `readonly x: T`: a constructor parameter property.
-    pub fn is_parameter_property(&self) -> bool {
-        named_children(self.node).any(|c| c.kind_name() == "accessibility_modifier")
-            || self.node.token("readonly").is_some()
     }
 
     pub fn is_optional(&self) -> bool {
