@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 cargo build --release -q
-bin=target/release/nestlint
+# The target directory cargo uses (CARGO_TARGET_DIR, or build.target-dir in a cargo config).
+target_dir=$(cargo metadata --no-deps --format-version 1 --offline |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+bin=$target_dir/release/nestlint
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf '%-8s %-11s %8s %9s %8s %8s %9s %6s\n' files mode wall_ms files/s MB/s peak_MB findings ratio

