@@ -357,6 +357,46 @@ JwtModule.register({ secret: 'after' });\n",
 }
 
 #[test]
+fn eslint_spellings_suppress_and_hints_never_widen() {
+    let dir = common::project();
+    let controller = |name: &str, comment: &str| {
+        format!(
+            "import {{ Controller, Get }} from '@nestjs/common';\n\
+{comment}\n@Controller('{name}')\nexport class {name}Controller {{\n  @Get() list() {{}}\n}}\n\
+@Controller('{name}-2')\nexport class Second{name}Controller {{\n  @Get() list() {{}}\n}}\n"
+        )
+    };
+    write(
+        dir.path(),
+        "src/a.controller.ts",
+        &controller("A", "// nestlint-disable-next-line routes-guarded -- public"),
+    );
+    let (code, found) = run(dir.path(), &["."]);
+    assert_eq!(code, Some(0));
+    // The second controller is still reported: the comment reached one declaration only.
+    assert_eq!(found, ["src/a.controller.ts routes-guarded warning"]);
+
+    // A misspelling is an error whose hint keeps the reach typed: following it hides one
+    // declaration, not the rest of the file.
+    write(
+        dir.path(),
+        "src/a.controller.ts",
+        &controller("A", "// nestlint-disable-nextline routes-guarded -- public"),
+    );
+    let output = nestlint(dir.path(), &["."]);
+    assert_eq!(common::code(&output), 1);
+    let out = stdout(&output);
+    assert!(
+        out.contains("`nestlint-disable-nextline` is not a nestlint directive"),
+        "{out}"
+    );
+    assert!(
+        out.contains("did you mean `nestlint-disable-next-line`?"),
+        "{out}"
+    );
+}
+
+#[test]
 fn require_reason_and_unused_suppressions_are_configurable() {
     let dir = project();
     write(

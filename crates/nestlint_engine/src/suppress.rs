@@ -1,7 +1,9 @@
 //! Suppression comments, line or block:
 //!
-//! - `// nestlint-ignore-next-line <rule>[, <rule>] -- <reason>`: the line after the comment;
-//! - `// nestlint-ignore <rule> -- <reason>`, trailing: the comment's own line;
+//! - `// nestlint-ignore-next-line <rule>[, <rule>] -- <reason>`: the line after the comment
+//!   (also spelt `nestlint-disable-next-line`, as ESLint and oxlint users type it);
+//! - `// nestlint-ignore <rule> -- <reason>`, trailing: the comment's own line (also spelt
+//!   `nestlint-ignore-line` and `nestlint-disable-line`);
 //! - `// nestlint-disable <rule>` ... `// nestlint-enable <rule>`: the lines between (or to the end);
 //! - `// nestlint-ignore-file <rule> -- <reason>`, before any code: the whole file.
 //!
@@ -12,7 +14,7 @@ use std::sync::Arc;
 
 use nestlint_diagnostics::{Diagnostic, Edit, Fix, LineIndex, Severity, TextRange};
 
-use crate::config::{did_you_mean, FileSettings};
+use crate::config::{closest, did_you_mean, FileSettings};
 use crate::rule::{Category, FixAvailability, Rule, RuleMeta, Scope};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,16 +26,89 @@ pub enum DirectiveKind {
     File,
 }
 
+/// Every spelling of every directive: the canonical one first, then the ESLint-style aliases.
+pub const SPELLINGS: [(&str, DirectiveKind); 8] = [
+    ("nestlint-ignore-next-line", DirectiveKind::NextLine),
+    ("nestlint-disable-next-line", DirectiveKind::NextLine),
+    ("nestlint-ignore", DirectiveKind::SameLine),
+    ("nestlint-ignore-line", DirectiveKind::SameLine),
+    ("nestlint-disable-line", DirectiveKind::SameLine),
+    ("nestlint-disable", DirectiveKind::Disable),
+    ("nestlint-enable", DirectiveKind::Enable),
+    ("nestlint-ignore-file", DirectiveKind::File),
+];
+
+/// How much a directive can suppress, narrowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Reach {
+    ThisLine,
+    NextLine,
+    Range,
+    File,
+}
+
 impl DirectiveKind {
-    fn keyword(self) -> &'static str {
+    fn reach(self) -> Reach {
         match self {
-            DirectiveKind::NextLine => "nestlint-ignore-next-line",
-            DirectiveKind::SameLine => "nestlint-ignore",
-            DirectiveKind::Disable => "nestlint-disable",
-            DirectiveKind::Enable => "nestlint-enable",
-            DirectiveKind::File => "nestlint-ignore-file",
+            DirectiveKind::SameLine => Reach::ThisLine,
+            DirectiveKind::NextLine => Reach::NextLine,
+            DirectiveKind::Disable | DirectiveKind::Enable => Reach::Range,
+            DirectiveKind::File => Reach::File,
         }
     }
+}
+
+/// The reach a keyword's words ask for, and whether they name it: `file`, `next`, `line` (or a
+/// near spelling of one); the narrowest for a qualifier it cannot read (`-foo`); `None` for a
+/// bare verb (`nestlint-disabel`).
+fn reach_named(keyword: &str) -> (Option<Reach>, bool) {
+    let rest = words_of(keyword);
+    let has = |parts: &[&str]| parts.iter().any(|part| rest.contains(part));
+    if has(&["fil"]) {
+        (Some(Reach::File), true)
+    } else if has(&["nex", "nxt"]) {
+        (Some(Reach::NextLine), true)
+    } else if has(&["lin", "ln"]) {
+        (Some(Reach::ThisLine), true)
+    } else if rest.contains('-') {
+        (Some(Reach::ThisLine), false)
+    } else {
+        (None, false)
+    }
+}
+
+/// A "did you mean" for an unknown directive that never suppresses more than what was typed:
+/// only spellings of the reach the typed words name are candidates (`-next-line` for
+/// `-nextline`, `nestlint-ignore-file` for `-disable-file`). Following the hint must not hide
+/// findings the comment's author did not mean to hide.
+fn suggest_directive(typed: &str) -> Option<String> {
+    let (asked, named) = reach_named(typed);
+    // A bare verb names no reach: it may mean a range (`nestlint-disabel`), never the file.
+    let limit = asked.unwrap_or(Reach::Range);
+    let same: Vec<&str> = SPELLINGS
+        .iter()
+        .filter(|(spelling, kind)| reach_named(spelling).0 == asked && kind.reach() <= limit)
+        .map(|(spelling, _)| words_of(spelling))
+        .collect();
+    // Compared without the shared `nestlint-`, which would make every spelling look alike.
+    let typed_words = words_of(typed);
+    closest(typed_words, same.iter().copied())
+        .or_else(|| {
+            // The reach is what matters: when the words name it, its nearest spelling will do.
+            named.then(|| {
+                same.iter()
+                    .copied()
+                    .max_by(|a, b| {
+                        strsim::jaro_winkler(typed_words, a)
+                            .total_cmp(&strsim::jaro_winkler(typed_words, b))
+                    })
+            })?
+        })
+        .map(|found| format!("did you mean `nestlint-{found}`?"))
+}
+
+fn words_of(keyword: &str) -> &str {
+    keyword.strip_prefix("nestlint-").unwrap_or(keyword)
 }
 
 /// One suppression comment, read in the file's pass.
@@ -79,15 +154,10 @@ pub fn parse_directive(
     };
     let mut words = head.splitn(2, char::is_whitespace);
     let keyword = words.next().unwrap_or_default().to_owned();
-    let kind = [
-        DirectiveKind::NextLine,
-        DirectiveKind::SameLine,
-        DirectiveKind::Disable,
-        DirectiveKind::Enable,
-        DirectiveKind::File,
-    ]
-    .into_iter()
-    .find(|k| k.keyword() == keyword);
+    let kind = SPELLINGS
+        .iter()
+        .find(|(spelling, _)| *spelling == keyword)
+        .map(|(_, kind)| *kind);
     let rules = words
         .next()
         .unwrap_or_default()
@@ -116,7 +186,8 @@ pub static UNUSED_SUPPRESSION: RuleMeta = RuleMeta {
     summary: "A nestlint suppression comment that suppresses nothing",
     docs: r#"## What it does
 Reports a `nestlint-ignore-next-line`, `nestlint-ignore`, `nestlint-disable` or
-`nestlint-ignore-file` comment (or one of the rules it names) that suppresses no finding.
+`nestlint-ignore-file` comment (or one of the rules it names, in any spelling such as
+`nestlint-disable-next-line`) that suppresses no finding.
 
 ## Why is this bad?
 A stale suppression hides the next real finding of that rule on that line, and tells readers
@@ -152,8 +223,10 @@ pub static INVALID_SUPPRESSION: RuleMeta = RuleMeta {
     summary: "A nestlint suppression comment that cannot be applied",
     docs: r#"## What it does
 Reports a suppression comment that names an unknown rule, names no rule, is not a known
-directive (`nestlint-ignore-line`), is an `nestlint-ignore-file` after code, or lacks a reason
-(`-- why`) when `[suppressions] require-reason = true`.
+directive (`nestlint-ignore-nextline`), is an `nestlint-ignore-file` after code, or lacks a reason
+(`-- why`) when `[suppressions] require-reason = true`. For an unknown directive the "did you
+mean" only ever names a spelling that suppresses no more than the one typed: a line for a line,
+never the rest of the file.
 
 ## Why is this bad?
 A misspelt rule id suppresses nothing, so the finding it was meant for stays, or worse, a
@@ -278,16 +351,7 @@ pub fn apply(
             let problem = match directive.kind {
                 None => Some((
                     format!("`{}` is not a nestlint directive", directive.keyword),
-                    did_you_mean(
-                        &directive.keyword,
-                        [
-                            "nestlint-ignore-next-line",
-                            "nestlint-ignore",
-                            "nestlint-disable",
-                            "nestlint-enable",
-                            "nestlint-ignore-file",
-                        ],
-                    ),
+                    suggest_directive(&directive.keyword),
                 )),
                 Some(_) if directive.rules.is_empty() => Some((
                     format!(
@@ -438,9 +502,67 @@ mod tests {
         let d = parse("/**\n * nestlint-ignore-file a b -- generated\n */").unwrap();
         assert_eq!(d.kind, Some(DirectiveKind::File));
         assert_eq!(d.rules, vec!["a", "b"]);
-        let d = parse("// nestlint-ignore-line x").unwrap();
+        let d = parse("// nestlint-ignore-nextline x").unwrap();
         assert_eq!(d.kind, None);
         assert!(parse("// see nestlint-ignore docs").is_none());
         assert!(parse("// TODO").is_none());
+    }
+
+    #[test]
+    fn eslint_spellings_are_the_line_forms() {
+        let d = parse("// nestlint-disable-next-line routes-guarded -- why").unwrap();
+        assert_eq!(d.kind, Some(DirectiveKind::NextLine));
+        assert_eq!(d.keyword, "nestlint-disable-next-line");
+        for same_line in ["nestlint-disable-line", "nestlint-ignore-line"] {
+            let d = parse(&format!("// {same_line} routes-guarded")).unwrap();
+            assert_eq!(d.kind, Some(DirectiveKind::SameLine), "{same_line}");
+        }
+    }
+
+    #[test]
+    fn suggestions_never_reach_further_than_what_was_typed() {
+        for (typed, expected) in [
+            ("nestlint-disable-nextline", Some("nestlint-disable-next-line")),
+            ("nestlint-ignore-nextline", Some("nestlint-ignore-next-line")),
+            ("nestlint-ignore-lines", Some("nestlint-ignore-line")),
+            ("nestlint-disable-lin", Some("nestlint-disable-line")),
+            ("nestlint-disabel", Some("nestlint-disable")),
+            ("nestlint-disable-file", Some("nestlint-ignore-file")),
+            ("nestlint-ignore-this-line", Some("nestlint-ignore-line")),
+            ("nestlint-xyz", None),
+        ] {
+            let suggestion = suggest_directive(typed);
+            assert_eq!(
+                suggestion,
+                expected.map(|e| format!("did you mean `{e}`?")),
+                "{typed}"
+            );
+        }
+        // Whatever is typed, a suggestion reaches no further than the reach the words name.
+        let words = ["ignore", "disable", "enable", "next", "line", "file", "nxt", "lin"];
+        for a in words {
+            for b in words {
+                for c in ["", "-line", "-lines", "-file", "-next-lin"] {
+                    let typed = format!("nestlint-{a}-{b}{c}");
+                    if SPELLINGS.iter().any(|(s, _)| *s == typed) {
+                        continue;
+                    }
+                    let Some(hint) = suggest_directive(&typed) else {
+                        continue;
+                    };
+                    let (_, kind) = SPELLINGS
+                        .iter()
+                        .find(|(s, _)| hint.contains(&format!("`{s}`")))
+                        .expect("a suggestion is a spelling");
+                    match reach_named(&typed).0 {
+                        Some(asked) => assert!(kind.reach() <= asked, "{typed} -> {hint}"),
+                        None => assert!(
+                            kind.reach() == Reach::Range || *kind == DirectiveKind::SameLine,
+                            "{typed} -> {hint}"
+                        ),
+                    }
+                }
+            }
+        }
     }
 }
