@@ -4,7 +4,7 @@ mod common;
 
 use std::fs;
 
-use common::{nestlint, project, repo_root, stderr, stdout, write, HARDCODED, UNGUARDED};
+use common::{code, nestlint, project, repo_root, stderr, stdout, write, HARDCODED, UNGUARDED};
 
 #[test]
 fn example_app_has_findings_of_all_four_rules_and_exits_1() {
@@ -150,9 +150,10 @@ fn skips_ignored_and_generated_directories_but_lints_named_files() {
         write(dir.path(), skipped, HARDCODED);
     }
     write(dir.path(), "src/a.js", HARDCODED);
+    write(dir.path(), "src/clean.ts", "export const x = 1;\n");
     let output = nestlint(dir.path(), &["--format", "concise"]);
     assert_eq!(stdout(&output), "", "{}", stdout(&output));
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     // Named explicitly, an ignored file is linted.
     let output = nestlint(dir.path(), &["--format", "concise", "generated/a.ts"]);
     assert!(
@@ -303,4 +304,249 @@ fn a_file_with_many_imports_resolves_every_import() {
     assert_eq!(unvalidated.lines().count(), DTOS, "{unvalidated}");
     assert!(unvalidated.contains("src/dto39.ts:"), "{unvalidated}");
     assert_eq!(lint(true), "");
+}
+
+#[test]
+fn quiet_reports_errors_only_and_exit_zero_always_exits_0() {
+    let dir = project();
+    write(dir.path(), "src/auth.ts", HARDCODED);
+    write(dir.path(), "src/a.controller.ts", UNGUARDED);
+    let all = stdout(&nestlint(dir.path(), &["-f", "concise"]));
+    assert_eq!(all.lines().count(), 2, "{all}");
+    for quiet in ["-q", "--quiet"] {
+        let output = nestlint(dir.path(), &[quiet, "-f", "concise"]);
+        assert_eq!(code(&output), 1);
+        let out = stdout(&output);
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(out.contains("error [no-hardcoded-jwt-secret]"), "{out}");
+    }
+    // Warnings are not counted either: --max-warnings cannot fail a quiet run.
+    let output = nestlint(
+        dir.path(),
+        &["-q", "--max-warnings", "0", "--select", "routes-guarded"],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("No problems found"),
+        "{}",
+        stdout(&output)
+    );
+    // JSON follows the same filter.
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&nestlint(dir.path(), &["-q", "-f", "json"]))).unwrap();
+    assert_eq!(json["summary"]["warnings"], 0);
+    assert_eq!(json["diagnostics"].as_array().unwrap().len(), 1);
+
+    let output = nestlint(dir.path(), &["--exit-zero", "-f", "concise"]);
+    assert_eq!(code(&output), 0);
+    assert_eq!(stdout(&output).lines().count(), 2);
+    // A failed run still exits 2.
+    assert_eq!(code(&nestlint(dir.path(), &["--exit-zero", "missing"])), 2);
+}
+
+#[test]
+fn short_flags_and_the_check_command() {
+    let dir = project();
+    write(dir.path(), "src/auth.ts", HARDCODED);
+    write(
+        dir.path(),
+        "other.toml",
+        "[rules]\nno-hardcoded-jwt-secret = \"warn\"\n",
+    );
+    let long = stdout(&nestlint(
+        dir.path(),
+        &["--format", "concise", "--config", "other.toml"],
+    ));
+    assert!(
+        long.contains(": warning [no-hardcoded-jwt-secret]"),
+        "{long}"
+    );
+    let short = nestlint(dir.path(), &["-f", "concise", "-c", "other.toml"]);
+    assert_eq!(stdout(&short), long);
+    // `nestlint check` is the default command, spelt as ruff users type it.
+    let check = nestlint(
+        dir.path(),
+        &["check", "-f", "concise", "-c", "other.toml", "."],
+    );
+    assert_eq!(code(&check), 0);
+    assert_eq!(stdout(&check), long);
+    let check = nestlint(dir.path(), &["check", "src/auth.ts", "--format", "concise"]);
+    assert_eq!(code(&check), 1);
+    assert!(stdout(&check).starts_with("src/auth.ts:2:30: error"));
+    let help = stdout(&nestlint(dir.path(), &["check", "--help"]));
+    assert!(
+        help.contains("--exit-zero") && help.contains("--quiet"),
+        "{help}"
+    );
+}
+
+#[test]
+fn colour_follows_the_flag_then_the_environment() {
+    let dir = project();
+    write(dir.path(), "src/auth.ts", HARDCODED);
+    let coloured = |output: &std::process::Output| stdout(output).contains("\u{1b}[");
+    let run =
+        |args: &[&str], env: &[(&str, &str)]| common::nestlint_with_env(dir.path(), args, env);
+    // Not a terminal: no colour by default.
+    assert!(!coloured(&run(&[], &[])));
+    assert!(coloured(&run(&["--color", "always"], &[])));
+    assert!(coloured(&run(&[], &[("FORCE_COLOR", "1")])));
+    assert!(coloured(&run(&[], &[("CLICOLOR_FORCE", "1")])));
+    assert!(!coloured(&run(&[], &[("FORCE_COLOR", "0")])));
+    // FORCE_COLOR outranks NO_COLOR (as in Node); the flag outranks both.
+    assert!(coloured(&run(
+        &[],
+        &[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]
+    )));
+    assert!(!coloured(&run(
+        &["--color", "never"],
+        &[("FORCE_COLOR", "1")]
+    )));
+    assert!(coloured(&run(&["--color", "always"], &[("NO_COLOR", "1")])));
+    // Errors on stderr follow the same choice.
+    let bad = run(&["--color", "always", "--select", "nope"], &[]);
+    assert!(stderr(&bad).contains("\u{1b}["), "{}", stderr(&bad));
+
+    // Where the terminal shows links, the rule id links to its documentation page.
+    let link = "\u{1b}]8;;https://github.com/nestlint/nestlint/blob/main/docs/rules/no-hardcoded-jwt-secret.md\u{1b}\\no-hardcoded-jwt-secret\u{1b}]8;;\u{1b}\\";
+    let linked = run(&["--color", "always"], &[("FORCE_HYPERLINK", "1")]);
+    assert!(stdout(&linked).contains(link), "{:?}", stdout(&linked));
+    assert!(!stdout(&run(&["--color", "always"], &[])).contains("\u{1b}]8;;"));
+    assert!(
+        !stdout(&run(&["--color", "never"], &[("FORCE_HYPERLINK", "1")])).contains("\u{1b}]8;;")
+    );
+}
+
+#[test]
+fn a_directory_with_nothing_to_lint_is_an_error_naming_it() {
+    let dir = project();
+    write(dir.path(), "docs/README.md", "# docs\n");
+    write(dir.path(), "src/app.ts", "export const x = 1;\n");
+    let output = nestlint(dir.path(), &["docs"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("nestlint: error: docs: no TypeScript file to lint"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty());
+    // Every such directory is named, even next to one that has files.
+    let output = nestlint(dir.path(), &["src", "docs"]);
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("docs: no TypeScript file"));
+    assert!(!stderr(&output).contains("src: no TypeScript file"));
+    // ESLint's escape hatch.
+    let output = nestlint(dir.path(), &["--no-error-on-unmatched-pattern", "docs"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(stdout(&output).contains("No problems found in 0 files"));
+    // Files the configuration excludes: said so.
+    write(dir.path(), "nestlint.toml", "exclude = [\"src/**\"]\n");
+    let output = nestlint(dir.path(), &["src"]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("src: no TypeScript file to lint (its one TypeScript file is excluded by the configuration)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_named_file_that_is_not_typescript_is_reported_and_skipped() {
+    let dir = project();
+    write(
+        dir.path(),
+        "README.md",
+        "# JwtModule.register({ secret: 'x' })\n",
+    );
+    write(dir.path(), "src/types.d.ts", "declare const x: string;\n");
+    write(dir.path(), "src/auth.ts", HARDCODED);
+    let output = nestlint(
+        dir.path(),
+        &[
+            "-f",
+            "concise",
+            "README.md",
+            "src/types.d.ts",
+            "src/auth.ts",
+        ],
+    );
+    assert_eq!(code(&output), 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains("nestlint: README.md: skipped: not a TypeScript file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("nestlint: src/types.d.ts: skipped: a declaration file"),
+        "{err}"
+    );
+    assert_eq!(stdout(&output).lines().count(), 1, "{}", stdout(&output));
+    assert!(stdout(&output).starts_with("src/auth.ts:"));
+    // A hook passing every staged file skips them silently.
+    let output = nestlint(dir.path(), &["--force-exclude", "README.md"]);
+    assert_eq!(code(&output), 0);
+    assert!(
+        !stderr(&output).contains("README.md"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn selecting_a_category_with_no_rule_is_an_error() {
+    let dir = project();
+    write(dir.path(), "src/auth.ts", HARDCODED);
+    for flag in ["--select", "--warn", "--deny"] {
+        let output = nestlint(dir.path(), &[flag, "style"]);
+        assert_eq!(code(&output), 2, "{flag}");
+        assert!(
+            stderr(&output).contains("the category `style` has no rules yet"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    // Turning off nothing is harmless.
+    assert_eq!(code(&nestlint(dir.path(), &["--ignore", "style"])), 1);
+    assert_eq!(
+        code(&nestlint(dir.path(), &["--select", "unknown-rule"])),
+        2
+    );
+}
+
+#[test]
+fn output_file_is_an_ordinary_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = project();
+    write(dir.path(), "src/auth.ts", HARDCODED);
+    let report = dir.path().join("report.json");
+    nestlint(dir.path(), &["-f", "json", "-o", "report.json"]);
+    // 0666 less the umask, like a shell redirect; readable by the group and others under the
+    // usual 022 (the umask cannot be read without libc, so compare with a file made here).
+    let reference = dir.path().join("reference");
+    fs::write(&reference, "").unwrap();
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&report), mode(&reference));
+    // An existing report keeps its mode.
+    fs::set_permissions(&report, fs::Permissions::from_mode(0o640)).unwrap();
+    nestlint(dir.path(), &["-f", "json", "-o", "report.json"]);
+    assert_eq!(mode(&report), 0o640);
+}
+
+#[test]
+fn a_multi_line_pattern_is_quoted_on_one_line() {
+    let dir = project();
+    write(
+        dir.path(),
+        "src/y.controller.ts",
+        "import { Body, Controller, Post, UseGuards } from '@nestjs/common';\n\
+         @UseGuards(G)\n@Controller('y')\nexport class YController {\n  \
+         @Post() d(@Body() {\n\ta,\n\tb\n  }: any) {}\n}\n",
+    );
+    let output = nestlint(dir.path(), &["-f", "concise"]);
+    let out = stdout(&output);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.contains("`@Body()` parameter `{ a, b }` is typed `any`"),
+        "{out}"
+    );
 }

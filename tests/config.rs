@@ -323,6 +323,31 @@ fn print_config_and_init() {
 }
 
 #[test]
+fn init_in_a_subdirectory_keeps_the_parent_configuration() {
+    let dir = project();
+    write(
+        dir.path(),
+        "nestlint.toml",
+        "root = true\n[rules]\nroutes-guarded = \"error\"\n",
+    );
+    let (_, before) = run(dir.path(), &["."]);
+    assert!(before.contains(&"src/a.controller.ts routes-guarded error".to_owned()));
+    let output = nestlint(&dir.path().join("src"), &["init"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("it is merged on top of"),
+        "{}",
+        stderr(&output)
+    );
+    let written = fs::read_to_string(dir.path().join("src/nestlint.toml")).unwrap();
+    assert!(written.contains("# root = true"), "{written}");
+    assert!(!written.contains("\nroot = true"), "{written}");
+    // The parent's settings still apply below the new file: nothing changed.
+    let (_, after) = run(dir.path(), &["."]);
+    assert_eq!(after, before);
+}
+
+#[test]
 fn every_suppression_form() {
     let dir = project();
     write(
@@ -369,7 +394,10 @@ fn eslint_spellings_suppress_and_hints_never_widen() {
     write(
         dir.path(),
         "src/a.controller.ts",
-        &controller("A", "// nestlint-disable-next-line routes-guarded -- public"),
+        &controller(
+            "A",
+            "// nestlint-disable-next-line routes-guarded -- public",
+        ),
     );
     let (code, found) = run(dir.path(), &["."]);
     assert_eq!(code, Some(0));

@@ -410,3 +410,52 @@ import { OrdersService } from './orders/orders.service';\n\n\
     assert_eq!(code(&output), 0, "{}", stdout(&output));
     assert!(read(dir.path(), "src/orders.module.ts").contains("TypeOrmModule.forFeature([Order])"));
 }
+
+#[test]
+fn findings_that_share_one_import_are_each_fixed_and_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "package.json",
+        r#"{"dependencies":{"@nestjs/common":"*","class-validator":"*"}}"#,
+    );
+    write(
+        dir.path(),
+        "src/main.ts",
+        "import { NestFactory } from '@nestjs/core';\nimport { ValidationPipe } from '@nestjs/common';\n\
+         async function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n  \
+         app.useGlobalPipes(new ValidationPipe());\n}\n",
+    );
+    write(
+        dir.path(),
+        "src/dto.ts",
+        "import { IsString } from 'class-validator';\n\
+         export class ADto { @IsString() a: string; }\n\
+         export class BDto { @IsString() b: string; }\n\
+         export class CDto { @IsString() c: string; }\n",
+    );
+    write(
+        dir.path(),
+        "src/x.controller.ts",
+        "import { Body, Controller, Post, UseGuards } from '@nestjs/common';\n\
+         import type { ADto, BDto, CDto } from './dto';\n\
+         @UseGuards(Guard)\n@Controller('x')\nexport class XController {\n  \
+         @Post('a') a(@Body() body: ADto) {}\n  \
+         @Post('b') b(@Body() body: BDto) {}\n  \
+         @Post('c') c(@Body() body: CDto) {}\n}\n",
+    );
+    let output = nestlint(dir.path(), &["--format", "concise", "."]);
+    assert_eq!(stdout(&output).lines().count(), 3, "{}", stdout(&output));
+    let output = nestlint(
+        dir.path(),
+        &["--fix", "--unsafe-fixes", "--format", "concise", "."],
+    );
+    assert_eq!(code(&output), 0, "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("nestlint: fixed 3 problems in 1 file"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(read(dir.path(), "src/x.controller.ts")
+        .contains("import { ADto, BDto, CDto } from './dto';"));
+}

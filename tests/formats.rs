@@ -6,9 +6,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{code, nestlint, repo_root, stderr, stdout};
+use common::{code, nestlint, nestlint_with_env, repo_root, stderr, stdout};
 
 fn example() -> PathBuf {
     std::path::absolute(repo_root().join("examples/shop-api")).unwrap()
@@ -209,20 +208,11 @@ fn exit_codes_are_the_same_in_every_format() {
 
 #[test]
 fn github_annotations_are_the_default_on_github_actions() {
-    let output = Command::new(env!("CARGO_BIN_EXE_nestlint"))
-        .arg(".")
-        .current_dir(example())
-        .env("GITHUB_ACTIONS", "true")
-        .output()
-        .unwrap();
+    let on_actions = [("GITHUB_ACTIONS", "true")];
+    let output = nestlint_with_env(&example(), &["."], &on_actions);
     assert!(stdout(&output).starts_with("::error file=src/auth/auth.module.ts,line=7,col=42,"));
     // An explicit format wins.
-    let output = Command::new(env!("CARGO_BIN_EXE_nestlint"))
-        .args(["--format", "concise", "."])
-        .current_dir(example())
-        .env("GITHUB_ACTIONS", "true")
-        .output()
-        .unwrap();
+    let output = nestlint_with_env(&example(), &["--format", "concise", "."], &on_actions);
     assert!(stdout(&output).starts_with("src/auth/auth.module.ts:7:42: error"));
 }
 
@@ -252,12 +242,11 @@ fn output_file_gets_the_format_and_the_terminal_the_pretty_report() {
 fn output_file_on_github_actions_leaves_annotations_on_the_terminal() {
     let scratch = tempfile::tempdir().unwrap();
     let file = scratch.path().join("nestlint.sarif");
-    let output = Command::new(env!("CARGO_BIN_EXE_nestlint"))
-        .args(["--format", "sarif", "-o", file.to_str().unwrap(), "."])
-        .current_dir(example())
-        .env("GITHUB_ACTIONS", "true")
-        .output()
-        .unwrap();
+    let output = nestlint_with_env(
+        &example(),
+        &["--format", "sarif", "-o", file.to_str().unwrap(), "."],
+        &[("GITHUB_ACTIONS", "true")],
+    );
     assert_eq!(code(&output), 1);
     assert!(stdout(&output).starts_with("::error file="));
     assert!(std::fs::read_to_string(&file)

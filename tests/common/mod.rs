@@ -13,13 +13,25 @@ pub fn repo_root() -> PathBuf {
 /// Runs nestlint as a user at a terminal would: no colour, and not on GitHub Actions (where the
 /// default format is annotations), whatever machine the tests run on.
 pub fn nestlint(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nestlint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("run nestlint")
+    nestlint_with_env(dir, args, &[("NO_COLOR", "1")])
+}
+
+/// Runs nestlint with `env` and none of the variables that change its output from outside
+/// (colour, hyperlinks, GitHub Actions) unless `env` sets them.
+pub fn nestlint_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nestlint"));
+    command.args(args).current_dir(dir);
+    for name in [
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "CLICOLOR_FORCE",
+        "FORCE_HYPERLINK",
+        "GITHUB_ACTIONS",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    command.output().expect("run nestlint")
 }
 
 pub fn code(output: &Output) -> i32 {
@@ -103,7 +115,13 @@ pub fn npm_tool(name: &str, package: &str) -> Result<PathBuf, String> {
     }
     fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
     let output = Command::new("npm")
-        .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
         .arg(&prefix)
         .arg(package)
         .output()
@@ -169,7 +187,13 @@ fn last_line(bytes: &[u8]) -> String {
 pub fn cargo_metadata() -> serde_json::Value {
     let host = host_triple();
     let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--filter-platform",
+        ])
         .arg(&host)
         .current_dir(repo_root())
         .output()

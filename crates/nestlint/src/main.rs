@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use nestlint_diagnostics::{
     render_concise, render_file_error, render_pretty, Applicability, ColorMode, Diagnostic,
     Severity,
 };
 use nestlint_engine::baseline::Baseline;
-use nestlint_engine::config::{starter_config, CONFIG_FILE_NAME};
+use nestlint_engine::config::{parent_config, starter_config, CONFIG_FILE_NAME};
 use nestlint_engine::{
     display_path, write_fixed, CliSelection, ConfigError, ConfigResolver, ConfigSource,
     FileProblem, FixOptions, FixOutcome, Linter, RunError, RunOptions,
@@ -58,12 +58,19 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
+    #[command(flatten)]
+    lint: LintArgs,
+}
+
+/// What a lint run takes: the default command's arguments, and `nestlint check`'s.
+#[derive(Args, Debug, Clone)]
+struct LintArgs {
     /// Files or directories to lint.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
 
     /// Use this configuration file for every file (no discovery).
-    #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
+    #[arg(long, short = 'c', value_name = "PATH", conflicts_with = "no_config")]
     config: Option<PathBuf>,
 
     /// Ignore every nestlint.toml: rule defaults only.
@@ -86,9 +93,17 @@ struct Cli {
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     deny: Vec<String>,
 
+    /// Report errors only: warnings are neither shown nor counted (ESLint's --quiet).
+    #[arg(long, short = 'q')]
+    quiet: bool,
+
     /// Exit with 1 when there are more than N warnings.
     #[arg(long, value_name = "N")]
     max_warnings: Option<usize>,
+
+    /// Exit with 0 even when there are findings; a failed run still exits with 2.
+    #[arg(long)]
+    exit_zero: bool,
 
     /// Print the effective settings for FILE and exit.
     #[arg(long, value_name = "FILE")]
@@ -97,6 +112,10 @@ struct Cli {
     /// Apply the configuration's `exclude` to files named on the command line too.
     #[arg(long)]
     force_exclude: bool,
+
+    /// Lint nothing without an error when a directory holds no TypeScript file.
+    #[arg(long)]
+    no_error_on_unmatched_pattern: bool,
 
     /// Record every finding of this run in FILE (the run then exits 0).
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
@@ -128,12 +147,17 @@ struct Cli {
     stdin_filename: Option<PathBuf>,
 
     /// Output format [default: pretty, or github when GITHUB_ACTIONS=true].
-    #[arg(long, value_enum)]
+    #[arg(long, short = 'f', value_enum)]
     format: Option<Format>,
 
     /// Write the --format output to FILE; the terminal then gets the default format.
     #[arg(long, short = 'o', value_name = "FILE")]
     output_file: Option<PathBuf>,
+
+    /// Colour: auto (on a terminal, unless NO_COLOR; FORCE_COLOR or CLICOLOR_FORCE force it),
+    /// always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
 
     /// Print the number of findings per rule instead of the findings.
     #[arg(long)]
@@ -154,11 +178,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Lint files and directories: the default command, spelt out (`nestlint check .` is
+    /// `nestlint .`), for ruff users.
+    Check(Box<LintArgs>),
     /// Write a commented starter nestlint.toml in the current directory.
     Init,
     /// List every rule with its category, default level and fixability.
     Rules {
-        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
     /// Print a rule's documentation.
@@ -173,6 +200,42 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether output to a stream gets colour. `--color` wins; then `FORCE_COLOR` (Node's
+    /// convention, `0` or `false` turns colour off) and `CLICOLOR_FORCE`; then `NO_COLOR`; then
+    /// whether the stream is a terminal.
+    fn resolve(self, is_terminal: bool) -> ColorMode {
+        let on = match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+                if let Some(force) = var("FORCE_COLOR") {
+                    !(force == "0" || force.eq_ignore_ascii_case("false"))
+                } else if var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                    true
+                } else if var("NO_COLOR").is_some() {
+                    false
+                } else {
+                    is_terminal
+                }
+            }
+        };
+        if on {
+            ColorMode::Always
+        } else {
+            ColorMode::Never
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -213,21 +276,11 @@ fn main() -> ExitCode {
         );
     }
     let cli = Cli::parse();
-    let started = Instant::now();
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let threads = cli
-        .threads
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let linter = Linter::new(nestlint_rules::all_rules());
-    let stderr_color = if std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-    {
-        ColorMode::Always
-    } else {
-        ColorMode::Never
-    };
-    match &cli.command {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let args = match cli.command {
+        None => cli.lint,
+        Some(Command::Check(args)) => *args,
         Some(Command::Init) => return init(&linter, &cwd),
         Some(Command::Rules { format }) => {
             print!(
@@ -239,12 +292,23 @@ fn main() -> ExitCode {
             );
             return ExitCode::SUCCESS;
         }
-        Some(Command::Rule { id }) => return docs::print_rule(linter.rules(), id),
+        Some(Command::Rule { id }) => return docs::print_rule(linter.rules(), &id),
         Some(Command::GenerateDocs { dir, check }) => {
-            return docs::generate(linter.rules(), dir, *check)
+            return docs::generate(linter.rules(), &dir, check)
         }
-        None => {}
-    }
+    };
+    lint(&linter, &args, &cwd)
+}
+
+/// The lint run: `nestlint [PATH]...` and `nestlint check [PATH]...`.
+fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
+    let started = Instant::now();
+    let cwd = cwd.to_path_buf();
+    let threads = cli
+        .threads
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let stderr_color = cli.color.resolve(std::io::stderr().is_terminal());
     let config = match (&cli.config, cli.no_config) {
         (_, true) => ConfigSource::None,
         (Some(path), false) => ConfigSource::File(path.clone()),
@@ -286,6 +350,7 @@ fn main() -> ExitCode {
         selection,
         force_exclude: cli.force_exclude,
         stdin: stdin.clone(),
+        error_on_unmatched: !cli.no_error_on_unmatched_pattern,
     };
     let run_error = |err: RunError| match err {
         RunError::Config(err) => config_error(&err, &cwd, stderr_color),
@@ -310,7 +375,12 @@ fn main() -> ExitCode {
         };
         print_problems(&outcome.problems, &cwd);
         if cli.diff {
-            return print_diff(&outcome, &cwd);
+            let code = print_diff(&outcome, &cwd);
+            return if cli.exit_zero {
+                ExitCode::SUCCESS
+            } else {
+                code
+            };
         }
         if let Some((_, text)) = &stdin {
             let fixed_text = outcome.files.first().map_or(text, |f| &f.fixed);
@@ -380,6 +450,10 @@ fn main() -> ExitCode {
         }
     }
 
+    if cli.quiet {
+        // ESLint's --quiet: errors only, in every format and in the counts.
+        report.diagnostics.retain(|d| d.severity == Severity::Error);
+    }
     print_problems(&report.problems, &cwd);
     let mut stderr = std::io::stderr().lock();
     if !report.parse_error_files.is_empty() {
@@ -419,13 +493,7 @@ fn main() -> ExitCode {
         Format::Pretty
     };
     let format = cli.format.unwrap_or(default_format);
-    let stdout_color = if std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-    {
-        ColorMode::Always
-    } else {
-        ColorMode::Never
-    };
+    let stdout_color = cli.color.resolve(std::io::stdout().is_terminal());
     let render = |format: Format, color: ColorMode| -> String {
         let machine = formats::Output {
             report: &report,
@@ -448,7 +516,17 @@ fn main() -> ExitCode {
             Format::Gitlab => formats::gitlab(&machine),
             Format::Checkstyle => formats::checkstyle(&machine),
             Format::Pretty => {
-                let mut out = render_pretty(&report.diagnostics, &report.sources, color);
+                // Rule ids link to their docs where the terminal shows links (and colour is on:
+                // escape sequences are for people at a terminal, not for logs).
+                let links = color == ColorMode::Always
+                    && supports_hyperlinks::on(supports_hyperlinks::Stream::Stdout);
+                let url: &dyn Fn(&str) -> String = &formats::rule_url;
+                let mut out = render_pretty(
+                    &report.diagnostics,
+                    &report.sources,
+                    color,
+                    links.then_some(url),
+                );
                 if let Some((applied, files)) = fixed.filter(|(applied, _)| *applied > 0) {
                     out.push_str(&format!(
                         "Fixed {} in {}.\n",
@@ -543,6 +621,8 @@ fn main() -> ExitCode {
     }
     if write_failed {
         ExitCode::from(2)
+    } else if cli.exit_zero {
+        ExitCode::SUCCESS
     } else if errors > 0 || too_many_warnings {
         ExitCode::from(1)
     } else if !stale.is_empty() {
@@ -571,8 +651,17 @@ fn write_output(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         _ => std::path::Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    // A report is an ordinary file: 0666 less the umask, like any file a shell redirect makes
+    // (a temporary file is 0600 by default, which CI artifact uploaders cannot always read).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temporary = builder.tempfile_in(dir)?;
     temporary.write_all(text.as_bytes())?;
+    // An existing report keeps its permissions.
+    if let Ok(existing) = std::fs::metadata(path) {
+        std::fs::set_permissions(temporary.path(), existing.permissions())?;
+    }
     temporary.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -603,9 +692,16 @@ fn init(linter: &Linter, cwd: &std::path::Path) -> ExitCode {
         eprintln!("nestlint: error: {} already exists", path.display());
         return ExitCode::from(2);
     }
-    match std::fs::write(&path, starter_config(linter.rules())) {
+    let parent = parent_config(cwd);
+    match std::fs::write(&path, starter_config(linter.rules(), parent.as_deref())) {
         Ok(()) => {
             eprintln!("nestlint: wrote {}", path.display());
+            if let Some(parent) = parent {
+                eprintln!(
+                    "nestlint: it is merged on top of {}; set `root = true` in it to use it alone",
+                    parent.display()
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

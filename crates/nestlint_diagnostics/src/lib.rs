@@ -9,7 +9,8 @@ mod render;
 
 pub use line_index::{LineColumn, LineIndex};
 pub use render::{
-    render_concise, render_file_error, render_plain, render_pretty, ColorMode, SourceText,
+    hyperlink, render_concise, render_file_error, render_plain, render_pretty, ColorMode,
+    SourceText,
 };
 
 use std::fmt;

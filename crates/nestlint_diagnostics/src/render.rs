@@ -42,6 +42,12 @@ pub enum ColorMode {
     Never,
 }
 
+/// `text` as an OSC 8 terminal hyperlink to `url` (only for terminals known to support it: others
+/// may print the sequence).
+pub fn hyperlink(url: &str, text: &str) -> String {
+    format!("\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\")
+}
+
 /// `<path>:<line>:<column>: <severity> [<rule-id>] <message>`, one line per diagnostic.
 pub fn render_concise(
     diagnostics: &[Diagnostic],
@@ -79,11 +85,13 @@ fn locate(
     }
 }
 
-/// Source excerpts with the span underlined, the rule id, message, note and help.
+/// Source excerpts with the span underlined, the rule id, message, note and help. With
+/// `rule_url`, the rule id is a terminal hyperlink (OSC 8) to that address.
 pub fn render_pretty(
     diagnostics: &[Diagnostic],
     sources: &HashMap<Arc<PathBuf>, SourceText>,
     color: ColorMode,
+    rule_url: Option<&dyn Fn(&str) -> String>,
 ) -> String {
     let mut files = SimpleFiles::new();
     let mut file_ids: HashMap<PathBuf, usize> = HashMap::new();
@@ -103,8 +111,12 @@ pub fn render_pretty(
                 Severity::Error => cs::Severity::Error,
                 Severity::Warning => cs::Severity::Warning,
             };
+            let code = match rule_url {
+                Some(url) => hyperlink(&url(diagnostic.rule), diagnostic.rule),
+                None => diagnostic.rule.to_owned(),
+            };
             let mut out = cs::Diagnostic::new(severity)
-                .with_code(diagnostic.rule)
+                .with_code(code)
                 .with_message(&diagnostic.message);
             let mut labels = Vec::new();
             if let Some(id) = file_id(&diagnostic.path) {
@@ -253,11 +265,21 @@ pub fn render_file_error(
     color: ColorMode,
 ) -> String {
     let (Some(text), Some(range)) = (text, range) else {
-        let mut out = format!("error: {display}: {message}\n");
+        // No file to excerpt (a command-line mistake): codespan's header alone, same colours.
+        let mut buffer = match color {
+            ColorMode::Always => Buffer::ansi(),
+            ColorMode::Never => Buffer::no_color(),
+        };
+        let mut red = termcolor::ColorSpec::new();
+        red.set_fg(Some(termcolor::Color::Red)).set_bold(true);
+        let _ = termcolor::WriteColor::set_color(&mut buffer, &red);
+        let _ = write!(buffer, "error");
+        let _ = termcolor::WriteColor::reset(&mut buffer);
+        let _ = writeln!(buffer, ": {display}: {message}");
         if let Some(help) = help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(buffer, "  = help: {help}");
         }
-        return out;
+        return String::from_utf8_lossy(buffer.as_slice()).into_owned();
     };
     let mut files = SimpleFiles::new();
     let id = files.add(display.to_owned(), text.to_owned());

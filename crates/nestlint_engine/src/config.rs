@@ -359,6 +359,17 @@ enum CliAction {
     Deny,
 }
 
+impl CliAction {
+    fn flag(self) -> &'static str {
+        match self {
+            CliAction::Select => "select",
+            CliAction::Ignore => "ignore",
+            CliAction::Warn => "warn",
+            CliAction::Deny => "deny",
+        }
+    }
+}
+
 impl<'r> ConfigResolver<'r> {
     pub fn new(
         rules: &'r [Box<dyn Rule>],
@@ -386,6 +397,28 @@ impl<'r> ConfigResolver<'r> {
                         help: did_you_mean(name, candidates),
                     }
                 })?;
+                // Selecting a category with no rule would silently run less than asked.
+                if let (Selector::Category(category), false) =
+                    (selector, action == CliAction::Ignore)
+                {
+                    if !rules.iter().any(|r| r.meta().category == category) {
+                        let populated: Vec<&str> = Category::ALL
+                            .iter()
+                            .filter(|c| rules.iter().any(|r| r.meta().category == **c))
+                            .map(|c| c.as_str())
+                            .collect();
+                        return Err(ConfigError {
+                            path: PathBuf::from("<command line>"),
+                            source: None,
+                            range: None,
+                            message: format!(
+                                "the category `{name}` has no rules yet, so `--{}` names nothing",
+                                action.flag()
+                            ),
+                            help: Some(format!("categories with rules: {}", populated.join(", "))),
+                        });
+                    }
+                }
                 selectors.push((action, selector));
             }
         }
@@ -898,14 +931,31 @@ fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
     ConfigError::at(path, text, error.span(), message).with_help(help)
 }
 
-/// The starter configuration `nestlint init` writes.
-pub fn starter_config(rules: &[Box<dyn Rule>]) -> String {
-    let mut out = String::from(
-        "# nestlint configuration. Reference: docs/configuration.md\n\
-         \n\
-         # Stop looking for nestlint.toml files in parent directories.\n\
-         root = true\n\
-         \n\
+/// The nearest `nestlint.toml` in a directory above `dir` (not in `dir` itself).
+pub fn parent_config(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .skip(1)
+        .map(|ancestor| ancestor.join(CONFIG_FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The starter configuration `nestlint init` writes. Under a directory that has a configuration
+/// of its own (`parent`), the new file is merged on top of it rather than cutting it off.
+pub fn starter_config(rules: &[Box<dyn Rule>], parent: Option<&Path>) -> String {
+    let root = match parent {
+        None => "# Stop looking for nestlint.toml files in parent directories.\nroot = true\n"
+            .to_owned(),
+        Some(parent) => format!(
+            "# This file is merged on top of {} (and what that one merges).\n\
+             # `root = true` would stop that and use this file alone.\n\
+             # root = true\n",
+            parent.display()
+        ),
+    };
+    let mut out = String::from("# nestlint configuration. Reference: docs/configuration.md\n\n");
+    out.push_str(&root);
+    out.push_str(
+        "\n\
          # Settings shared with other projects are merged first.\n\
          # extends = [\"../nestlint.base.toml\"]\n\
          \n\
@@ -934,7 +984,7 @@ pub fn starter_config(rules: &[Box<dyn Rule>]) -> String {
     out.push_str(
         "\n[suppressions]\n\
          # Every `// nestlint-ignore...` comment must say why (`-- reason`).\n\
-         require-reason = false\n\
+         # require-reason = true\n\
          \n\
          # Different settings for some paths, e.g. tests:\n\
          # [[overrides]]\n\

@@ -165,11 +165,24 @@ pub fn value_import(root: Node<'_>, source: &str, local: &str) -> Option<Vec<Edi
             continue;
         }
         if let Some(keyword) = type_keyword(statement) {
-            let mut edits = vec![delete_type_keyword(keyword)];
+            // One edit over the whole clause, so that two such fixes of one statement conflict:
+            // a round applies one and the next sees the statement as it now is. Applied together,
+            // each would mark the other's name type-only again.
+            let (start, end) = (keyword.start_byte(), clause.end_byte());
+            let mut cursor = keyword
+                .next_sibling()
+                .map_or(keyword.end_byte(), |n| n.start_byte());
+            let mut clause_text = String::new();
             for other in specifiers.iter().filter(|s| local_of(s) != Some(local)) {
-                edits.push(Edit::insertion(other.start_byte(), "type "));
+                clause_text.push_str(&source[cursor..other.start_byte()]);
+                clause_text.push_str("type ");
+                cursor = other.start_byte();
             }
-            return Some(edits);
+            clause_text.push_str(&source[cursor..end]);
+            return Some(vec![Edit::replacement(
+                TextRange::new(start, end),
+                clause_text,
+            )]);
         }
         return found
             .and_then(|specifier| type_keyword(*specifier))

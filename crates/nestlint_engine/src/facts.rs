@@ -4,8 +4,8 @@
 use nestlint_diagnostics::TextRange;
 use nestlint_syntax::nest::{callee_of, Callee, ClassView, DecoratorView, MemberKind, ParamView};
 use nestlint_syntax::{
-    named_children, string_value, text, unwrap_expression, Field, ImportBinding, Name, Node,
-    NodeExt,
+    named_children, one_line, string_value, text, unwrap_expression, Field, ImportBinding, Name,
+    Node, NodeExt,
 };
 
 /// How deep expression values are modelled; deeper parts become `Value::Unknown`.
@@ -303,7 +303,7 @@ impl ParamFact {
         let parts = param.parts();
         let type_node = parts.type_node;
         ParamFact {
-            name: Name::from(param.name(source)),
+            name: one_line(param.name(source)),
             range: range_of(param.node),
             decorators: decorator_facts(&parts.decorators, source),
             ty: type_node.map(|t| TypeRef::from_node(t, source)),

@@ -123,6 +123,9 @@ pub struct RunOptions {
     pub force_exclude: bool,
     /// Lint this text as the file at this path (`--stdin-filename`); `paths` are then ignored.
     pub stdin: Option<(PathBuf, Arc<str>)>,
+    /// A directory argument that holds no file to lint is an error (ESLint's default; off with
+    /// `--no-error-on-unmatched-pattern`).
+    pub error_on_unmatched: bool,
 }
 
 impl Default for RunOptions {
@@ -135,6 +138,7 @@ impl Default for RunOptions {
             selection: CliSelection::default(),
             force_exclude: false,
             stdin: None,
+            error_on_unmatched: true,
         }
     }
 }
@@ -144,6 +148,16 @@ pub enum RunError {
     PathNotFound(PathBuf),
     ThreadPool(String),
     Config(ConfigError),
+    /// Directory arguments that hold no file to lint.
+    NothingToLint(Vec<Unmatched>),
+}
+
+/// A directory argument with no file to lint in it.
+#[derive(Debug)]
+pub struct Unmatched {
+    pub path: PathBuf,
+    /// TypeScript files there that the configuration's `include`/`exclude` leave out.
+    pub excluded: usize,
 }
 
 impl std::fmt::Display for RunError {
@@ -154,7 +168,48 @@ impl std::fmt::Display for RunError {
             }
             RunError::ThreadPool(err) => write!(f, "cannot start worker threads: {err}"),
             RunError::Config(err) => write!(f, "{}: {}", err.path.display(), err.message),
+            RunError::NothingToLint(unmatched) => {
+                for (i, dir) in unmatched.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, "\nnestlint: error: ")?;
+                    }
+                    write!(f, "{}: no TypeScript file to lint", dir.path.display())?;
+                    match dir.excluded {
+                        0 => {}
+                        1 => write!(
+                            f,
+                            " (its one TypeScript file is excluded by the configuration)"
+                        )?,
+                        n => write!(
+                            f,
+                            " (its {n} TypeScript files are excluded by the configuration)"
+                        )?,
+                    }
+                }
+                write!(
+                    f,
+                    "\nnestlint: help: nestlint lints *.ts, *.tsx, *.mts and *.cts files (not *.d.ts) \
+                     outside ignored, hidden, node_modules, dist, build and coverage directories; \
+                     --no-error-on-unmatched-pattern lets a run lint nothing"
+                )
+            }
         }
+    }
+}
+
+/// Why a file named on the command line is not linted.
+fn not_lintable_reason(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if [".d.ts", ".d.mts", ".d.cts"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+    {
+        "skipped: a declaration file (*.d.ts) holds no code to lint".to_owned()
+    } else {
+        "skipped: not a TypeScript file (nestlint lints *.ts, *.tsx, *.mts and *.cts)".to_owned()
     }
 }
 
@@ -167,6 +222,8 @@ pub(crate) struct Prepared {
     inputs: Vec<FileInput>,
     packages: Vec<Package>,
     pub(crate) overlay: Overlay,
+    /// Files named on the command line that are not linted, and why (reported, not errors).
+    skipped: Vec<FileProblem>,
 }
 
 #[derive(Clone)]
@@ -206,7 +263,7 @@ impl Linter {
         options: &RunOptions,
         overlay: &Overlay,
     ) -> LintReport {
-        prepared.pool.install(|| {
+        let mut report = prepared.pool.install(|| {
             self.run(
                 &prepared.inputs,
                 prepared.packages.clone(),
@@ -214,7 +271,10 @@ impl Linter {
                 options.parse_only,
                 overlay,
             )
-        })
+        });
+        report.problems.extend(prepared.skipped.iter().cloned());
+        report.problems.sort_by(|a, b| a.path.cmp(&b.path));
+        report
     }
 
     /// Resolves configuration, walks the paths and finds each file's package.
@@ -235,6 +295,9 @@ impl Linter {
         // Directories already walked, so a package root given as an argument is walked once.
         let mut walked: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
         let mut overlay = Overlay::new();
+        let mut skipped = Vec::new();
+        // Directory arguments as the user typed them, for messages.
+        let mut typed: HashMap<PathBuf, PathBuf> = HashMap::new();
         if let Some((path, text)) = &options.stdin {
             // Standard input stands for a file that need not exist on disk.
             let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.clone()));
@@ -255,6 +318,9 @@ impl Linter {
                 resolver
                     .settings_for(&absolute.join(crate::config::CONFIG_FILE_NAME))
                     .map_err(RunError::Config)?;
+                typed
+                    .entry(absolute.clone())
+                    .or_insert_with(|| path.clone());
                 let files = walked
                     .entry(absolute.clone())
                     .or_insert_with(|| walk(&absolute, options.threads));
@@ -262,6 +328,16 @@ impl Linter {
                     targets.push((file.clone(), absolute.clone(), false));
                 }
             } else if absolute.is_file() {
+                if !crate::workspace::is_lintable(&absolute) {
+                    // `--force-exclude` (a hook passing every staged file) skips it silently.
+                    if !options.force_exclude {
+                        skipped.push(FileProblem {
+                            path: absolute,
+                            reason: not_lintable_reason(path),
+                        });
+                    }
+                    continue;
+                }
                 let parent = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
                 targets.push((absolute, parent, true));
             } else {
@@ -276,6 +352,9 @@ impl Linter {
         let mut packages: Vec<Package> = Vec::new();
         let mut package_ids: BTreeMap<(PathBuf, bool), usize> = BTreeMap::new();
         let mut inputs: BTreeMap<PathBuf, FileInput> = BTreeMap::new();
+        // Per directory argument: files linted, and files its configuration leaves out.
+        let mut per_directory: BTreeMap<PathBuf, (usize, usize)> =
+            walked.keys().map(|dir| (dir.clone(), (0, 0))).collect();
         for (file, argument, explicit) in &targets {
             let (settings, included) = resolver.settings_for(file).map_err(RunError::Config)?;
             // Config `include`/`exclude` decide what a walk lints; a file named on the command
@@ -291,6 +370,20 @@ impl Linter {
             } else {
                 included || *explicit
             };
+            if *explicit {
+                // Also named as a file: it counts for a directory argument it lies in.
+                for (dir, (linted, _)) in per_directory.iter_mut() {
+                    if is_target && file.starts_with(dir) {
+                        *linted += 1;
+                    }
+                }
+            } else if let Some((linted, excluded)) = per_directory.get_mut(argument) {
+                if is_target {
+                    *linted += 1;
+                } else {
+                    *excluded += 1;
+                }
+            }
             let package = *package_ids.entry(key.clone()).or_insert_with(|| {
                 packages.push(Package::load(&key.0, key.1));
                 packages.len() - 1
@@ -305,6 +398,17 @@ impl Linter {
                     is_test: false,
                 },
             );
+        }
+        let unmatched: Vec<Unmatched> = per_directory
+            .into_iter()
+            .filter(|(_, (linted, _))| *linted == 0)
+            .map(|(dir, (_, excluded))| Unmatched {
+                path: typed.get(&dir).cloned().unwrap_or(dir),
+                excluded,
+            })
+            .collect();
+        if options.error_on_unmatched && !unmatched.is_empty() {
+            return Err(RunError::NothingToLint(unmatched));
         }
         // Context: the rest of every package that has a manifest.
         let manifest_packages: Vec<(PathBuf, usize)> = package_ids
@@ -348,6 +452,7 @@ impl Linter {
             inputs,
             packages,
             overlay,
+            skipped,
         })
     }
 
@@ -397,6 +502,7 @@ impl Linter {
             inputs,
             packages,
             overlay: Overlay::new(),
+            skipped: Vec::new(),
         }
     }
 

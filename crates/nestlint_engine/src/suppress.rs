@@ -96,12 +96,10 @@ fn suggest_directive(typed: &str) -> Option<String> {
         .or_else(|| {
             // The reach is what matters: when the words name it, its nearest spelling will do.
             named.then(|| {
-                same.iter()
-                    .copied()
-                    .max_by(|a, b| {
-                        strsim::jaro_winkler(typed_words, a)
-                            .total_cmp(&strsim::jaro_winkler(typed_words, b))
-                    })
+                same.iter().copied().max_by(|a, b| {
+                    strsim::jaro_winkler(typed_words, a)
+                        .total_cmp(&strsim::jaro_winkler(typed_words, b))
+                })
             })?
         })
         .map(|found| format!("did you mean `nestlint-{found}`?"))
@@ -522,8 +520,14 @@ mod tests {
     #[test]
     fn suggestions_never_reach_further_than_what_was_typed() {
         for (typed, expected) in [
-            ("nestlint-disable-nextline", Some("nestlint-disable-next-line")),
-            ("nestlint-ignore-nextline", Some("nestlint-ignore-next-line")),
+            (
+                "nestlint-disable-nextline",
+                Some("nestlint-disable-next-line"),
+            ),
+            (
+                "nestlint-ignore-nextline",
+                Some("nestlint-ignore-next-line"),
+            ),
             ("nestlint-ignore-lines", Some("nestlint-ignore-line")),
             ("nestlint-disable-lin", Some("nestlint-disable-line")),
             ("nestlint-disabel", Some("nestlint-disable")),
@@ -539,7 +543,9 @@ mod tests {
             );
         }
         // Whatever is typed, a suggestion reaches no further than the reach the words name.
-        let words = ["ignore", "disable", "enable", "next", "line", "file", "nxt", "lin"];
+        let words = [
+            "ignore", "disable", "enable", "next", "line", "file", "nxt", "lin",
+        ];
         for a in words {
             for b in words {
                 for c in ["", "-line", "-lines", "-file", "-next-lin"] {

@@ -21,6 +21,28 @@ pub fn text<'a>(node: Node<'_>, source: &'a str) -> &'a str {
     source.get(node.byte_range()).unwrap_or("")
 }
 
+/// Source text as a message quotes it: on one line (every run of blanks, newlines and tabs
+/// becomes one space) and at most [`QUOTE_LIMIT`] characters, so that a multi-line destructuring
+/// pattern does not break a one-line format.
+pub fn one_line(code: &str) -> Name {
+    let mut out = Name::default();
+    for (i, word) in code.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.chars().count() > QUOTE_LIMIT {
+        let cut: String = out.chars().take(QUOTE_LIMIT - 1).collect();
+        out = Name::from(cut.trim_end());
+        out.push('…');
+    }
+    out
+}
+
+/// How many characters of source a message quotes at most.
+pub const QUOTE_LIMIT: usize = 60;
+
 /// The value of a string literal node (`'x'`, `"x"`, or a backtick string without substitutions),
 /// with the common escapes undone; `None` for anything else.
 pub fn string_value(node: Node<'_>, source: &str) -> Option<String> {
@@ -158,6 +180,15 @@ pub fn visit_named<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_code_is_one_line_and_bounded() {
+        assert_eq!(one_line("{\n\ta,\n\tb\n  }"), "{ a, b }");
+        assert_eq!(one_line("body"), "body");
+        let long = one_line(&format!("{{ {} }}", vec!["field"; 30].join(",\n  ")));
+        assert_eq!(long.chars().count(), QUOTE_LIMIT);
+        assert!(long.ends_with('…'));
+    }
 
     /// Every named node in source order, by the plain cursor walk tree-sitter documents.
     fn named_nodes_by_cursor(root: Node<'_>) -> Vec<Node<'_>> {
