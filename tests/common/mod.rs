@@ -106,10 +106,13 @@ pub fn unavailable(reason: &str) -> Result<libtest_mimic::Completion, libtest_mi
     }
 }
 
-/// Installs the npm `package` into `<tools>/<name>` (once) and returns the prefix, or why not.
-pub fn npm_tool(name: &str, package: &str) -> Result<PathBuf, String> {
+/// Installs the npm `packages` into `<tools>/<name>` (once) and returns the prefix, or why not.
+pub fn npm_tool(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
     let prefix = tools_dir().join(name);
-    let marker = prefix.join(format!(".installed-{}", package.replace('/', "+")));
+    let marker = prefix.join(format!(
+        ".installed-{}",
+        packages.join(",").replace('/', "+")
+    ));
     if marker.exists() {
         return Ok(prefix);
     }
@@ -123,12 +126,13 @@ pub fn npm_tool(name: &str, package: &str) -> Result<PathBuf, String> {
             "--prefix",
         ])
         .arg(&prefix)
-        .arg(package)
+        .args(packages)
         .output()
         .map_err(|e| format!("npm cannot run: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "`npm install {package}` failed: {}",
+            "`npm install {}` failed: {}",
+            packages.join(" "),
             last_line(&output.stderr)
         ));
     }
