@@ -28,9 +28,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EXAMPLES: &str = "\
 Examples:
   nestlint                         lint the project in the current directory
+  nestlint check .                 the same (ruff's spelling)
   nestlint apps/api libs/auth      lint two directories (each with its whole project as context)
   nestlint src/users/users.controller.ts
-  nestlint --format concise .      one line per finding, for scripts and editors
+  nestlint -f concise .            one line per finding, for scripts and editors
+  nestlint -q .                    errors only
   nestlint --select security .     only the security rules
   nestlint --max-warnings 0 .      fail on any warning too
   nestlint --fix .                 apply the safe fixes, then report what remains
@@ -41,9 +43,10 @@ Examples:
   nestlint --baseline nestlint-baseline.json .         report only new ones
   nestlint init                    write a commented starter nestlint.toml
 
-Exit codes: 0 no errors, 1 at least one error-severity finding (or more warnings than
---max-warnings), 2 the run itself failed (bad arguments or configuration, a missing path),
-3 no new findings but the baseline has entries that match nothing (see --prune-baseline).
+Exit codes: 0 no errors (always with --exit-zero), 1 at least one error-severity finding (or more
+warnings than --max-warnings), 2 the run itself failed (bad arguments or configuration, a
+missing path, a directory with nothing to lint), 3 no new findings but the baseline has entries
+that match nothing (see --prune-baseline).
 With --diff: 0 nothing to fix, 1 there is a diff.";
 
 #[derive(Parser, Debug)]
