@@ -117,25 +117,19 @@ pub fn npm_tool(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
         return Ok(prefix);
     }
     fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
-    let output = Command::new("npm")
-        .args([
-            "install",
-            "--no-save",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-        ])
-        .arg(&prefix)
-        .args(packages)
-        .output()
-        .map_err(|e| format!("npm cannot run: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`npm install {}` failed: {}",
-            packages.join(" "),
-            last_line(&output.stderr)
-        ));
-    }
+    install_step(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
+            .arg(&prefix)
+            .args(packages),
+        &format!("npm install {}", packages.join(" ")),
+    )?;
     fs::write(&marker, "").map_err(|e| e.to_string())?;
     Ok(prefix)
 }
@@ -149,31 +143,30 @@ pub fn python_tool(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
     if marker.exists() {
         return Ok(bin);
     }
-    let created = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .output()
-        .map_err(|e| format!("python3 cannot run: {e}"))?;
-    if !created.status.success() {
-        return Err(format!(
-            "`python3 -m venv` failed: {}",
-            last_line(&created.stderr)
-        ));
-    }
-    let installed = Command::new(bin.join("pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check"])
-        .args(packages)
-        .output()
-        .map_err(|e| format!("pip cannot run: {e}"))?;
-    if !installed.status.success() {
-        return Err(format!(
-            "`pip install {}` failed: {}",
-            packages.join(" "),
-            last_line(&installed.stderr)
-        ));
-    }
+    install_step(
+        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        "python3 -m venv",
+    )?;
+    install_step(
+        Command::new(bin.join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(packages),
+        &format!("pip install {}", packages.join(" ")),
+    )?;
     fs::write(&marker, "").map_err(|e| e.to_string())?;
     Ok(bin)
+}
+
+/// Runs one step of an install; why it failed, in a line, when it did.
+fn install_step(command: &mut Command, what: &str) -> Result<(), String> {
+    let output = command
+        .output()
+        .map_err(|e| format!("`{what}` cannot run: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{what}` failed: {}", last_line(&output.stderr)))
+    }
 }
 
 fn last_line(bytes: &[u8]) -> String {
