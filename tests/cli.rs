@@ -513,6 +513,7 @@ fn selecting_a_category_with_no_rule_is_an_error() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn output_file_is_an_ordinary_file() {
     use std::os::unix::fs::PermissionsExt;
