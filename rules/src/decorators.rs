@@ -3,10 +3,23 @@
 
 use std::collections::HashMap;
 
-use nestlint_engine::facts::{DecoratorFact, FunctionFact, Value};
+use nestlint_engine::apps::{classify_guard, GuardKind};
+use nestlint_engine::facts::{DecoratorFact, FunctionFact};
 use nestlint_engine::nest::{is_public_marker_name, NEST_COMMON, NEST_CORE};
 use nestlint_engine::{FileId, ProjectIndex, Symbol};
 use nestlint_syntax::Name;
+
+/// The guard kind that decides for a set of guards: one that authenticates protects; one the
+/// engine cannot classify leaves it unknown; only then do the others count.
+pub fn strongest(current: Option<GuardKind>, next: GuardKind) -> GuardKind {
+    match (current, next) {
+        (Some(GuardKind::Authenticates), _) | (_, GuardKind::Authenticates) => {
+            GuardKind::Authenticates
+        }
+        (Some(GuardKind::Unknown), _) | (_, GuardKind::Unknown) => GuardKind::Unknown,
+        _ => GuardKind::Other,
+    }
+}
 
 /// Memoised effects of project decorator factories, keyed by their file and name.
 pub type EffectMemo = HashMap<(FileId, Name), FunctionEffect>;
@@ -46,6 +59,8 @@ pub fn decorator_origin(
 pub struct FunctionEffect {
     /// Calls `UseGuards(...)` (directly or through another project factory).
     pub guards: bool,
+    /// What the guards it applies do, when it applies any: the strongest of them.
+    pub guard_kind: Option<GuardKind>,
     /// Calls `SetMetadata(...)` or `Reflector.createDecorator()`.
     pub sets_metadata: bool,
     /// One of those calls uses a key that marks a route public.
@@ -79,6 +94,10 @@ impl FunctionEffect {
                 Symbol::External { source, name } => {
                     if source == NEST_COMMON && name == "UseGuards" {
                         effect.guards = true;
+                        for arg in args {
+                            let kind = classify_guard(index, file, arg);
+                            effect.guard_kind = Some(strongest(effect.guard_kind, kind));
+                        }
                     } else if source == NEST_COMMON && name == "SetMetadata" {
                         effect.sets_metadata = true;
                         if args
@@ -96,6 +115,9 @@ impl FunctionEffect {
                     if let Some((inner_file, inner)) = index.function(&symbol) {
                         let inner = FunctionEffect::of(index, inner_file, inner, memo);
                         effect.guards |= inner.guards;
+                        if let Some(kind) = inner.guard_kind {
+                            effect.guard_kind = Some(strongest(effect.guard_kind, kind));
+                        }
                         effect.sets_metadata |= inner.sets_metadata;
                         effect.public_key |= inner.public_key;
                         effect.validates |= inner.validates;
@@ -128,20 +150,4 @@ impl FunctionEffect {
     }
 }
 
-/// The string a value holds: a literal, or a constant bound to one (in this file or imported).
-pub fn resolve_string(index: &ProjectIndex, file: FileId, value: &Value) -> Option<Name> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Ident(name) => {
-            let (const_file, constant) = index.constant(&index.resolve(file, name))?;
-            match &constant.value {
-                Value::String(s) => Some(s.clone()),
-                Value::Ident(_) if const_file != file || constant.name != *name => {
-                    resolve_string(index, const_file, &constant.value)
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
+pub use nestlint_engine::nest::resolve_string;

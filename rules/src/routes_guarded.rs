@@ -1,5 +1,6 @@
 use nestlint_diagnostics::Severity;
-use nestlint_engine::facts::{ClassFact, DecoratorFact, Value};
+use nestlint_engine::apps::{classify_guard, routes_of, Application, GuardKind, Route, Served};
+use nestlint_engine::facts::{ClassFact, DecoratorFact, MethodFact, Value};
 use nestlint_engine::nest::{is_public_marker_name, ClassKey, Coverage, NEST_COMMON};
 use nestlint_engine::{
     options_from, Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex,
@@ -7,7 +8,7 @@ use nestlint_engine::{
 };
 use serde::Deserialize;
 
-use crate::decorators::{decorator_origin, resolve_string, DecoratorOrigin, EffectMemo};
+use crate::decorators::{decorator_origin, resolve_string, strongest, DecoratorOrigin, EffectMemo};
 
 pub struct RoutesGuarded;
 
@@ -92,6 +93,13 @@ enum Protection {
     Guarded,
 }
 
+/// What decided a handler's protection, for the message.
+#[derive(Default)]
+struct Why {
+    /// Guards that apply but do not authenticate (`ThrottlerGuard`).
+    other_guards: Vec<String>,
+}
+
 impl Rule for RoutesGuarded {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -102,11 +110,11 @@ impl Rule for RoutesGuarded {
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
-        let enhancers = index.global_enhancers();
+        let applications = index.applications();
         let controller_modules = index.controller_modules();
         let mut effects = EffectMemo::new();
         for (file, indexed) in index.files() {
-            if !indexed.is_target {
+            if !indexed.is_target || indexed.is_test {
                 continue;
             }
             for (class_index, class) in indexed.facts.classes.iter().enumerate() {
@@ -122,10 +130,11 @@ impl Rule for RoutesGuarded {
                     index: class_index,
                 };
                 let modules = controller_modules.get(&key).map_or(&[][..], Vec::as_slice);
-                // A global guard (or one the engine cannot rule out) covers every handler.
-                if enhancers.coverage_for(index, file, modules).guard != Coverage::Absent {
+                // Only the applications serving the controller say which global guards apply;
+                // a controller no visible application serves is left alone.
+                let Served::By(apps) = applications.serving(index, file, modules) else {
                     continue;
-                }
+                };
                 let public_names: Vec<String> = ctx
                     .options::<RoutesGuardedOptions>(file)
                     .map(|o| o.public_decorators.clone())
@@ -140,14 +149,32 @@ impl Rule for RoutesGuarded {
                         Protection::Nothing
                     }
                 };
-                let class_protection = class_protection(index, file, class, &mut effects)
+                let mut why = Why::default();
+                let class_protection = class_protection(index, file, class, &mut effects, &mut why)
                     .max(named_public(&class.decorators));
                 let protections: Vec<Protection> = handlers
                     .iter()
-                    .map(|h| {
-                        class_protection
-                            .max(protection(index, file, &h.decorators, &mut effects))
-                            .max(named_public(&h.decorators))
+                    .map(|handler| {
+                        let own = class_protection
+                            .max(protection(
+                                index,
+                                file,
+                                &handler.decorators,
+                                &mut effects,
+                                &mut why,
+                            ))
+                            .max(named_public(&handler.decorators))
+                            .max(public_by_nature(index, file, class, handler));
+                        if own >= Protection::Public {
+                            return own;
+                        }
+                        // The least protection any serving application gives.
+                        apps.iter()
+                            .map(|app| {
+                                own.max(app_protection(index, app, key, class, handler, &mut why))
+                            })
+                            .min()
+                            .unwrap_or(own)
                     })
                     .collect();
                 let unguarded: Vec<usize> = (0..handlers.len())
@@ -156,6 +183,31 @@ impl Rule for RoutesGuarded {
                 if unguarded.is_empty() {
                     continue;
                 }
+                let note = if why.other_guards.is_empty() {
+                    "Nest applies no authentication by default: an unguarded route is reachable by anyone".to_owned()
+                } else {
+                    let mut names = why.other_guards.clone();
+                    names.sort();
+                    names.dedup();
+                    format!(
+                        "{} guard{} here, but {} not authenticate or authorise callers",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if names.len() == 1 {
+                            " applies"
+                        } else {
+                            "s apply"
+                        },
+                        if names.len() == 1 {
+                            "it does"
+                        } else {
+                            "they do"
+                        },
+                    )
+                };
                 let none_guarded = protections
                     .iter()
                     .all(|p| matches!(p, Protection::Nothing | Protection::Public));
@@ -172,7 +224,7 @@ impl Rule for RoutesGuarded {
                         ),
                     )
                     .help("add `@UseGuards(...)` to the controller, register a global `APP_GUARD`, or mark intentionally open routes with a public decorator")
-                    .note("Nest applies no authentication by default: an unguarded route is reachable by anyone");
+                    .note(note);
                 } else {
                     for i in unguarded {
                         let handler = handlers[i];
@@ -185,7 +237,8 @@ impl Rule for RoutesGuarded {
                                 class.name, handler.name
                             ),
                         )
-                        .help("add `@UseGuards(...)` to the handler, or a public decorator if it is meant to be open");
+                        .help("add `@UseGuards(...)` to the handler, or a public decorator if it is meant to be open")
+                        .note(note.clone());
                     }
                 }
             }
@@ -193,14 +246,156 @@ impl Rule for RoutesGuarded {
     }
 }
 
+/// What an application gives a handler: its global guards, and middleware that authenticates in
+/// front of the handler's routes.
+fn app_protection(
+    index: &ProjectIndex,
+    app: &Application,
+    controller: ClassKey,
+    class: &ClassFact,
+    handler: &MethodFact,
+    why: &mut Why,
+) -> Protection {
+    let mut result = if app.unknown_guard {
+        Protection::Unknown
+    } else {
+        Protection::Nothing
+    };
+    for (file, guard) in &app.guards {
+        match classify_guard(index, *file, guard) {
+            GuardKind::Authenticates => return Protection::Guarded,
+            GuardKind::Unknown => result = Protection::Unknown,
+            GuardKind::Other => why.other_guards.push(guard_name(guard)),
+        }
+    }
+    let middleware = match routes_of(index, controller.file, class, handler) {
+        Some(routes) => routes
+            .iter()
+            .map(|route| app.middleware_protection(index, controller, route))
+            .fold(Coverage::Absent, Coverage::merge),
+        // Paths the engine cannot read: any middleware that authenticates may cover them.
+        None if !app.middleware.is_empty() || !app.global_middleware.is_empty() => {
+            Coverage::Unknown
+        }
+        None => Coverage::Absent,
+    };
+    if middleware != Coverage::Absent {
+        result = result.max(Protection::Unknown);
+    }
+    result
+}
+
+/// The name a guard is written with, for messages.
+fn guard_name(value: &Value) -> String {
+    match value {
+        Value::Ident(name) => name.to_string(),
+        Value::New { class, .. } => class.name.to_string(),
+        Value::Call { callee, .. } => format!("{}(...)", callee.name),
+        _ => "a guard".to_owned(),
+    }
+}
+
+/// Routes that are public by their nature: the application's root `GET /` (the landing or
+/// "hello" route of the Nest scaffold), a health or liveness probe, a terminus `@HealthCheck()`,
+/// and webhooks, which third parties call and which authenticate by signature if at all.
+fn public_by_nature(
+    index: &ProjectIndex,
+    file: FileId,
+    class: &ClassFact,
+    handler: &MethodFact,
+) -> Protection {
+    let takes_input = handler.params.iter().any(|p| !p.decorators.is_empty());
+    let signed = handler.params.iter().any(|p| {
+        p.decorators.iter().any(|d| {
+            index.is_nest_decorator(file, d, "Headers")
+                && d.args.first().is_some_and(|a| {
+                    resolve_string(index, file, a)
+                        .is_some_and(|h| h.to_ascii_lowercase().contains("signature"))
+                })
+        })
+    });
+    let name = handler.name.to_ascii_lowercase();
+    if signed || name.contains("webhook") || AUTH_FLOW.iter().any(|w| name.contains(w)) {
+        return Protection::Public;
+    }
+    let Some(routes) = routes_of(index, file, class, handler) else {
+        return Protection::Nothing;
+    };
+    let all = |test: &dyn Fn(&Route) -> bool| !routes.is_empty() && routes.iter().all(test);
+    let segment_says = |r: &Route, words: &[&str]| {
+        r.path.split('/').any(|s| {
+            let s = s.to_ascii_lowercase();
+            words.iter().any(|w| s.contains(w))
+        })
+    };
+    if all(&|r| segment_says(r, &["webhook"]) || segment_says(r, AUTH_FLOW)) {
+        return Protection::Public;
+    }
+    let read_only = |r: &Route| matches!(r.method, "GET" | "HEAD");
+    if !takes_input && all(&|r| read_only(r) && r.path.is_empty()) {
+        return Protection::Public;
+    }
+    let probe = |r: &Route| {
+        let last = r.path.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+        read_only(r) && PROBE_PATHS.contains(&last.as_str())
+    };
+    if !takes_input && all(&probe) {
+        return Protection::Public;
+    }
+    Protection::Nothing
+}
+
+/// Words of the routes a caller uses before being authenticated: logging in, signing up,
+/// refreshing a token, resetting a password, an OAuth callback.
+const AUTH_FLOW: &[&str] = &[
+    "login",
+    "signin",
+    "sign-in",
+    "sign_in",
+    "signup",
+    "sign-up",
+    "sign_up",
+    "register",
+    "refresh",
+    "forgot",
+    "reset-password",
+    "resetpassword",
+    "password-reset",
+    "verify-email",
+    "verifyemail",
+    "confirm-email",
+    "callback",
+    "oauth",
+    "sso",
+    "magic-link",
+];
+
+/// The last path segments of health and liveness probes.
+const PROBE_PATHS: &[&str] = &[
+    "health",
+    "healthz",
+    "healthcheck",
+    "health-check",
+    "ping",
+    "liveness",
+    "readiness",
+    "livez",
+    "readyz",
+    "alive",
+    "ready",
+    "live",
+    "version",
+];
+
 /// The protection a class gives all its handlers: its decorators and those of its base classes.
 fn class_protection(
     index: &ProjectIndex,
     file: FileId,
     class: &ClassFact,
     effects: &mut EffectMemo,
+    why: &mut Why,
 ) -> Protection {
-    let mut result = protection(index, file, &class.decorators, effects);
+    let mut result = protection(index, file, &class.decorators, effects, why);
     let mut current = (file, class);
     for _ in 0..8 {
         let Some(Value::Ident(base)) = &current.1.extends else {
@@ -208,7 +403,13 @@ fn class_protection(
         };
         match index.class(&index.resolve(current.0, base)) {
             Some(parent) => {
-                result = result.max(protection(index, parent.0, &parent.1.decorators, effects));
+                result = result.max(protection(
+                    index,
+                    parent.0,
+                    &parent.1.decorators,
+                    effects,
+                    why,
+                ));
                 current = parent;
             }
             None => break,
@@ -222,12 +423,21 @@ fn protection(
     file: FileId,
     decorators: &[DecoratorFact],
     effects: &mut EffectMemo,
+    why: &mut Why,
 ) -> Protection {
     decorators
         .iter()
-        .map(|d| decorator_protection(index, file, d, effects))
+        .map(|d| decorator_protection(index, file, d, effects, why))
         .max()
         .unwrap_or(Protection::Nothing)
+}
+
+fn guards_protection(kind: GuardKind) -> Protection {
+    match kind {
+        GuardKind::Authenticates => Protection::Guarded,
+        GuardKind::Unknown => Protection::Unknown,
+        GuardKind::Other => Protection::Nothing,
+    }
 }
 
 fn decorator_protection(
@@ -235,10 +445,21 @@ fn decorator_protection(
     file: FileId,
     decorator: &DecoratorFact,
     effects: &mut EffectMemo,
+    why: &mut Why,
 ) -> Protection {
     match decorator_origin(index, file, decorator, effects) {
         DecoratorOrigin::Package { source, name } if source == NEST_COMMON => match name.as_str() {
-            "UseGuards" if !decorator.args.is_empty() => Protection::Guarded,
+            "UseGuards" => {
+                let mut kind = None;
+                for guard in &decorator.args {
+                    let guard_kind = classify_guard(index, file, guard);
+                    if guard_kind == GuardKind::Other {
+                        why.other_guards.push(guard_name(guard));
+                    }
+                    kind = Some(strongest(kind, guard_kind));
+                }
+                kind.map_or(Protection::Nothing, guards_protection)
+            }
             "SetMetadata" => match decorator
                 .args
                 .first()
@@ -250,7 +471,9 @@ fn decorator_protection(
             _ => Protection::Nothing,
         },
         DecoratorOrigin::Package { source, name } => {
-            if is_public_marker_name(&name) {
+            if is_public_marker_name(&name)
+                || (source == "@nestjs/terminus" && name == "HealthCheck")
+            {
                 Protection::Public
             } else if source.starts_with("@nestjs/") || !looks_auth_related(&name) {
                 Protection::Nothing
@@ -258,7 +481,9 @@ fn decorator_protection(
                 Protection::Unknown
             }
         }
-        DecoratorOrigin::Project { effect, .. } if effect.guards => Protection::Guarded,
+        DecoratorOrigin::Project { effect, .. } if effect.guards => {
+            guards_protection(effect.guard_kind.unwrap_or(GuardKind::Other))
+        }
         DecoratorOrigin::Project { effect, .. } if effect.opaque => Protection::Unknown,
         DecoratorOrigin::Project { name, effect }
             if effect.sets_metadata && (is_public_marker_name(&name) || effect.public_key) =>

@@ -317,9 +317,74 @@ impl ParamFact {
 pub struct MethodFact {
     pub name: Name,
     pub name_range: TextRange,
+    /// The whole method, modifiers to body.
+    pub range: TextRange,
     pub decorators: Vec<DecoratorFact>,
     pub params: Vec<ParamFact>,
     pub is_static: bool,
+    /// The body calls something shaped like validation ([`is_validating_call`]); set after the
+    /// file's traversal.
+    pub validates: bool,
+    /// For a method whose parameters carry decorators (a route handler): the calls each such
+    /// parameter reaches as (part of) an argument.
+    pub flows: Vec<ValueFlow>,
+}
+
+/// A decorated parameter passed to a call in its method's body.
+#[derive(Clone, Debug)]
+pub struct ValueFlow {
+    /// The parameter's position in the method's `params`.
+    pub param: usize,
+    /// The callee as written (`this.users.create`, `schema.parse`, `UpdateCommand.create`).
+    pub callee: CalleeName,
+    /// `new X(...)` rather than a call.
+    pub construct: bool,
+    /// The call is shaped like validation ([`is_validating_call`]).
+    pub validating: bool,
+}
+
+/// Whether a call is shaped like validating its arguments: class-validator's `validate*`, a
+/// schema's `parse`/`safeParse`/`validate` (zod, valibot, joi, yup, superstruct), a type guard or
+/// assertion (`isUser(x)`, `assertUser(x)`), or `transform` on a `ValidationPipe`. Only ever used
+/// to stay silent, so a shape that sometimes is not validation costs a missed finding, never a
+/// false one.
+pub fn is_validating_call(callee: &CalleeName) -> bool {
+    let name = callee.name.as_str();
+    match callee.object.as_deref() {
+        None => {
+            name.starts_with("validate")
+                || name.starts_with("assert")
+                || (name.starts_with("is")
+                    && name[2..].starts_with(|c: char| c.is_ascii_uppercase()))
+        }
+        Some(object) => {
+            let not_a_schema = [
+                "JSON",
+                "qs",
+                "querystring",
+                "url",
+                "URL",
+                "path",
+                "Date",
+                "Number",
+                "YAML",
+                "yaml",
+                "cookie",
+                "csv",
+                "Papa",
+            ];
+            match name {
+                "validate" | "validateSync" | "validateAsync" | "validateOrReject" | "check" => {
+                    true
+                }
+                "parse" | "parseAsync" | "safeParse" | "safeParseAsync" | "assert" | "is" => {
+                    !not_a_schema.contains(&object)
+                }
+                "transform" => object.to_ascii_lowercase().contains("validat"),
+                _ => false,
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -335,6 +400,11 @@ pub struct PropertyFact {
 
 #[derive(Clone, Debug)]
 pub struct ClassFact {
+    /// For a guard or middleware class (named `*Guard`/`*Middleware`, or implementing
+    /// `CanActivate`/`NestMiddleware`): whether its body reads credentials, a user or a session
+    /// (`authorization`, `request.user`, `session`, tokens, roles, permissions). `None` for other
+    /// classes, whose bodies are not read.
+    pub reads_credentials: Option<bool>,
     pub name: Name,
     pub name_range: TextRange,
     pub range: TextRange,
@@ -354,6 +424,7 @@ impl ClassFact {
         let name_node = class.name_node()?;
         let export_statement = class.export_statement();
         let mut fact = ClassFact {
+            reads_credentials: None,
             name: Name::from(text(name_node, source)),
             name_range: range_of(name_node),
             range: range_of(export_statement.unwrap_or(class.node)),
@@ -376,17 +447,31 @@ impl ClassFact {
                         .map(|p| ParamFact::from_view(p, source))
                         .collect();
                 }
-                MemberKind::Method => fact.methods.push(MethodFact {
-                    name: Name::from(member.name(source)),
-                    name_range,
-                    decorators,
-                    params: member
+                MemberKind::Method => {
+                    let params: Vec<ParamFact> = member
                         .params()
                         .into_iter()
                         .map(|p| ParamFact::from_view(p, source))
-                        .collect(),
-                    is_static: member.is_static,
-                }),
+                        .collect();
+                    // Route handlers: where their request parameters go.
+                    let flows = if !decorators.is_empty()
+                        && params.iter().any(|p| !p.decorators.is_empty())
+                    {
+                        value_flows(member.node, &member.params(), &params, source)
+                    } else {
+                        Vec::new()
+                    };
+                    fact.methods.push(MethodFact {
+                        name: Name::from(member.name(source)),
+                        name_range,
+                        range: range_of(member.node),
+                        decorators,
+                        params,
+                        is_static: member.is_static,
+                        validates: false,
+                        flows,
+                    })
+                }
                 MemberKind::Property => fact.properties.push(PropertyFact {
                     name: Name::from(member.name(source)),
                     name_range,
@@ -398,12 +483,150 @@ impl ClassFact {
                 }),
             }
         }
+        let guard_like = fact.name.ends_with("Guard")
+            || fact.name.ends_with("Middleware")
+            || class.implements(source, "CanActivate")
+            || class.implements(source, "NestMiddleware");
+        if guard_like {
+            fact.reads_credentials = Some(
+                class
+                    .body()
+                    .is_some_and(|body| reads_credentials(body, source)),
+            );
+        }
         Some(fact)
     }
 
     pub fn method(&self, name: &str) -> Option<&MethodFact> {
         self.methods.iter().find(|m| m.name == name)
     }
+}
+
+/// Words that, as an identifier or property in a guard's body, say it checks who is calling.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "user",
+    "authorization",
+    "authenticate",
+    "session",
+    "token",
+    "jwt",
+    "bearer",
+    "apikey",
+    "api_key",
+    "credential",
+    "passport",
+    "principal",
+    "claims",
+    "role",
+    "permission",
+    "verify",
+    "signature",
+    "cookie",
+    "login",
+    "account",
+    "member",
+    "owner",
+    "tenant",
+    "scope",
+    "policy",
+    "ability",
+    "acl",
+    "auth",
+];
+
+fn reads_credentials(body: Node<'_>, source: &str) -> bool {
+    let mut found = false;
+    nestlint_syntax::visit_bounded(body, 20_000, |node| {
+        if found {
+            return false;
+        }
+        if matches!(
+            node.kind_name(),
+            "identifier"
+                | "property_identifier"
+                | "shorthand_property_identifier"
+                | "string_fragment"
+        ) {
+            let word = text(node, source).to_ascii_lowercase();
+            found = CREDENTIAL_WORDS.iter().any(|w| word.contains(w));
+        }
+        true
+    });
+    found
+}
+
+/// The calls of a method's body that each decorated parameter reaches, as (part of) an argument,
+/// directly or nested (`execute(Command.create({ a: body.a }))` reaches both calls).
+fn value_flows(
+    method: Node<'_>,
+    views: &[ParamView<'_>],
+    params: &[ParamFact],
+    source: &str,
+) -> Vec<ValueFlow> {
+    // The names each decorated parameter binds (a destructuring pattern binds several).
+    let mut names: Vec<(&str, usize)> = Vec::new();
+    for (index, (view, fact)) in views.iter().zip(params).enumerate() {
+        if fact.decorators.is_empty() {
+            continue;
+        }
+        if let Some(pattern) = view.pattern() {
+            nestlint_syntax::visit_bounded(pattern, 200, |node| {
+                if matches!(
+                    node.kind_name(),
+                    "identifier" | "shorthand_property_identifier_pattern"
+                ) {
+                    names.push((text(node, source), index));
+                }
+                true
+            });
+        }
+    }
+    let Some(body) = method.field(Field::Body) else {
+        return Vec::new();
+    };
+    let mut flows: Vec<ValueFlow> = Vec::new();
+    let mut seen: Vec<(usize, usize)> = Vec::new();
+    nestlint_syntax::visit_bounded(body, 20_000, |node| {
+        if node.kind_name() != "identifier" {
+            return true;
+        }
+        let Some(&(_, param)) = names.iter().find(|(name, _)| *name == text(node, source)) else {
+            return true;
+        };
+        // Every call whose arguments hold this use, up to the method's body.
+        let mut current = node;
+        while let Some(parent) = current.parent() {
+            if parent.id() == body.id() {
+                break;
+            }
+            if parent.kind_name() == "arguments" {
+                if let Some(call) = parent.parent() {
+                    let (field, construct) = match call.kind_name() {
+                        "call_expression" => (Field::Function, false),
+                        "new_expression" => (Field::Constructor, true),
+                        _ => (Field::Function, false),
+                    };
+                    if let (Some(callee), false) = (
+                        callee_in(call, field, source),
+                        seen.contains(&(param, call.id())),
+                    ) {
+                        seen.push((param, call.id()));
+                        let validating = !construct && is_validating_call(&callee);
+                        flows.push(ValueFlow {
+                            param,
+                            callee,
+                            construct,
+                            validating,
+                        });
+                    }
+                }
+            }
+            current = parent;
+        }
+        true
+    });
+    flows.shrink_to_fit();
+    flows
 }
 
 pub fn type_parameter_names(node: Node<'_>, source: &str) -> Vec<Name> {
@@ -466,6 +689,8 @@ pub struct ReExport {
 #[derive(Clone, Debug)]
 pub struct AppCall {
     pub kind: AppCallKind,
+    /// The method called: `create`, `createMicroservice`, `useGlobalGuards`...
+    pub method: Name,
     pub range: TextRange,
     pub args: Vec<Value>,
 }
@@ -476,9 +701,18 @@ pub enum AppCallKind {
     Bootstrap,
     UseGlobalGuards,
     UseGlobalPipes,
-    /// `consumer.apply(...)` in a module's `configure`, or `app.use(...)`: middleware that may
-    /// authenticate instead of a guard.
+    /// `app.use(...)`: middleware for every route, which may authenticate instead of a guard.
     ApplyMiddleware,
+}
+
+/// `consumer.apply(A, B).exclude(...).forRoutes(...)` in a module's `configure`: middleware for the
+/// routes `for_routes` selects, less those `exclude` names.
+#[derive(Clone, Debug)]
+pub struct MiddlewareFact {
+    pub middleware: Vec<Value>,
+    pub exclude: Vec<Value>,
+    pub for_routes: Vec<Value>,
+    pub range: TextRange,
 }
 
 /// Everything phase 2 knows about one file.
@@ -493,6 +727,10 @@ pub struct FileFacts {
     pub constants: Vec<ConstFact>,
     pub type_decls: Vec<TypeDeclFact>,
     pub app_calls: Vec<AppCall>,
+    pub middleware: Vec<MiddlewareFact>,
+    /// Where calls shaped like validation start ([`is_validating_call`]), read while the file is
+    /// traversed and given to the methods holding them once it is done.
+    pub(crate) validating_calls: Vec<u32>,
 }
 
 impl FileFacts {
@@ -506,6 +744,21 @@ impl FileFacts {
         self.constants.shrink_to_fit();
         self.type_decls.shrink_to_fit();
         self.app_calls.shrink_to_fit();
+        self.middleware.shrink_to_fit();
+    }
+
+    /// Marks the methods that hold a validating call, then forgets the calls.
+    pub(crate) fn assign_validating_calls(&mut self) {
+        if self.validating_calls.is_empty() {
+            return;
+        }
+        for method in self.classes.iter_mut().flat_map(|c| c.methods.iter_mut()) {
+            method.validates = self
+                .validating_calls
+                .iter()
+                .any(|&at| method.range.start <= at && at < method.range.end);
+        }
+        self.validating_calls = Vec::new();
     }
 
     pub fn class(&self, name: &str) -> Option<&ClassFact> {
@@ -697,25 +950,71 @@ fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> Fu
     }
 }
 
-/// Reads a `call_expression` for app-level calls; returns `None` for any other call.
-pub(crate) fn app_call(node: Node<'_>, source: &str) -> Option<AppCall> {
-    let function = unwrap_expression(node.field(Field::Function)?);
-    if function.kind_name() != "member_expression" {
-        return None;
+/// Reads a `call_expression` into the facts it yields: an app-level call, a middleware chain, or
+/// the start of a call shaped like validation.
+pub(crate) fn call_facts(node: Node<'_>, source: &str, facts: &mut FileFacts) {
+    let Some(function) = node.field(Field::Function).map(unwrap_expression) else {
+        return;
+    };
+    if let Some(callee) = callee_of(function, source) {
+        if is_validating_call(&CalleeName::from(callee)) {
+            facts.validating_calls.push(node.start_byte() as u32);
+        }
     }
-    let property = text(function.field(Field::Property)?, source);
+    if function.kind_name() != "member_expression" {
+        return;
+    }
+    let Some(property) = function.field(Field::Property).map(|p| text(p, source)) else {
+        return;
+    };
+    if property == "forRoutes" {
+        if let Some(chain) = middleware_chain(node, function, source) {
+            facts.middleware.push(chain);
+        }
+    } else if let Some(call) = app_call(node, function, property, source) {
+        facts.app_calls.push(call);
+    }
+}
+
+/// `consumer.apply(...)[.exclude(...)].forRoutes(...)`, read from its `forRoutes` call.
+fn middleware_chain(node: Node<'_>, function: Node<'_>, source: &str) -> Option<MiddlewareFact> {
+    let mut exclude = Vec::new();
+    let mut object = unwrap_expression(function.field(Field::Object)?);
+    for _ in 0..4 {
+        if object.kind_name() != "call_expression" {
+            return None;
+        }
+        let inner = unwrap_expression(object.field(Field::Function)?);
+        if inner.kind_name() != "member_expression" {
+            return None;
+        }
+        match text(inner.field(Field::Property)?, source) {
+            "exclude" => {
+                exclude.extend(Value::arguments(object, source, 0));
+                object = unwrap_expression(inner.field(Field::Object)?);
+            }
+            "apply" => {
+                return Some(MiddlewareFact {
+                    middleware: Value::arguments(object, source, 0),
+                    exclude,
+                    for_routes: Value::arguments(node, source, 0),
+                    range: range_of(node),
+                });
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Reads an app-level call (`NestFactory.create`, `app.useGlobalGuards`, `app.use`...).
+fn app_call(node: Node<'_>, function: Node<'_>, property: &str, source: &str) -> Option<AppCall> {
     let kind = match property {
         "useGlobalGuards" => AppCallKind::UseGlobalGuards,
         "useGlobalPipes" => AppCallKind::UseGlobalPipes,
-        "apply" | "use" => {
+        "use" => {
             let object = unwrap_expression(function.field(Field::Object)?);
-            let receiver = text(object, source);
-            let expected = if property == "apply" {
-                "consumer"
-            } else {
-                "app"
-            };
-            if !receiver.to_ascii_lowercase().ends_with(expected) {
+            if !text(object, source).to_ascii_lowercase().ends_with("app") {
                 return None;
             }
             AppCallKind::ApplyMiddleware
@@ -731,6 +1030,7 @@ pub(crate) fn app_call(node: Node<'_>, source: &str) -> Option<AppCall> {
     };
     Some(AppCall {
         kind,
+        method: Name::from(property),
         range: range_of(node),
         args: Value::arguments(node, source, 0),
     })

@@ -107,6 +107,7 @@ pub struct ProjectIndex {
     pub(crate) controller_modules: std::sync::OnceLock<crate::nest::Registrations>,
     pub(crate) provider_modules: std::sync::OnceLock<crate::nest::Registrations>,
     pub(crate) enhancers: std::sync::OnceLock<crate::nest::GlobalEnhancers>,
+    pub(crate) applications: std::sync::OnceLock<crate::apps::Applications>,
 }
 
 const MAX_REEXPORT_DEPTH: usize = 16;
@@ -151,7 +152,14 @@ impl ProjectIndex {
             controller_modules: std::sync::OnceLock::new(),
             provider_modules: std::sync::OnceLock::new(),
             enhancers: std::sync::OnceLock::new(),
+            applications: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Every application of the project (see [`crate::apps`]), computed once per run.
+    pub fn applications(&self) -> &crate::apps::Applications {
+        self.applications
+            .get_or_init(|| crate::apps::Applications::compute(self))
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &IndexedFile)> {

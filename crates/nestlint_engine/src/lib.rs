@@ -1,6 +1,7 @@
 //! The nestlint engine: discovery, the per-file pass with fact extraction, the project index, and
 //! the project pass. Rules live in the `nestlint_rules` crate and plug in through [`Rule`].
 
+pub mod apps;
 pub mod baseline;
 pub mod config;
 pub mod edits;

@@ -275,7 +275,7 @@ pub enum Coverage {
 }
 
 impl Coverage {
-    fn merge(self, other: Coverage) -> Coverage {
+    pub fn merge(self, other: Coverage) -> Coverage {
         match (self, other) {
             (Coverage::Present, _) | (_, Coverage::Present) => Coverage::Present,
             (Coverage::Unknown, _) | (_, Coverage::Unknown) => Coverage::Unknown,
@@ -506,7 +506,7 @@ pub fn class_is_validation_pipe(index: &ProjectIndex, file: FileId, name: &str) 
 
 /// The `@nestjs/common` decorators that make a method an HTTP route handler.
 pub const ROUTE_DECORATORS: &[&str] = &[
-    "Get", "Post", "Put", "Patch", "Delete", "Options", "Head", "All", "Search",
+    "Get", "Post", "Put", "Patch", "Delete", "Options", "Head", "All", "Search", "Sse",
 ];
 
 impl ProjectIndex {
@@ -584,6 +584,31 @@ impl ProjectIndex {
 
 /// Classes and the modules that list them.
 pub type Registrations = HashMap<ClassKey, Vec<ClassKey>>;
+
+/// The string a value holds: a literal, or a constant bound to one (in this file or imported).
+pub fn resolve_string(index: &ProjectIndex, file: FileId, value: &Value) -> Option<Name> {
+    resolve_string_at(index, file, value, 0)
+}
+
+fn resolve_string_at(
+    index: &ProjectIndex,
+    file: FileId,
+    value: &Value,
+    depth: usize,
+) -> Option<Name> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Ident(name) if depth < 8 => {
+            let (const_file, constant) = index.constant(&index.resolve(file, name))?;
+            match &constant.value {
+                Value::String(s) => Some(s.clone()),
+                Value::Ident(_) => resolve_string_at(index, const_file, &constant.value, depth + 1),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
 
 /// Whether a metadata key or decorator name marks a route public: `public`, `isPublic`,
 /// `IS_PUBLIC_KEY`, `allowAnonymous`, `skipAuth`, `no-auth`, `unprotected`.

@@ -121,6 +121,13 @@ pub trait Rule: Send + Sync {
 
     fn check_project(&self, _index: &ProjectIndex, _ctx: &mut ProjectContext<'_>) {}
 
+    /// Whether the rule's findings in test code ([`crate::workspace::is_test_file`]) are
+    /// reported. Most rules judge production code: a controller in an e2e fixture serves no
+    /// traffic, a secret in a spec is a test key.
+    fn reports_in_tests(&self) -> bool {
+        false
+    }
+
     /// Parses the options of `[rules] id = { level = "...", ... }` (without `level`). Rules with
     /// options override this with [`options_from`].
     fn parse_options(&self, table: &toml::Table) -> Result<RuleOptions, String> {

@@ -2,7 +2,7 @@
 //! rules in one traversal dispatched by node kind, extracts facts, and drops the tree. Phase 2
 //! builds the project index from the facts and runs the project rules.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,11 +13,14 @@ use rayon::prelude::*;
 use crate::config::{
     CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings, FixSetting,
 };
-use crate::facts::{app_call, extract_top_level, ClassFact, FileFacts};
+use crate::facts::{call_facts, extract_top_level, ClassFact, FileFacts};
 use crate::index::{IndexedFile, ProjectIndex};
 use crate::rule::{FileContext, ProjectContext, Rule, Stash, TYPE_LEVEL_KINDS};
 use crate::suppress::{self, Directive, SuppressionRule, INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
-use crate::workspace::{is_test_file, normalize, walk, Package, PackageFinder};
+use crate::workspace::{
+    is_test_file, normalize, resolve_specifier, walk, ModuleTarget, Package, PackageFinder,
+    WorkspaceFinder,
+};
 use nestlint_syntax::nest::ClassView;
 
 /// Files larger than this are reported and skipped: they are generated or bundled, not written.
@@ -349,6 +352,7 @@ impl Linter {
 
         // Packages: each target's nearest manifest directory; loose files group by argument.
         let mut finder = PackageFinder::new();
+        let mut workspaces = WorkspaceFinder::default();
         let mut packages: Vec<Package> = Vec::new();
         let mut package_ids: BTreeMap<(PathBuf, bool), usize> = BTreeMap::new();
         let mut inputs: BTreeMap<PathBuf, FileInput> = BTreeMap::new();
@@ -385,7 +389,7 @@ impl Linter {
                 }
             }
             let package = *package_ids.entry(key.clone()).or_insert_with(|| {
-                packages.push(Package::load(&key.0, key.1));
+                packages.push(Package::load_in(&key.0, key.1, &mut workspaces));
                 packages.len() - 1
             });
             inputs.insert(
@@ -509,7 +513,7 @@ impl Linter {
     fn run(
         &self,
         inputs: &[FileInput],
-        packages: Vec<Package>,
+        mut packages: Vec<Package>,
         display_base: &Path,
         parse_only: bool,
         overlay: &Overlay,
@@ -518,10 +522,13 @@ impl Linter {
             &std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()),
         );
         let display_base = display_base.as_path();
-        let outcomes: Vec<FileOutcome> = inputs
+        let mut inputs: Vec<FileInput> = inputs.to_vec();
+        let mut outcomes: Vec<FileOutcome> = inputs
             .par_iter()
             .map(|input| self.lint_file(input, parse_only, overlay.get(input.path.as_path())))
             .collect();
+        self.read_imported_files(&mut inputs, &mut outcomes, &mut packages, parse_only);
+        let inputs = &inputs[..];
 
         let mut report = LintReport::default();
         let mut indexed = Vec::with_capacity(inputs.len());
@@ -646,7 +653,7 @@ impl Linter {
         }
         for (id, diagnostics) in by_file {
             let path = index.file(id).path.clone();
-            let kept = match (directives.get(&path), texts.get(&path)) {
+            let mut kept = match (directives.get(&path), texts.get(&path)) {
                 (Some(file_directives), Some(text)) => suppress::apply(
                     &path,
                     text,
@@ -657,6 +664,14 @@ impl Linter {
                 ),
                 _ => diagnostics,
             };
+            // Test code: only the rules that judge it (after suppressions saw every finding).
+            if index.file(id).is_test {
+                kept.retain(|d| {
+                    rule_index
+                        .get(d.rule)
+                        .is_some_and(|&r| self.rules[r].reports_in_tests())
+                });
+            }
             report.diagnostics.extend(kept);
         }
         std::thread::spawn(move || drop(index));
@@ -679,6 +694,68 @@ impl Linter {
         }
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
         report
+    }
+
+    /// Reads, as context, the files that imports lead to outside what was walked: another package
+    /// of the monorepo (by name or through a `tsconfig.json` path alias), a generated file an
+    /// ignore file hides. Repeated until nothing new is imported, so a file's findings do not
+    /// depend on which directory nestlint was started in.
+    fn read_imported_files(
+        &self,
+        inputs: &mut Vec<FileInput>,
+        outcomes: &mut Vec<FileOutcome>,
+        packages: &mut Vec<Package>,
+        parse_only: bool,
+    ) {
+        let Some(settings) = inputs.first().map(|input| input.settings.clone()) else {
+            return;
+        };
+        let mut known: HashSet<PathBuf> = inputs.iter().map(|i| i.path.as_ref().clone()).collect();
+        let mut package_ids: HashMap<PathBuf, usize> = packages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.has_manifest)
+            .map(|(id, p)| (p.root.clone(), id))
+            .collect();
+        let mut finder = PackageFinder::new();
+        let mut workspaces = WorkspaceFinder::default();
+        let mut checked = 0;
+        while checked < outcomes.len() && known.len() < MAX_IMPORTED_CONTEXT {
+            let missing: BTreeSet<PathBuf> = (checked..outcomes.len())
+                .into_par_iter()
+                .flat_map_iter(|i| {
+                    imported_outside(&inputs[i], &outcomes[i].facts, packages, &known)
+                })
+                .collect();
+            checked = outcomes.len();
+            let mut added = Vec::new();
+            for file in missing {
+                if !known.insert(file.clone()) {
+                    continue;
+                }
+                let Some(root) = finder.root_of(&file) else {
+                    continue;
+                };
+                let package = *package_ids.entry(root.clone()).or_insert_with(|| {
+                    packages.push(Package::load_in(&root, true, &mut workspaces));
+                    packages.len() - 1
+                });
+                let is_test = is_test_file(file.strip_prefix(&root).unwrap_or(&file));
+                added.push(FileInput {
+                    path: Arc::new(file),
+                    package,
+                    is_target: false,
+                    settings: settings.clone(),
+                    is_test,
+                });
+            }
+            let linted: Vec<FileOutcome> = added
+                .par_iter()
+                .map(|input| self.lint_file(input, parse_only, None))
+                .collect();
+            inputs.extend(added);
+            outcomes.extend(linted);
+        }
     }
 
     fn lint_file(
@@ -716,6 +793,9 @@ impl Linter {
         let root = tree.root_node();
         outcome.parse_error = root.has_error();
         if parse_only {
+            // What the files import is still read: it decides which other files are read.
+            outcome.facts.imports = Imports::from_program(root, &parse_text).into_bindings();
+            outcome.facts.reexports = reexport_sources(root, &parse_text);
             return outcome;
         }
         let source: &str = &parse_text;
@@ -762,11 +842,7 @@ impl Linter {
             match fact_kinds.get(kind).copied().unwrap_or(FactKind::None) {
                 FactKind::None => {}
                 FactKind::Class => collect_class(node, source, &mut outcome.facts),
-                FactKind::Call => {
-                    if let Some(call) = app_call(node, source) {
-                        outcome.facts.app_calls.push(call);
-                    }
-                }
+                FactKind::Call => call_facts(node, source, &mut outcome.facts),
                 FactKind::Comment if find_directives => {
                     directive_at(node, &mut outcome.directives);
                 }
@@ -787,12 +863,72 @@ impl Linter {
             false
         });
         outcome.facts.imports = imports.into_bindings();
+        outcome.facts.assign_validating_calls();
         outcome.facts.shrink_to_fit();
         if input.is_target {
             outcome.text = Some(text);
         }
         outcome
     }
+}
+
+/// How many files a run reads at most, targets and context together, before it stops following
+/// imports out of the walked packages.
+const MAX_IMPORTED_CONTEXT: usize = 100_000;
+
+/// The files `facts`' imports and re-exports lead to that are not among `known`: only sources
+/// on disk (not `node_modules`), found by the same resolution the index uses.
+fn imported_outside(
+    input: &FileInput,
+    facts: &FileFacts,
+    packages: &[Package],
+    known: &HashSet<PathBuf>,
+) -> Vec<PathBuf> {
+    let package = &packages[input.package];
+    let in_memory = |p: &Path| known.contains(p);
+    let on_disk = |p: &Path| {
+        known.contains(p)
+            || (crate::workspace::is_lintable(p)
+                && !p.components().any(|c| c.as_os_str() == "node_modules")
+                && p.is_file())
+    };
+    let mut sources: Vec<&str> = facts
+        .imports
+        .iter()
+        .map(|b| b.source.as_str())
+        .chain(facts.reexports.iter().map(|r| r.source.as_str()))
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let mut out = Vec::new();
+    for specifier in sources {
+        let target = resolve_specifier(specifier, &input.path, package, &in_memory);
+        if target != ModuleTarget::Unresolved {
+            continue;
+        }
+        if let ModuleTarget::File(file) =
+            resolve_specifier(specifier, &input.path, package, &on_disk)
+        {
+            if !known.contains(&file) {
+                out.push(file);
+            }
+        }
+    }
+    out
+}
+
+/// The sources of `export ... from '...'` statements (the parse-only pass reads no other facts).
+fn reexport_sources(root: Node<'_>, source: &str) -> Vec<crate::facts::ReExport> {
+    nestlint_syntax::named_children(root)
+        .filter(|statement| statement.kind_name() == "export_statement")
+        .filter_map(|statement| {
+            let from = statement.field(nestlint_syntax::Field::Source)?;
+            Some(crate::facts::ReExport {
+                source: nestlint_syntax::string_value(from, source)?.into(),
+                names: None,
+            })
+        })
+        .collect()
 }
 
 /// A file's text, or why it is not linted: unreadable, too large, binary, not UTF-8.

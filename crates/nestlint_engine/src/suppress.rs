@@ -253,6 +253,11 @@ impl Rule for SuppressionRule {
     fn meta(&self) -> &'static RuleMeta {
         self.0
     }
+
+    // A suppression comment in a test file is checked like any other.
+    fn reports_in_tests(&self) -> bool {
+        true
+    }
 }
 
 /// Drops the diagnostics of `file` that its directives suppress, and adds the suppression

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
+use globset::{GlobBuilder, GlobSetBuilder};
 use ignore::WalkBuilder;
 
 /// Directories never linted, even without a `.gitignore`.
@@ -25,18 +27,48 @@ pub fn is_lintable(path: &Path) -> bool {
     typed && !declaration
 }
 
-/// Test code: `*.spec.ts`, `*.test.ts`, `*.e2e-spec.ts`, and anything under a `test`/`tests`/
-/// `__tests__` directory.
+/// Test code, fixtures and mocks: `*.spec.ts`, `*.test.ts`, `*.e2e-spec.ts`, `*.mock.ts`,
+/// `*.fixture.ts`, `*.stub.ts`, and anything under a directory named `test`, `tests`,
+/// `__tests__`, `e2e`, `fixtures`, `__fixtures__`, `mocks`, `__mocks__`, `testing`, `test-utils`,
+/// `test-helpers` or `test-plugins`. Findings there are not reported (rules opt in with
+/// `Rule::reports_in_tests`): a controller in an e2e fixture serves no real traffic, a secret in
+/// a spec is a test key.
 pub fn is_test_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let stem_test = [".spec.", ".test.", ".e2e-spec.", ".e2e."]
-        .iter()
-        .any(|marker| name.contains(marker));
+    let stem_test = [
+        ".spec.",
+        ".test.",
+        ".e2e-spec.",
+        ".e2e.",
+        ".mock.",
+        ".mocks.",
+        ".fixture.",
+        ".fixtures.",
+        ".stub.",
+        ".stubs.",
+    ]
+    .iter()
+    .any(|marker| name.contains(marker));
     stem_test
         || path.components().any(|c| {
-            matches!(c, Component::Normal(part) if part == "test" || part == "tests" || part == "__tests__")
+            matches!(c, Component::Normal(part) if part.to_str().is_some_and(|p| TEST_DIRS.contains(&p)))
         })
 }
+
+const TEST_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "__tests__",
+    "e2e",
+    "fixtures",
+    "__fixtures__",
+    "mocks",
+    "__mocks__",
+    "testing",
+    "test-utils",
+    "test-helpers",
+    "test-plugins",
+];
 
 /// Walks `root` honouring `.gitignore`, `.ignore` and git excludes, skipping hidden directories and
 /// [`SKIPPED_DIRS`]; returns the lintable files.
@@ -159,13 +191,22 @@ pub struct Package {
     pub base_url: Option<PathBuf>,
     /// Roots of the projects a `nest-cli.json` declares (Nest monorepo apps and libraries).
     pub app_roots: Vec<PathBuf>,
+    /// The monorepo the package belongs to (npm/yarn `workspaces`, `pnpm-workspace.yaml`, lerna),
+    /// whose packages its imports reach by name.
+    pub workspace: Option<Arc<Workspace>>,
 }
 
 impl Package {
     pub fn load(root: &Path, has_manifest: bool) -> Package {
+        Package::load_in(root, has_manifest, &mut WorkspaceFinder::default())
+    }
+
+    /// [`Package::load`], with the workspaces found so far.
+    pub fn load_in(root: &Path, has_manifest: bool, workspaces: &mut WorkspaceFinder) -> Package {
         let mut package = Package {
             root: root.to_path_buf(),
             has_manifest,
+            workspace: workspaces.workspace_of(root),
             ..Package::default()
         };
         if let Some(manifest) = read_json(&root.join("package.json")) {
@@ -187,7 +228,9 @@ impl Package {
                 }
             }
         }
-        package.load_tsconfig(&root.join("tsconfig.json"), 0);
+        if let Some(tsconfig) = nearest_tsconfig(root) {
+            package.load_tsconfig(&tsconfig, 0);
+        }
         package
     }
 
@@ -196,16 +239,22 @@ impl Package {
             return;
         };
         let dir = path.parent().unwrap_or(Path::new("."));
-        // The extended file first: this file's settings override it.
+        // The extended files first (an array since TypeScript 5.0): this file's settings override
+        // them. A package name (`@tsconfig/node20/tsconfig.json`) holds no paths of the project.
         if depth < 5 {
-            if let Some(extends) = config.get("extends").and_then(|e| e.as_str()) {
-                if extends.starts_with('.') {
-                    let mut base = dir.join(extends);
-                    if base.extension().is_none() {
-                        base.set_extension("json");
-                    }
-                    self.load_tsconfig(&base, depth + 1);
+            let extends: Vec<&str> = match config.get("extends") {
+                Some(serde_json::Value::String(one)) => vec![one.as_str()],
+                Some(serde_json::Value::Array(many)) => {
+                    many.iter().filter_map(|e| e.as_str()).collect()
                 }
+                _ => Vec::new(),
+            };
+            for extends in extends.into_iter().filter(|e| e.starts_with('.')) {
+                let mut base = dir.join(extends);
+                if base.extension().is_none() {
+                    base.set_extension("json");
+                }
+                self.load_tsconfig(&base, depth + 1);
             }
         }
         let Some(options) = config.get("compilerOptions") else {
@@ -365,6 +414,12 @@ pub fn resolve_specifier(
             return ModuleTarget::File(file);
         }
     }
+    // A package of the same monorepo is the project's own code: its sources, or nothing.
+    if let Some(workspace) = &package.workspace {
+        if let Some(target) = workspace.resolve(specifier, known) {
+            return target;
+        }
+    }
     if package.is_dependency(specifier) {
         ModuleTarget::External
     } else {
@@ -402,6 +457,249 @@ fn probe(base: &Path, known: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
 
 /// What follows a directory to name its index module, up to the extension.
 const INDEX_FILE: &str = if cfg!(windows) { "\\index." } else { "/index." };
+
+/// The `tsconfig.json` that governs a package: the nearest at or above its root, as editors and
+/// `tsc` find it; else the nearest `tsconfig.base.json` (Nx workspaces keep their path aliases
+/// there, with a `tsconfig.json` only in each project).
+pub fn nearest_tsconfig(root: &Path) -> Option<PathBuf> {
+    for name in ["tsconfig.json", "tsconfig.base.json"] {
+        if let Some(found) = root
+            .ancestors()
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+        {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// A monorepo: its root and its packages by name, from npm/yarn `workspaces`,
+/// `pnpm-workspace.yaml` or `lerna.json`.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub root: PathBuf,
+    /// Package name to its directory and the entry points its manifest names.
+    pub packages: HashMap<String, WorkspacePackage>,
+}
+
+#[derive(Debug, Default)]
+pub struct WorkspacePackage {
+    pub dir: PathBuf,
+    /// `types`, `typings`, `main`, `module` and `exports["."]` of its `package.json`, in order.
+    pub entries: Vec<String>,
+}
+
+/// How deep below a workspace root its package directories are looked for.
+const WORKSPACE_DEPTH: usize = 5;
+
+impl Workspace {
+    /// The workspace whose root is `root`, if `root` declares one.
+    fn load(root: &Path) -> Option<Workspace> {
+        let patterns = workspace_patterns(root)?;
+        let (mut include, mut exclude) = (GlobSetBuilder::new(), GlobSetBuilder::new());
+        for pattern in &patterns {
+            let (set, pattern) = match pattern.strip_prefix('!') {
+                Some(negated) => (&mut exclude, negated),
+                None => (&mut include, pattern.as_str()),
+            };
+            let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+            if let Ok(glob) = GlobBuilder::new(pattern).literal_separator(true).build() {
+                set.add(glob);
+            }
+        }
+        let (include, exclude) = (include.build().ok()?, exclude.build().ok()?);
+        let mut workspace = Workspace {
+            root: root.to_path_buf(),
+            packages: HashMap::new(),
+        };
+        let walker = WalkBuilder::new(root)
+            .max_depth(Some(WORKSPACE_DEPTH))
+            .hidden(true)
+            .git_ignore(true)
+            .require_git(false)
+            .filter_entry(|entry| {
+                entry.file_type().is_some_and(|t| t.is_dir())
+                    && !entry
+                        .file_name()
+                        .to_str()
+                        .is_some_and(|name| SKIPPED_DIRS.contains(&name))
+            })
+            .build();
+        for entry in walker.flatten() {
+            let dir = entry.path();
+            let Ok(relative) = dir.strip_prefix(root) else {
+                continue;
+            };
+            if relative.as_os_str().is_empty()
+                || !include.is_match(relative)
+                || exclude.is_match(relative)
+            {
+                continue;
+            }
+            let Some(manifest) = read_json(&dir.join("package.json")) else {
+                continue;
+            };
+            let Some(name) = manifest.get("name").and_then(|n| n.as_str()) else {
+                continue;
+            };
+            let mut entries: Vec<String> = ["types", "typings", "main", "module"]
+                .iter()
+                .filter_map(|key| manifest.get(*key).and_then(|v| v.as_str()))
+                .map(str::to_owned)
+                .collect();
+            if let Some(root_export) = manifest.get("exports").map(|e| e.get(".").unwrap_or(e)) {
+                collect_export_paths(root_export, &mut entries);
+            }
+            workspace
+                .packages
+                .entry(name.to_owned())
+                .or_insert(WorkspacePackage {
+                    dir: normalize(dir),
+                    entries,
+                });
+        }
+        Some(workspace)
+    }
+
+    /// Where a specifier naming one of the workspace's packages leads: its source file, or
+    /// `Unresolved` when the package's sources cannot be found (never a package: it is the
+    /// project's own code). `None` for specifiers of other packages.
+    pub fn resolve(&self, specifier: &str, known: &dyn Fn(&Path) -> bool) -> Option<ModuleTarget> {
+        let name = package_name(specifier);
+        let package = self.packages.get(name)?;
+        let subpath = specifier[name.len()..].trim_start_matches('/');
+        let found = if subpath.is_empty() {
+            package
+                .entries
+                .iter()
+                .flat_map(|entry| source_candidates(&package.dir, entry))
+                .chain(
+                    ["src/index", "index", "src"]
+                        .iter()
+                        .map(|e| package.dir.join(e)),
+                )
+                .find_map(|candidate| probe(&candidate, known))
+        } else {
+            [
+                package.dir.join(subpath),
+                package.dir.join("src").join(subpath),
+            ]
+            .iter()
+            .chain(source_candidates(&package.dir, subpath).iter())
+            .find_map(|candidate| probe(candidate, known))
+        };
+        Some(found.map_or(ModuleTarget::Unresolved, ModuleTarget::File))
+    }
+}
+
+/// The sources an emitted entry point comes from: `./dist/index.d.ts` → `dist/index`,
+/// `src/index` (the same path under `src/` instead of the output directory).
+fn source_candidates(dir: &Path, entry: &str) -> Vec<PathBuf> {
+    let entry = entry.trim_start_matches("./");
+    let stem = [".d.ts", ".d.mts", ".d.cts", ".js", ".mjs", ".cjs", ".ts"]
+        .iter()
+        .find_map(|ext| entry.strip_suffix(ext))
+        .unwrap_or(entry);
+    let mut out = vec![dir.join(stem)];
+    let mut parts: Vec<&str> = stem.split('/').collect();
+    // `build/main/index` (a tsc output with sub-targets) or `dist/index`: the source is under src.
+    while parts.len() > 1 && OUTPUT_DIRS.contains(&parts[0]) {
+        parts.remove(0);
+        out.push(dir.join("src").join(parts.join("/")));
+    }
+    out
+}
+
+/// Directories packages compile into.
+const OUTPUT_DIRS: &[&str] = &[
+    "dist", "build", "lib", "out", "main", "module", "esm", "cjs",
+];
+
+/// The file paths a package.json `exports` entry names, conditions in order.
+fn collect_export_paths(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(path) => out.push(path.clone()),
+        serde_json::Value::Object(conditions) => {
+            for condition in ["types", "import", "require", "default", "node"] {
+                if let Some(inner) = conditions.get(condition) {
+                    collect_export_paths(inner, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The package globs a directory's manifest declares as a workspace, if it is a workspace root.
+fn workspace_patterns(root: &Path) -> Option<Vec<String>> {
+    if let Ok(text) = std::fs::read_to_string(root.join("pnpm-workspace.yaml")) {
+        return Some(pnpm_packages(&text));
+    }
+    let strings = |value: Option<&serde_json::Value>| -> Option<Vec<String>> {
+        let list = value?.as_array()?;
+        Some(
+            list.iter()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect(),
+        )
+    };
+    if let Some(manifest) = read_json(&root.join("package.json")) {
+        let workspaces = manifest.get("workspaces");
+        if let Some(list) = strings(workspaces).or_else(|| strings(workspaces?.get("packages"))) {
+            return Some(list);
+        }
+    }
+    strings(read_json(&root.join("lerna.json"))?.get("packages"))
+}
+
+/// The `packages:` list of a `pnpm-workspace.yaml` (a YAML list of strings; the rest of the file
+/// is pnpm settings nestlint has no use for).
+fn pnpm_packages(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_packages = false;
+    for line in text.lines() {
+        let content = line.split(" #").next().unwrap_or("").trim_end();
+        if content.trim_start().starts_with('#') || content.trim().is_empty() {
+            continue;
+        }
+        if !line.starts_with([' ', '\t', '-']) {
+            in_packages = content.trim() == "packages:";
+            continue;
+        }
+        if let (true, Some(item)) = (in_packages, content.trim_start().strip_prefix('-')) {
+            out.push(
+                item.trim()
+                    .trim_matches(|c| c == '"' || c == '\'')
+                    .to_owned(),
+            );
+        }
+    }
+    out
+}
+
+/// Finds the workspace a package belongs to, loading each workspace once.
+#[derive(Default)]
+pub struct WorkspaceFinder {
+    by_root: HashMap<PathBuf, Option<Arc<Workspace>>>,
+}
+
+impl WorkspaceFinder {
+    /// The nearest workspace at or above `package_root` that lists it (or its directory).
+    pub fn workspace_of(&mut self, package_root: &Path) -> Option<Arc<Workspace>> {
+        for dir in package_root.ancestors() {
+            let workspace = self
+                .by_root
+                .entry(dir.to_path_buf())
+                .or_insert_with(|| Workspace::load(dir).map(Arc::new))
+                .clone();
+            if let Some(workspace) = workspace {
+                return Some(workspace);
+            }
+        }
+        None
+    }
+}
 
 /// The nearest ancestor of `file` holding `package.json` or `nest-cli.json`, cached per directory.
 pub struct PackageFinder {
@@ -464,6 +762,12 @@ mod tests {
         assert!(is_test_file(Path::new("test/app.e2e-spec.ts")));
         assert!(is_test_file(Path::new("src/test/helpers.ts")));
         assert!(!is_test_file(Path::new("src/testing.module.ts")));
+        assert!(is_test_file(Path::new("e2e/fixtures/stripe.plugin.ts")));
+        assert!(is_test_file(Path::new("dev-server/test-plugins/rest.ts")));
+        assert!(is_test_file(Path::new("src/users.mock.ts")));
+        assert!(!is_test_file(Path::new(
+            "src/contest/contest.controller.ts"
+        )));
     }
 
     #[test]

@@ -177,6 +177,19 @@ pub fn visit_named<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) 
     }
 }
 
+/// [`visit_named`] that stops after `budget` nodes: for scans of bodies of unbounded size whose
+/// answer is only a refinement (a method's calls, a guard's words).
+pub fn visit_bounded<'t>(root: Node<'t>, budget: usize, mut visit: impl FnMut(Node<'t>) -> bool) {
+    let mut left = budget;
+    visit_named(root, |node| {
+        if left == 0 {
+            return false;
+        }
+        left -= 1;
+        visit(node)
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

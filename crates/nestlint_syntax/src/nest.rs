@@ -76,6 +76,23 @@ impl<'t> ClassView<'t> {
         self.node.field(Field::Body)
     }
 
+    /// Whether the class `implements` an interface named `interface` (as written).
+    pub fn implements(&self, source: &str, interface: &str) -> bool {
+        named_children(self.node)
+            .filter(|c| c.kind_name() == "class_heritage")
+            .flat_map(named_children)
+            .filter(|c| c.kind_name() == "implements_clause")
+            .flat_map(named_children)
+            .any(|t| {
+                let t = if t.kind_name() == "generic_type" {
+                    t.field(Field::Name).unwrap_or(t)
+                } else {
+                    t
+                };
+                text(t, source) == interface
+            })
+    }
+
     /// The members with their decorators: a method's decorators are the `decorator` siblings that
     /// precede it in the class body (comments skipped); a property's are its own field.
     pub fn members(&self) -> Vec<Member<'t>> {
