@@ -1,15 +1,19 @@
 use std::collections::BTreeSet;
 
 use nestlint_diagnostics::{Fix, Severity, TextRange};
+use nestlint_engine::apps::{Application, Served};
+use nestlint_engine::dto::{dto_properties, DtoProperty};
 use nestlint_engine::edits::{parse_for_edit, value_import};
 use nestlint_engine::facts::{
-    AppCallKind, ClassFact, DecoratorFact, ParamFact, TypeDeclKind, TypeRef, Value,
+    ClassFact, DecoratorFact, ParamFact, PropertyFact, TypeDeclKind, TypeRef, Value,
 };
-use nestlint_engine::nest::{pipe_coverage, ClassKey, Coverage};
+use nestlint_engine::flows::{parameter_reach, Reach};
+use nestlint_engine::nest::{pipe_kind, ClassKey, Coverage, PipeKind};
 use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
-    Scope,
+    Scope, Symbol,
 };
+use nestlint_syntax::Name;
 
 use crate::decorators::{decorator_origin, DecoratorOrigin, EffectMemo};
 
@@ -78,9 +82,92 @@ may hide behind it.
 };
 
 const INPUT_DECORATORS: &[&str] = &["Body", "Query", "Param"];
-const MAPPED_TYPES: &[&str] = &["PartialType", "PickType", "OmitType", "IntersectionType"];
 /// Packages whose property decorators certainly do not validate.
 const NON_VALIDATING_PACKAGES: &[&str] = &["class-transformer", "typeorm", "mongoose"];
+/// TypeScript's generic helper types: a parameter typed with one is erased to `Object`.
+const UTILITY_TYPES: &[&str] = &[
+    "Partial",
+    "Required",
+    "Readonly",
+    "Pick",
+    "Omit",
+    "NonNullable",
+    "Exclude",
+    "Extract",
+    "ReturnType",
+    "Awaited",
+    "InstanceType",
+    "Parameters",
+    "Record",
+];
+/// Decorators of properties a request does not set: the database manages them (generated keys,
+/// timestamps, versions, relations) or class-transformer drops them (`@Exclude()`).
+const NOT_FROM_REQUEST: &[(&str, &[&str])] = &[
+    (
+        "typeorm",
+        &[
+            "PrimaryGeneratedColumn",
+            "CreateDateColumn",
+            "UpdateDateColumn",
+            "DeleteDateColumn",
+            "VersionColumn",
+            "VirtualColumn",
+            "ObjectIdColumn",
+            "Generated",
+            "OneToMany",
+            "ManyToOne",
+            "OneToOne",
+            "ManyToMany",
+            "RelationId",
+            "RelationCount",
+            "TreeChildren",
+            "TreeParent",
+            "TreeLevelColumn",
+            "ViewColumn",
+        ],
+    ),
+    (
+        "@mikro-orm/core",
+        &[
+            "PrimaryKey",
+            "OneToMany",
+            "ManyToOne",
+            "OneToOne",
+            "ManyToMany",
+            "Formula",
+        ],
+    ),
+    ("class-transformer", &["Exclude"]),
+];
+
+/// Where a request DTO comes from: the parameter that first makes it one.
+#[derive(Clone)]
+struct DtoUse {
+    file: FileId,
+    range: TextRange,
+    /// The DTO class the parameter is typed with.
+    dto: ClassKey,
+}
+
+/// Which pipes run on a parameter before the handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pipes {
+    None,
+    /// `ValidationPipe` (class-validator on classes only).
+    ClassValidation,
+    /// A pipe that validates in its own way, or one the engine cannot classify.
+    Custom,
+}
+
+impl Pipes {
+    fn with(self, kind: PipeKind) -> Pipes {
+        match (self, kind) {
+            (Pipes::Custom, _) | (_, PipeKind::Custom | PipeKind::Unknown) => Pipes::Custom,
+            (_, PipeKind::ClassValidation) => Pipes::ClassValidation,
+            (current, PipeKind::Passthrough) => current,
+        }
+    }
+}
 
 impl Rule for RequestDtoValidation {
     fn meta(&self) -> &'static RuleMeta {
@@ -88,26 +175,55 @@ impl Rule for RequestDtoValidation {
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
-        let enhancers = index.global_enhancers();
+        let applications = index.applications();
         let controller_modules = index.controller_modules();
         let mut effects = EffectMemo::new();
-        let mut dtos: BTreeSet<ClassKey> = BTreeSet::new();
-        // DTO parameters with no pipe of their own, by the file of their controller.
-        let mut unpiped: Vec<(FileId, ClassKey, TextRange)> = Vec::new();
+        let mut dtos: Vec<DtoUse> = Vec::new();
+        // Class-typed parameters no pipe of their own reaches: (controller, parameter).
+        let mut unpiped: Vec<(ClassKey, FileId, TextRange)> = Vec::new();
 
         for (file, indexed) in index.files() {
+            if indexed.is_test {
+                continue;
+            }
             for (class_index, class) in indexed.facts.classes.iter().enumerate() {
                 if !index.is_controller(file, class) {
                     continue;
                 }
-                let class_pipes = uses_pipes(index, file, &class.decorators);
+                let key = ClassKey {
+                    file,
+                    index: class_index,
+                };
+                let modules = controller_modules.get(&key).map_or(&[][..], Vec::as_slice);
+                // Applications whose global pipes are all custom validate their own way (a
+                // global zod pipe): nothing here is class-validator's business.
+                if let Served::By(apps) = applications.serving(index, file, modules) {
+                    if apps.iter().all(|app| custom_global_pipes(index, app)) {
+                        continue;
+                    }
+                }
+                let class_pipes = use_pipes(index, file, &class.decorators, Pipes::None);
                 for handler in index.route_handlers(file, class) {
-                    let method_pipes =
-                        max_coverage(class_pipes, uses_pipes(index, file, &handler.decorators));
-                    for param in &handler.params {
+                    let method_pipes = use_pipes(index, file, &handler.decorators, class_pipes);
+                    for (param_index, param) in handler.params.iter().enumerate() {
                         let Some(decorator) = input_decorator(index, file, param) else {
                             continue;
                         };
+                        let pipes = decorator
+                            .args
+                            .iter()
+                            .map(|arg| pipe_kind(index, file, arg))
+                            .fold(method_pipes, Pipes::with);
+                        // The pipe on the parameter validates it (a zod or joi pipe, ParseArrayPipe).
+                        if pipes == Pipes::Custom {
+                            continue;
+                        }
+                        // The handler validates the value itself, or hands it to code that does
+                        // (or that the engine cannot read).
+                        if parameter_reach(index, file, class, handler, param_index) != Reach::Plain
+                        {
+                            continue;
+                        }
                         let Some(dto) = check_param_type(
                             index,
                             ctx,
@@ -119,101 +235,104 @@ impl Rule for RequestDtoValidation {
                         ) else {
                             continue;
                         };
-                        collect_dto(index, dto, &mut dtos);
-                        let param_pipes = decorator
-                            .args
-                            .iter()
-                            .map(|arg| pipe_coverage(index, file, arg))
-                            .fold(Coverage::Absent, max_coverage);
-                        if max_coverage(method_pipes, param_pipes) == Coverage::Absent {
-                            unpiped.push((
-                                file,
-                                ClassKey {
-                                    file,
-                                    index: class_index,
-                                },
-                                param.range,
-                            ));
+                        dtos.push(DtoUse {
+                            file,
+                            range: param.type_range.unwrap_or(param.range),
+                            dto,
+                        });
+                        if pipes == Pipes::None {
+                            unpiped.push((key, file, param.range));
                         }
                     }
                 }
             }
         }
 
-        for &dto in &dtos {
-            if index.file(dto.file).is_target {
-                check_dto_properties(index, ctx, dto, &mut effects);
-            }
-        }
+        check_dto_properties(index, ctx, &dtos, &mut effects);
 
-        // Once per application: DTO parameters that no ValidationPipe reaches.
-        for (file, indexed) in index.files() {
+        // Once per application: class-typed parameters that no ValidationPipe reaches.
+        for app in &applications.apps {
+            if app.implicit || !app.http {
+                continue;
+            }
+            let indexed = index.file(app.file);
             if !indexed.is_target || indexed.is_test {
                 continue;
             }
-            for call in &indexed.facts.app_calls {
-                if call.kind != AppCallKind::Bootstrap {
-                    continue;
-                }
-                let scope = index.app_scope(file);
-                if enhancers.coverage_for(index, file, &[]).validation_pipe != Coverage::Absent {
-                    continue;
-                }
-                // This app's DTO parameters that no pipe reaches.
-                let in_scope: Vec<&(FileId, ClassKey, TextRange)> = unpiped
-                    .iter()
-                    .filter(|(param_file, controller, _)| {
-                        let modules = controller_modules
-                            .get(controller)
-                            .map_or(&[][..], Vec::as_slice);
-                        let in_app = index.app_scope(*param_file) == scope
-                            || modules.iter().any(|m| index.app_scope(m.file) == scope);
-                        in_app
-                            && enhancers
-                                .coverage_for(index, *param_file, modules)
-                                .validation_pipe
-                                == Coverage::Absent
-                    })
-                    .collect();
-                let Some(&&first) = in_scope.first() else {
-                    continue;
-                };
-                let count = in_scope.len();
-                let noun = if count == 1 {
-                    "parameter is"
-                } else {
-                    "parameters are"
-                };
-                ctx.report(
-                    index,
-                    file,
-                    call.range,
-                    format!("no `ValidationPipe` is registered: {count} request DTO {noun} never validated"),
-                )
-                .help("register one globally: `app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))`, or provide it as `APP_PIPE`")
-                .note("class-validator decorators do nothing unless a ValidationPipe runs them")
-                .label(index.file(first.0).path.clone(), first.2, "for example, this parameter");
+            if global_validation(index, app) != Coverage::Absent {
+                continue;
             }
+            let in_app: Vec<&(ClassKey, FileId, TextRange)> = unpiped
+                .iter()
+                .filter(|(controller, _, _)| {
+                    controller_modules
+                        .get(controller)
+                        .is_some_and(|modules| modules.iter().any(|m| app.contains(*m)))
+                })
+                .collect();
+            let Some(&&(_, first_file, first_range)) = in_app.first() else {
+                continue;
+            };
+            let count = in_app.len();
+            let noun = if count == 1 {
+                "parameter is"
+            } else {
+                "parameters are"
+            };
+            ctx.report(
+                index,
+                app.file,
+                app.range,
+                format!("no `ValidationPipe` is registered: {count} request DTO {noun} never validated"),
+            )
+            .help("register one globally: `app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))`, or provide it as `APP_PIPE`")
+            .note("class-validator decorators do nothing unless a ValidationPipe runs them")
+            .label(index.file(first_file).path.clone(), first_range, "for example, this parameter");
         }
     }
 }
 
-fn max_coverage(a: Coverage, b: Coverage) -> Coverage {
-    match (a, b) {
-        (Coverage::Present, _) | (_, Coverage::Present) => Coverage::Present,
-        (Coverage::Unknown, _) | (_, Coverage::Unknown) => Coverage::Unknown,
-        _ => Coverage::Absent,
+/// Whether an application's global pipes include `ValidationPipe` (or may).
+fn global_validation(index: &ProjectIndex, app: &Application) -> Coverage {
+    let mut coverage = if app.unknown_pipe {
+        Coverage::Unknown
+    } else {
+        Coverage::Absent
+    };
+    for (file, pipe) in &app.pipes {
+        coverage = coverage.merge(match pipe_kind(index, *file, pipe) {
+            PipeKind::ClassValidation => Coverage::Present,
+            PipeKind::Passthrough => Coverage::Absent,
+            PipeKind::Custom | PipeKind::Unknown => Coverage::Unknown,
+        });
     }
+    coverage
 }
 
-/// `@UsePipes(...)` among the decorators: whether one of its pipes validates.
-fn uses_pipes(index: &ProjectIndex, file: FileId, decorators: &[DecoratorFact]) -> Coverage {
+/// An application whose global pipes are all custom (no `ValidationPipe` among them).
+fn custom_global_pipes(index: &ProjectIndex, app: &Application) -> bool {
+    !app.pipes.is_empty()
+        && app.pipes.iter().all(|(file, pipe)| {
+            matches!(
+                pipe_kind(index, *file, pipe),
+                PipeKind::Custom | PipeKind::Unknown
+            )
+        })
+}
+
+/// The pipes `@UsePipes(...)` among `decorators` adds to `outer`.
+fn use_pipes(
+    index: &ProjectIndex,
+    file: FileId,
+    decorators: &[DecoratorFact],
+    outer: Pipes,
+) -> Pipes {
     decorators
         .iter()
         .filter(|d| index.is_nest_decorator(file, d, "UsePipes"))
         .flat_map(|d| d.args.iter())
-        .map(|arg| pipe_coverage(index, file, arg))
-        .fold(Coverage::Absent, max_coverage)
+        .map(|arg| pipe_kind(index, file, arg))
+        .fold(outer, Pipes::with)
 }
 
 /// The `@Body()`/`@Query()`/`@Param()` decorator of a whole-object parameter (`@Body('name')`
@@ -246,7 +365,7 @@ fn check_param_type(
 ) -> Option<ClassKey> {
     let decorator_name = format!("@{}()", decorator.callee.name);
     let range = param.type_range.unwrap_or(param.range);
-    let mut problem = |what: String| {
+    let mut problem = |what: String, note: &str| {
         if report {
             ctx.report(
                 index,
@@ -254,33 +373,56 @@ fn check_param_type(
                 range,
                 format!("`{decorator_name}` parameter `{}` is {what}, so nothing is validated", param.name),
             )
-            .help("type the parameter with a DTO class whose properties carry class-validator decorators (no automatic fix: the DTO's shape is yours to write)")
-            .note("ValidationPipe validates only classes: TypeScript types are erased at run time");
+            .help("type the parameter with a DTO class whose properties carry class-validator decorators, or validate it with a pipe of its own (no automatic fix: the DTO's shape is yours to write)")
+            .note(note);
         }
     };
+    const ERASED: &str =
+        "ValidationPipe validates only classes: TypeScript types are erased at run time";
     match &param.ty {
-        None => problem("untyped".to_owned()),
+        None => problem("untyped".to_owned(), ERASED),
         Some(TypeRef::Keyword(keyword))
             if matches!(keyword.as_str(), "any" | "object" | "unknown") =>
         {
-            problem(format!("typed `{keyword}`"))
+            problem(format!("typed `{keyword}`"), ERASED)
         }
-        Some(TypeRef::ObjectLiteral) => problem("typed with an inline object type".to_owned()),
-        Some(TypeRef::Named { name, .. }) if name == "Record" => {
-            problem("typed `Record<...>`".to_owned())
+        Some(TypeRef::ObjectLiteral) => problem("typed with an inline object type".to_owned(), ERASED),
+        Some(TypeRef::Union(_)) => problem(
+            "typed with a union type".to_owned(),
+            "a union is erased to `Object` at run time, and ValidationPipe validates only classes",
+        ),
+        Some(TypeRef::Array(_)) => problem(
+            "an array".to_owned(),
+            "ValidationPipe skips arrays: their items are never validated (use `ParseArrayPipe` with `items`, or a DTO with an array property and `@ValidateNested({ each: true })`)",
+        ),
+        Some(TypeRef::Named { name, args }) if name == "Array" || name == "ReadonlyArray" => {
+            let _ = args;
+            problem(
+                "an array".to_owned(),
+                "ValidationPipe skips arrays: their items are never validated (use `ParseArrayPipe` with `items`, or a DTO with an array property and `@ValidateNested({ each: true })`)",
+            )
+        }
+        Some(TypeRef::Named { name, .. })
+            if UTILITY_TYPES.contains(&name.as_str())
+                && matches!(index.resolve(file, name), Symbol::Unknown) =>
+        {
+            problem(
+                format!("typed `{name}<...>`"),
+                "a generic type is erased to `Object` at run time, and ValidationPipe validates only classes (use `PartialType`/`PickType` from `@nestjs/swagger` or `@nestjs/mapped-types` for a class)",
+            )
         }
         Some(TypeRef::Named { name, .. }) if class.type_params.iter().any(|p| p == name) => {
-            problem(format!("typed with the type parameter `{name}`"))
+            problem(format!("typed with the type parameter `{name}`"), ERASED)
         }
         Some(TypeRef::Named { name, .. }) => {
             let symbol = index.resolve(file, name);
             if let Some((_, declaration)) = index.type_decl(&symbol) {
                 match declaration.kind {
                     TypeDeclKind::Interface => {
-                        problem(format!("typed with the interface `{name}`"))
+                        problem(format!("typed with the interface `{name}`"), ERASED)
                     }
                     TypeDeclKind::TypeAlias => {
-                        problem(format!("typed with the type alias `{name}`"))
+                        problem(format!("typed with the type alias `{name}`"), ERASED)
                     }
                     TypeDeclKind::Enum => {}
                 }
@@ -318,91 +460,134 @@ fn check_param_type(
     None
 }
 
-/// Adds `dto`, its base classes, mapped-type sources and nested DTOs.
-fn collect_dto(index: &ProjectIndex, dto: ClassKey, out: &mut BTreeSet<ClassKey>) {
-    if !out.insert(dto) {
-        return;
-    }
-    let class = index.class_at(dto);
-    let mut sources: Vec<&str> = Vec::new();
-    match &class.extends {
-        Some(Value::Ident(base)) => sources.push(base),
-        Some(Value::Call { callee, args })
-            if callee.object.is_none() && MAPPED_TYPES.contains(&callee.name.as_str()) =>
-        {
-            for arg in args {
-                if let Value::Ident(name) = arg {
-                    sources.push(name);
-                }
-            }
-        }
-        _ => {}
-    }
-    for property in &class.properties {
-        let nested = property
-            .decorators
-            .iter()
-            .any(|d| index.is_export_of(dto.file, &d.callee, "class-validator", "ValidateNested"));
-        if nested {
-            match &property.ty {
-                Some(TypeRef::Named { name, .. }) => sources.push(name),
-                Some(TypeRef::Array(inner)) => {
-                    if let Some(name) = inner.name() {
-                        sources.push(name);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    for name in sources {
-        if let Some(key) = index.class_key(&index.resolve(dto.file, name)) {
-            collect_dto(index, key, out);
-        }
-    }
-}
-
-/// Validator, not a validator, or cannot tell.
+/// Validator, not a validator, not set by requests, or cannot tell.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Validates {
     Yes,
     No,
+    NotFromRequest,
     Unknown,
 }
 
+/// Reports the properties of the request DTOs (and of the DTOs nested in them with
+/// `@ValidateNested()`) that no class-validator decorator covers, each once.
 fn check_dto_properties(
     index: &ProjectIndex,
     ctx: &mut ProjectContext<'_>,
-    dto: ClassKey,
+    uses: &[DtoUse],
     effects: &mut EffectMemo,
 ) {
-    let class = index.class_at(dto);
-    for property in class.properties.iter().filter(|p| !p.is_static) {
-        let mut verdict = Validates::No;
-        for decorator in &property.decorators {
-            match decorator_validates(index, dto.file, decorator, effects) {
-                Validates::Yes => {
-                    verdict = Validates::Yes;
-                    break;
-                }
-                Validates::Unknown => verdict = Validates::Unknown,
-                Validates::No => {}
-            }
+    let mut seen_dtos: BTreeSet<ClassKey> = BTreeSet::new();
+    let mut reported: BTreeSet<(ClassKey, Name)> = BTreeSet::new();
+    let mut queue: std::collections::VecDeque<DtoUse> = uses.iter().cloned().collect();
+    while let Some(dto_use) = queue.pop_front() {
+        if !seen_dtos.insert(dto_use.dto) {
+            continue;
         }
-        if verdict == Validates::No {
-            ctx.report(
-                index,
-                dto.file,
-                property.name_range,
+        let dto = index.class_at(dto_use.dto);
+        for DtoProperty { owner, property } in dto_properties(index, dto_use.dto) {
+            // Nested DTOs are validated too: their properties are checked in turn.
+            if let Some(nested) = nested_dto(index, owner.file, property) {
+                queue.push_back(DtoUse {
+                    dto: nested,
+                    ..dto_use.clone()
+                });
+            }
+            let owner_file = index.file(owner.file);
+            if !owner_file.is_target || owner_file.is_test {
+                continue;
+            }
+            if !reported.insert((owner, property.name.clone())) {
+                continue;
+            }
+            if property_validates(index, owner.file, property, effects) != Validates::No {
+                continue;
+            }
+            let owner_class = index.class_at(owner);
+            let message = if owner == dto_use.dto {
                 format!(
                     "property `{}` of DTO `{}` has no class-validator decorator",
-                    property.name, class.name
-                ),
-            )
-            .help("add a validator such as `@IsString()`, `@IsOptional()` for optional input, or `@Allow()` if any value is acceptable")
-            .note("with `whitelist: true` the property is silently stripped from requests; without it, any value is accepted unchecked");
+                    property.name, owner_class.name
+                )
+            } else {
+                let kind = if is_entity(index, owner) {
+                    "entity"
+                } else {
+                    "class"
+                };
+                format!(
+                    "property `{}` of {kind} `{}`, part of request DTO `{}`, has no class-validator decorator",
+                    property.name, owner_class.name, dto.name
+                )
+            };
+            let diagnostic = ctx.report(index, owner.file, property.name_range, message);
+            diagnostic
+                .help("add a validator such as `@IsString()`, `@IsOptional()` for optional input, or `@Allow()` if any value is acceptable")
+                .note("with `whitelist: true` the property is silently stripped from requests; without it, any value is accepted unchecked");
+            if owner != dto_use.dto || owner.file != dto_use.file {
+                diagnostic.label(
+                    index.file(dto_use.file).path.clone(),
+                    dto_use.range,
+                    format!(
+                        "`{}` is a request body, query or params type here",
+                        dto.name
+                    ),
+                );
+            }
         }
     }
+}
+
+/// The DTO class a `@ValidateNested()` property holds, if it resolves to one.
+fn nested_dto(index: &ProjectIndex, file: FileId, property: &PropertyFact) -> Option<ClassKey> {
+    let nested = property
+        .decorators
+        .iter()
+        .any(|d| index.is_export_of(file, &d.callee, "class-validator", "ValidateNested"));
+    if !nested {
+        return None;
+    }
+    let name = match &property.ty {
+        Some(TypeRef::Named { name, args }) if name == "Array" => args.first()?.name()?,
+        Some(TypeRef::Named { name, .. }) => name.as_str(),
+        Some(TypeRef::Array(inner)) => inner.name()?,
+        _ => return None,
+    };
+    index.class_key(&index.resolve(file, name))
+}
+
+/// A class decorated `@Entity()` (TypeORM, MikroORM) or `@Schema()` (Mongoose).
+fn is_entity(index: &ProjectIndex, key: ClassKey) -> bool {
+    index.class_at(key).decorators.iter().any(|d| {
+        index.is_export_of(key.file, &d.callee, "typeorm", "Entity")
+            || index.is_export_of(key.file, &d.callee, "@mikro-orm/core", "Entity")
+            || index.is_export_of(key.file, &d.callee, "@nestjs/mongoose", "Schema")
+    })
+}
+
+fn property_validates(
+    index: &ProjectIndex,
+    file: FileId,
+    property: &PropertyFact,
+    effects: &mut EffectMemo,
+) -> Validates {
+    let mut verdict = Validates::No;
+    for decorator in &property.decorators {
+        let not_from_request = NOT_FROM_REQUEST.iter().any(|(package, names)| {
+            names
+                .iter()
+                .any(|name| index.is_export_of(file, &decorator.callee, package, name))
+        });
+        if not_from_request {
+            return Validates::NotFromRequest;
+        }
+        match decorator_validates(index, file, decorator, effects) {
+            Validates::Yes => return Validates::Yes,
+            Validates::Unknown => verdict = Validates::Unknown,
+            _ => {}
+        }
+    }
+    verdict
 }
 
 fn decorator_validates(
@@ -419,6 +604,7 @@ fn decorator_validates(
                 Validates::Yes
             } else if source.starts_with("@nestjs/")
                 || NON_VALIDATING_PACKAGES.contains(&source.as_str())
+                || source.starts_with("@mikro-orm/")
             {
                 Validates::No
             } else {

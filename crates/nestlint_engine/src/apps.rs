@@ -25,9 +25,12 @@ pub struct Application {
     pub scope: (usize, std::path::PathBuf),
     /// A scope standing for an application the engine cannot see.
     pub implicit: bool,
-    /// It serves HTTP (`NestFactory.create`), rather than messages (`createMicroservice`) or
-    /// nothing (`createApplicationContext`, a worker or a script).
+    /// It serves HTTP: `NestFactory.create` (rather than `createMicroservice`, or
+    /// `createApplicationContext` for a worker), and `listen` is called on it (in its bootstrap
+    /// file or a helper beside it): a script that only creates the app to read its schema
+    /// serves nothing.
     pub http: bool,
+    listens: bool,
     /// The modules reachable from its root module; `None` when the root cannot be resolved (a
     /// variable, a dynamic `import()`), so that any module may belong to it.
     pub modules: Option<BTreeSet<ClassKey>>,
@@ -111,6 +114,7 @@ impl Applications {
                     scope: scope_key(index, file),
                     implicit: false,
                     http: call.method == "create",
+                    listens: false,
                     modules,
                     complete,
                     guards: Vec::new(),
@@ -128,6 +132,7 @@ impl Applications {
         for app in &mut apps {
             collect_app_calls(index, app);
             collect_module_providers(index, app, &metadata);
+            app.http &= app.listens;
         }
         Applications { apps }
     }
@@ -195,6 +200,7 @@ fn implicit_applications(
                 scope,
                 implicit: true,
                 http: true,
+                listens: true,
                 modules: Some(closure),
                 complete,
                 guards: Vec::new(),
@@ -208,8 +214,8 @@ fn implicit_applications(
         .collect()
 }
 
-/// `app.useGlobal*` and `app.use` calls: those of the bootstrap's own file, and those of files of
-/// the same scope that bootstrap nothing (a `setup(app)` helper beside `main.ts`).
+/// `app.useGlobal*`, `app.use` and `app.listen` calls: those of the bootstrap's own file, and
+/// those of the files beside it that bootstrap nothing (a `setup(app)` helper next to `main.ts`).
 fn collect_app_calls(index: &ProjectIndex, app: &mut Application) {
     for (file, indexed) in index.files() {
         if indexed.is_test {
@@ -217,9 +223,14 @@ fn collect_app_calls(index: &ProjectIndex, app: &mut Application) {
         }
         let calls = &indexed.facts.app_calls;
         let own = file == app.file && !app.implicit;
-        let helper = !own
-            && scope_key(index, file) == app.scope
-            && !calls.iter().any(|c| c.kind == AppCallKind::Bootstrap);
+        // A helper bootstraps nothing itself and lies beside the bootstrap (`setup.ts` next to
+        // `main.ts`); without a bootstrap, anywhere in the scope.
+        let beside = if app.implicit {
+            scope_key(index, file) == app.scope
+        } else {
+            index.file(file).path.parent() == index.file(app.file).path.parent()
+        };
+        let helper = !own && beside && !calls.iter().any(|c| c.kind == AppCallKind::Bootstrap);
         if !own && !helper {
             continue;
         }
@@ -228,6 +239,10 @@ fn collect_app_calls(index: &ProjectIndex, app: &mut Application) {
                 AppCallKind::UseGlobalGuards => &mut app.guards,
                 AppCallKind::UseGlobalPipes => &mut app.pipes,
                 AppCallKind::ApplyMiddleware => &mut app.global_middleware,
+                AppCallKind::Listen => {
+                    app.listens = true;
+                    continue;
+                }
                 AppCallKind::Bootstrap => continue,
             };
             into.extend(call.args.iter().map(|a| (file, a.clone())));

@@ -204,6 +204,8 @@ pub enum TypeRef {
     /// An inline object type `{ a: string }`.
     ObjectLiteral,
     Array(Box<TypeRef>),
+    /// `A | B` (members that are `null` or `undefined` included).
+    Union(Vec<TypeRef>),
     Other,
 }
 
@@ -235,6 +237,21 @@ impl TypeRef {
                 Some(inner) => TypeRef::Array(Box::new(TypeRef::from_node(inner, source))),
                 None => TypeRef::Other,
             },
+            "union_type" => {
+                let mut members = Vec::new();
+                // `A | B | C` nests to the left: flatten it.
+                let mut stack = vec![node];
+                while let Some(current) = stack.pop() {
+                    if current.kind_name() == "union_type" && members.len() < 32 {
+                        stack.extend(named_children(current));
+                    } else {
+                        members.push(TypeRef::from_node(current, source));
+                    }
+                }
+                members.reverse();
+                TypeRef::Union(members)
+            }
+            "literal_type" => TypeRef::Keyword(Name::from(text(node, source))),
             "parenthesized_type" => match named_children(node).next() {
                 Some(inner) => TypeRef::from_node(inner, source),
                 None => TypeRef::Other,
@@ -703,6 +720,8 @@ pub enum AppCallKind {
     UseGlobalPipes,
     /// `app.use(...)`: middleware for every route, which may authenticate instead of a guard.
     ApplyMiddleware,
+    /// `app.listen(...)`: the application serves HTTP (a script that only creates it does not).
+    Listen,
 }
 
 /// `consumer.apply(A, B).exclude(...).forRoutes(...)` in a module's `configure`: middleware for the
@@ -1012,6 +1031,13 @@ fn app_call(node: Node<'_>, function: Node<'_>, property: &str, source: &str) ->
     let kind = match property {
         "useGlobalGuards" => AppCallKind::UseGlobalGuards,
         "useGlobalPipes" => AppCallKind::UseGlobalPipes,
+        "listen" => {
+            let object = unwrap_expression(function.field(Field::Object)?);
+            if !text(object, source).to_ascii_lowercase().contains("app") {
+                return None;
+            }
+            AppCallKind::Listen
+        }
         "use" => {
             let object = unwrap_expression(function.field(Field::Object)?);
             if !text(object, source).to_ascii_lowercase().ends_with("app") {

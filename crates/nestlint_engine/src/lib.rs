@@ -4,9 +4,11 @@
 pub mod apps;
 pub mod baseline;
 pub mod config;
+pub mod dto;
 pub mod edits;
 pub mod facts;
 pub mod fix;
+pub mod flows;
 pub mod index;
 pub mod nest;
 pub mod rule;

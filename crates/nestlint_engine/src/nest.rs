@@ -504,6 +504,66 @@ pub fn class_is_validation_pipe(index: &ProjectIndex, file: FileId, name: &str) 
     Coverage::Unknown
 }
 
+/// What a pipe does with the value it is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PipeKind {
+    /// `ValidationPipe` or a subclass: class-validator on class-typed values, nothing for other
+    /// types (interfaces, `any`, unions are erased to `Object`).
+    ClassValidation,
+    /// Another pipe (a zod or joi pipe, `ParseArrayPipe`, a project pipe): it validates or
+    /// transforms the value its own way.
+    Custom,
+    /// `DefaultValuePipe`: it only fills in a missing value.
+    Passthrough,
+    /// The engine cannot tell.
+    Unknown,
+}
+
+/// Classifies a pipe as written in `@Body(pipe)`, `@UsePipes(...)`, `useGlobalPipes(...)` or an
+/// `APP_PIPE` provider: a class, `new Class(...)`, or a factory call.
+pub fn pipe_kind(index: &ProjectIndex, file: FileId, value: &Value) -> PipeKind {
+    match value {
+        Value::New { class, .. } if class.object.is_none() => {
+            class_pipe_kind(index, file, &class.name)
+        }
+        Value::Ident(name) => class_pipe_kind(index, file, name),
+        Value::Call { callee, .. } => match index.resolve_callee(file, callee) {
+            Symbol::External { .. } | Symbol::Declared { .. } => PipeKind::Custom,
+            _ => PipeKind::Unknown,
+        },
+        _ => PipeKind::Unknown,
+    }
+}
+
+fn class_pipe_kind(index: &ProjectIndex, file: FileId, name: &str) -> PipeKind {
+    let mut symbol = index.resolve(file, name);
+    for _ in 0..8 {
+        match &symbol {
+            Symbol::External { source, name } if source == NEST_COMMON => {
+                return match name.as_str() {
+                    "ValidationPipe" => PipeKind::ClassValidation,
+                    "DefaultValuePipe" => PipeKind::Passthrough,
+                    _ => PipeKind::Custom,
+                };
+            }
+            Symbol::External { .. } => return PipeKind::Custom,
+            Symbol::Declared { .. } => {
+                let Some((class_file, class)) = index.class(&symbol) else {
+                    return PipeKind::Unknown;
+                };
+                match &class.extends {
+                    Some(Value::Ident(base)) => symbol = index.resolve(class_file, base),
+                    // A project pipe of its own: it implements `transform` its own way.
+                    None => return PipeKind::Custom,
+                    Some(_) => return PipeKind::Unknown,
+                }
+            }
+            _ => return PipeKind::Unknown,
+        }
+    }
+    PipeKind::Unknown
+}
+
 /// The `@nestjs/common` decorators that make a method an HTTP route handler.
 pub const ROUTE_DECORATORS: &[&str] = &[
     "Get", "Post", "Put", "Patch", "Delete", "Options", "Head", "All", "Search", "Sse",
