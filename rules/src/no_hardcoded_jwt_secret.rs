@@ -5,8 +5,8 @@ use nestlint_engine::syntax::{
     named_children, string_value, text, unwrap_expression, Field, ImportedName, Node, NodeExt,
 };
 use nestlint_engine::{
-    Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, ProjectIndex, Rule,
-    RuleMeta, Scope,
+    Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
+    Rule, RuleMeta, Scope,
 };
 
 pub struct NoHardcodedJwtSecret;
@@ -60,6 +60,8 @@ struct ImportedSecret {
     range: TextRange,
     local: String,
     member: Option<String>,
+    /// It is the fallback of `process.env.X ?? IMPORTED`, not the secret itself.
+    fallback: bool,
 }
 
 const SECRET_KEYS: &[&str] = &["secret", "secretOrPrivateKey", "privateKey"];
@@ -131,26 +133,120 @@ impl Rule for NoHardcodedJwtSecret {
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
+        // One finding per hard-coded definition, at its first use: a config object used in thirty
+        // places has one thing to fix.
+        let mut uses: Vec<SecretUse<'_>> = Vec::new();
         for (file, found) in index.stashed::<ImportedSecret>(META.id) {
-            let Some((_, constant)) = index.constant(&index.resolve(file, &found.local)) else {
+            let Some((const_file, constant)) = index.constant(&index.resolve(file, &found.local))
+            else {
                 continue;
             };
             let value = match &found.member {
                 Some(member) => constant.value.get(member),
                 None => Some(&constant.value),
             };
-            if let Some(Value::String(_)) = value {
-                let shown = match &found.member {
-                    Some(member) => format!("{}.{member}", found.local),
-                    None => found.local.clone(),
-                };
-                ctx.report(index, file, found.range, constant_message(&shown))
-                    .help(CONSTANT_HELP)
-                    .note(SOURCE_NOTE);
+            let literal = value.map_or(Literal::Neither, |v| literal_in(index, const_file, v, 0));
+            if literal == Literal::Neither {
+                continue;
             }
+            let key = (const_file, constant.name.to_string(), found.member.clone());
+            uses.push((file, found, key, literal));
+        }
+        for (position, (file, found, key, literal)) in uses.iter().enumerate() {
+            if uses[..position].iter().any(|(_, _, k, _)| k == key) {
+                continue;
+            }
+            let more = uses[position + 1..]
+                .iter()
+                .filter(|(_, _, k, _)| k == key)
+                .count();
+            let shown = match &found.member {
+                Some(member) => format!("{}.{member}", found.local),
+                None => found.local.clone(),
+            };
+            let (message, help, note) = match literal {
+                Literal::Whole if found.fallback => (
+                    fallback_constant_message(&shown),
+                    FALLBACK_HELP,
+                    FALLBACK_NOTE,
+                ),
+                Literal::Whole => (constant_message(&shown), CONSTANT_HELP, SOURCE_NOTE),
+                _ => (falls_back_message(&shown), FALLBACK_HELP, FALLBACK_NOTE),
+            };
+            let note = if more == 0 {
+                note.to_owned()
+            } else {
+                format!(
+                    "{note}; the same value is used as a JWT secret in {more} more place{}, reported here once",
+                    if more == 1 { "" } else { "s" }
+                )
+            };
+            ctx.report(index, *file, found.range, message)
+                .help(help)
+                .note(note);
         }
     }
 }
+
+/// An imported secret's use: where, what was stashed, its definition (file, constant, member),
+/// and what the definition holds.
+type SecretUse<'a> = (
+    FileId,
+    &'a ImportedSecret,
+    (FileId, String, Option<String>),
+    Literal,
+);
+
+/// What a constant holds, as far as secrets go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Literal {
+    /// A string, or a constant bound to one.
+    Whole,
+    /// Something that falls back to a string (`process.env.X ?? 'dev'`).
+    Fallback,
+    Neither,
+}
+
+/// Whether `value` (written in `file`) is a hard-coded string or falls back to one, following
+/// constants across files.
+fn literal_in(index: &ProjectIndex, file: FileId, value: &Value, depth: usize) -> Literal {
+    if depth > 8 {
+        return Literal::Neither;
+    }
+    match value {
+        Value::String(_) => Literal::Whole,
+        Value::Ident(name) => match index.constant(&index.resolve(file, name)) {
+            Some((const_file, constant)) if constant.name != *name || const_file != file => {
+                literal_in(index, const_file, &constant.value, depth + 1)
+            }
+            _ => Literal::Neither,
+        },
+        Value::Fallback { value, fallback } => {
+            let either = [value, fallback]
+                .iter()
+                .any(|v| literal_in(index, file, v, depth + 1) != Literal::Neither);
+            if either {
+                Literal::Fallback
+            } else {
+                Literal::Neither
+            }
+        }
+        _ => Literal::Neither,
+    }
+}
+
+fn falls_back_message(shown: &str) -> String {
+    format!("JWT secret comes from `{shown}`, which falls back to a hard-coded string")
+}
+
+fn fallback_constant_message(shown: &str) -> String {
+    format!("JWT secret falls back to `{shown}`, a hard-coded string constant")
+}
+
+const FALLBACK_HELP: &str =
+    "fail at startup when the secret is not configured, e.g. `config.getOrThrow('JWT_SECRET')`";
+const FALLBACK_NOTE: &str =
+    "when the variable is missing the application starts anyway, signing tokens with a secret anyone can read";
 
 /// What a diagnostic about a hard-coded constant says.
 const CONSTANT_HELP: &str =
@@ -341,9 +437,31 @@ fn check_value(value: Node<'_>, ctx: &mut FileContext<'_>) {
 fn report_fallback(node: Node<'_>, ctx: &mut FileContext<'_>) {
     let node = unwrap_expression(node);
     if string_value(node, ctx.source).is_some() {
-        ctx.report(range_of(node), "JWT secret falls back to a hard-coded string")
-            .help("fail at startup when the secret is not configured, e.g. `config.getOrThrow('JWT_SECRET')`")
-            .note("when the variable is missing the application starts anyway, signing tokens with a secret anyone can read");
+        ctx.report(
+            range_of(node),
+            "JWT secret falls back to a hard-coded string",
+        )
+        .help(FALLBACK_HELP)
+        .note(FALLBACK_NOTE);
+    } else if node.kind_name() == "identifier" {
+        // `process.env.JWT_SECRET ?? DEFAULT_SECRET`: a constant of this file or another.
+        let local = text(node, ctx.source);
+        if ctx.imports.get(local).is_some() {
+            ctx.stash(ImportedSecret {
+                range: range_of(node),
+                local: local.to_owned(),
+                member: None,
+                fallback: true,
+            });
+        } else if let Some(initializer) =
+            program_of(node).and_then(|root| top_level_const(root, local, ctx.source))
+        {
+            if string_value(initializer, ctx.source).is_some() {
+                ctx.report(range_of(node), fallback_constant_message(local))
+                    .help(FALLBACK_HELP)
+                    .note(FALLBACK_NOTE);
+            }
+        }
     }
 }
 
@@ -368,6 +486,7 @@ fn check_reference(node: Node<'_>, ctx: &mut FileContext<'_>) {
             range: range_of(node),
             local: local.to_owned(),
             member: member.map(str::to_owned),
+            fallback: false,
         });
         return;
     }
@@ -375,20 +494,44 @@ fn check_reference(node: Node<'_>, ctx: &mut FileContext<'_>) {
     let Some(initializer) = top_level_const(root, local, source) else {
         return;
     };
-    let literal = match member {
-        None => string_value(initializer, source).is_some(),
-        Some(member) => pair_value(initializer, member, source)
-            .map(unwrap_expression)
-            .is_some_and(|v| string_value(v, source).is_some()),
+    let value = match member {
+        None => Some(initializer),
+        Some(member) => pair_value(initializer, member, source).map(unwrap_expression),
     };
-    if literal {
-        let shown = match member {
-            Some(member) => format!("{local}.{member}"),
-            None => local.to_owned(),
-        };
+    let Some(value) = value else { return };
+    let shown = match member {
+        Some(member) => format!("{local}.{member}"),
+        None => local.to_owned(),
+    };
+    if string_value(value, source).is_some() {
         ctx.report(range_of(node), constant_message(&shown))
             .help(CONSTANT_HELP)
             .note(SOURCE_NOTE);
+    } else if falls_back_to_literal(value, source) {
+        // `const SECRET = process.env.JWT_SECRET ?? 'dev'`, used further down.
+        let path = ctx.path.clone();
+        ctx.report(range_of(node), falls_back_message(&shown))
+            .help(FALLBACK_HELP)
+            .note(FALLBACK_NOTE)
+            .label(path, range_of(value), "the fallback is here");
+    }
+}
+
+/// `a ?? 'x'`, `a || 'x'`, or a conditional with a literal branch.
+fn falls_back_to_literal(value: Node<'_>, source: &str) -> bool {
+    let literal = |node: Option<Node<'_>>| {
+        node.map(unwrap_expression)
+            .is_some_and(|n| string_value(n, source).is_some())
+    };
+    match value.kind_name() {
+        "binary_expression" => {
+            let operator = value.field(Field::Operator).map(|o| text(o, source));
+            matches!(operator, Some("??" | "||")) && literal(value.field(Field::Right))
+        }
+        "ternary_expression" => {
+            literal(value.field(Field::Consequence)) || literal(value.field(Field::Alternative))
+        }
+        _ => false,
     }
 }
 

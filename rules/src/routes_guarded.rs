@@ -304,13 +304,26 @@ fn public_by_nature(
     class: &ClassFact,
     handler: &MethodFact,
 ) -> Protection {
-    let takes_input = handler.params.iter().any(|p| !p.decorators.is_empty());
+    // Request input: any parameter decorator but the response objects.
+    let takes_input = handler.params.iter().any(|p| {
+        p.decorators.iter().any(|d| {
+            !["Res", "Response", "Next"]
+                .iter()
+                .any(|name| index.is_nest_decorator(file, d, name))
+        })
+    });
+    // A handler handed a credential of its own (a signature or secret header, a token in the
+    // path or query) authenticates the caller itself: a webhook, a callback, a signed link.
     let signed = handler.params.iter().any(|p| {
         p.decorators.iter().any(|d| {
-            index.is_nest_decorator(file, d, "Headers")
+            ["Headers", "Param", "Query"]
+                .iter()
+                .any(|name| index.is_nest_decorator(file, d, name))
                 && d.args.first().is_some_and(|a| {
-                    resolve_string(index, file, a)
-                        .is_some_and(|h| h.to_ascii_lowercase().contains("signature"))
+                    resolve_string(index, file, a).is_some_and(|key| {
+                        let key = key.to_ascii_lowercase();
+                        CREDENTIAL_KEYS.iter().any(|w| key.contains(w))
+                    })
                 })
         })
     });
@@ -344,6 +357,18 @@ fn public_by_nature(
     }
     Protection::Nothing
 }
+
+/// Names of request values that carry a credential.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "signature",
+    "secret",
+    "token",
+    "apikey",
+    "api-key",
+    "api_key",
+    "hmac",
+    "authorization",
+];
 
 /// Words of the routes a caller uses before being authenticated: logging in, signing up,
 /// refreshing a token, resetting a password, an OAuth callback.

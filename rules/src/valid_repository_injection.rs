@@ -163,9 +163,14 @@ fn check_param(
         let repository = TYPEORM_REPOSITORIES
             .iter()
             .find(|r| symbol.is_external("typeorm", r));
-        if let (Some(repository), Some(Some(entity))) =
-            (repository, args.first().map(TypeRef::name))
-        {
+        // The entity must be a plain name: `Repository<T>` in a generic base service binds it
+        // in each subclass, and `Repository<Partial<User>>` names no entity to inject.
+        let entity = match args.first() {
+            Some(TypeRef::Named { name, args }) if args.is_empty() => Some(name.as_str()),
+            _ => None,
+        }
+        .filter(|entity| !class.type_params.iter().any(|p| p == entity));
+        if let (Some(repository), Some(entity)) = (repository, entity) {
             match inject_repository {
                 None if param.decorators.is_empty() => {
                     let fix = add_decorator(

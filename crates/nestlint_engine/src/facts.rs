@@ -62,6 +62,12 @@ pub enum Value {
     Spread(Box<Value>),
     /// `() => X`: the body when it is an expression.
     Arrow(Box<Value>),
+    /// `value ?? fallback`, `value || fallback`, or `test ? value : fallback`: a value that may be
+    /// replaced by another.
+    Fallback {
+        value: Box<Value>,
+        fallback: Box<Value>,
+    },
     Literal,
     Unknown,
 }
@@ -146,6 +152,28 @@ impl Value {
                 }
                 _ => Value::Unknown,
             },
+            "binary_expression" => {
+                let operator = node.field(Field::Operator).map(|o| text(o, source));
+                match (operator, node.field(Field::Left), node.field(Field::Right)) {
+                    (Some("??" | "||"), Some(left), Some(right)) => Value::Fallback {
+                        value: Box::new(Self::build(left, source, depth + 1)),
+                        fallback: Box::new(Self::build(right, source, depth + 1)),
+                    },
+                    _ => Value::Unknown,
+                }
+            }
+            "ternary_expression" => {
+                match (
+                    node.field(Field::Consequence),
+                    node.field(Field::Alternative),
+                ) {
+                    (Some(consequence), Some(alternative)) => Value::Fallback {
+                        value: Box::new(Self::build(consequence, source, depth + 1)),
+                        fallback: Box::new(Self::build(alternative, source, depth + 1)),
+                    },
+                    _ => Value::Unknown,
+                }
+            }
             "number" | "true" | "false" | "null" | "undefined" | "regex" => Value::Literal,
             _ => Value::Unknown,
         }

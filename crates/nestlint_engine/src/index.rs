@@ -106,7 +106,6 @@ pub struct ProjectIndex {
     pub(crate) modules: std::sync::OnceLock<Vec<(crate::nest::ClassKey, usize)>>,
     pub(crate) controller_modules: std::sync::OnceLock<crate::nest::Registrations>,
     pub(crate) provider_modules: std::sync::OnceLock<crate::nest::Registrations>,
-    pub(crate) enhancers: std::sync::OnceLock<crate::nest::GlobalEnhancers>,
     pub(crate) applications: std::sync::OnceLock<crate::apps::Applications>,
 }
 
@@ -151,7 +150,6 @@ impl ProjectIndex {
             modules: std::sync::OnceLock::new(),
             controller_modules: std::sync::OnceLock::new(),
             provider_modules: std::sync::OnceLock::new(),
-            enhancers: std::sync::OnceLock::new(),
             applications: std::sync::OnceLock::new(),
         }
     }

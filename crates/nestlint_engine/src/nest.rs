@@ -1,11 +1,12 @@
 //! NestJS semantics over the project index: which classes are modules, what a module provides and
-//! imports, and which global guards and pipes cover an application. Every answer distinguishes
+//! imports, which methods are route handlers, what a pipe does (applications and their guards are
+//! in `apps.rs`). Every answer distinguishes
 //! "no" from "cannot see" so that rules stay silent on what the engine cannot resolve.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::facts::{AppCallKind, ClassFact, DecoratorFact, Value};
+use crate::facts::{ClassFact, DecoratorFact, Value};
 use crate::index::{FileId, ProjectIndex, Symbol};
 use nestlint_syntax::Name;
 
@@ -284,226 +285,6 @@ impl Coverage {
     }
 }
 
-/// Global guards and validation pipes of each application scope (a Nest monorepo app or library,
-/// else a package). A scope is covered by `app.useGlobalGuards/Pipes(...)` in its non-test files,
-/// and by `APP_GUARD`/`APP_PIPE` providers of any module reachable from the modules it declares.
-/// A module of another scope that is reachable from a scope's modules (an app importing a library
-/// module) lends its class-level coverage to that library's controllers too.
-pub struct GlobalEnhancers {
-    scopes: HashMap<(usize, PathBuf), ScopeCoverage>,
-    /// For each module, the scopes whose module closure contains it.
-    module_scopes: HashMap<ClassKey, Vec<(usize, PathBuf)>>,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct ScopeCoverage {
-    pub guard: Coverage,
-    pub validation_pipe: Coverage,
-}
-
-impl GlobalEnhancers {
-    fn compute(index: &ProjectIndex) -> GlobalEnhancers {
-        let modules = index.modules();
-        let metadata: HashMap<ClassKey, Option<&Value>> = modules.iter().copied().collect();
-        let mut scope_modules: HashMap<(usize, PathBuf), Vec<ClassKey>> = HashMap::new();
-        let mut scope_files: HashMap<(usize, PathBuf), Vec<FileId>> = HashMap::new();
-        for (file, _) in index.files() {
-            let (package, root) = index.app_scope(file);
-            scope_files
-                .entry((package, root.to_path_buf()))
-                .or_default()
-                .push(file);
-        }
-        for (module, _) in &modules {
-            let (package, root) = index.app_scope(module.file);
-            scope_modules
-                .entry((package, root.to_path_buf()))
-                .or_default()
-                .push(*module);
-        }
-        let mut scopes = HashMap::new();
-        let mut module_scopes: HashMap<ClassKey, Vec<(usize, PathBuf)>> = HashMap::new();
-        for (scope, files) in &scope_files {
-            let roots = scope_modules.get(scope).cloned().unwrap_or_default();
-            let (closure, complete) = index.module_closure(roots, &metadata);
-            let mut coverage = ScopeCoverage {
-                guard: Coverage::Absent,
-                validation_pipe: Coverage::Absent,
-            };
-            for &module in &closure {
-                module_scopes.entry(module).or_default().push(scope.clone());
-                let provided = module_providers_coverage(
-                    index,
-                    module,
-                    metadata.get(&module).copied().flatten(),
-                );
-                coverage.guard = coverage.guard.merge(provided.guard);
-                coverage.validation_pipe = coverage.validation_pipe.merge(provided.validation_pipe);
-            }
-            if !complete {
-                coverage.guard = coverage.guard.merge(Coverage::Unknown);
-                coverage.validation_pipe = coverage.validation_pipe.merge(Coverage::Unknown);
-            }
-            for &file in files {
-                if index.file(file).is_test {
-                    continue;
-                }
-                for call in &index.file(file).facts.app_calls {
-                    match call.kind {
-                        AppCallKind::UseGlobalGuards if !call.args.is_empty() => {
-                            coverage.guard = Coverage::Present;
-                        }
-                        AppCallKind::ApplyMiddleware
-                            if call.args.iter().any(looks_like_auth_middleware) =>
-                        {
-                            coverage.guard = coverage.guard.merge(Coverage::Unknown);
-                        }
-                        AppCallKind::UseGlobalPipes => {
-                            for arg in &call.args {
-                                coverage.validation_pipe = coverage
-                                    .validation_pipe
-                                    .merge(pipe_coverage(index, file, arg));
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            scopes.insert(scope.clone(), coverage);
-        }
-        GlobalEnhancers {
-            scopes,
-            module_scopes,
-        }
-    }
-
-    /// The coverage of the code in `file`, declared (for controllers) by `declaring_modules`:
-    /// present if any scope that contains the file or one of those modules has it.
-    pub fn coverage_for(
-        &self,
-        index: &ProjectIndex,
-        file: FileId,
-        declaring_modules: &[ClassKey],
-    ) -> ScopeCoverage {
-        let (package, root) = index.app_scope(file);
-        let mut scopes = vec![(package, root.to_path_buf())];
-        for module in declaring_modules {
-            if let Some(found) = self.module_scopes.get(module) {
-                scopes.extend(found.iter().cloned());
-            }
-        }
-        let mut out = ScopeCoverage {
-            guard: Coverage::Absent,
-            validation_pipe: Coverage::Absent,
-        };
-        for scope in scopes {
-            if let Some(coverage) = self.scopes.get(&scope) {
-                out.guard = out.guard.merge(coverage.guard);
-                out.validation_pipe = out.validation_pipe.merge(coverage.validation_pipe);
-            }
-        }
-        out
-    }
-}
-
-/// Middleware that likely authenticates (`AuthMiddleware`, `passport.session()`, `jwtCheck`):
-/// routes behind it may be protected without a guard, which the engine cannot verify.
-fn looks_like_auth_middleware(value: &Value) -> bool {
-    let name = match value {
-        Value::Ident(name) => name.as_str(),
-        Value::Call { callee, .. } | Value::New { class: callee, .. } => {
-            callee.object.as_deref().unwrap_or(&callee.name)
-        }
-        Value::Member { object, .. } => object.as_str(),
-        _ => return false,
-    };
-    let lower = name.to_ascii_lowercase();
-    [
-        "auth", "jwt", "passport", "session", "token", "keycloak", "oidc", "clerk",
-    ]
-    .iter()
-    .any(|marker| lower.contains(marker))
-}
-
-/// `APP_GUARD` / `APP_PIPE` providers of one module.
-fn module_providers_coverage(
-    index: &ProjectIndex,
-    module: ClassKey,
-    metadata: Option<&Value>,
-) -> ScopeCoverage {
-    let mut out = ScopeCoverage {
-        guard: Coverage::Absent,
-        validation_pipe: Coverage::Absent,
-    };
-    for item in index.metadata_items(module, metadata, "providers") {
-        let Item::Value(file, value) = item else {
-            out.guard = out.guard.merge(Coverage::Unknown);
-            out.validation_pipe = out.validation_pipe.merge(Coverage::Unknown);
-            continue;
-        };
-        let Some(Value::Ident(token)) = value.get("provide") else {
-            continue;
-        };
-        let token = index.resolve(file, token);
-        if token.is_external(NEST_CORE, "APP_GUARD") {
-            out.guard = Coverage::Present;
-        } else if token.is_external(NEST_CORE, "APP_PIPE") {
-            let pipe = value
-                .get("useClass")
-                .or_else(|| value.get("useValue"))
-                .or_else(|| value.get("useExisting"));
-            let coverage = match pipe {
-                Some(Value::Ident(name)) => class_is_validation_pipe(index, file, name),
-                Some(new @ Value::New { .. }) => pipe_coverage(index, file, new),
-                _ => Coverage::Unknown,
-            };
-            out.validation_pipe = out.validation_pipe.merge(coverage);
-        }
-    }
-    out
-}
-
-/// Whether a pipe argument (`new ValidationPipe()`, `ValidationPipe`, a custom subclass) validates.
-pub fn pipe_coverage(index: &ProjectIndex, file: FileId, value: &Value) -> Coverage {
-    match value {
-        Value::New { class, .. } if class.object.is_none() => {
-            class_is_validation_pipe(index, file, &class.name)
-        }
-        Value::Ident(name) => class_is_validation_pipe(index, file, name),
-        _ => Coverage::Unknown,
-    }
-}
-
-/// `ValidationPipe` from `@nestjs/common`, or a project class extending it: present; another
-/// `@nestjs/common` pipe or a project class that does not extend a pipe: absent; anything else
-/// (a pipe from a package, an unresolved import): unknown.
-pub fn class_is_validation_pipe(index: &ProjectIndex, file: FileId, name: &str) -> Coverage {
-    let mut symbol = index.resolve(file, name);
-    for _ in 0..8 {
-        match &symbol {
-            Symbol::External { source, name } if source == NEST_COMMON => {
-                return if name == "ValidationPipe" {
-                    Coverage::Present
-                } else {
-                    Coverage::Absent
-                };
-            }
-            Symbol::Declared { .. } => {
-                let Some((class_file, class)) = index.class(&symbol) else {
-                    return Coverage::Unknown;
-                };
-                match &class.extends {
-                    Some(Value::Ident(base)) => symbol = index.resolve(class_file, base),
-                    None => return Coverage::Absent,
-                    Some(_) => return Coverage::Unknown,
-                }
-            }
-            _ => return Coverage::Unknown,
-        }
-    }
-    Coverage::Unknown
-}
-
 /// What a pipe does with the value it is given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PipeKind {
@@ -607,12 +388,6 @@ impl ProjectIndex {
     pub fn provider_modules(&self) -> &Registrations {
         self.provider_modules
             .get_or_init(|| self.registrations("providers"))
-    }
-
-    /// Global guards and pipes per application scope. See [`GlobalEnhancers`].
-    pub fn global_enhancers(&self) -> &GlobalEnhancers {
-        self.enhancers
-            .get_or_init(|| GlobalEnhancers::compute(self))
     }
 
     fn registrations(&self, key: &str) -> Registrations {

@@ -29,6 +29,7 @@ fields! {
     Decorator => "decorator",
     Function => "function",
     Key => "key",
+    Left => "left",
     Name => "name",
     Object => "object",
     Operator => "operator",
