@@ -446,6 +446,39 @@ impl Linter {
                 );
             }
         }
+        // Context: every package of the monorepos the targets belong to. Which application
+        // serves a library's controller, which controller makes a library's class a request DTO:
+        // the answer lies in packages that import the target's, which no import of its own leads
+        // to. Read them, so that a file's findings are the same from any directory.
+        let workspace_roots: BTreeSet<PathBuf> = packages
+            .iter()
+            .filter_map(|p| p.workspace.as_ref().map(|w| w.root.clone()))
+            .collect();
+        for root in workspace_roots {
+            for file in walk(&root, options.threads) {
+                if inputs.contains_key(&file) {
+                    continue;
+                }
+                let Some(package_root) = finder.root_of(&file) else {
+                    continue;
+                };
+                let package = *package_ids.entry((package_root.clone(), true)).or_insert_with(|| {
+                    packages.push(Package::load_in(&package_root, true, &mut workspaces));
+                    packages.len() - 1
+                });
+                let (settings, _) = resolver.settings_for(&file).map_err(RunError::Config)?;
+                inputs.insert(
+                    file.clone(),
+                    FileInput {
+                        path: Arc::new(file),
+                        package,
+                        is_target: false,
+                        settings,
+                        is_test: false,
+                    },
+                );
+            }
+        }
         let mut inputs: Vec<FileInput> = inputs.into_values().collect();
         for input in &mut inputs {
             let root = &packages[input.package].root;
