@@ -551,3 +551,39 @@ fn a_multi_line_pattern_is_quoted_on_one_line() {
         "{out}"
     );
 }
+
+#[test]
+fn findings_do_not_depend_on_the_directory_nestlint_starts_in() {
+    // A monorepo: applications and libraries reach each other by package name and by a
+    // tsconfig path alias. Each directory's findings must be those of a run from the root.
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path();
+    common::copy_tree(&repo_root().join("fixtures/projects/workspace"), root);
+    let from_root = stdout(&nestlint(root, &["-f", "concise"]));
+    assert!(from_root.lines().count() >= 4, "{from_root}");
+    for dir in [
+        "packages/reports",
+        "packages/contracts",
+        "apps/admin",
+        "apps/api",
+    ] {
+        let expected: Vec<&str> = from_root
+            .lines()
+            .filter(|line| line.starts_with(&format!("{dir}/")))
+            .collect();
+        let output = nestlint(&root.join(dir), &["-f", "concise"]);
+        let out = stdout(&output);
+        let got: Vec<String> = out.lines().map(|line| format!("{dir}/{line}")).collect();
+        assert_eq!(got, expected, "from {dir}: {}", stderr(&output));
+        // Naming the directory from the root gives the same again.
+        let named = stdout(&nestlint(root, &["-f", "concise", dir]));
+        assert_eq!(named.lines().collect::<Vec<_>>(), expected, "naming {dir}");
+    }
+    // Each of those directories has findings: the comparison is not between empty lists.
+    for dir in ["packages/reports", "packages/contracts", "apps/admin"] {
+        assert!(
+            from_root.contains(&format!("{dir}/")),
+            "{dir} in {from_root}"
+        );
+    }
+}

@@ -211,6 +211,12 @@ impl Rule for RoutesGuarded {
                 let none_guarded = protections
                     .iter()
                     .all(|p| matches!(p, Protection::Nothing | Protection::Public));
+                // Guards that apply but do not authenticate: say which kind is missing.
+                let guard = if why.other_guards.is_empty() {
+                    "guard"
+                } else {
+                    "guard that authenticates"
+                };
                 if none_guarded {
                     let count = unguarded.len();
                     let noun = if count == 1 { "handler" } else { "handlers" };
@@ -219,7 +225,7 @@ impl Rule for RoutesGuarded {
                         file,
                         class.name_range,
                         format!(
-                            "controller `{}` has no guard: its {count} route {noun} can be called without authentication",
+                            "controller `{}` has no {guard}: its {count} route {noun} can be called without authentication",
                             class.name
                         ),
                     )
@@ -233,7 +239,7 @@ impl Rule for RoutesGuarded {
                             file,
                             handler.name_range,
                             format!(
-                                "route handler `{}.{}` has no guard, unlike other handlers of this controller",
+                                "route handler `{}.{}` has no {guard}, unlike other handlers of this controller",
                                 class.name, handler.name
                             ),
                         )

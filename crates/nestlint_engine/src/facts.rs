@@ -390,9 +390,9 @@ pub struct ValueFlow {
 
 /// Whether a call is shaped like validating its arguments: class-validator's `validate*`, a
 /// schema's `parse`/`safeParse`/`validate` (zod, valibot, joi, yup, superstruct), a type guard or
-/// assertion (`isUser(x)`, `assertUser(x)`), or `transform` on a `ValidationPipe`. Only ever used
-/// to stay silent, so a shape that sometimes is not validation costs a missed finding, never a
-/// false one.
+/// assertion (`isUser(x)`, `assertUser(x)`), or `transform` on a pipe (`validationPipe.transform`).
+/// Only ever used to stay silent, so a shape that sometimes is not validation costs a missed
+/// finding, never a false one.
 pub fn is_validating_call(callee: &CalleeName) -> bool {
     let name = callee.name.as_str();
     match callee.object.as_deref() {
@@ -425,7 +425,10 @@ pub fn is_validating_call(callee: &CalleeName) -> bool {
                 "parse" | "parseAsync" | "safeParse" | "safeParseAsync" | "assert" | "is" => {
                     !not_a_schema.contains(&object)
                 }
-                "transform" => object.to_ascii_lowercase().contains("validat"),
+                "transform" => {
+                    let object = object.to_ascii_lowercase();
+                    object.contains("validat") || object.contains("pipe")
+                }
                 _ => false,
             }
         }

@@ -462,10 +462,12 @@ impl Linter {
                 let Some(package_root) = finder.root_of(&file) else {
                     continue;
                 };
-                let package = *package_ids.entry((package_root.clone(), true)).or_insert_with(|| {
-                    packages.push(Package::load_in(&package_root, true, &mut workspaces));
-                    packages.len() - 1
-                });
+                let package = *package_ids
+                    .entry((package_root.clone(), true))
+                    .or_insert_with(|| {
+                        packages.push(Package::load_in(&package_root, true, &mut workspaces));
+                        packages.len() - 1
+                    });
                 let (settings, _) = resolver.settings_for(&file).map_err(RunError::Config)?;
                 inputs.insert(
                     file.clone(),
