@@ -145,6 +145,10 @@ const NOT_FROM_REQUEST: &[(&str, &[&str])] = &[
 struct DtoUse {
     file: FileId,
     range: TextRange,
+    /// `Controller.handler`, for the label.
+    handler: String,
+    /// `@Body()`, `@Query()` or `@Param()`.
+    decorator: String,
     /// The DTO class the parameter is typed with.
     dto: ClassKey,
 }
@@ -238,6 +242,8 @@ impl Rule for RequestDtoValidation {
                         dtos.push(DtoUse {
                             file,
                             range: param.type_range.unwrap_or(param.range),
+                            handler: format!("{}.{}", class.name, handler.name),
+                            decorator: format!("@{}()", decorator.callee.name),
                             dto,
                         });
                         if pipes == Pipes::None {
@@ -529,8 +535,8 @@ fn check_dto_properties(
                     index.file(dto_use.file).path.clone(),
                     dto_use.range,
                     format!(
-                        "`{}` is a request body, query or params type here",
-                        dto.name
+                        "`{}` types the `{}` of `{}` here",
+                        dto.name, dto_use.decorator, dto_use.handler
                     ),
                 );
             }
