@@ -375,6 +375,26 @@ pub struct MethodFact {
     pub flows: Vec<ValueFlow>,
 }
 
+/// A type guard or assertion named for what it checks (`isCreateInput(x)`, `assertUser(x)`):
+/// validation when the request value itself is what it is given.
+pub fn is_guard_call(callee: &CalleeName) -> bool {
+    let name = callee.name.as_str();
+    callee.object.is_none()
+        && ["is", "assert"].iter().any(|prefix| {
+            name.strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        })
+        && ![
+            "isNotEmpty",
+            "isEmpty",
+            "isDefined",
+            "isNil",
+            "isNull",
+            "isUndefined",
+        ]
+        .contains(&name)
+}
+
 /// A decorated parameter passed to a call in its method's body.
 #[derive(Clone, Debug)]
 pub struct ValueFlow {
@@ -389,21 +409,17 @@ pub struct ValueFlow {
 }
 
 /// Whether a call is shaped like validating its arguments: class-validator's `validate*`, a
-/// schema's `parse`/`safeParse`/`validate` (zod, valibot, joi, yup, superstruct), a type guard or
-/// assertion (`isUser(x)`, `assertUser(x)`), or `transform` on a pipe (`validationPipe.transform`).
+/// schema's `parse`/`safeParse`/`validate` (zod, valibot, joi, yup, superstruct), or `transform`
+/// on a pipe (`validationPipe.transform`).
 /// Only ever used to stay silent, so a shape that sometimes is not validation costs a missed
 /// finding, never a false one.
 pub fn is_validating_call(callee: &CalleeName) -> bool {
     let name = callee.name.as_str();
     match callee.object.as_deref() {
-        None => {
-            name.starts_with("validate")
-                || name.starts_with("assert")
-                || (name.starts_with("is")
-                    && name[2..].starts_with(|c: char| c.is_ascii_uppercase()))
-        }
+        None => name.starts_with("validate"),
         Some(object) => {
             let not_a_schema = [
+                "this",
                 "JSON",
                 "qs",
                 "querystring",
@@ -659,7 +675,8 @@ fn value_flows(
                         seen.contains(&(param, call.id())),
                     ) {
                         seen.push((param, call.id()));
-                        let validating = !construct && is_validating_call(&callee);
+                        let validating =
+                            !construct && (is_validating_call(&callee) || is_guard_call(&callee));
                         flows.push(ValueFlow {
                             param,
                             callee,
