@@ -177,6 +177,24 @@ impl Rule for RoutesGuarded {
                             .unwrap_or(own)
                     })
                     .collect();
+                // Creating an account where other routes need one is signing up.
+                let others_protected = protections
+                    .iter()
+                    .any(|p| matches!(p, Protection::Guarded | Protection::Unknown));
+                let protections: Vec<Protection> = protections
+                    .iter()
+                    .zip(&handlers)
+                    .map(|(&p, handler)| {
+                        if p == Protection::Nothing
+                            && others_protected
+                            && signs_up(index, file, class, handler)
+                        {
+                            Protection::Public
+                        } else {
+                            p
+                        }
+                    })
+                    .collect();
                 let unguarded: Vec<usize> = (0..handlers.len())
                     .filter(|&i| protections[i] == Protection::Nothing)
                     .collect();
@@ -354,6 +372,30 @@ fn public_by_nature(
     if !takes_input && all(&|r| read_only(r) && r.path.is_empty()) {
         return Protection::Public;
     }
+    // The scaffold's greeting (`GET /hello/:name` of the starters).
+    if all(&|r| read_only(r) && r.path.split('/').next() == Some("hello")) {
+        return Protection::Public;
+    }
+    // The first step of a flow whose next step is public by nature: `GET /auth/google` before
+    // `GET /auth/google/callback`, a marketplace sign-up before its callback.
+    let flow_steps: Vec<Route> = index
+        .route_handlers(file, class)
+        .into_iter()
+        .filter(|other| !std::ptr::eq(*other, handler))
+        .filter_map(|other| routes_of(index, file, class, other))
+        .flatten()
+        .filter(|r| segment_says(r, &["webhook"]) || segment_says(r, AUTH_FLOW))
+        .collect();
+    let starts_flow = |r: &Route| {
+        flow_steps.iter().any(|step| {
+            step.path.len() > r.path.len()
+                && step.path.starts_with(&r.path)
+                && step.path[r.path.len()..].starts_with('/')
+        })
+    };
+    if all(&starts_flow) {
+        return Protection::Public;
+    }
     let probe = |r: &Route| {
         let last = r.path.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
         read_only(r) && PROBE_PATHS.contains(&last.as_str())
@@ -362,6 +404,20 @@ fn public_by_nature(
         return Protection::Public;
     }
     Protection::Nothing
+}
+
+/// `POST /users` (or accounts, members, customers): creating an account.
+fn signs_up(index: &ProjectIndex, file: FileId, class: &ClassFact, handler: &MethodFact) -> bool {
+    routes_of(index, file, class, handler).is_some_and(|routes| {
+        !routes.is_empty()
+            && routes.iter().all(|r| {
+                r.method == "POST"
+                    && matches!(
+                        r.path.rsplit('/').next(),
+                        Some("users" | "accounts" | "members" | "customers")
+                    )
+            })
+    })
 }
 
 /// Names of request values that carry a credential.
