@@ -650,7 +650,17 @@ fn value_flows(
     };
     let mut flows: Vec<ValueFlow> = Vec::new();
     let mut seen: Vec<(usize, usize)> = Vec::new();
+    // Guard clauses, and where each parameter is first handed to a call.
+    let mut guards: Vec<(usize, usize)> = Vec::new();
+    let mut first_call: Vec<(usize, usize)> = Vec::new();
     nestlint_syntax::visit_bounded(body, 20_000, |node| {
+        // A guard clause checks the value by hand: `if (!query.code) throw new BadRequest...`.
+        if node.kind_name() == "if_statement" {
+            for param in guarded_params(node, &names, source) {
+                guards.push((param, node.start_byte()));
+            }
+            return true;
+        }
         if node.kind_name() != "identifier" {
             return true;
         }
@@ -675,6 +685,9 @@ fn value_flows(
                         seen.contains(&(param, call.id())),
                     ) {
                         seen.push((param, call.id()));
+                        if !first_call.iter().any(|(p, _)| *p == param) {
+                            first_call.push((param, call.start_byte()));
+                        }
                         let validating =
                             !construct && (is_validating_call(&callee) || is_guard_call(&callee));
                         flows.push(ValueFlow {
@@ -690,8 +703,56 @@ fn value_flows(
         }
         true
     });
+    // Only a check made before the value is used validates it.
+    for (param, at) in guards {
+        let before_use = first_call
+            .iter()
+            .find(|(p, _)| *p == param)
+            .is_none_or(|(_, first)| at < *first);
+        if before_use {
+            flows.push(ValueFlow {
+                param,
+                callee: CalleeName {
+                    object: None,
+                    name: Name::from("if"),
+                },
+                construct: false,
+                validating: true,
+            });
+        }
+    }
     flows.shrink_to_fit();
     flows
+}
+
+/// The parameters an `if` tests in its condition when its consequence throws.
+fn guarded_params(statement: Node<'_>, names: &[(&str, usize)], source: &str) -> Vec<usize> {
+    let (Some(condition), Some(consequence)) = (
+        statement.field(Field::Condition),
+        statement.field(Field::Consequence),
+    ) else {
+        return Vec::new();
+    };
+    let mut throws = false;
+    nestlint_syntax::visit_bounded(consequence, 200, |node| {
+        throws |= node.kind_name() == "throw_statement";
+        !throws
+    });
+    if !throws {
+        return Vec::new();
+    }
+    let mut tested = Vec::new();
+    nestlint_syntax::visit_bounded(condition, 200, |node| {
+        if node.kind_name() == "identifier" {
+            if let Some(&(_, param)) = names.iter().find(|(name, _)| *name == text(node, source)) {
+                if !tested.contains(&param) {
+                    tested.push(param);
+                }
+            }
+        }
+        true
+    });
+    tested
 }
 
 pub fn type_parameter_names(node: Node<'_>, source: &str) -> Vec<Name> {

@@ -23,6 +23,7 @@ fields! {
     Alternative => "alternative",
     Arguments => "arguments",
     Body => "body",
+    Condition => "condition",
     Consequence => "consequence",
     Constructor => "constructor",
     Declaration => "declaration",
