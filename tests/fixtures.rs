@@ -4,6 +4,8 @@
 //! - `fixtures/projects/<case>/`: a small Nest project linted like the CLI does, snapshotted to
 //!   `<case>/expected.snap` (an empty snapshot asserts a clean project).
 //!
+//! - `docs::<rule-id>`: the rule's docs examples, executed (see [`docs_examples`]).
+//!
 //! Plus meta-tests that keep rules, fixtures and docs in step.
 
 mod common;
@@ -72,6 +74,12 @@ fn main() {
         "meta::messages_follow_the_convention",
         messages_follow_convention,
     ));
+    for rule in linter().rules() {
+        let meta = rule.meta();
+        trials.push(Trial::test(format!("docs::{}", meta.id), move || {
+            docs_examples(meta)
+        }));
+    }
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -399,6 +407,77 @@ fn docs_have_sections() -> Result<(), Failed> {
         }
     }
     Ok(())
+}
+
+/// A rule's docs examples run, as biome's do: each `ts,expect_diagnostic` block, linted alone as a
+/// project, yields the rule's finding; the `ts` block under "Use instead:" yields none of it.
+fn docs_examples(meta: &RuleMeta) -> Result<(), Failed> {
+    let (flagged, instead) = docs_code_blocks(meta.docs);
+    if flagged.is_empty() {
+        return Err(format!("docs of {} have no `ts,expect_diagnostic` example", meta.id).into());
+    }
+    for example in &flagged {
+        if example_findings(meta.id, example)? == 0 {
+            return Err(format!(
+                "the flagged example of {} yields no `{}` finding:\n{example}",
+                meta.id, meta.id
+            )
+            .into());
+        }
+    }
+    if let Some(example) = instead {
+        let count = example_findings(meta.id, &example)?;
+        if count > 0 {
+            return Err(format!(
+                "the \"Use instead\" example of {} yields {count} `{}` finding(s):\n{example}",
+                meta.id, meta.id
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The `ts,expect_diagnostic` blocks of a rule's docs, and the first `ts` block after "Use instead:"
+/// (before the next section), if the docs show one.
+fn docs_code_blocks(docs: &str) -> (Vec<String>, Option<String>) {
+    let mut flagged = Vec::new();
+    let mut instead = None;
+    let mut after_use_instead = false;
+    let mut lines = docs.lines();
+    while let Some(line) = lines.next() {
+        if line.contains("Use instead:") {
+            after_use_instead = true;
+            continue;
+        }
+        if line.starts_with("## ") {
+            after_use_instead = false;
+            continue;
+        }
+        let Some(info) = line.strip_prefix("```") else {
+            continue;
+        };
+        let body: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| !l.starts_with("```"))
+            .collect();
+        let body = body.join("\n") + "\n";
+        match info.trim() {
+            "ts,expect_diagnostic" => flagged.push(body),
+            "ts" if after_use_instead && instead.is_none() => instead = Some(body),
+            _ => {}
+        }
+    }
+    (flagged, instead)
+}
+
+/// How many findings of `rule` an example makes, linted as a one-file project.
+fn example_findings(rule: &str, example: &str) -> Result<usize, Failed> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = dir.path().join("example.ts");
+    std::fs::write(&file, example).map_err(|e| e.to_string())?;
+    let report = linter().lint_files_as_project(&[file], dir.path());
+    Ok(report.diagnostics.iter().filter(|d| d.rule == rule).count())
 }
 
 /// Messages start lowercase (or with code) and end without a period, across all snapshots.

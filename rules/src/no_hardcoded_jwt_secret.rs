@@ -28,8 +28,12 @@ project file, including a property of an exported object such as `jwtConstants.s
 - `secretOrKey` of a Passport strategy's `super({...})`.
 
 A literal fallback counts too: `process.env.JWT_SECRET ?? 'dev'`, `... || 'dev'`, a conditional with
-a literal branch, or `config.get('JWT_SECRET', 'dev')`. Test files (`*.spec.ts`, `*.e2e-spec.ts`,
-files under `test/`) are not checked.
+a literal branch, or `config.get('JWT_SECRET', 'dev')`, also behind a name: a constant initialised
+with such a fallback, a fallback to a constant (`?? DEFAULT_SECRET`, imported or not), or a field of
+an exported config object (`environment.JWT_SECRET` where `JWT_SECRET: process.env.JWT_SECRET ||
+'secretKey'`). A definition used as a secret in many places is reported once, at its first use,
+with the number of other uses. Test code (`*.spec.ts`, `test/`, `e2e/`, `fixtures/`, ...) is not
+checked.
 
 ## Why is this bad?
 Anyone who can read the repository, a build artefact or a leaked image can forge tokens for any user.
@@ -38,11 +42,16 @@ signing tokens with a secret that is public.
 
 ## Example
 ```ts,expect_diagnostic
+import { JwtModule } from '@nestjs/jwt';
+
 JwtModule.register({ secret: 'super-secret', signOptions: { expiresIn: '1h' } });
 ```
 
 Use instead:
 ```ts
+import { ConfigService } from '@nestjs/config';
+import { JwtModule } from '@nestjs/jwt';
+
 JwtModule.registerAsync({
   inject: [ConfigService],
   useFactory: (config: ConfigService) => ({ secret: config.getOrThrow('JWT_SECRET') }),

@@ -28,18 +28,20 @@ static META: RuleMeta = RuleMeta {
     summary: "Request bodies, queries and params are DTO classes whose every property is validated",
     docs: r#"## What it does
 Checks that request input reaching a route handler is validated at run time:
-- a whole-object `@Body()`, `@Query()` or `@Param()` parameter typed `any`, `object`, `unknown`, an
-  inline type literal, `Record<...>`, a type parameter, an interface or a type alias, or with no type:
-  `ValidationPipe` validates only classes, so nothing is checked;
+- a whole-object `@Body()`, `@Query()` or `@Param()` parameter typed so that `ValidationPipe`
+  validates nothing: `any`, `object`, `unknown`, an inline type literal, an interface or a type
+  alias, a type parameter, no type at all, a union, a generic helper type (`Partial<Dto>`,
+  `Record<...>`), or an array (`Dto[]`, `Array<Dto>`: ValidationPipe skips arrays);
 - a DTO class imported with `import type`: the class is erased, the parameter's run-time type becomes
   `Object`, and validation is silently skipped;
-- a property of a DTO class without a class-validator decorator. DTO classes are found across files,
-  through `extends`, `PartialType`/`PickType`/`OmitType`/`IntersectionType`, and nested
-  `@ValidateNested()` properties; with `whitelist: true` such a property is silently stripped, without
-  it it is accepted unchecked;
+- a property of a DTO class without a class-validator decorator. A DTO's properties are those
+  `ValidationPipe` sees: its own, those it inherits and does not redeclare, and those of mapped
+  types (`PartialType`, `PickType`/`OmitType` with their key lists, `IntersectionType`), and of DTOs
+  nested with `@ValidateNested()`. A property found in a base class or an entity says which DTO and
+  handler make it request input;
 - per application, DTO parameters with no `ValidationPipe` anywhere (global `useGlobalPipes`, an
-  `APP_PIPE` provider, `@UsePipes` on the handler or controller, or a pipe in the parameter decorator),
-  reported once at the `NestFactory.create(...)` call.
+  `APP_PIPE` provider, `@UsePipes` on the handler or controller, or a pipe in the parameter
+  decorator), reported once at the `NestFactory.create(...)` call of an application that listens.
 
 ## Why is this bad?
 Unvalidated input is the root of most API vulnerabilities and data corruption: TypeScript types vanish
@@ -47,19 +49,30 @@ at run time, so a handler typed `CreateUserDto` receives whatever the client sen
 
 ## Example
 ```ts,expect_diagnostic
-@Post()
-create(@Body() body: any) {}
+import { Body, Controller, Post } from '@nestjs/common';
+
+@Controller('users')
+export class UsersController {
+  @Post()
+  create(@Body() body: any) {}
+}
 ```
 
 Use instead:
 ```ts
+import { Body, Controller, Post } from '@nestjs/common';
+import { IsEmail, IsString, Length } from 'class-validator';
+
 export class CreateUserDto {
   @IsEmail() email: string;
   @IsString() @Length(2, 50) name: string;
 }
 
-@Post()
-create(@Body() body: CreateUserDto) {}
+@Controller('users')
+export class UsersController {
+  @Post()
+  create(@Body() body: CreateUserDto) {}
+}
 ```
 
 ## Fix
@@ -71,13 +84,29 @@ The other findings have no automatic fix, and their help says so: a DTO's shape 
 where an application registers its `ValidationPipe`, are decisions only you can make.
 
 ## When it stays silent
-A type or decorator the engine cannot resolve (imported from an unresolved path, or from a package
-other than class-validator, class-transformer and `@nestjs/*`) is never reported: a custom validator
-may hide behind it.
+- A parameter another pipe handles: a pipe in its decorator (`@Body(new ZodValidationPipe(schema))`,
+  `@Body(ParseArrayPipe)`, a project pipe), `@UsePipes(...)` on the handler or controller with a
+  pipe other than `ValidationPipe`, or an application whose global pipes are all of that kind.
+  `ValidationPipe` itself validates only classes: `@Query(new ValidationPipe()) q: SomeInterface`
+  is still reported.
+- A value the handler validates itself, or hands to code that does: `schema.parse(body)`,
+  `validate(dto)`, a type guard (`isCreateInput(body)`), a guard clause that throws
+  (`if (!query.code) throw new BadRequestException()`) before the value is used, a command whose
+  static `create` runs class-validator, a service method that runs `ValidationPipe.transform`; or
+  code the engine cannot read (an import it cannot follow).
+- Properties a request does not set: `@Exclude()`, generated columns, timestamps, versions and
+  relations of an entity (`@PrimaryGeneratedColumn`, `@CreateDateColumn`, `@OneToMany`, ...),
+  computed keys (`[EntityRepositoryType]`), and parts of a DTO the engine cannot read (a mixin, a
+  key list computed at run time).
+- A type or decorator the engine cannot resolve (imported from an unresolved path, or from a
+  package other than class-validator, class-transformer and `@nestjs/*`): a custom validator may
+  hide behind it.
+- Test code (`*.spec.ts`, `test/`, `e2e/`, `fixtures/`, ...).
 
 ## References
 - https://docs.nestjs.com/techniques/validation
 - https://docs.nestjs.com/techniques/validation#mapped-types
+- https://docs.nestjs.com/techniques/validation#parsing-and-validating-arrays
 "#,
 };
 
@@ -385,6 +414,7 @@ fn check_param_type(
     };
     const ERASED: &str =
         "ValidationPipe validates only classes: TypeScript types are erased at run time";
+    const ARRAYS: &str = "ValidationPipe skips arrays: their items are never validated (use `ParseArrayPipe` with `items`, or a DTO with an array property and `@ValidateNested({ each: true })`)";
     match &param.ty {
         None => problem("untyped".to_owned(), ERASED),
         Some(TypeRef::Keyword(keyword))
@@ -397,16 +427,9 @@ fn check_param_type(
             "typed with a union type".to_owned(),
             "a union is erased to `Object` at run time, and ValidationPipe validates only classes",
         ),
-        Some(TypeRef::Array(_)) => problem(
-            "an array".to_owned(),
-            "ValidationPipe skips arrays: their items are never validated (use `ParseArrayPipe` with `items`, or a DTO with an array property and `@ValidateNested({ each: true })`)",
-        ),
-        Some(TypeRef::Named { name, args }) if name == "Array" || name == "ReadonlyArray" => {
-            let _ = args;
-            problem(
-                "an array".to_owned(),
-                "ValidationPipe skips arrays: their items are never validated (use `ParseArrayPipe` with `items`, or a DTO with an array property and `@ValidateNested({ each: true })`)",
-            )
+        Some(TypeRef::Array(_)) => problem("an array".to_owned(), ARRAYS),
+        Some(TypeRef::Named { name, .. }) if name == "Array" || name == "ReadonlyArray" => {
+            problem("an array".to_owned(), ARRAYS)
         }
         Some(TypeRef::Named { name, .. })
             if UTILITY_TYPES.contains(&name.as_str())

@@ -30,15 +30,31 @@ static META: RuleMeta = RuleMeta {
     scope: Scope::Project,
     summary: "Every HTTP route handler is covered by a guard, or explicitly marked public",
     docs: r#"## What it does
-Checks that every HTTP route handler (`@Get`, `@Post`, ... in a `@Controller`) is covered by a guard:
-`@UseGuards(...)` on the method or its class (or a base class it extends), a project decorator that
-composes `UseGuards` through `applyDecorators(...)`, or a global guard (an `APP_GUARD` provider in a
-module the application imports, or `app.useGlobalGuards(...)`). A handler or controller marked public
-by a project decorator built on `SetMetadata` (or `Reflector.createDecorator`) whose name or key says
-public, anonymous, skip-auth or unprotected is exempt.
+Checks that every HTTP route handler (`@Get`, `@Post`, ..., `@Sse` in a `@Controller`) is covered by
+a guard that authenticates or authorises the caller, in every application that serves it:
+- `@UseGuards(...)` on the method or its class (or a base class it extends), or a project decorator
+  that composes `UseGuards` through `applyDecorators(...)`;
+- a global guard of the application: `app.useGlobalGuards(...)` beside its `NestFactory.create`, or
+  an `APP_GUARD` provider in a module the application imports;
+- middleware that authenticates (`consumer.apply(AuthMiddleware).forRoutes(...)`) in front of the
+  handler's route, as `forRoutes` and `exclude` select it, or `app.use(...)`.
 
-When none of a controller's handlers is guarded, one diagnostic is reported on the controller;
-otherwise one per unguarded handler.
+Guards are classified: passport's `AuthGuard(...)`, a guard extending it, and a project guard whose
+body reads credentials, a user, a session, roles or permissions authenticate; `ThrottlerGuard`, a
+CSRF guard or a guard that reads none of those (a maintenance switch) do not, and the finding says
+which guards apply but do not authenticate.
+
+Routes public by their nature are not reported: the application's root `GET /` and the starters'
+`GET /hello`, health and liveness probes (`@HealthCheck()`, `GET /health`, `/ping`, `/ready`, ...),
+sign-in flows (`login`, `signup`, `register`, `refresh`, `forgot-password`, OAuth callbacks, and the
+step that starts a callback flow), creating an account where the other routes need one, webhooks,
+and handlers handed a credential of their own (a `@Headers('stripe-signature')`, a secret header, a
+token in the path or query). A handler or controller marked public by a project decorator built on
+`SetMetadata` (or `Reflector.createDecorator`) whose name or key says public, anonymous, skip-auth or
+unprotected is exempt, and so are the decorators named in `public-decorators`.
+
+When none of a controller's handlers is protected, one diagnostic is reported on the controller;
+otherwise one per unprotected handler.
 
 ## Why is this bad?
 A route without a guard is reachable by anyone. Nest applies no authentication by default, so an
@@ -46,6 +62,8 @@ endpoint added without `@UseGuards` ships open, and nothing fails until someone 
 
 ## Example
 ```ts,expect_diagnostic
+import { Controller, Delete, Param } from '@nestjs/common';
+
 @Controller('invoices')
 export class InvoicesController {
   @Delete(':id')
@@ -55,7 +73,10 @@ export class InvoicesController {
 
 Use instead:
 ```ts
-@UseGuards(JwtAuthGuard)
+import { Controller, Delete, Param, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+
+@UseGuards(AuthGuard('jwt'))
 @Controller('invoices')
 export class InvoicesController {
   @Delete(':id')
@@ -74,13 +95,19 @@ routes-guarded = { level = "error", public-decorators = ["HealthCheck", "Webhook
 project or package decorators whose name does not say "public".
 
 ## When it stays silent
-When the engine cannot see whether a guard applies, it reports nothing: a module list with a spread
-or a variable it cannot resolve, an import it cannot follow, a decorator from an unresolved path, or
-a decorator from a package whose name suggests authentication (`Auth`, `Roles`, `Jwt`, ...).
+When the engine cannot see whether a guard applies, it reports nothing:
+- a controller no application the engine can see serves (registered by a dynamic module, a plugin
+  loaded at run time, or an application outside the project);
+- an application whose root module, module list or `APP_GUARD` provider it cannot read;
+- a guard or middleware it cannot classify, a route path it cannot read where middleware applies;
+- a decorator from an unresolved path, or from a package whose name suggests authentication
+  (`Auth`, `Roles`, `Jwt`, ...);
+- test code (`*.spec.ts`, `test/`, `e2e/`, `fixtures/`, ...).
 
 ## References
 - https://docs.nestjs.com/guards
 - https://docs.nestjs.com/security/authentication#enable-authentication-globally
+- https://docs.nestjs.com/middleware#applying-middleware
 "#,
 };
 

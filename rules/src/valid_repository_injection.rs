@@ -42,6 +42,12 @@ module is loaded, which is often first seen in production.
 
 ## Example
 ```ts,expect_diagnostic
+import { Injectable } from '@nestjs/common';
+import { Entity, Repository } from 'typeorm';
+
+@Entity()
+export class Order {}
+
 @Injectable()
 export class OrdersService {
   constructor(private readonly orders: Repository<Order>) {}
@@ -50,11 +56,18 @@ export class OrdersService {
 
 Use instead:
 ```ts
+import { Injectable, Module } from '@nestjs/common';
+import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
+import { Entity, Repository } from 'typeorm';
+
+@Entity()
+export class Order {}
+
 @Injectable()
 export class OrdersService {
   constructor(@InjectRepository(Order) private readonly orders: Repository<Order>) {}
 }
-// orders.module.ts
+
 @Module({ imports: [TypeOrmModule.forFeature([Order])], providers: [OrdersService] })
 export class OrdersModule {}
 ```
@@ -80,7 +93,9 @@ source or connection is named.
 ## When it stays silent
 The cross-file check runs only when the engine sees every module that provides the class and every
 entry of their `imports`: a spread, a variable, a dynamic module of the project or a data-source
-name it cannot compare makes it stay silent.
+name it cannot compare makes it stay silent. A `Repository<T>` whose entity is a type parameter of
+the class (a generic base service, whose subclasses inject their own repository) or a generic type
+(`Repository<Partial<User>>`) names no entity and is not checked. Test code is not checked.
 
 ## References
 - https://docs.nestjs.com/techniques/database#repository-pattern

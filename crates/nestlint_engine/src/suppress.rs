@@ -193,10 +193,16 @@ that there is a problem where there is none.
 
 ## Example
 ```ts,expect_diagnostic
-// nestlint-ignore-next-line routes-guarded -- public health check
-@Get('health')
-@UseGuards(AuthGuard('jwt'))
-health() {}
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+
+@Controller('reports')
+export class ReportsController {
+  // nestlint-ignore-next-line routes-guarded -- reports are public
+  @Get()
+  @UseGuards(AuthGuard('jwt'))
+  findAll() {}
+}
 ```
 
 ## Use instead:
@@ -232,16 +238,26 @@ reviewer believes it was looked at. Blanket suppressions would hide every future
 
 ## Example
 ```ts,expect_diagnostic
-// nestlint-ignore-next-line routes-gaurded
-@Get('health')
-health() {}
+import { Controller, Get } from '@nestjs/common';
+
+@Controller('reports')
+export class ReportsController {
+  // nestlint-ignore-next-line routes-gaurded
+  @Get()
+  findAll() {}
+}
 ```
 
 ## Use instead:
 ```ts
-// nestlint-ignore-next-line routes-guarded -- public health check for the load balancer
-@Get('health')
-health() {}
+import { Controller, Get } from '@nestjs/common';
+
+@Controller('reports')
+export class ReportsController {
+  // nestlint-ignore-next-line routes-guarded -- reports are public, by product decision
+  @Get()
+  findAll() {}
+}
 ```
 "#,
 };
