@@ -90,10 +90,11 @@ where an application registers its `ValidationPipe`, are decisions only you can 
   `ValidationPipe` itself validates only classes: `@Query(new ValidationPipe()) q: SomeInterface`
   is still reported.
 - A value the handler validates itself, or hands to code that does: `schema.parse(body)`,
-  `validate(dto)`, a type guard (`isCreateInput(body)`), a guard clause that throws
-  (`if (!query.code) throw new BadRequestException()`) before the value is used, a command whose
-  static `create` runs class-validator, a service method that runs `ValidationPipe.transform`; or
-  code the engine cannot read (an import it cannot follow).
+  `validate(dto)`, a type guard (`isCreateInput(body)`), a guard clause before the value is used
+  that throws or returns without it (`if (!query.code) throw new BadRequestException()`) and
+  tests every field the handler reads (a check of `body.apiKey` says nothing of `body.text`), a
+  command whose static `create` runs class-validator, a service method that runs
+  `ValidationPipe.transform`; or code the engine cannot read (an import it cannot follow).
 - Properties a request does not set: `@Exclude()`, generated columns, timestamps, versions and
   relations of an entity (`@PrimaryGeneratedColumn`, `@CreateDateColumn`, `@OneToMany`, ...),
   computed keys (`[EntityRepositoryType]`), and parts of a DTO the engine cannot read (a mixin, a

@@ -627,13 +627,18 @@ fn value_flows(
     params: &[ParamFact],
     source: &str,
 ) -> Vec<ValueFlow> {
-    // The names each decorated parameter binds (a destructuring pattern binds several).
+    // The names each decorated parameter binds (a destructuring pattern binds several, each a
+    // field of the value).
     let mut names: Vec<(&str, usize)> = Vec::new();
+    let mut whole_names: Vec<&str> = Vec::new();
     for (index, (view, fact)) in views.iter().zip(params).enumerate() {
         if fact.decorators.is_empty() {
             continue;
         }
         if let Some(pattern) = view.pattern() {
+            if pattern.kind_name() == "identifier" {
+                whole_names.push(text(pattern, source));
+            }
             nestlint_syntax::visit_bounded(pattern, 200, |node| {
                 if matches!(
                     node.kind_name(),
@@ -650,13 +655,27 @@ fn value_flows(
     };
     let mut flows: Vec<ValueFlow> = Vec::new();
     let mut seen: Vec<(usize, usize)> = Vec::new();
-    // Guard clauses, and where each parameter is first handed to a call.
+    // Guard clauses (where each starts, and the byte ranges of their conditions and branches),
+    // where each parameter is first handed to a call, and the fields of each parameter that
+    // guard conditions test and that the rest of the body reads (`body.text`, or a destructured
+    // `text`; `None` for the whole value).
     let mut guards: Vec<(usize, usize)> = Vec::new();
+    let mut guard_ranges: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
     let mut first_call: Vec<(usize, usize)> = Vec::new();
+    let mut tested_fields: Vec<(usize, Option<&str>)> = Vec::new();
+    let mut read_fields: Vec<(usize, Option<&str>)> = Vec::new();
     nestlint_syntax::visit_bounded(body, 20_000, |node| {
         // A guard clause checks the value by hand: `if (!query.code) throw new BadRequest...`.
         if node.kind_name() == "if_statement" {
-            for param in guarded_params(node, &names, source) {
+            let guarded = guarded_params(node, &names, source);
+            if let (false, Some(condition), Some(consequence)) = (
+                guarded.is_empty(),
+                node.field(Field::Condition),
+                node.field(Field::Consequence),
+            ) {
+                guard_ranges.push((condition.byte_range(), consequence.byte_range()));
+            }
+            for param in guarded {
                 guards.push((param, node.start_byte()));
             }
             return true;
@@ -664,9 +683,30 @@ fn value_flows(
         if node.kind_name() != "identifier" {
             return true;
         }
-        let Some(&(_, param)) = names.iter().find(|(name, _)| *name == text(node, source)) else {
+        let name = text(node, source);
+        let Some(&(_, param)) = names.iter().find(|(bound, _)| *bound == name) else {
             return true;
         };
+        let field = if whole_names.contains(&name) {
+            node.parent()
+                .filter(|parent| {
+                    parent.kind_name() == "member_expression"
+                        && parent.field(Field::Object).map(|o| o.id()) == Some(node.id())
+                })
+                .and_then(|member| member.field(Field::Property))
+                .map(|property| text(property, source))
+        } else {
+            Some(name)
+        };
+        let at = node.start_byte();
+        if guard_ranges
+            .iter()
+            .any(|(condition, _)| condition.contains(&at))
+        {
+            tested_fields.push((param, field));
+        } else if !guard_ranges.iter().any(|(_, branch)| branch.contains(&at)) {
+            read_fields.push((param, field));
+        }
         // Every call whose arguments hold this use, up to the method's body.
         let mut current = node;
         while let Some(parent) = current.parent() {
@@ -703,13 +743,21 @@ fn value_flows(
         }
         true
     });
-    // Only a check made before the value is used validates it.
+    // Only a check made before the value is used validates it, and only when every field the
+    // body reads is one a check tests: `if (body.apiKey !== KEY) return; post(body.text)` checks
+    // who calls, not what `text` is. Where the whole value is handed on, the engine cannot see
+    // which fields matter and stays silent.
     for (param, at) in guards {
         let before_use = first_call
             .iter()
             .find(|(p, _)| *p == param)
             .is_none_or(|(_, first)| at < *first);
-        if before_use {
+        let fields_tested = read_fields
+            .iter()
+            .filter(|(p, _)| *p == param)
+            .filter_map(|(_, field)| *field)
+            .all(|field| tested_fields.contains(&(param, Some(field))));
+        if before_use && fields_tested {
             flows.push(ValueFlow {
                 param,
                 callee: CalleeName {
@@ -725,7 +773,8 @@ fn value_flows(
     flows
 }
 
-/// The parameters an `if` tests in its condition when its consequence throws.
+/// The parameters an `if` tests in its condition when its consequence rejects the value: throws,
+/// or returns without using it.
 fn guarded_params(statement: Node<'_>, names: &[(&str, usize)], source: &str) -> Vec<usize> {
     let (Some(condition), Some(consequence)) = (
         statement.field(Field::Condition),
@@ -733,12 +782,21 @@ fn guarded_params(statement: Node<'_>, names: &[(&str, usize)], source: &str) ->
     ) else {
         return Vec::new();
     };
-    let mut throws = false;
+    // The branch rejects the value: it throws, or returns without handing the value on
+    // (`if (!body.id) return logger.warn(...)`; `if (body.x) return this.a(body)` is a branch).
+    let (mut throws, mut returns, mut uses_value) = (false, false, false);
     nestlint_syntax::visit_bounded(consequence, 200, |node| {
-        throws |= node.kind_name() == "throw_statement";
+        match node.kind_name() {
+            "throw_statement" => throws = true,
+            "return_statement" => returns = true,
+            "identifier" => {
+                uses_value |= names.iter().any(|(name, _)| *name == text(node, source));
+            }
+            _ => {}
+        }
         !throws
     });
-    if !throws {
+    if !throws && !(returns && !uses_value) {
         return Vec::new();
     }
     let mut tested = Vec::new();
