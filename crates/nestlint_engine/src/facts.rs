@@ -796,7 +796,8 @@ fn guarded_params(statement: Node<'_>, names: &[(&str, usize)], source: &str) ->
         }
         !throws
     });
-    if !throws && !(returns && !uses_value) {
+    let rejects = throws || (returns && !uses_value);
+    if !rejects {
         return Vec::new();
     }
     let mut tested = Vec::new();
