@@ -67,6 +67,9 @@ pub struct FunctionEffect {
     pub public_key: bool,
     /// Applies a class-validator decorator or registers a custom validator.
     pub validates: bool,
+    /// Verifies or decodes a token itself (`jwt.verify(...)`, `this.jwtService.verifyAsync(...)`):
+    /// a parameter decorator that authenticates the caller when a token is sent.
+    pub verifies_token: bool,
     /// Calls something the engine cannot follow (an unresolved import, a computed callee).
     pub opaque: bool,
 }
@@ -89,6 +92,7 @@ impl FunctionEffect {
             ..FunctionEffect::default()
         };
         for (callee, args) in &function.calls {
+            effect.verifies_token |= verifies_token(callee);
             let symbol = index.resolve_callee(file, callee);
             match &symbol {
                 Symbol::External { source, name } => {
@@ -109,6 +113,13 @@ impl FunctionEffect {
                         }
                     } else if source.starts_with("class-validator") {
                         effect.validates = true;
+                    } else if matches!(source.as_str(), "jsonwebtoken" | "jose")
+                        && matches!(
+                            name.as_str(),
+                            "verify" | "decode" | "jwtVerify" | "decodeJwt"
+                        )
+                    {
+                        effect.verifies_token = true;
                     }
                 }
                 Symbol::Declared { .. } => {
@@ -121,6 +132,7 @@ impl FunctionEffect {
                         effect.sets_metadata |= inner.sets_metadata;
                         effect.public_key |= inner.public_key;
                         effect.validates |= inner.validates;
+                        effect.verifies_token |= inner.verifies_token;
                         effect.opaque |= inner.opaque;
                     }
                 }
@@ -151,3 +163,14 @@ impl FunctionEffect {
 }
 
 pub use nestlint_engine::nest::resolve_string;
+
+/// A call that verifies or decodes a token: `verify`/`decode` on something named for JWTs or
+/// tokens (`jwt.verify`, `this.jwtService.verifyAsync`, `tokenService.decode`).
+fn verifies_token(callee: &nestlint_engine::facts::CalleeName) -> bool {
+    let name = callee.name.to_ascii_lowercase();
+    let object = callee.object.as_deref().unwrap_or("").to_ascii_lowercase();
+    (name.starts_with("verify") || name.starts_with("decode"))
+        && (object.contains("jwt") || object.contains("token"))
+        || name == "verifytoken"
+        || name == "verifyjwt"
+}

@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use nestlint_diagnostics::Severity;
 use nestlint_engine::apps::{classify_guard, routes_of, Application, GuardKind, Route, Served};
 use nestlint_engine::facts::{ClassFact, DecoratorFact, MethodFact, Value};
@@ -52,6 +54,13 @@ and handlers handed a credential of their own (a `@Headers('stripe-signature')`,
 token in the path or query). A handler or controller marked public by a project decorator built on
 `SetMetadata` (or `Reflector.createDecorator`) whose name or key says public, anonymous, skip-auth or
 unprotected is exempt, and so are the decorators named in `public-decorators`.
+
+Where an application authenticates route by route (some of its routes are guarded, others not),
+the open ones were chosen, and a read that does not ask who calls is taken as public by design:
+a `GET` with no `@Req()`, `@Session()`, `@Headers()` or caller decorator (`@User()`,
+`@CurrentUser()`, `@Tenant()`, ...; one that verifies a token itself, for optional
+authentication, does not count), outside `admin`, `internal`, `private`, `me` and `debug` paths.
+Writes are always reported. In an application that authenticates nothing, every route is.
 
 When none of a controller's handlers is protected, one diagnostic is reported on the controller;
 otherwise one per unprotected handler.
@@ -140,6 +149,15 @@ impl Rule for RoutesGuarded {
         let applications = index.applications();
         let controller_modules = index.controller_modules();
         let mut effects = EffectMemo::new();
+        let app_id = |app: &Application| {
+            applications
+                .apps
+                .iter()
+                .position(|a| std::ptr::eq(a, app))
+                .unwrap_or(usize::MAX)
+        };
+        // First every served controller's protection, then what each application protects.
+        let mut controllers: Vec<ControllerProtection<'_>> = Vec::new();
         for (file, indexed) in index.files() {
             if !indexed.is_target || indexed.is_test {
                 continue;
@@ -204,98 +222,241 @@ impl Rule for RoutesGuarded {
                             .unwrap_or(own)
                     })
                     .collect();
-                // Creating an account where other routes need one is signing up.
-                let others_protected = protections
-                    .iter()
-                    .any(|p| matches!(p, Protection::Guarded | Protection::Unknown));
-                let protections: Vec<Protection> = protections
-                    .iter()
-                    .zip(&handlers)
-                    .map(|(&p, handler)| {
-                        if p == Protection::Nothing
-                            && others_protected
-                            && signs_up(index, file, class, handler)
-                        {
-                            Protection::Public
-                        } else {
-                            p
-                        }
-                    })
-                    .collect();
-                let unguarded: Vec<usize> = (0..handlers.len())
-                    .filter(|&i| protections[i] == Protection::Nothing)
-                    .collect();
-                if unguarded.is_empty() {
-                    continue;
-                }
-                let note = if why.other_guards.is_empty() {
-                    "Nest applies no authentication by default: an unguarded route is reachable by anyone".to_owned()
-                } else {
-                    let mut names = why.other_guards.clone();
-                    names.sort();
-                    names.dedup();
-                    format!(
-                        "{} guard{} here, but {} not authenticate or authorise callers",
-                        names
-                            .iter()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        if names.len() == 1 {
-                            " applies"
-                        } else {
-                            "s apply"
-                        },
-                        if names.len() == 1 {
-                            "it does"
-                        } else {
-                            "they do"
-                        },
-                    )
-                };
-                let none_guarded = protections
-                    .iter()
-                    .all(|p| matches!(p, Protection::Nothing | Protection::Public));
-                // Guards that apply but do not authenticate: say which kind is missing.
-                let guard = if why.other_guards.is_empty() {
-                    "guard"
-                } else {
-                    "guard that authenticates"
-                };
-                if none_guarded {
-                    let count = unguarded.len();
-                    let noun = if count == 1 { "handler" } else { "handlers" };
-                    ctx.report(
-                        index,
-                        file,
-                        class.name_range,
-                        format!(
-                            "controller `{}` has no {guard}: its {count} route {noun} can be called without authentication",
-                            class.name
-                        ),
-                    )
-                    .help("add `@UseGuards(...)` to the controller, register a global `APP_GUARD`, or mark intentionally open routes with a public decorator")
-                    .note(note);
-                } else {
-                    for i in unguarded {
-                        let handler = handlers[i];
-                        ctx.report(
-                            index,
-                            file,
-                            handler.name_range,
-                            format!(
-                                "route handler `{}.{}` has no {guard}, unlike other handlers of this controller",
-                                class.name, handler.name
-                            ),
-                        )
-                        .help("add `@UseGuards(...)` to the handler, or a public decorator if it is meant to be open")
-                        .note(note.clone());
-                    }
-                }
+                controllers.push(ControllerProtection {
+                    file,
+                    class,
+                    handlers,
+                    protections,
+                    apps: apps.iter().map(|app| app_id(app)).collect(),
+                    why,
+                });
             }
+        }
+        // Applications that protect some route: where authentication is chosen route by route.
+        let protecting_apps: HashSet<usize> = controllers
+            .iter()
+            .filter(|c| c.protections.iter().any(|p| p.is_protected()))
+            .flat_map(|c| c.apps.iter().copied())
+            .collect();
+        for controller in controllers {
+            report_controller(index, ctx, &mut effects, &protecting_apps, controller);
         }
     }
 }
+
+/// A controller served by some application, with what protects each of its route handlers.
+struct ControllerProtection<'a> {
+    file: FileId,
+    class: &'a ClassFact,
+    handlers: Vec<&'a MethodFact>,
+    protections: Vec<Protection>,
+    /// The serving applications, by position in the project's application list.
+    apps: Vec<usize>,
+    why: Why,
+}
+
+impl Protection {
+    /// Guarded, or guarded by something the engine cannot classify.
+    fn is_protected(self) -> bool {
+        matches!(self, Protection::Guarded | Protection::Unknown)
+    }
+}
+
+fn report_controller(
+    index: &ProjectIndex,
+    ctx: &mut ProjectContext<'_>,
+    effects: &mut EffectMemo,
+    protecting_apps: &HashSet<usize>,
+    controller: ControllerProtection<'_>,
+) {
+    let ControllerProtection {
+        file,
+        class,
+        handlers,
+        protections,
+        apps,
+        why,
+    } = controller;
+    let others_protected = protections.iter().any(|p| p.is_protected());
+    // Where every serving application protects some routes, the open ones were chosen.
+    let selective = apps.iter().all(|app| protecting_apps.contains(app));
+    let protections: Vec<Protection> = protections
+        .iter()
+        .zip(&handlers)
+        .map(|(&p, handler)| {
+            if p != Protection::Nothing {
+                return p;
+            }
+            // Creating an account where other routes need one is signing up.
+            if others_protected && signs_up(index, file, class, handler) {
+                return Protection::Public;
+            }
+            if selective && public_read(index, file, class, handler, effects) {
+                return Protection::Public;
+            }
+            p
+        })
+        .collect();
+    let unguarded: Vec<usize> = (0..handlers.len())
+        .filter(|&i| protections[i] == Protection::Nothing)
+        .collect();
+    if unguarded.is_empty() {
+        return;
+    }
+    let note = if why.other_guards.is_empty() {
+        "Nest applies no authentication by default: an unguarded route is reachable by anyone"
+            .to_owned()
+    } else {
+        let mut names = why.other_guards.clone();
+        names.sort();
+        names.dedup();
+        format!(
+            "{} guard{} here, but {} not authenticate or authorise callers",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if names.len() == 1 {
+                " applies"
+            } else {
+                "s apply"
+            },
+            if names.len() == 1 {
+                "it does"
+            } else {
+                "they do"
+            },
+        )
+    };
+    let none_guarded = protections
+        .iter()
+        .all(|p| matches!(p, Protection::Nothing | Protection::Public));
+    // Guards that apply but do not authenticate: say which kind is missing.
+    let guard = if why.other_guards.is_empty() {
+        "guard"
+    } else {
+        "guard that authenticates"
+    };
+    if none_guarded {
+        let count = unguarded.len();
+        let noun = if count == 1 { "handler" } else { "handlers" };
+        ctx.report(
+            index,
+            file,
+            class.name_range,
+            format!(
+                "controller `{}` has no {guard}: its {count} route {noun} can be called without authentication",
+                class.name
+            ),
+        )
+        .help("add `@UseGuards(...)` to the controller, register a global `APP_GUARD`, or mark intentionally open routes with a public decorator")
+        .note(note);
+    } else {
+        for i in unguarded {
+            let handler = handlers[i];
+            ctx.report(
+                index,
+                file,
+                handler.name_range,
+                format!(
+                    "route handler `{}.{}` has no {guard}, unlike other handlers of this controller",
+                    class.name, handler.name
+                ),
+            )
+            .help("add `@UseGuards(...)` to the handler, or a public decorator if it is meant to be open")
+            .note(note.clone());
+        }
+    }
+}
+
+/// A read that does not ask who calls: `GET /articles`, `GET /tags`, in an application that
+/// authenticates other routes. Where authentication is chosen route by route, such a route was
+/// left open on purpose (the RealWorld API's public reads); a read of the caller's own data
+/// (`@Req()`, `@CurrentUser()`), an admin or internal path, or any write still needs a guard.
+/// A parameter decorator that verifies the token itself (optional authentication) counts as
+/// not asking.
+fn public_read(
+    index: &ProjectIndex,
+    file: FileId,
+    class: &ClassFact,
+    handler: &MethodFact,
+    effects: &mut EffectMemo,
+) -> bool {
+    let Some(routes) = routes_of(index, file, class, handler) else {
+        return false;
+    };
+    let reads = !routes.is_empty()
+        && routes.iter().all(|r| {
+            matches!(r.method, "GET" | "HEAD")
+                && !r.path.split('/').any(|segment| {
+                    let segment = segment.to_ascii_lowercase();
+                    PRIVATE_SEGMENTS.contains(&segment.as_str())
+                })
+        });
+    reads
+        && handler.params.iter().all(|param| {
+            param
+                .decorators
+                .iter()
+                .all(|d| !asks_for_caller(index, file, d, effects))
+        })
+}
+
+/// Path segments of routes meant for some callers only.
+const PRIVATE_SEGMENTS: &[&str] = &["admin", "internal", "private", "me", "my", "mine", "debug"];
+
+/// Whether a parameter decorator hands the handler its caller: the request or session itself,
+/// or a decorator named for the caller (`@User()`, `@CurrentUser()`, `@AuthUser()`, `@Tenant()`)
+/// unless it verifies the token itself.
+fn asks_for_caller(
+    index: &ProjectIndex,
+    file: FileId,
+    decorator: &DecoratorFact,
+    effects: &mut EffectMemo,
+) -> bool {
+    if ["Req", "Request", "Session", "Headers"]
+        .iter()
+        .any(|name| index.is_nest_decorator(file, decorator, name))
+    {
+        return true;
+    }
+    if ["Param", "Query", "Body", "Ip", "HostParam"]
+        .iter()
+        .any(|name| index.is_nest_decorator(file, decorator, name))
+    {
+        return false;
+    }
+    if let DecoratorOrigin::Project { effect, .. } =
+        decorator_origin(index, file, decorator, effects)
+    {
+        if effect.verifies_token {
+            return false;
+        }
+    }
+    let name = decorator.callee.name.to_ascii_lowercase();
+    CALLER_WORDS.iter().any(|word| name.contains(word))
+}
+
+/// Words of parameter decorators that hand a handler its caller.
+const CALLER_WORDS: &[&str] = &[
+    "user",
+    "account",
+    "member",
+    "session",
+    "auth",
+    "principal",
+    "identity",
+    "tenant",
+    "org",
+    "owner",
+    "claims",
+    "jwt",
+    "token",
+    "customer",
+    "actor",
+    "profile",
+];
 
 /// What an application gives a handler: its global guards, and middleware that authenticates in
 /// front of the handler's routes.
