@@ -21,6 +21,9 @@ pub fn strongest(current: Option<GuardKind>, next: GuardKind) -> GuardKind {
     }
 }
 
+/// How many layers of project factories calling each other are followed.
+const MAX_FACTORY_DEPTH: usize = 16;
+
 /// Memoised effects of project decorator factories, keyed by their file and name.
 pub type EffectMemo = HashMap<(FileId, Name), FunctionEffect>;
 
@@ -81,9 +84,27 @@ impl FunctionEffect {
         function: &FunctionFact,
         memo: &mut EffectMemo,
     ) -> FunctionEffect {
+        Self::at_depth(index, file, function, memo, 0)
+    }
+
+    /// Factories calling factories deeper than [`MAX_FACTORY_DEPTH`] are opaque: no real
+    /// decorator is built through that many layers, and the walk must not exhaust the stack.
+    fn at_depth(
+        index: &ProjectIndex,
+        file: FileId,
+        function: &FunctionFact,
+        memo: &mut EffectMemo,
+        depth: usize,
+    ) -> FunctionEffect {
         let key = (file, function.name.clone());
         if let Some(effect) = memo.get(&key) {
             return *effect;
+        }
+        if depth > MAX_FACTORY_DEPTH {
+            return FunctionEffect {
+                opaque: true,
+                ..FunctionEffect::default()
+            };
         }
         // Guards against recursion: a factory that calls itself adds nothing.
         memo.insert(key.clone(), FunctionEffect::default());
@@ -124,7 +145,8 @@ impl FunctionEffect {
                 }
                 Symbol::Declared { .. } => {
                     if let Some((inner_file, inner)) = index.function(&symbol) {
-                        let inner = FunctionEffect::of(index, inner_file, inner, memo);
+                        let inner =
+                            FunctionEffect::at_depth(index, inner_file, inner, memo, depth + 1);
                         effect.guards |= inner.guards;
                         if let Some(kind) = inner.guard_kind {
                             effect.guard_kind = Some(strongest(effect.guard_kind, kind));

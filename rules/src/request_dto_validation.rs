@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use nestlint_diagnostics::{Fix, Severity, TextRange};
 use nestlint_engine::apps::{Application, Served};
 use nestlint_engine::dto::{dto_properties, DtoProperty};
-use nestlint_engine::edits::{parse_for_edit, value_import};
+use nestlint_engine::edits::value_import;
 use nestlint_engine::facts::{
     ClassFact, DecoratorFact, ParamFact, PropertyFact, TypeDeclKind, TypeRef, Value,
 };
@@ -465,7 +465,7 @@ fn check_param_type(
                     let fix = ctx
                         .source(index, file)
                         .and_then(|source| {
-                            let tree = parse_for_edit(&index.file(file).path, source)?;
+                            let tree = ctx.tree_for_edit(index, file)?;
                             value_import(tree.root_node(), source, name)
                         })
                         .map(|edits| {

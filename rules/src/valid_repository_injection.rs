@@ -1,10 +1,10 @@
 use nestlint_diagnostics::{Edit, Fix, Severity, TextRange};
 use nestlint_engine::edits::{
-    append_to_list, ensure_import, node_at, parse_for_edit, prepend_to_list, relative_specifier,
+    append_to_list, node_at, prepend_to_list, relative_specifier, ImportSite,
 };
 use nestlint_engine::facts::{property_key, ClassFact, DecoratorFact, ParamFact, TypeRef, Value};
 use nestlint_engine::nest::{ClassKey, Item, ModuleImport};
-use nestlint_engine::syntax::{named_children, Field, ImportedName, Node, NodeExt};
+use nestlint_engine::syntax::{named_children, Field, ImportedName, NodeExt};
 use nestlint_engine::workspace::normalize;
 use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
@@ -358,8 +358,10 @@ fn add_decorator(
     argument: &str,
 ) -> Option<Vec<Edit>> {
     let source = ctx.source(index, file)?;
-    let tree = parse_for_edit(&index.file(file).path, source)?;
-    let import = ensure_import(tree.root_node(), source, module, decorator).ok()?;
+    let import = ctx
+        .import_site(index, file)?
+        .ensure(module, decorator)
+        .ok()?;
     let own_line = class
         .constructor_params
         .iter()
@@ -394,8 +396,7 @@ fn replace_first_argument(
     decorator: &DecoratorFact,
     argument: &str,
 ) -> Option<Vec<Edit>> {
-    let source = ctx.source(index, file)?;
-    let tree = parse_for_edit(&index.file(file).path, source)?;
+    let tree = ctx.tree_for_edit(index, file)?;
     let node = node_at(tree.root_node(), decorator.range)?;
     let call = named_children(node).find(|n| n.kind_name() == "call_expression")?;
     let first = named_children(call.field(Field::Arguments)?).next()?;
@@ -420,7 +421,7 @@ fn register_entity(
     let module_file = module.file;
     let path = index.file(module_file).path.clone();
     let source = ctx.source(index, module_file)?;
-    let tree = parse_for_edit(&path, source)?;
+    let tree = ctx.tree_for_edit(index, module_file)?;
     let root = tree.root_node();
     let module_class = index.class_at(module);
     let decorator = module_class
@@ -434,14 +435,14 @@ fn register_entity(
         return None;
     }
     let mut edits = Vec::new();
+    let site = ctx.import_site(index, module_file)?;
     let local = entity_in_module(
         index,
         service_file,
         module_file,
         entity,
         entity_name,
-        root,
-        source,
+        &site,
         &mut edits,
     )?;
     let imports = named_children(metadata).find(|pair| {
@@ -474,7 +475,7 @@ fn register_entity(
                     edits.push(append_to_list(source, entities, &local));
                 }
                 None => {
-                    let typeorm_module = typeorm_module_name(root, source, &mut edits)?;
+                    let typeorm_module = typeorm_module_name(&site, &mut edits)?;
                     edits.push(append_to_list(
                         source,
                         list,
@@ -486,7 +487,7 @@ fn register_entity(
         // `imports` is a variable or a spread: the engine cannot see where to add it.
         Some(_) => return None,
         None => {
-            let typeorm_module = typeorm_module_name(root, source, &mut edits)?;
+            let typeorm_module = typeorm_module_name(&site, &mut edits)?;
             let entry = format!("imports: [{typeorm_module}.forFeature([{local}])]");
             edits.push(prepend_to_list(source, metadata, &entry));
         }
@@ -504,8 +505,8 @@ fn register_entity(
 }
 
 /// The name `TypeOrmModule` has in the module's file, importing it when it is not there.
-fn typeorm_module_name(root: Node<'_>, source: &str, edits: &mut Vec<Edit>) -> Option<String> {
-    let import = ensure_import(root, source, "@nestjs/typeorm", "TypeOrmModule").ok()?;
+fn typeorm_module_name(site: &ImportSite, edits: &mut Vec<Edit>) -> Option<String> {
+    let import = site.ensure("@nestjs/typeorm", "TypeOrmModule").ok()?;
     edits.extend(import);
     Some("TypeOrmModule".to_owned())
 }
@@ -519,8 +520,7 @@ fn entity_in_module(
     module_file: FileId,
     entity: &Symbol,
     entity_name: &str,
-    root: Node<'_>,
-    source: &str,
+    site: &ImportSite,
     edits: &mut Vec<Edit>,
 ) -> Option<String> {
     let declared_name = entity.name()?.to_owned();
@@ -553,7 +553,7 @@ fn entity_in_module(
             relative_specifier(module_dir, &index.file(*file).path)?
         }
     };
-    edits.extend(ensure_import(root, source, &specifier, &declared_name).ok()?);
+    edits.extend(site.ensure(&specifier, &declared_name).ok()?);
     Some(declared_name)
 }
 

@@ -2,6 +2,7 @@
 //! a fact's range points at. They follow the file's own style (quotes, semicolons, one item per
 //! line or not) so a fixed file reads as if written by hand.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use nestlint_diagnostics::{Edit, TextRange};
@@ -47,87 +48,136 @@ pub fn ensure_import(
     module: &str,
     name: &str,
 ) -> Result<Option<Edit>, ImportConflict> {
-    let imports = Imports::from_program(root, source);
-    if let Some(binding) = imports.get(name) {
-        let same = binding.source == module
-            && binding.imported == ImportedName::Named(name.into())
-            && !binding.type_only;
-        return if same {
-            Ok(None)
-        } else {
-            Err(ImportConflict::NameTaken)
-        };
-    }
-    if declares(root, source, name) {
-        return Err(ImportConflict::NameTaken);
-    }
-    let statements: Vec<Node<'_>> = named_children(root)
-        .filter(|n| n.kind_name() == "import_statement")
-        .collect();
-    // An `import { ... } from 'module'` that is not type-only.
-    let extendable = statements.iter().find_map(|statement| {
-        let from = statement.field(Field::Source)?;
-        if string_value(from, source).as_deref() != Some(module)
-            || type_keyword(*statement).is_some()
-        {
-            return None;
-        }
-        let clause = named_children(*statement).find(|c| c.kind_name() == "import_clause")?;
-        named_children(clause).find(|c| c.kind_name() == "named_imports")
-    });
-    if let Some(named) = extendable {
-        return Ok(Some(append_to_list(source, named, name)));
-    }
-    let quote = statements
-        .first()
-        .and_then(|s| s.field(Field::Source))
-        .and_then(|s| text(s, source).chars().next())
-        .filter(|c| *c == '"' || *c == '\'')
-        .unwrap_or('\'');
-    let semicolon = statements
-        .last()
-        .is_none_or(|s| text(*s, source).trim_end().ends_with(';'));
-    let statement = format!(
-        "import {{ {name} }} from {quote}{module}{quote}{}",
-        if semicolon { ";" } else { "" }
-    );
-    Ok(Some(match statements.last() {
-        Some(last) => Edit::insertion(last.end_byte(), format!("\n{statement}")),
-        None => {
-            // Before the first statement, so a leading comment (a licence header) stays first.
-            let at = named_children(root)
-                .find(|n| n.kind_name() != "comment")
-                .map_or(root.end_byte(), |n| n.start_byte());
-            let at = if at == 0 && source.starts_with('\u{feff}') {
-                3
-            } else {
-                at
-            };
-            Edit::insertion(at, format!("{statement}\n\n"))
-        }
-    }))
+    ImportSite::read(root, source).ensure(module, name)
 }
 
-/// Whether the file declares `name` at top level (a class, function, enum, variable).
-fn declares(root: Node<'_>, source: &str, name: &str) -> bool {
-    named_children(root).any(|statement| {
-        let declaration = if statement.kind_name() == "export_statement" {
-            match statement.field(Field::Declaration) {
-                Some(d) => d,
-                None => return false,
+/// What adding an import to a file needs to know of it, read once: a rule fixing a thousand
+/// parameters of one file asks a thousand times, and reading the file each time was quadratic.
+#[derive(Debug)]
+pub struct ImportSite {
+    imports: Imports,
+    /// Names the file declares at top level (classes, functions, enums, variables).
+    declared: HashSet<String>,
+    /// Per module, how to add a name to its first `import { ... } from 'module'` that is not
+    /// type-only.
+    extendable: HashMap<String, ListAppend>,
+    /// The quote of the first import's specifier.
+    quote: char,
+    /// Whether the last import ends with a semicolon (or there is none).
+    semicolon: bool,
+    /// Where the last import ends.
+    last_import_end: Option<usize>,
+    /// Where a first import goes: before the first statement, after a leading comment.
+    first_statement: usize,
+}
+
+impl ImportSite {
+    pub fn read(root: Node<'_>, source: &str) -> ImportSite {
+        let mut declared = HashSet::new();
+        let mut extendable = HashMap::new();
+        let mut statements: Vec<Node<'_>> = Vec::new();
+        let mut first_statement = None;
+        for statement in named_children(root) {
+            if first_statement.is_none() && statement.kind_name() != "comment" {
+                first_statement = Some(statement.start_byte());
             }
-        } else {
-            statement
-        };
-        match declaration.kind_name() {
-            "lexical_declaration" | "variable_declaration" => named_children(declaration)
-                .filter_map(|d| d.field(Field::Name))
-                .any(|n| text(n, source) == name),
-            _ => declaration
-                .field(Field::Name)
-                .is_some_and(|n| text(n, source) == name),
+            if statement.kind_name() == "import_statement" {
+                statements.push(statement);
+                let extendable_list = statement
+                    .field(Field::Source)
+                    .and_then(|from| string_value(from, source))
+                    .filter(|_| type_keyword(statement).is_none())
+                    .and_then(|module| {
+                        let clause =
+                            named_children(statement).find(|c| c.kind_name() == "import_clause")?;
+                        let list =
+                            named_children(clause).find(|c| c.kind_name() == "named_imports")?;
+                        Some((module, list))
+                    });
+                if let Some((module, list)) = extendable_list {
+                    extendable
+                        .entry(module.to_string())
+                        .or_insert_with(|| ListAppend::of(source, list));
+                }
+                continue;
+            }
+            declared.extend(declared_names(statement, source).map(str::to_owned));
         }
-    })
+        let quote = statements
+            .first()
+            .and_then(|s| s.field(Field::Source))
+            .and_then(|s| text(s, source).chars().next())
+            .filter(|c| *c == '"' || *c == '\'')
+            .unwrap_or('\'');
+        let semicolon = statements
+            .last()
+            .is_none_or(|s| text(*s, source).trim_end().ends_with(';'));
+        let first_statement = first_statement.unwrap_or(root.end_byte());
+        ImportSite {
+            imports: Imports::from_program(root, source),
+            declared,
+            extendable,
+            quote,
+            semicolon,
+            last_import_end: statements.last().map(|s| s.end_byte()),
+            // A byte-order mark stays first.
+            first_statement: if first_statement == 0 && source.starts_with('\u{feff}') {
+                3
+            } else {
+                first_statement
+            },
+        }
+    }
+
+    /// An edit importing `name` from `module` as a value, or `None` when it already is.
+    pub fn ensure(&self, module: &str, name: &str) -> Result<Option<Edit>, ImportConflict> {
+        if let Some(binding) = self.imports.get(name) {
+            let same = binding.source == module
+                && binding.imported == ImportedName::Named(name.into())
+                && !binding.type_only;
+            return if same {
+                Ok(None)
+            } else {
+                Err(ImportConflict::NameTaken)
+            };
+        }
+        if self.declared.contains(name) {
+            return Err(ImportConflict::NameTaken);
+        }
+        if let Some(append) = self.extendable.get(module) {
+            return Ok(Some(append.edit(name)));
+        }
+        let quote = self.quote;
+        let statement = format!(
+            "import {{ {name} }} from {quote}{module}{quote}{}",
+            if self.semicolon { ";" } else { "" }
+        );
+        Ok(Some(match self.last_import_end {
+            Some(end) => Edit::insertion(end, format!("\n{statement}")),
+            None => Edit::insertion(self.first_statement, format!("{statement}\n\n")),
+        }))
+    }
+}
+
+/// The names a top-level statement declares (a class, function, enum, variables).
+fn declared_names<'s>(statement: Node<'_>, source: &'s str) -> impl Iterator<Item = &'s str> {
+    let declaration = if statement.kind_name() == "export_statement" {
+        statement.field(Field::Declaration)
+    } else {
+        Some(statement)
+    };
+    let mut names = Vec::new();
+    if let Some(declaration) = declaration {
+        match declaration.kind_name() {
+            "lexical_declaration" | "variable_declaration" => names.extend(
+                named_children(declaration)
+                    .filter_map(|d| d.field(Field::Name))
+                    .map(|n| text(n, source)),
+            ),
+            _ => names.extend(declaration.field(Field::Name).map(|n| text(n, source))),
+        }
+    }
+    names.into_iter()
 }
 
 /// Deletes a `type` token and the blanks after it.
@@ -233,25 +283,61 @@ pub fn prepend_to_list(source: &str, list: Node<'_>, item: &str) -> Edit {
 /// An edit appending `item` to a bracketed, comma-separated list (`[...]`, `{ ... }` of named
 /// imports, `(...)`): after the last element, keeping a trailing comma and one-per-line layout.
 pub fn append_to_list(source: &str, list: Node<'_>, item: &str) -> Edit {
-    let elements = list_elements(list);
-    let Some(last) = elements.last() else {
-        return fill_empty_list(list, item);
-    };
-    let end = last.end_byte();
-    let after = &source[end..list.end_byte()];
-    let trailing_comma = after.trim_start().starts_with(',');
-    let multiline = source[list.start_byte()..list.end_byte()].contains('\n')
-        && source[list.start_byte()..last.start_byte()].contains('\n');
-    if multiline {
-        let indent = line_indent(source, last.start_byte());
-        if trailing_comma {
-            let comma = end + after.find(',').unwrap_or(0) + 1;
-            Edit::insertion(comma, format!("\n{indent}{item},"))
+    ListAppend::of(source, list).edit(item)
+}
+
+/// How to add an item at the end of a bracketed list, worked out once for any item: the text
+/// to replace (empty for an insertion) and what goes around the item.
+#[derive(Debug)]
+pub struct ListAppend {
+    range: TextRange,
+    before: String,
+    after: String,
+}
+
+impl ListAppend {
+    pub fn of(source: &str, list: Node<'_>) -> ListAppend {
+        let elements = list_elements(list);
+        let Some(last) = elements.last() else {
+            // An empty list: its blanks give way to the item (braces get spaces).
+            let open = list.start_byte() + 1;
+            let close = list.end_byte().saturating_sub(1).max(open);
+            let pad = if matches!(list.kind_name(), "named_imports" | "object") {
+                " "
+            } else {
+                ""
+            };
+            return ListAppend {
+                range: TextRange::new(open, close),
+                before: pad.to_owned(),
+                after: pad.to_owned(),
+            };
+        };
+        let end = last.end_byte();
+        let after = &source[end..list.end_byte()];
+        let trailing_comma = after.trim_start().starts_with(',');
+        let multiline = source[list.start_byte()..list.end_byte()].contains('\n')
+            && source[list.start_byte()..last.start_byte()].contains('\n');
+        let (at, before, after) = if multiline {
+            let indent = line_indent(source, last.start_byte());
+            if trailing_comma {
+                let comma = end + after.find(',').unwrap_or(0) + 1;
+                (comma, format!("\n{indent}"), ",".to_owned())
+            } else {
+                (end, format!(",\n{indent}"), String::new())
+            }
         } else {
-            Edit::insertion(end, format!(",\n{indent}{item}"))
+            (end, ", ".to_owned(), String::new())
+        };
+        ListAppend {
+            range: TextRange::new(at, at),
+            before,
+            after,
         }
-    } else {
-        Edit::insertion(end, format!(", {item}"))
+    }
+
+    pub fn edit(&self, item: &str) -> Edit {
+        Edit::replacement(self.range, format!("{}{item}{}", self.before, self.after))
     }
 }
 

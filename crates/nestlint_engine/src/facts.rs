@@ -4,12 +4,15 @@
 use nestlint_diagnostics::TextRange;
 use nestlint_syntax::nest::{callee_of, Callee, ClassView, DecoratorView, MemberKind, ParamView};
 use nestlint_syntax::{
-    named_children, one_line, string_value, text, unwrap_expression, Field, ImportBinding, Name,
-    Node, NodeExt,
+    named_children, object_text, one_line, string_value, text, unwrap_expression, Field,
+    ImportBinding, Name, Node, NodeExt,
 };
 
 /// How deep expression values are modelled; deeper parts become `Value::Unknown`.
 const MAX_VALUE_DEPTH: usize = 8;
+
+/// How deep a type annotation is read (see [`TypeRef::build`]).
+const MAX_TYPE_DEPTH: usize = 32;
 
 /// A callee as written: `forFeature` on `TypeOrmModule`, or a plain `UseGuards`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,7 +91,7 @@ impl Value {
             }
             "member_expression" => match (node.field(Field::Object), node.field(Field::Property)) {
                 (Some(object), Some(property)) => Value::Member {
-                    object: Name::from(text(unwrap_expression(object), source)),
+                    object: Name::from(object_text(unwrap_expression(object), source)),
                     property: Name::from(text(property, source)),
                 },
                 _ => Value::Unknown,
@@ -239,6 +242,16 @@ pub enum TypeRef {
 
 impl TypeRef {
     pub fn from_node(node: Node<'_>, source: &str) -> TypeRef {
+        Self::build(node, source, 0)
+    }
+
+    /// Types nested deeper than [`MAX_TYPE_DEPTH`] (`Array<Array<...>>` 2,500 deep) are `Other`:
+    /// no rule looks that far, and the walk must not exhaust the stack.
+    fn build(node: Node<'_>, source: &str, depth: usize) -> TypeRef {
+        if depth > MAX_TYPE_DEPTH {
+            return TypeRef::Other;
+        }
+        let depth = depth + 1;
         match node.kind_name() {
             "type_identifier" | "nested_type_identifier" | "identifier" => TypeRef::Named {
                 name: Name::from(text(node, source)),
@@ -253,7 +266,7 @@ impl TypeRef {
                     .field(Field::TypeArguments)
                     .map(|ta| {
                         named_children(ta)
-                            .map(|a| TypeRef::from_node(a, source))
+                            .map(|a| TypeRef::build(a, source, depth))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -262,7 +275,7 @@ impl TypeRef {
             "predefined_type" => TypeRef::Keyword(Name::from(text(node, source))),
             "object_type" => TypeRef::ObjectLiteral,
             "array_type" => match named_children(node).next() {
-                Some(inner) => TypeRef::Array(Box::new(TypeRef::from_node(inner, source))),
+                Some(inner) => TypeRef::Array(Box::new(TypeRef::build(inner, source, depth))),
                 None => TypeRef::Other,
             },
             "union_type" => {
@@ -273,7 +286,7 @@ impl TypeRef {
                     if current.kind_name() == "union_type" && members.len() < 32 {
                         stack.extend(named_children(current));
                     } else {
-                        members.push(TypeRef::from_node(current, source));
+                        members.push(TypeRef::build(current, source, depth));
                     }
                 }
                 members.reverse();
@@ -281,7 +294,7 @@ impl TypeRef {
             }
             "literal_type" => TypeRef::Keyword(Name::from(text(node, source))),
             "parenthesized_type" => match named_children(node).next() {
-                Some(inner) => TypeRef::from_node(inner, source),
+                Some(inner) => TypeRef::build(inner, source, depth),
                 None => TypeRef::Other,
             },
             _ => TypeRef::Other,

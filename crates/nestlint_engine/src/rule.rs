@@ -201,7 +201,18 @@ pub struct ProjectContext<'a> {
     /// The texts of the files being linted, for building fixes.
     pub(crate) sources: &'a std::collections::HashMap<Arc<PathBuf>, Arc<str>>,
     pub(crate) diagnostics: &'a mut Vec<Diagnostic>,
+    /// The trees of the files fixes were last built in, most recent last: a rule building many
+    /// fixes in one file parses it once, not once per fix (which was quadratic in the file).
+    pub(crate) edit_trees: std::cell::RefCell<Vec<(FileId, nestlint_syntax::Tree)>>,
+    /// Per file fixes were built in, what adding an import needs to know of it.
+    pub(crate) import_sites: std::cell::RefCell<
+        std::collections::HashMap<FileId, std::rc::Rc<crate::edits::ImportSite>>,
+    >,
 }
+
+/// How many files' trees [`ProjectContext::tree_for_edit`] keeps: a fix may edit the reported
+/// file and the module that registers it, in turn.
+const EDIT_TREES: usize = 4;
 
 impl<'a> ProjectContext<'a> {
     /// This rule's options for `file`, when the configuration sets any.
@@ -217,6 +228,46 @@ impl<'a> ProjectContext<'a> {
         self.sources
             .get(&index.file(file).path)
             .map(|text| text.as_ref())
+    }
+
+    /// The tree of `file` as [`ProjectContext::source`] holds it, for building fixes (a
+    /// byte-order mark is blanked, offsets kept). Parsed once while the rule keeps building fixes
+    /// in the same few files.
+    pub fn tree_for_edit(
+        &self,
+        index: &ProjectIndex,
+        file: FileId,
+    ) -> Option<nestlint_syntax::Tree> {
+        let mut trees = self.edit_trees.borrow_mut();
+        if let Some(position) = trees.iter().position(|(id, _)| *id == file) {
+            let entry = trees.remove(position);
+            let tree = entry.1.clone();
+            trees.push(entry);
+            return Some(tree);
+        }
+        let source = self.source(index, file)?;
+        let tree = crate::edits::parse_for_edit(&index.file(file).path, source)?;
+        if trees.len() == EDIT_TREES {
+            trees.remove(0);
+        }
+        trees.push((file, tree.clone()));
+        Some(tree)
+    }
+
+    /// What adding an import to `file` needs to know of it, read once per file.
+    pub fn import_site(
+        &self,
+        index: &ProjectIndex,
+        file: FileId,
+    ) -> Option<std::rc::Rc<crate::edits::ImportSite>> {
+        if let Some(site) = self.import_sites.borrow().get(&file) {
+            return Some(site.clone());
+        }
+        let source = self.source(index, file)?;
+        let tree = self.tree_for_edit(index, file)?;
+        let site = std::rc::Rc::new(crate::edits::ImportSite::read(tree.root_node(), source));
+        self.import_sites.borrow_mut().insert(file, site.clone());
+        Some(site)
     }
 
     pub fn report(

@@ -631,6 +631,8 @@ impl Linter {
                     settings: &settings,
                     sources: &texts,
                     diagnostics: &mut diagnostics,
+                    edit_trees: Default::default(),
+                    import_sites: Default::default(),
                 };
                 rule.check_project(&index, &mut ctx);
                 diagnostics

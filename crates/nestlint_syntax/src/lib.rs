@@ -21,6 +21,24 @@ pub fn text<'a>(node: Node<'_>, source: &'a str) -> &'a str {
     source.get(node.byte_range()).unwrap_or("")
 }
 
+/// The longest expression text facts keep as the object of a call or member access
+/// (`this.users`, `process.env`); a longer one (the head of a 10,000-call builder chain) is
+/// [`LONG_EXPRESSION`], so that keeping one per call stays linear in the file's size.
+pub const MAX_OBJECT_TEXT: usize = 256;
+
+/// What facts keep instead of an object expression longer than [`MAX_OBJECT_TEXT`]: text no
+/// identifier or member chain can equal.
+pub const LONG_EXPRESSION: &str = "(…)";
+
+/// The text of an object expression, or [`LONG_EXPRESSION`] when it is too long to keep.
+pub fn object_text<'a>(node: Node<'_>, source: &'a str) -> &'a str {
+    if node.byte_range().len() > MAX_OBJECT_TEXT {
+        LONG_EXPRESSION
+    } else {
+        text(node, source)
+    }
+}
+
 /// Source text as a message quotes it: on one line (every run of blanks, newlines and tabs
 /// becomes one space) and at most [`QUOTE_LIMIT`] characters, so that a multi-line destructuring
 /// pattern does not break a one-line format.

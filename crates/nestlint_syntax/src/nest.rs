@@ -3,7 +3,7 @@
 
 use tree_sitter::Node;
 
-use crate::{named_children, text, unwrap_expression, Field, NodeExt};
+use crate::{named_children, object_text, text, unwrap_expression, Field, NodeExt};
 
 /// A class declaration, abstract class declaration or class expression.
 #[derive(Clone, Copy, Debug)]
@@ -327,7 +327,7 @@ pub fn callee_of<'s>(node: Node<'_>, source: &'s str) -> Option<Callee<'s>> {
             let object = unwrap_expression(node.field(Field::Object)?);
             let property = node.field(Field::Property)?;
             Some(Callee {
-                object: Some(text(object, source)),
+                object: Some(object_text(object, source)),
                 name: text(property, source),
             })
         }
