@@ -1,6 +1,8 @@
 //! Owned facts extracted from one file in phase 1. No tree or node survives the file's pass: the
 //! project pass sees only these.
 
+use std::collections::HashSet;
+
 use nestlint_diagnostics::TextRange;
 use nestlint_syntax::nest::{callee_of, Callee, ClassView, DecoratorView, MemberKind, ParamView};
 use nestlint_syntax::{
@@ -497,9 +499,13 @@ pub struct ClassFact {
 }
 
 impl ClassFact {
-    pub fn from_view(class: ClassView<'_>, source: &str) -> Option<ClassFact> {
+    /// Reads a class; `export_statement` wraps it when it is exported (the caller knows it).
+    pub fn from_view(
+        class: ClassView<'_>,
+        export_statement: Option<Node<'_>>,
+        source: &str,
+    ) -> Option<ClassFact> {
         let name_node = class.name_node()?;
-        let export_statement = class.export_statement();
         let mut fact = ClassFact {
             reads_credentials: None,
             name: Name::from(text(name_node, source)),
@@ -931,9 +937,61 @@ pub struct FileFacts {
     /// Where calls shaped like validation start ([`is_validating_call`]), read while the file is
     /// traversed and given to the methods holding them once it is done.
     pub(crate) validating_calls: Vec<u32>,
+    /// Declarations by name, built when the file's pass is done (see [`FileFacts::finish`]).
+    names: NameIndex,
+}
+
+/// The positions of a file's classes, functions, constants and type declarations, each sorted
+/// by name: a generated file may declare tens of thousands, and every lookup by name scanning
+/// them all made the project pass quadratic.
+#[derive(Clone, Debug, Default)]
+struct NameIndex {
+    classes: Vec<u32>,
+    functions: Vec<u32>,
+    constants: Vec<u32>,
+    type_decls: Vec<u32>,
+}
+
+/// Positions of `items` sorted by name; equal names keep source order, so a lookup finds the
+/// first declaration.
+fn sorted_by_name<T>(items: &[T], name: impl Fn(&T) -> &str) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    order.sort_by(|&a, &b| name(&items[a as usize]).cmp(name(&items[b as usize])));
+    order
+}
+
+/// The first of `items` named `wanted`, through its sorted positions when they are built.
+fn find_by_name<'a, T>(
+    items: &'a [T],
+    order: &[u32],
+    wanted: &str,
+    name: impl Fn(&T) -> &str,
+) -> Option<&'a T> {
+    if order.len() != items.len() {
+        return items.iter().find(|item| name(item) == wanted);
+    }
+    let at = order.partition_point(|&i| name(&items[i as usize]) < wanted);
+    order
+        .get(at)
+        .map(|&i| &items[i as usize])
+        .filter(|item| name(item) == wanted)
 }
 
 impl FileFacts {
+    /// Ends the file's pass: nested and recovered classes share one namespace (the first
+    /// declaration wins), lookups by name get their index, and vectors give back their room.
+    pub(crate) fn finish(&mut self) {
+        let mut seen = HashSet::with_capacity(self.classes.len());
+        self.classes.retain(|class| seen.insert(class.name.clone()));
+        self.shrink_to_fit();
+        self.names = NameIndex {
+            classes: sorted_by_name(&self.classes, |c| &c.name),
+            functions: sorted_by_name(&self.functions, |f| &f.name),
+            constants: sorted_by_name(&self.constants, |c| &c.name),
+            type_decls: sorted_by_name(&self.type_decls, |t| &t.name),
+        };
+    }
+
     /// Gives back the room vectors reserved while growing: facts live until the run ends.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.imports.shrink_to_fit();
@@ -952,29 +1010,30 @@ impl FileFacts {
         if self.validating_calls.is_empty() {
             return;
         }
+        // In source order, one binary search per method.
+        self.validating_calls.sort_unstable();
+        let calls = &self.validating_calls;
         for method in self.classes.iter_mut().flat_map(|c| c.methods.iter_mut()) {
-            method.validates = self
-                .validating_calls
-                .iter()
-                .any(|&at| method.range.start <= at && at < method.range.end);
+            let first = calls.partition_point(|&at| at < method.range.start);
+            method.validates = calls.get(first).is_some_and(|&at| at < method.range.end);
         }
         self.validating_calls = Vec::new();
     }
 
     pub fn class(&self, name: &str) -> Option<&ClassFact> {
-        self.classes.iter().find(|c| c.name == name)
+        find_by_name(&self.classes, &self.names.classes, name, |c| &c.name)
     }
 
     pub fn function(&self, name: &str) -> Option<&FunctionFact> {
-        self.functions.iter().find(|f| f.name == name)
+        find_by_name(&self.functions, &self.names.functions, name, |f| &f.name)
     }
 
     pub fn constant(&self, name: &str) -> Option<&ConstFact> {
-        self.constants.iter().find(|c| c.name == name)
+        find_by_name(&self.constants, &self.names.constants, name, |c| &c.name)
     }
 
     pub fn type_decl(&self, name: &str) -> Option<&TypeDeclFact> {
-        self.type_decls.iter().find(|t| t.name == name)
+        find_by_name(&self.type_decls, &self.names.type_decls, name, |t| &t.name)
     }
 
     /// Whether the file declares `name` at top level (class, function, const, or type).

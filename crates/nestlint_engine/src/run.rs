@@ -855,8 +855,12 @@ impl Linter {
                 directives.push(directive);
             }
         };
+        let mut export_statement: Option<Node<'_>> = None;
         nestlint_syntax::visit_named(root, |node| {
             let kind = usize::from(node.kind_id());
+            if node.kind_name() == "export_statement" {
+                export_statement = Some(node);
+            }
             if input.is_target {
                 for &rule_index in dispatch.get(kind).into_iter().flatten() {
                     if levels[rule_index].is_none() {
@@ -878,7 +882,9 @@ impl Linter {
             }
             match fact_kinds.get(kind).copied().unwrap_or(FactKind::None) {
                 FactKind::None => {}
-                FactKind::Class => collect_class(node, source, &mut outcome.facts),
+                FactKind::Class => {
+                    collect_class(node, export_statement, source, &mut outcome.facts)
+                }
                 FactKind::Call => call_facts(node, source, &mut outcome.facts),
                 FactKind::Comment if find_directives => {
                     directive_at(node, &mut outcome.directives);
@@ -901,7 +907,7 @@ impl Linter {
         });
         outcome.facts.imports = imports.into_bindings();
         outcome.facts.assign_validating_calls();
-        outcome.facts.shrink_to_fit();
+        outcome.facts.finish();
         if input.is_target {
             outcome.text = Some(text);
         }
@@ -1056,12 +1062,23 @@ fn decorated_declaration_after(comment: Node<'_>) -> Option<TextRange> {
     Some(TextRange::new(start, name.end_byte()))
 }
 
-fn collect_class(node: Node<'_>, source: &str, facts: &mut FileFacts) {
-    if let Some(class) = ClassView::new(node).and_then(|c| ClassFact::from_view(c, source)) {
-        // Nested and recovered classes share the namespace; the first declaration wins.
-        if facts.class(&class.name).is_none() {
-            facts.classes.push(class);
-        }
+/// Reads a class; `export_statement` is the one the traversal last entered, which wraps the class
+/// when the class is its declaration (asking the class for its parent costs a descent from the
+/// root: quadratic in nested classes).
+fn collect_class(
+    node: Node<'_>,
+    export_statement: Option<Node<'_>>,
+    source: &str,
+    facts: &mut FileFacts,
+) {
+    let export_statement = export_statement.filter(|statement| {
+        nestlint_syntax::named_children(*statement).any(|c| c.id() == node.id())
+    });
+    if let Some(class) =
+        ClassView::new(node).and_then(|c| ClassFact::from_view(c, export_statement, source))
+    {
+        // Duplicates (nested and recovered classes share the namespace) go in `finish`.
+        facts.classes.push(class);
     }
 }
 
