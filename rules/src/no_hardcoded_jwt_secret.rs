@@ -84,7 +84,7 @@ impl Rule for NoHardcodedJwtSecret {
         &["call_expression"]
     }
 
-    fn check_node(&self, call: Node<'_>, ctx: &mut FileContext<'_>) {
+    fn check_node(&self, call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
         if ctx.is_test {
             return;
         }
@@ -266,12 +266,12 @@ fn constant_message(shown: &str) -> String {
     format!("JWT secret comes from `{shown}`, a hard-coded string constant")
 }
 
-fn is_import(ctx: &FileContext<'_>, local: &str, source: &str, name: &str) -> bool {
+fn is_import(ctx: &FileContext<'_, '_>, local: &str, source: &str, name: &str) -> bool {
     ctx.imports.get(local).is_some_and(|b| b.is(source, name))
 }
 
 /// `jwt.sign(...)` with `jwt` imported from `jsonwebtoken`, or `sign(...)` imported by name.
-fn is_jsonwebtoken(ctx: &FileContext<'_>, object: Option<&str>, name: &str) -> bool {
+fn is_jsonwebtoken(ctx: &FileContext<'_, '_>, object: Option<&str>, name: &str) -> bool {
     match object {
         Some(object) => ctx.imports.get(object).is_some_and(|b| {
             b.source == "jsonwebtoken"
@@ -282,7 +282,7 @@ fn is_jsonwebtoken(ctx: &FileContext<'_>, object: Option<&str>, name: &str) -> b
 }
 
 /// `this.jwt.sign(...)` where `jwt` is a constructor parameter or property typed `JwtService`.
-fn is_jwt_service(function: Node<'_>, ctx: &FileContext<'_>) -> bool {
+fn is_jwt_service(function: Node<'_>, ctx: &FileContext<'_, '_>) -> bool {
     let source = ctx.source;
     let Some(receiver) = function.field(Field::Object).map(unwrap_expression) else {
         return false;
@@ -322,7 +322,7 @@ fn is_jwt_service(function: Node<'_>, ctx: &FileContext<'_>) -> bool {
     })
 }
 
-fn extends_passport_strategy(call: Node<'_>, ctx: &FileContext<'_>) -> bool {
+fn extends_passport_strategy(call: Node<'_>, ctx: &FileContext<'_, '_>) -> bool {
     let Some(class) = ClassView::enclosing(call) else {
         return false;
     };
@@ -381,7 +381,7 @@ fn returned_objects(factory: Node<'_>) -> Vec<Node<'_>> {
     out
 }
 
-fn check_options(options: Node<'_>, keys: &[&str], ctx: &mut FileContext<'_>) {
+fn check_options(options: Node<'_>, keys: &[&str], ctx: &mut FileContext<'_, '_>) {
     let options = unwrap_expression(options);
     for key in keys {
         if let Some(value) = pair_value(options, key, ctx.source) {
@@ -391,7 +391,7 @@ fn check_options(options: Node<'_>, keys: &[&str], ctx: &mut FileContext<'_>) {
 }
 
 /// Reports `value` if it is, or falls back to, a hard-coded string.
-fn check_value(value: Node<'_>, ctx: &mut FileContext<'_>) {
+fn check_value(value: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     let value = unwrap_expression(value);
     let source = ctx.source;
     if string_value(value, source).is_some() {
@@ -443,7 +443,7 @@ fn check_value(value: Node<'_>, ctx: &mut FileContext<'_>) {
     }
 }
 
-fn report_fallback(node: Node<'_>, ctx: &mut FileContext<'_>) {
+fn report_fallback(node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     let node = unwrap_expression(node);
     if string_value(node, ctx.source).is_some() {
         ctx.report(
@@ -462,9 +462,7 @@ fn report_fallback(node: Node<'_>, ctx: &mut FileContext<'_>) {
                 member: None,
                 fallback: true,
             });
-        } else if let Some(initializer) =
-            program_of(node).and_then(|root| top_level_const(root, local, ctx.source))
-        {
+        } else if let Some(initializer) = ctx.top_level_const(local) {
             if string_value(initializer, ctx.source).is_some() {
                 ctx.report(range_of(node), fallback_constant_message(local))
                     .help(FALLBACK_HELP)
@@ -475,7 +473,7 @@ fn report_fallback(node: Node<'_>, ctx: &mut FileContext<'_>) {
 }
 
 /// `SECRET` or `jwtConstants.secret`: a constant of this file, or one imported from another.
-fn check_reference(node: Node<'_>, ctx: &mut FileContext<'_>) {
+fn check_reference(node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     let source = ctx.source;
     let (local, member) = match node.kind_name() {
         "identifier" => (text(node, source), None),
@@ -499,8 +497,7 @@ fn check_reference(node: Node<'_>, ctx: &mut FileContext<'_>) {
         });
         return;
     }
-    let Some(root) = program_of(node) else { return };
-    let Some(initializer) = top_level_const(root, local, source) else {
+    let Some(initializer) = ctx.top_level_const(local) else {
         return;
     };
     let value = match member {
@@ -542,38 +539,4 @@ fn falls_back_to_literal(value: Node<'_>, source: &str) -> bool {
         }
         _ => false,
     }
-}
-
-fn program_of(mut node: Node<'_>) -> Option<Node<'_>> {
-    while let Some(parent) = node.parent() {
-        node = parent;
-    }
-    (node.kind_name() == "program").then_some(node)
-}
-
-/// The initializer of a top-level `const name = ...` (exported or not).
-fn top_level_const<'t>(root: Node<'t>, name: &str, source: &str) -> Option<Node<'t>> {
-    for statement in named_children(root) {
-        let declaration = match statement.kind_name() {
-            "export_statement" => statement.field(Field::Declaration),
-            "lexical_declaration" => Some(statement),
-            _ => None,
-        };
-        let Some(declaration) = declaration.filter(|d| d.kind_name() == "lexical_declaration")
-        else {
-            continue;
-        };
-        if !text(declaration, source).starts_with("const") {
-            continue;
-        }
-        for declarator in named_children(declaration) {
-            let is_name = declarator
-                .field(Field::Name)
-                .is_some_and(|n| text(n, source) == name);
-            if is_name {
-                return declarator.field(Field::Value).map(unwrap_expression);
-            }
-        }
-    }
-    None
 }

@@ -673,95 +673,146 @@ fn value_flows(
         return Vec::new();
     };
     let mut flows: Vec<ValueFlow> = Vec::new();
-    let mut seen: Vec<(usize, usize)> = Vec::new();
-    // Guard clauses (where each starts, and the byte ranges of their conditions and branches),
-    // where each parameter is first handed to a call, and the fields of each parameter that
-    // guard conditions test and that the rest of the body reads (`body.text`, or a destructured
-    // `text`; `None` for the whole value).
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    // Guard clauses (which parameters each tests, and where it starts), where each parameter is
+    // first handed to a call, and the fields of each parameter that guard conditions test and
+    // that the rest of the body reads (`body.text`, or a destructured `text`; `None` for the
+    // whole value).
     let mut guards: Vec<(usize, usize)> = Vec::new();
-    let mut guard_ranges: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
     let mut first_call: Vec<(usize, usize)> = Vec::new();
-    let mut tested_fields: Vec<(usize, Option<&str>)> = Vec::new();
+    let mut tested_fields: HashSet<(usize, Option<&str>)> = HashSet::new();
     let mut read_fields: Vec<(usize, Option<&str>)> = Vec::new();
-    nestlint_syntax::visit_bounded(body, 20_000, |node| {
+    // A walk from the body down, each node with what its ancestors make it: inside a guard's
+    // condition or branch, inside the arguments of which calls (a chain in `calls`, innermost
+    // first), and its parent. Asking tree-sitter for parents instead costs a descent from the
+    // root each time: cubic in nested code.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Role {
+        Body,
+        Condition,
+        Branch,
+    }
+    struct Visit<'t> {
+        node: Node<'t>,
+        parent: Option<Node<'t>>,
+        role: Role,
+        /// The innermost enclosing call, an index into `calls`.
+        call: Option<usize>,
+    }
+    // Each call once: the node and the next enclosing call.
+    let mut calls: Vec<(Node<'_>, Option<usize>)> = Vec::new();
+    let mut stack = vec![Visit {
+        node: body,
+        parent: None,
+        role: Role::Body,
+        call: None,
+    }];
+    let mut budget = 20_000usize;
+    while let Some(Visit {
+        node,
+        parent,
+        role,
+        call,
+    }) = stack.pop()
+    {
+        if budget == 0 {
+            break;
+        }
+        budget -= 1;
+        let kind = node.kind_name();
+        if kind == "identifier" {
+            let name = text(node, source);
+            if let Some(&(_, param)) = names.iter().find(|(bound, _)| *bound == name) {
+                let field = if whole_names.contains(&name) {
+                    parent
+                        .filter(|parent| {
+                            parent.kind_name() == "member_expression"
+                                && parent.field(Field::Object).map(|o| o.id()) == Some(node.id())
+                        })
+                        .and_then(|member| member.field(Field::Property))
+                        .map(|property| text(property, source))
+                } else {
+                    Some(name)
+                };
+                match role {
+                    Role::Condition => {
+                        tested_fields.insert((param, field));
+                    }
+                    Role::Body => read_fields.push((param, field)),
+                    Role::Branch => {}
+                }
+                // Every call whose arguments hold this use, innermost first. A call already
+                // seen for this parameter had its enclosing calls seen too.
+                let mut current = call;
+                while let Some(index) = current {
+                    let (call_node, outer) = calls[index];
+                    current = outer;
+                    if !seen.insert((param, call_node.id())) {
+                        break;
+                    }
+                    let (field, construct) = match call_node.kind_name() {
+                        "new_expression" => (Field::Constructor, true),
+                        _ => (Field::Function, false),
+                    };
+                    let Some(callee) = callee_in(call_node, field, source) else {
+                        continue;
+                    };
+                    if !first_call.iter().any(|(p, _)| *p == param) {
+                        first_call.push((param, call_node.start_byte()));
+                    }
+                    let validating =
+                        !construct && (is_validating_call(&callee) || is_guard_call(&callee));
+                    flows.push(ValueFlow {
+                        param,
+                        callee,
+                        construct,
+                        validating,
+                    });
+                }
+            }
+            continue;
+        }
         // A guard clause checks the value by hand: `if (!query.code) throw new BadRequest...`.
-        if node.kind_name() == "if_statement" {
+        let mut guard_parts = None;
+        if kind == "if_statement" {
             let guarded = guarded_params(node, &names, source);
-            if let (false, Some(condition), Some(consequence)) = (
-                guarded.is_empty(),
-                node.field(Field::Condition),
-                node.field(Field::Consequence),
-            ) {
-                guard_ranges.push((condition.byte_range(), consequence.byte_range()));
+            if !guarded.is_empty() {
+                guard_parts = Some((
+                    node.field(Field::Condition).map(|c| c.id()),
+                    node.field(Field::Consequence).map(|c| c.id()),
+                ));
             }
             for param in guarded {
                 guards.push((param, node.start_byte()));
             }
-            return true;
         }
-        if node.kind_name() != "identifier" {
-            return true;
-        }
-        let name = text(node, source);
-        let Some(&(_, param)) = names.iter().find(|(bound, _)| *bound == name) else {
-            return true;
-        };
-        let field = if whole_names.contains(&name) {
-            node.parent()
-                .filter(|parent| {
-                    parent.kind_name() == "member_expression"
-                        && parent.field(Field::Object).map(|o| o.id()) == Some(node.id())
-                })
-                .and_then(|member| member.field(Field::Property))
-                .map(|property| text(property, source))
-        } else {
-            Some(name)
-        };
-        let at = node.start_byte();
-        if guard_ranges
-            .iter()
-            .any(|(condition, _)| condition.contains(&at))
-        {
-            tested_fields.push((param, field));
-        } else if !guard_ranges.iter().any(|(_, branch)| branch.contains(&at)) {
-            read_fields.push((param, field));
-        }
-        // Every call whose arguments hold this use, up to the method's body.
-        let mut current = node;
-        while let Some(parent) = current.parent() {
-            if parent.id() == body.id() {
-                break;
-            }
-            if parent.kind_name() == "arguments" {
-                if let Some(call) = parent.parent() {
-                    let (field, construct) = match call.kind_name() {
-                        "call_expression" => (Field::Function, false),
-                        "new_expression" => (Field::Constructor, true),
-                        _ => (Field::Function, false),
-                    };
-                    if let (Some(callee), false) = (
-                        callee_in(call, field, source),
-                        seen.contains(&(param, call.id())),
-                    ) {
-                        seen.push((param, call.id()));
-                        if !first_call.iter().any(|(p, _)| *p == param) {
-                            first_call.push((param, call.start_byte()));
-                        }
-                        let validating =
-                            !construct && (is_validating_call(&callee) || is_guard_call(&callee));
-                        flows.push(ValueFlow {
-                            param,
-                            callee,
-                            construct,
-                            validating,
-                        });
-                    }
+        // The arguments of a call or `new`: what lies inside is handed to it.
+        let inner_call = if kind == "arguments" {
+            match parent {
+                Some(p) if matches!(p.kind_name(), "call_expression" | "new_expression") => {
+                    calls.push((p, call));
+                    Some(calls.len() - 1)
                 }
+                _ => call,
             }
-            current = parent;
+        } else {
+            call
+        };
+        let children: Vec<Node<'_>> = named_children(node).collect();
+        for child in children.into_iter().rev() {
+            let child_role = match guard_parts {
+                Some((Some(condition), _)) if condition == child.id() => Role::Condition,
+                Some((_, Some(consequence))) if consequence == child.id() => Role::Branch,
+                _ => role,
+            };
+            stack.push(Visit {
+                node: child,
+                parent: Some(node),
+                role: child_role,
+                call: inner_call,
+            });
         }
-        true
-    });
+    }
     // Only a check made before the value is used validates it, and only when every field the
     // body reads is one a check tests: `if (body.apiKey !== KEY) return; post(body.text)` checks
     // who calls, not what `text` is. Where the whole value is handed on, the engine cannot see
@@ -1021,7 +1072,21 @@ impl FileFacts {
     }
 
     pub fn class(&self, name: &str) -> Option<&ClassFact> {
-        find_by_name(&self.classes, &self.names.classes, name, |c| &c.name)
+        self.class_position(name).map(|at| &self.classes[at])
+    }
+
+    /// Where the class `name` is in `classes`.
+    pub fn class_position(&self, name: &str) -> Option<usize> {
+        let classes = &self.classes;
+        if self.names.classes.len() != classes.len() {
+            return classes.iter().position(|c| c.name == name);
+        }
+        let order = &self.names.classes;
+        let at = order.partition_point(|&i| classes[i as usize].name.as_str() < name);
+        order
+            .get(at)
+            .map(|&i| i as usize)
+            .filter(|&i| classes[i].name == name)
     }
 
     pub fn function(&self, name: &str) -> Option<&FunctionFact> {

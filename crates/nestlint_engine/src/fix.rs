@@ -421,7 +421,7 @@ mod tests {
             &["program"]
         }
 
-        fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_>) {
+        fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
             let edit = (self.edit)(ctx.source, node);
             ctx.report(TextRange::new(0, 0), "test")
                 .fix(Some(Fix::safe("test fix", vec![edit])));

@@ -63,12 +63,7 @@ impl ProjectIndex {
         let Symbol::Declared { file, name } = symbol else {
             return None;
         };
-        let index = self
-            .file(*file)
-            .facts
-            .classes
-            .iter()
-            .position(|c| c.name == name)?;
+        let index = self.file(*file).facts.class_position(name)?;
         Some(ClassKey { file: *file, index })
     }
 

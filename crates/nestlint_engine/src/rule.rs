@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nestlint_diagnostics::{Diagnostic, Fix, Severity, TextRange};
-use nestlint_syntax::{Imports, Node};
+use nestlint_syntax::{Imports, Node, NodeExt};
 
 use crate::index::{FileId, ProjectIndex};
 
@@ -117,7 +117,7 @@ pub trait Rule: Send + Sync {
         false
     }
 
-    fn check_node(&self, _node: Node<'_>, _ctx: &mut FileContext<'_>) {}
+    fn check_node(&self, _node: Node<'_>, _ctx: &mut FileContext<'_, '_>) {}
 
     fn check_project(&self, _index: &ProjectIndex, _ctx: &mut ProjectContext<'_>) {}
 
@@ -157,7 +157,7 @@ pub const TYPE_LEVEL_KINDS: &[&str] = &[
 pub type Stash = Box<dyn Any + Send + Sync>;
 
 /// What a rule sees while its file is traversed.
-pub struct FileContext<'a> {
+pub struct FileContext<'a, 't> {
     pub path: &'a Arc<PathBuf>,
     pub source: &'a str,
     pub imports: &'a Imports,
@@ -166,9 +166,68 @@ pub struct FileContext<'a> {
     pub(crate) options: Option<&'a RuleOptions>,
     pub(crate) diagnostics: &'a mut Vec<Diagnostic>,
     pub(crate) stash: &'a mut Vec<(&'static str, Stash)>,
+    pub(crate) scope: &'a FileScope<'t>,
 }
 
-impl<'a> FileContext<'a> {
+/// What every rule may ask of the file being traversed, computed once per file when first asked.
+pub struct FileScope<'t> {
+    root: Node<'t>,
+    source: &'t str,
+    /// Top-level `const name = value` of the file, by name (the first declaration wins).
+    constants: std::cell::OnceCell<std::collections::HashMap<&'t str, Node<'t>>>,
+}
+
+impl<'t> FileScope<'t> {
+    pub(crate) fn new(root: Node<'t>, source: &'t str) -> Self {
+        FileScope {
+            root,
+            source,
+            constants: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn constants(&self) -> &std::collections::HashMap<&'t str, Node<'t>> {
+        self.constants.get_or_init(|| {
+            let mut constants = std::collections::HashMap::new();
+            for statement in nestlint_syntax::named_children(self.root) {
+                let declaration = match statement.kind_name() {
+                    "export_statement" => statement.field(nestlint_syntax::Field::Declaration),
+                    "lexical_declaration" => Some(statement),
+                    _ => None,
+                };
+                let Some(declaration) = declaration.filter(|d| {
+                    d.kind_name() == "lexical_declaration"
+                        && nestlint_syntax::text(*d, self.source).starts_with("const")
+                }) else {
+                    continue;
+                };
+                for declarator in nestlint_syntax::named_children(declaration) {
+                    let name = declarator.field(nestlint_syntax::Field::Name);
+                    let value = declarator.field(nestlint_syntax::Field::Value);
+                    if let (Some(name), Some(value)) = (name, value) {
+                        constants
+                            .entry(nestlint_syntax::text(name, self.source))
+                            .or_insert(nestlint_syntax::unwrap_expression(value));
+                    }
+                }
+            }
+            constants
+        })
+    }
+}
+
+impl<'a, 't> FileContext<'a, 't> {
+    /// The file's root node.
+    pub fn root(&self) -> Node<'t> {
+        self.scope.root
+    }
+
+    /// The initializer of the file's top-level `const name = ...` (exported or not), unwrapped
+    /// of parentheses and assertions.
+    pub fn top_level_const(&self, name: &str) -> Option<Node<'t>> {
+        self.scope.constants().get(name).copied()
+    }
+
     /// Reports a diagnostic of the current rule; chain `.help(..)`/`.note(..)` on the result.
     pub fn report(&mut self, range: TextRange, message: impl Into<String>) -> &mut Diagnostic {
         self.diagnostics

@@ -856,6 +856,7 @@ impl Linter {
             }
         };
         let mut export_statement: Option<Node<'_>> = None;
+        let scope = crate::rule::FileScope::new(root, source);
         nestlint_syntax::visit_named(root, |node| {
             let kind = usize::from(node.kind_id());
             if node.kind_name() == "export_statement" {
@@ -876,6 +877,7 @@ impl Linter {
                         options: input.settings.options[rule_index].as_ref(),
                         diagnostics: &mut outcome.diagnostics,
                         stash: &mut outcome.stash,
+                        scope: &scope,
                     };
                     rule.check_node(node, &mut ctx);
                 }
@@ -1141,7 +1143,7 @@ mod tests {
             self.sees_type_level
         }
 
-        fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_>) {
+        fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
             ctx.report(
                 TextRange::new(node.start_byte(), node.end_byte()),
                 node.kind_name(),

@@ -18,14 +18,20 @@ pub fn is_class_kind(kind: &str) -> bool {
     )
 }
 
+/// How many levels [`ClassView::enclosing`] climbs.
+pub const ENCLOSING_LIMIT: usize = 64;
+
 impl<'t> ClassView<'t> {
     pub fn new(node: Node<'t>) -> Option<Self> {
         is_class_kind(node.kind_name()).then_some(Self { node })
     }
 
-    /// The class enclosing `node`, if any.
+    /// The class enclosing `node` within [`ENCLOSING_LIMIT`] levels, if any. Each step up costs
+    /// tree-sitter a descent from the root, so the walk is bounded: code nested deeper inside a
+    /// class is not looked at.
     pub fn enclosing(mut node: Node<'t>) -> Option<Self> {
-        while let Some(parent) = node.parent() {
+        for _ in 0..ENCLOSING_LIMIT {
+            let parent = node.parent()?;
             if let Some(class) = Self::new(parent) {
                 return Some(class);
             }
