@@ -321,7 +321,7 @@ fn stdin_is_linted_as_the_named_file_and_fixed_to_stdout() {
         .stdin
         .take()
         .unwrap()
-        .write_all(&[0xff, 0xfe, 0x00])
+        .write_all(&[0xff, 0xfe, 0x41])
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert_eq!(code(&output), 2);

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nestlint_diagnostics::{
-    render_concise, render_file_error, render_pretty, Applicability, ColorMode, Diagnostic,
-    Severity,
+    printable_path, render_concise, render_file_error, render_pretty, Applicability, ColorMode,
+    Diagnostic, Severity,
 };
 use nestlint_engine::baseline::Baseline;
 use nestlint_engine::config::{parent_config, starter_config, CONFIG_FILE_NAME};
@@ -115,6 +115,11 @@ struct LintArgs {
     /// Apply the configuration's `exclude` to files named on the command line too.
     #[arg(long)]
     force_exclude: bool,
+
+    /// Follow symbolic links while walking directories (by default they are reported, not
+    /// followed).
+    #[arg(long, short = 'L')]
+    follow_symlinks: bool,
 
     /// Lint nothing without an error when a directory holds no TypeScript file.
     #[arg(long)]
@@ -352,6 +357,7 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
         config,
         selection,
         force_exclude: cli.force_exclude,
+        follow_symlinks: cli.follow_symlinks,
         stdin: stdin.clone(),
         error_on_unmatched: !cli.no_error_on_unmatched_pattern,
     };
@@ -390,13 +396,30 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(fixed_text.as_bytes());
             let _ = stdout.flush();
+            fixed = Some((outcome.applied, outcome.files.len()));
+            outcome.report
         } else {
             let failed = write_fixed(&outcome.files);
             print_problems(&failed, &cwd);
             write_failed = !failed.is_empty();
+            // Only what reached the disk counts as fixed.
+            let written: Vec<&nestlint_engine::FixedFile> = outcome
+                .files
+                .iter()
+                .filter(|file| !failed.iter().any(|f| f.path == file.path))
+                .collect();
+            fixed = Some((written.iter().map(|file| file.fixes).sum(), written.len()));
+            if write_failed {
+                // The report describes the fixed texts; some never reached the disk. Report
+                // what is on disk now.
+                match linter.lint_paths(&cli.paths, &options) {
+                    Ok(report) => report,
+                    Err(err) => return run_error(err),
+                }
+            } else {
+                outcome.report
+            }
         }
-        fixed = Some((outcome.applied, outcome.files.len()));
-        outcome.report
     } else {
         match linter.lint_paths(&cli.paths, &options) {
             Ok(report) => report,
@@ -471,7 +494,29 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
         );
         if cli.verbose {
             for path in &report.parse_error_files {
-                let _ = writeln!(stderr, "  {}", display_path(path, &cwd));
+                let _ = writeln!(stderr, "  {}", printable_path(&display_path(path, &cwd)));
+            }
+        }
+    }
+    if !report.symlinks_not_followed.is_empty() {
+        let count = report.symlinks_not_followed.len();
+        let links = if count == 1 {
+            "symbolic link was"
+        } else {
+            "symbolic links were"
+        };
+        let tail = if cli.verbose {
+            "):"
+        } else {
+            "; --verbose lists them)"
+        };
+        let _ = writeln!(
+            stderr,
+            "nestlint: {count} {links} not followed (--follow-symlinks lints through them{tail}"
+        );
+        if cli.verbose {
+            for path in &report.symlinks_not_followed {
+                let _ = writeln!(stderr, "  {}", printable_path(&display_path(path, &cwd)));
             }
         }
     }
@@ -640,7 +685,7 @@ fn print_problems(problems: &[FileProblem], cwd: &std::path::Path) {
     for problem in problems {
         eprintln!(
             "nestlint: {}: {}",
-            display_path(&problem.path, cwd),
+            printable_path(&display_path(&problem.path, cwd)),
             problem.reason
         );
     }
@@ -752,7 +797,7 @@ fn fixable_hint(diagnostics: &[Diagnostic], unsafe_fixes: bool) -> String {
 fn print_diff(outcome: &FixOutcome, cwd: &std::path::Path) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     for file in &outcome.files {
-        let display = display_path(&file.path, cwd);
+        let display = printable_path(&display_path(&file.path, cwd));
         let diff = similar::TextDiff::from_lines(file.original.as_ref(), file.fixed.as_ref());
         let _ = write!(
             stdout,
@@ -777,10 +822,17 @@ fn print_diff(outcome: &FixOutcome, cwd: &std::path::Path) -> ExitCode {
     }
 }
 
+/// Standard input, up to the size limit of any file (`< /dev/zero` must not read until memory
+/// runs out).
 fn read_stdin() -> Result<std::sync::Arc<str>, String> {
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
-        .map_err(|e| e.to_string())?;
+    let bytes = nestlint_engine::files::read_to_limit(
+        std::io::stdin().lock(),
+        nestlint_engine::MAX_FILE_BYTES,
+    )
+    .map_err(|e| e.to_string())?;
+    if bytes.contains(&0) {
+        return Err("binary input (contains NUL bytes)".to_owned());
+    }
     String::from_utf8(bytes).map(Into::into).map_err(|e| {
         format!(
             "not valid UTF-8 (invalid byte at offset {})",

@@ -9,8 +9,8 @@ mod render;
 
 pub use line_index::{LineColumn, LineIndex};
 pub use render::{
-    hyperlink, render_concise, render_file_error, render_plain, render_pretty, ColorMode,
-    SourceText,
+    hyperlink, printable_path, render_concise, render_file_error, render_plain, render_pretty,
+    ColorMode, SourceText,
 };
 
 use std::fmt;
@@ -172,29 +172,66 @@ impl Fix {
 /// Applies non-overlapping `edits` (sorted by position) to `text`. Inserted line breaks follow
 /// the file's own: `\n` in a replacement becomes `\r\n` in a file whose first line ends so.
 pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
-    let crlf = text.find('\n').is_some_and(|i| text[..i].ends_with('\r'));
+    let ending = LineEnding::of(text);
+    // A fix never removes the byte-order mark (a comment removed from the first line, say).
+    let keep = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut out = String::with_capacity(text.len() + 64);
     let mut last = 0;
     for edit in edits {
-        let start = edit.range.start().min(text.len()).max(last);
+        let start = edit.range.start().min(text.len()).max(last).max(keep);
         let end = edit.range.end().min(text.len()).max(start);
         out.push_str(&text[last..start]);
-        if crlf {
-            let mut previous = '\0';
-            for c in edit.replacement.chars() {
-                if c == '\n' && previous != '\r' {
-                    out.push('\r');
-                }
-                out.push(c);
-                previous = c;
-            }
-        } else {
-            out.push_str(&edit.replacement);
-        }
+        ending.push_converted(&mut out, &edit.replacement);
         last = end;
     }
     out.push_str(&text[last..]);
     out
+}
+
+/// How a file ends its lines: inserted text follows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineEnding {
+    Lf,
+    CrLf,
+    /// A lone carriage return (classic Mac OS).
+    Cr,
+}
+
+impl LineEnding {
+    /// The ending of the file's first line (`\n` for a file of one line).
+    pub fn of(text: &str) -> LineEnding {
+        match text.find(['\n', '\r']) {
+            Some(i) if text.as_bytes()[i] == b'\r' => {
+                if text.as_bytes().get(i + 1) == Some(&b'\n') {
+                    LineEnding::CrLf
+                } else {
+                    LineEnding::Cr
+                }
+            }
+            _ => LineEnding::Lf,
+        }
+    }
+
+    /// Appends `replacement`, its `\n` line breaks written in this ending.
+    fn push_converted(self, out: &mut String, replacement: &str) {
+        match self {
+            LineEnding::Lf => out.push_str(replacement),
+            LineEnding::CrLf | LineEnding::Cr => {
+                let mut previous = '\0';
+                for c in replacement.chars() {
+                    if c == '\n' && previous != '\r' {
+                        out.push('\r');
+                        if self == LineEnding::CrLf {
+                            out.push('\n');
+                        }
+                    } else {
+                        out.push(c);
+                    }
+                    previous = c;
+                }
+            }
+        }
+    }
 }
 
 /// A secondary location, possibly in another file (project rules point at the module, say).

@@ -11,18 +11,30 @@ pub struct LineColumn {
 #[derive(Clone, Debug)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
+    /// Per line, whether it is all ASCII: its columns are then byte offsets, found without
+    /// counting characters (a minified line of megabytes holds thousands of findings).
+    ascii: Vec<bool>,
 }
 
 impl LineIndex {
+    /// Lines end at `\n`, `\r\n` or a lone `\r` (files saved with classic Mac line endings),
+    /// the line terminators of TypeScript itself.
     pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        Self { line_starts }
+        let mut ascii = Vec::new();
+        let mut line_is_ascii = true;
+        for (i, &b) in bytes.iter().enumerate() {
+            line_is_ascii &= b.is_ascii();
+            let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            if ends {
+                line_starts.push(i + 1);
+                ascii.push(line_is_ascii);
+                line_is_ascii = true;
+            }
+        }
+        ascii.push(line_is_ascii);
+        Self { line_starts, ascii }
     }
 
     /// The 0-based line holding `offset`.
@@ -44,8 +56,12 @@ impl LineIndex {
     pub fn line_column(&self, text: &str, offset: usize) -> LineColumn {
         let offset = clamp_to_char_boundary(text, offset);
         let line = self.line_of(offset);
-        let start = self.line_start(line);
-        let column = text[start..offset].chars().count() + 1;
+        let start = self.line_start(line).min(offset);
+        let column = if self.ascii.get(line).copied().unwrap_or(false) {
+            offset - start + 1
+        } else {
+            text[start..offset].chars().count() + 1
+        };
         LineColumn {
             line: line + 1,
             column,
@@ -58,10 +74,10 @@ impl LineIndex {
         let end = self
             .line_starts
             .get(line + 1)
-            .map_or(text.len(), |&next| next.saturating_sub(1))
+            .map_or(text.len(), |&next| next)
             .min(text.len())
             .max(start);
-        text[start..end].trim_end_matches('\r')
+        text[start..end].trim_end_matches(['\n', '\r'])
     }
 
     pub fn range_lines(&self, range: TextRange) -> (usize, usize) {

@@ -79,10 +79,31 @@ fn locate(
             let lc = source
                 .index
                 .line_column(&source.text, diagnostic.range.start());
-            (source.display.clone(), (lc.line, lc.column))
+            (printable_path(&source.display), (lc.line, lc.column))
         }
-        None => (diagnostic.path.display().to_string(), (1, 1)),
+        None => (
+            printable_path(&diagnostic.path.display().to_string()),
+            (1, 1),
+        ),
     }
+}
+
+/// A path as a line-oriented output shows it: control characters escaped (`\n`, `\t`,
+/// `\u{1b}`), so that a file named with a newline cannot split a `path:line:col` line in two.
+/// Machine formats (JSON, SARIF, XML) keep the path as it is, escaped by their own rules.
+pub fn printable_path(path: &str) -> String {
+    if !path.chars().any(char::is_control) {
+        return path.to_owned();
+    }
+    path.chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_owned(),
+            '\r' => "\\r".to_owned(),
+            '\t' => "\\t".to_owned(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Source excerpts with the span underlined, the rule id, message, note and help. With
@@ -100,7 +121,7 @@ pub fn render_pretty(
             return Some(id);
         }
         let source = sources.get(path)?;
-        let id = files.add(source.display.clone(), source.text.clone());
+        let id = files.add(printable_path(&source.display), source.text.clone());
         file_ids.insert(path.to_path_buf(), id);
         Some(id)
     };
@@ -119,12 +140,29 @@ pub fn render_pretty(
                 .with_code(code)
                 .with_message(&diagnostic.message);
             let mut labels = Vec::new();
-            if let Some(id) = file_id(&diagnostic.path) {
+            let mut notes = Vec::new();
+            // A line too long to show (minified or generated code) is named, not printed.
+            let too_long = |path: &Arc<PathBuf>, range: crate::TextRange| {
+                let source = sources.get(path)?;
+                let length = long_line(source, range)?;
+                let lc = source.index.line_column(&source.text, range.start());
+                Some(format!(
+                    "at {}:{}:{} (a line of {length} bytes, longer than the {MAX_SHOWN_LINE} shown)",
+                    printable_path(&source.display),
+                    lc.line,
+                    lc.column
+                ))
+            };
+            if let Some(note) = too_long(&diagnostic.path, diagnostic.range) {
+                notes.push(note);
+            } else if let Some(id) = file_id(&diagnostic.path) {
                 let text = &sources[&diagnostic.path].text;
                 labels.push(cs::Label::primary(id, char_range(text, diagnostic.range)));
             }
             for label in &diagnostic.labels {
-                if let Some(id) = file_id(&label.path) {
+                if let Some(note) = too_long(&label.path, label.range) {
+                    notes.push(format!("{note}: {}", label.message));
+                } else if let Some(id) = file_id(&label.path) {
                     let text = &sources[&label.path].text;
                     labels.push(
                         cs::Label::secondary(id, char_range(text, label.range))
@@ -132,7 +170,6 @@ pub fn render_pretty(
                     );
                 }
             }
-            let mut notes = Vec::new();
             if let Some(note) = &diagnostic.note {
                 notes.push(format!("note: {note}"));
             }
@@ -167,6 +204,22 @@ pub fn render_pretty(
     String::from_utf8_lossy(buffer.as_slice()).into_owned()
 }
 
+/// The longest source line an excerpt shows, in bytes: minified and generated code can put a
+/// whole file on one line, and printing it for one finding helps no one.
+pub const MAX_SHOWN_LINE: usize = 1_000;
+
+/// The length of the longest line an excerpt of `range` shows (its first and last), when it is
+/// over [`MAX_SHOWN_LINE`].
+fn long_line(source: &SourceText, range: crate::TextRange) -> Option<usize> {
+    let (first, last) = source.index.range_lines(range);
+    let longest = [first, (first + 1).min(last), last]
+        .into_iter()
+        .map(|line| source.index.line_text(&source.text, line).len())
+        .max()
+        .unwrap_or(0);
+    (longest > MAX_SHOWN_LINE).then_some(longest)
+}
+
 /// A byte range widened to character boundaries, as codespan-reporting requires.
 fn char_range(text: &str, range: crate::TextRange) -> std::ops::Range<usize> {
     let start = clamp_to_char_boundary(text, range.start());
@@ -189,7 +242,12 @@ pub fn render_plain(
             diagnostic.rule, diagnostic.message, diagnostic.severity
         );
         if let Some(source) = sources.get(&diagnostic.path) {
-            excerpt(&mut out, source, diagnostic.range);
+            match long_line(source, diagnostic.range) {
+                Some(length) => {
+                    let _ = writeln!(out, "  (a line of {length} bytes, not shown)");
+                }
+                None => excerpt(&mut out, source, diagnostic.range),
+            }
         }
         if let Some(note) = &diagnostic.note {
             let _ = writeln!(out, "  = note: {note}");

@@ -41,7 +41,8 @@ pub struct BaselineOutcome {
 
 impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, String> {
-        let text = std::fs::read_to_string(path)
+        // A baseline of a large project is big, but not unbounded.
+        let text = crate::files::read_text(path, 16 * crate::files::MAX_FILE_BYTES)
             .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
         let baseline: Baseline = serde_json::from_str(&text)
             .map_err(|e| format!("{}: not a nestlint baseline: {e}", path.display()))?;

@@ -432,11 +432,20 @@ impl<'r> ConfigResolver<'r> {
         };
         if let ConfigSource::File(path) = &resolver.source {
             let path = path.clone();
-            if !path.is_file() {
-                return Err(ConfigError::file(
-                    &path,
-                    "the configuration file does not exist".to_owned(),
-                ));
+            match crate::files::regular_file(&path) {
+                Ok(_) => {}
+                Err(crate::files::ReadError::Missing) => {
+                    return Err(ConfigError::file(
+                        &path,
+                        "the configuration file does not exist".to_owned(),
+                    ));
+                }
+                Err(err) => {
+                    return Err(ConfigError::file(
+                        &path,
+                        format!("cannot read the configuration: {err}"),
+                    ));
+                }
             }
             resolver.load(&path, &mut Vec::new())?;
         }
@@ -642,7 +651,7 @@ impl<'r> ConfigResolver<'r> {
                 ),
             ));
         }
-        let text = std::fs::read_to_string(path)
+        let text = crate::files::read_text(path, crate::files::MAX_FILE_BYTES)
             .map_err(|e| ConfigError::file(path, format!("cannot read the configuration: {e}")))?;
         let raw: RawConfig = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
         let base = path.parent().unwrap_or(Path::new("")).to_path_buf();

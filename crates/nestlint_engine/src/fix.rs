@@ -143,6 +143,16 @@ impl Linter {
                             ),
                         });
                     }
+                    RoundResult::HasSyntaxErrors(count) => {
+                        frozen.insert(path.clone());
+                        outcome.problems.push(FileProblem {
+                            path,
+                            reason: format!(
+                                "not fixed: the file has code the TypeScript grammar does not recognise, so {} could not be checked ({count} not applied)",
+                                if count == 1 { "the fix" } else { "the fixes" }
+                            ),
+                        });
+                    }
                     RoundResult::BreaksSyntax(rules) => {
                         frozen.insert(path.clone());
                         outcome.problems.push(FileProblem {
@@ -198,6 +208,9 @@ enum RoundResult {
     ReadOnly(usize),
     /// The fixes would add a syntax error; these rules offered them.
     BreaksSyntax(BTreeSet<&'static str>),
+    /// The file already has code the grammar does not recognise, so a fix cannot be checked;
+    /// this many fixes were not applied.
+    HasSyntaxErrors(usize),
     Fixed {
         before: Arc<str>,
         after: String,
@@ -222,6 +235,11 @@ fn fix_file(
     let (fixed, applied, rules) = apply_round(&text, fixes);
     if applied == 0 || *fixed == *text {
         return RoundResult::Unchanged;
+    }
+    match syntax_errors(path, &text) {
+        Some(0) => {}
+        // A fix could trade one error for another unseen: files with errors are not fixed.
+        _ => return RoundResult::HasSyntaxErrors(applied),
     }
     if breaks_syntax(path, &text, &fixed) {
         return RoundResult::BreaksSyntax(rules);
@@ -302,12 +320,14 @@ fn apply_round(
     (apply_edits(text, &taken), applied, rules)
 }
 
-/// Whether `fixed` parses with more errors than `original`: valid code a grammar gap already
-/// marks is no reason to refuse a fix, a new error is.
+/// How many syntax errors the grammar finds in `text` (`None` when the parser gives up).
+fn syntax_errors(path: &Path, text: &str) -> Option<usize> {
+    parse(&without_bom(text), is_tsx(path)).map(|tree| syntax_error_count(&tree))
+}
+
+/// Whether `fixed` parses with more errors than `original`.
 fn breaks_syntax(path: &Path, original: &str, fixed: &str) -> bool {
-    let tsx = is_tsx(path);
-    let errors = |text: &str| parse(&without_bom(text), tsx).map(|tree| syntax_error_count(&tree));
-    match (errors(original), errors(fixed)) {
+    match (syntax_errors(path, original), syntax_errors(path, fixed)) {
         (Some(before), Some(after)) => after > before,
         _ => true,
     }
@@ -499,9 +519,16 @@ mod tests {
     }
 
     #[test]
-    fn a_new_error_breaks_syntax_but_an_old_one_does_not() {
+    fn a_new_error_breaks_syntax_and_a_file_with_errors_is_not_fixed() {
         let path = Path::new("a.ts");
         assert!(breaks_syntax(path, "const a = 1;", "const a = ;"));
-        assert!(!breaks_syntax(path, "const a = ;", "const b = ;"));
+        assert!(!breaks_syntax(path, "const a = 1;", "const b = 1;"));
+        // A fix trading one error for another would keep the count: such files are left alone.
+        let (outcome, text) = fix_with(|_, _| Edit::insertion(0, "// note\n"), "const a = ;\nx;\n");
+        assert_eq!(text, "const a = ;\nx;\n");
+        assert!(outcome.files.is_empty());
+        assert!(outcome.problems[0]
+            .reason
+            .contains("does not recognise, so the fix could not be checked"));
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod dto;
 pub mod edits;
 pub mod facts;
+pub mod files;
 pub mod fix;
 pub mod flows;
 pub mod index;
@@ -17,15 +18,14 @@ pub mod suppress;
 pub mod workspace;
 
 pub use config::{CliSelection, ConfigError, ConfigResolver, ConfigSource, FixSetting};
+pub use files::MAX_FILE_BYTES;
 pub use fix::{write_fixed, FixOptions, FixOutcome, FixedFile, MAX_FIX_ROUNDS};
 pub use index::{FileId, ImportTarget, IndexedFile, ProjectIndex, Symbol};
 pub use rule::{
     options_from, Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, Rule,
     RuleMeta, RuleOptions, Scope, TYPE_LEVEL_KINDS,
 };
-pub use run::{
-    display_path, FileProblem, LintReport, Linter, RunError, RunOptions, MAX_FILE_BYTES,
-};
+pub use run::{display_path, FileProblem, LintReport, Linter, RunError, RunOptions};
 
 pub use nestlint_diagnostics as diagnostics;
 pub use nestlint_syntax as syntax;

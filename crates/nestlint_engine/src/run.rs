@@ -14,6 +14,7 @@ use crate::config::{
     CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings, FixSetting,
 };
 use crate::facts::{call_facts, extract_top_level, ClassFact, FileFacts};
+use crate::files::{ReadError, MAX_FILE_BYTES};
 use crate::index::{IndexedFile, ProjectIndex};
 use crate::rule::{FileContext, ProjectContext, Rule, Stash, TYPE_LEVEL_KINDS};
 use crate::suppress::{self, Directive, SuppressionRule, INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
@@ -22,9 +23,6 @@ use crate::workspace::{
     WorkspaceFinder,
 };
 use nestlint_syntax::nest::ClassView;
-
-/// Files larger than this are reported and skipped: they are generated or bundled, not written.
-pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The registered rules with their node-kind dispatch tables (one per grammar).
 pub struct Linter {
@@ -111,6 +109,8 @@ pub struct LintReport {
     /// Target files whose tree has error nodes (valid TypeScript the grammar does not know, or
     /// broken code): never a lint finding.
     pub parse_error_files: Vec<PathBuf>,
+    /// Symbolic links the walk did not follow (to lintable files or to directories).
+    pub symlinks_not_followed: Vec<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -129,6 +129,9 @@ pub struct RunOptions {
     /// A directory argument that holds no file to lint is an error (ESLint's default; off with
     /// `--no-error-on-unmatched-pattern`).
     pub error_on_unmatched: bool,
+    /// Walks follow symbolic links (`--follow-symlinks`); by default they are reported, not
+    /// followed.
+    pub follow_symlinks: bool,
 }
 
 impl Default for RunOptions {
@@ -142,6 +145,7 @@ impl Default for RunOptions {
             force_exclude: false,
             stdin: None,
             error_on_unmatched: true,
+            follow_symlinks: false,
         }
     }
 }
@@ -225,8 +229,11 @@ pub(crate) struct Prepared {
     inputs: Vec<FileInput>,
     packages: Vec<Package>,
     pub(crate) overlay: Overlay,
-    /// Files named on the command line that are not linted, and why (reported, not errors).
+    /// Files named on the command line that are not linted, and paths the walks could not read,
+    /// and why (reported, not errors).
     skipped: Vec<FileProblem>,
+    /// Symbolic links the walks did not follow.
+    symlinks: Vec<PathBuf>,
 }
 
 #[derive(Clone)]
@@ -277,6 +284,7 @@ impl Linter {
         });
         report.problems.extend(prepared.skipped.iter().cloned());
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
+        report.symlinks_not_followed = prepared.symlinks.clone();
         report
     }
 
@@ -297,6 +305,7 @@ impl Linter {
         let mut targets: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
         // Directories already walked, so a package root given as an argument is walked once.
         let mut walked: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        let mut symlinks = Vec::new();
         let mut overlay = Overlay::new();
         let mut skipped = Vec::new();
         // Directory arguments as the user typed them, for messages.
@@ -315,7 +324,18 @@ impl Linter {
         };
         for path in paths {
             let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.clone()));
-            if absolute.is_dir() {
+            let metadata = match crate::files::metadata(&absolute) {
+                Ok(metadata) => metadata,
+                Err(ReadError::Missing) => return Err(RunError::PathNotFound(path.clone())),
+                Err(err) => {
+                    skipped.push(FileProblem {
+                        path: absolute,
+                        reason: format!("skipped: {err}"),
+                    });
+                    continue;
+                }
+            };
+            if metadata.is_dir() {
                 // Read the configuration that governs the argument, even if no file is linted:
                 // a broken config is an error, not a silent no-op.
                 resolver
@@ -324,13 +344,21 @@ impl Linter {
                 typed
                     .entry(absolute.clone())
                     .or_insert_with(|| path.clone());
-                let files = walked
-                    .entry(absolute.clone())
-                    .or_insert_with(|| walk(&absolute, options.threads));
+                let files = walked.entry(absolute.clone()).or_insert_with(|| {
+                    let found = walk(&absolute, options.threads, options.follow_symlinks);
+                    skipped.extend(
+                        found
+                            .problems
+                            .into_iter()
+                            .map(|(path, reason)| FileProblem { path, reason }),
+                    );
+                    symlinks.extend(found.symlinks);
+                    found.files
+                });
                 for file in files.iter() {
                     targets.push((file.clone(), absolute.clone(), false));
                 }
-            } else if absolute.is_file() {
+            } else if metadata.is_file() {
                 if !crate::workspace::is_lintable(&absolute) {
                     // `--force-exclude` (a hook passing every staged file) skips it silently.
                     if !options.force_exclude {
@@ -344,7 +372,13 @@ impl Linter {
                 let parent = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
                 targets.push((absolute, parent, true));
             } else {
-                return Err(RunError::PathNotFound(path.clone()));
+                skipped.push(FileProblem {
+                    path: absolute,
+                    reason: format!(
+                        "skipped: {}",
+                        ReadError::NotRegular(crate::files::kind_of(metadata.file_type()))
+                    ),
+                });
             }
         }
         targets.sort();
@@ -423,7 +457,7 @@ impl Linter {
         for (root, package) in manifest_packages {
             let files = match walked.remove(&root) {
                 Some(files) => files,
-                None => walk(&root, options.threads),
+                None => walk(&root, options.threads, options.follow_symlinks).files,
             };
             for file in files {
                 // A nested package's files belong to it, not to this one.
@@ -455,7 +489,7 @@ impl Linter {
             .filter_map(|p| p.workspace.as_ref().map(|w| w.root.clone()))
             .collect();
         for root in workspace_roots {
-            for file in walk(&root, options.threads) {
+            for file in walk(&root, options.threads, options.follow_symlinks).files {
                 if inputs.contains_key(&file) {
                     continue;
                 }
@@ -486,12 +520,28 @@ impl Linter {
             let root = &packages[input.package].root;
             input.is_test = is_test_file(input.path.strip_prefix(root).unwrap_or(&input.path));
         }
+        // Manifests and tsconfig files that exist but could not be read.
+        let mut unreadable: BTreeMap<PathBuf, String> = BTreeMap::new();
+        for package in &packages {
+            let workspace = package.workspace.iter().flat_map(|w| w.unreadable.iter());
+            for (path, reason) in package.unreadable.iter().chain(workspace) {
+                unreadable
+                    .entry(path.clone())
+                    .or_insert_with(|| reason.clone());
+            }
+        }
+        skipped.extend(
+            unreadable
+                .into_iter()
+                .map(|(path, reason)| FileProblem { path, reason }),
+        );
         Ok(Prepared {
             pool,
             inputs,
             packages,
             overlay,
             skipped,
+            symlinks,
         })
     }
 
@@ -542,6 +592,7 @@ impl Linter {
             packages,
             overlay: Overlay::new(),
             skipped: Vec::new(),
+            symlinks: Vec::new(),
         }
     }
 
@@ -582,6 +633,8 @@ impl Linter {
                     directives.insert(input.path.clone(), outcome.directives);
                 }
             }
+            // A file that could not be read is reported, not counted as linted.
+            let read = outcome.problem.is_none();
             if let Some(reason) = outcome.problem {
                 if input.is_target {
                     report.problems.push(FileProblem {
@@ -591,7 +644,7 @@ impl Linter {
                 }
             }
             if input.is_target {
-                report.files_linted += 1;
+                report.files_linted += usize::from(read);
                 if outcome.parse_error {
                     report.parse_error_files.push(input.path.as_ref().clone());
                 }
@@ -978,18 +1031,16 @@ fn reexport_sources(root: Node<'_>, source: &str) -> Vec<crate::facts::ReExport>
 
 /// A file's text, or why it is not linted: unreadable, too large, binary, not UTF-8.
 fn read_source(path: &Path) -> Result<Arc<str>, String> {
-    source_from_bytes(std::fs::read(path).map_err(|err| format!("cannot read file: {err}"))?)
+    match crate::files::read_limited(path, MAX_FILE_BYTES) {
+        Ok(bytes) => source_from_bytes(bytes),
+        Err(err @ ReadError::TooLarge { .. }) => Err(format!("skipped: {err}")),
+        Err(err @ ReadError::NotRegular(_)) => Err(format!("skipped: {err}")),
+        Err(err) => Err(format!("cannot read file: {err}")),
+    }
 }
 
-/// Text nestlint can lint, or why not (too large, binary, not UTF-8).
-fn source_from_bytes(bytes: Vec<u8>) -> Result<Arc<str>, String> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "skipped: {} bytes is larger than the {} MiB limit",
-            bytes.len(),
-            MAX_FILE_BYTES / (1024 * 1024)
-        ));
-    }
+/// Text nestlint can lint, or why not (binary, not UTF-8).
+pub(crate) fn source_from_bytes(bytes: Vec<u8>) -> Result<Arc<str>, String> {
     if bytes.contains(&0) {
         return Err("skipped: binary file (contains NUL bytes)".to_owned());
     }

@@ -13,9 +13,10 @@ use ignore::WalkBuilder;
 /// Directories never linted, even without a `.gitignore`.
 pub const SKIPPED_DIRS: &[&str] = &["node_modules", "dist", "build", "coverage"];
 
-/// Whether `path` is a file nestlint lints: `.ts`, `.tsx`, `.mts`, `.cts`, but not `.d.ts`.
+/// Whether `path` is a file nestlint lints: `.ts`, `.tsx`, `.mts`, `.cts`, but not `.d.ts`. The
+/// name need not be UTF-8: only its extension is read.
 pub fn is_lintable(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
         return false;
     };
     let typed = [".ts", ".tsx", ".mts", ".cts"]
@@ -70,44 +71,205 @@ const TEST_DIRS: &[&str] = &[
     "test-plugins",
 ];
 
+/// What a walk found: the lintable files, what it could not read, and the symbolic links it did
+/// not follow.
+#[derive(Clone, Debug, Default)]
+pub struct Walk {
+    pub files: Vec<PathBuf>,
+    /// Paths the walk could not read, and why: an unreadable directory, a path too long, a
+    /// symbolic link loop, a directory whose ignore file is not a regular file.
+    pub problems: Vec<(PathBuf, String)>,
+    /// Symbolic links to lintable files or to directories, not followed.
+    pub symlinks: Vec<PathBuf>,
+}
+
+/// The ignore files the walk reads in each directory.
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore"];
+
 /// Walks `root` honouring `.gitignore`, `.ignore` and git excludes, skipping hidden directories and
-/// [`SKIPPED_DIRS`]; returns the lintable files.
-pub fn walk(root: &Path, threads: usize) -> Vec<PathBuf> {
+/// [`SKIPPED_DIRS`]. Symbolic links are followed only with `follow_symlinks` (as ripgrep's `-L`);
+/// otherwise they are listed in [`Walk::symlinks`].
+pub fn walk(root: &Path, threads: usize, follow_symlinks: bool) -> Walk {
+    let problems = std::sync::Mutex::new(Vec::new());
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(true)
-        .git_ignore(true)
-        .git_exclude(true)
-        .git_global(true)
-        .ignore(true)
-        .parents(true)
-        // Honour .gitignore even outside a git repository: users expect it, as with ruff.
-        .require_git(false)
-        .threads(threads)
-        .filter_entry(|entry| {
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir
-                && entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|name| SKIPPED_DIRS.contains(&name)))
-        });
+        .follow_links(follow_symlinks)
+        .threads(threads);
+    honour_ignore_files(&mut builder, root, &mut lock(&problems));
+    let problems = std::sync::Arc::new(problems);
+    let filter_problems = problems.clone();
+    builder.filter_entry(move |entry| {
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        if !is_dir {
+            return true;
+        }
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| SKIPPED_DIRS.contains(&name))
+        {
+            return false;
+        }
+        // The walker opens a directory's ignore files before reading it: one that is a FIFO
+        // would block for ever. Such a directory is reported and skipped.
+        match unreadable_ignore_file(entry.path()) {
+            Some((file, why)) => {
+                lock(&filter_problems).push((
+                    entry.path().to_path_buf(),
+                    format!(
+                        "directory skipped: its {} is {why}",
+                        file.strip_prefix(entry.path()).unwrap_or(&file).display()
+                    ),
+                ));
+                false
+            }
+            None => true,
+        }
+    });
     let found = std::sync::Mutex::new(Vec::new());
+    let symlinks = std::sync::Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         Box::new(|entry| {
-            if let Ok(entry) = entry {
-                if entry.file_type().is_some_and(|t| t.is_file()) && is_lintable(entry.path()) {
-                    if let Ok(mut found) = found.lock() {
-                        found.push(entry.into_path());
+            match entry {
+                Ok(entry) => {
+                    let file_type = entry.file_type();
+                    if file_type.is_some_and(|t| t.is_file()) && is_lintable(entry.path()) {
+                        lock(&found).push(entry.into_path());
+                    } else if file_type.is_some_and(|t| t.is_symlink())
+                        && std::fs::metadata(entry.path()).is_ok_and(|target| {
+                            target.is_dir() || (target.is_file() && is_lintable(entry.path()))
+                        })
+                    {
+                        lock(&symlinks).push(entry.into_path());
                     }
+                }
+                Err(err) => {
+                    let (path, why) = walk_error(&err, root);
+                    lock(&problems).push((path, why));
                 }
             }
             ignore::WalkState::Continue
         })
     });
-    let mut files = found.into_inner().unwrap_or_default();
-    files.sort();
+    let mut walk = Walk {
+        files: found.into_inner().unwrap_or_default(),
+        problems: std::mem::take(&mut *lock(&problems)),
+        symlinks: symlinks.into_inner().unwrap_or_default(),
+    };
+    walk.files.sort();
+    walk.problems.sort();
+    walk.problems.dedup();
+    walk.symlinks.sort();
+    walk
+}
+
+/// Locks a mutex, whatever a panicking thread left in it.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Turns on the ignore files the walk honours (`.gitignore`, `.ignore`, git's `info/exclude`
+/// and global excludes, in `root` and above it), except those it must not open: the walker
+/// reads them with a blocking open, so one that is a FIFO would hang the run. Those are
+/// reported, and ignore files of that kind are not read.
+fn honour_ignore_files(
+    builder: &mut WalkBuilder,
+    root: &Path,
+    problems: &mut Vec<(PathBuf, String)>,
+) {
+    let mut local = true;
+    for dir in root.ancestors() {
+        if let Some((file, why)) = unreadable_ignore_file(dir) {
+            problems.push((
+                file,
+                format!("not read: {why}, so ignore files are not honoured in this walk"),
+            ));
+            local = false;
+        }
+    }
+    let global = global_git_files()
+        .into_iter()
+        .all(|file| match crate::files::metadata(&file) {
+            Ok(metadata) if !metadata.is_file() => {
+                problems.push((
+                    file,
+                    format!(
+                        "not read: {}, so git's global excludes are not honoured",
+                        crate::files::ReadError::NotRegular(crate::files::kind_of(
+                            metadata.file_type()
+                        ))
+                    ),
+                ));
+                false
+            }
+            _ => true,
+        });
+    builder
+        .git_ignore(local)
+        .git_exclude(local)
+        .ignore(local)
+        .parents(local)
+        .git_global(global)
+        // Honour .gitignore even outside a git repository: users expect it, as with ruff.
+        .require_git(false);
+}
+
+/// An ignore file of `dir` (or its git `info/exclude`) that exists but is not a regular file.
+fn unreadable_ignore_file(dir: &Path) -> Option<(PathBuf, String)> {
+    IGNORE_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .chain(std::iter::once(dir.join(".git/info/exclude")))
+        .find_map(|file| match crate::files::regular_file(&file) {
+            Err(err @ crate::files::ReadError::NotRegular(_)) => Some((file, err.to_string())),
+            Err(crate::files::ReadError::Loop) => Some((file, "a symbolic link loop".to_owned())),
+            _ => None,
+        })
+}
+
+/// The files git's global configuration and excludes may be read from.
+fn global_git_files() -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let mut files = Vec::new();
+    if let Some(home) = &home {
+        files.push(home.join(".gitconfig"));
+    }
+    if let Some(config_home) = config_home {
+        files.push(config_home.join("git/config"));
+        files.push(config_home.join("git/ignore"));
+    }
     files
+}
+
+/// The path a walk error is about, and why, in the words of the rest of nestlint.
+fn walk_error(err: &ignore::Error, root: &Path) -> (PathBuf, String) {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            let (_, why) = walk_error(err, root);
+            (path.clone(), why)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(err, root)
+        }
+        ignore::Error::Loop { child, .. } => (
+            child.clone(),
+            "not followed: a symbolic link loop".to_owned(),
+        ),
+        ignore::Error::Io(io) => (
+            root.to_path_buf(),
+            format!(
+                "cannot read: {}",
+                crate::files::ReadError::from(std::io::Error::new(io.kind(), io.to_string()),)
+            ),
+        ),
+        other => (root.to_path_buf(), other.to_string()),
+    }
 }
 
 /// Whether a walk from `base` would leave out `file`: not a lintable file, below a hidden or
@@ -194,6 +356,8 @@ pub struct Package {
     /// The monorepo the package belongs to (npm/yarn `workspaces`, `pnpm-workspace.yaml`, lerna),
     /// whose packages its imports reach by name.
     pub workspace: Option<Arc<Workspace>>,
+    /// Manifests and tsconfig files that exist but could not be read, and why.
+    pub unreadable: Vec<(PathBuf, String)>,
 }
 
 impl Package {
@@ -209,14 +373,14 @@ impl Package {
             workspace: workspaces.workspace_of(root),
             ..Package::default()
         };
-        if let Some(manifest) = read_json(&root.join("package.json")) {
+        if let Some(manifest) = read_json(&root.join("package.json"), &mut package.unreadable) {
             for key in ["dependencies", "devDependencies", "peerDependencies"] {
                 if let Some(deps) = manifest.get(key).and_then(|d| d.as_object()) {
                     package.dependencies.extend(deps.keys().cloned());
                 }
             }
         }
-        if let Some(nest_cli) = read_json(&root.join("nest-cli.json")) {
+        if let Some(nest_cli) = read_json(&root.join("nest-cli.json"), &mut package.unreadable) {
             if let Some(projects) = nest_cli.get("projects").and_then(|p| p.as_object()) {
                 for project in projects.values() {
                     if let Some(project_root) = project.get("root").and_then(|r| r.as_str()) {
@@ -235,7 +399,7 @@ impl Package {
     }
 
     fn load_tsconfig(&mut self, path: &Path, depth: usize) {
-        let Some(config) = read_json(path) else {
+        let Some(config) = read_json(path, &mut self.unreadable) else {
             return;
         };
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -359,12 +523,25 @@ pub fn package_name(specifier: &str) -> &str {
     }
 }
 
-fn read_json(path: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(path).ok()?;
+/// A JSON (or JSONC) file that may be absent; one that exists but cannot be read (a FIFO, too
+/// large, not UTF-8) is added to `unreadable`, to be reported, and treated as absent.
+fn read_json(path: &Path, unreadable: &mut Vec<(PathBuf, String)>) -> Option<serde_json::Value> {
+    let text = read_optional(path, unreadable)?;
     // tsconfig files are JSONC (comments, trailing commas): JSON5 reads both.
     serde_json::from_str(&text)
         .ok()
         .or_else(|| json5::from_str(&text).ok())
+}
+
+/// A text file that may be absent (see [`read_json`]).
+fn read_optional(path: &Path, unreadable: &mut Vec<(PathBuf, String)>) -> Option<String> {
+    match crate::files::read_text_if_present(path, crate::files::MAX_FILE_BYTES) {
+        Ok(text) => text,
+        Err(err) => {
+            unreadable.push((path.to_path_buf(), format!("not read: {err}")));
+            None
+        }
+    }
 }
 
 /// Where an import specifier leads.
@@ -481,6 +658,8 @@ pub struct Workspace {
     pub root: PathBuf,
     /// Package name to its directory and the entry points its manifest names.
     pub packages: HashMap<String, WorkspacePackage>,
+    /// Manifests that exist but could not be read, and why.
+    pub unreadable: Vec<(PathBuf, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -496,7 +675,8 @@ const WORKSPACE_DEPTH: usize = 5;
 impl Workspace {
     /// The workspace whose root is `root`, if `root` declares one.
     fn load(root: &Path) -> Option<Workspace> {
-        let patterns = workspace_patterns(root)?;
+        let mut unreadable = Vec::new();
+        let patterns = workspace_patterns(root, &mut unreadable)?;
         let (mut include, mut exclude) = (GlobSetBuilder::new(), GlobSetBuilder::new());
         for pattern in &patterns {
             let (set, pattern) = match pattern.strip_prefix('!') {
@@ -512,18 +692,19 @@ impl Workspace {
         let mut workspace = Workspace {
             root: root.to_path_buf(),
             packages: HashMap::new(),
+            unreadable,
         };
-        let walker = WalkBuilder::new(root)
-            .max_depth(Some(WORKSPACE_DEPTH))
-            .hidden(true)
-            .git_ignore(true)
-            .require_git(false)
+        let mut builder = WalkBuilder::new(root);
+        builder.max_depth(Some(WORKSPACE_DEPTH)).hidden(true);
+        honour_ignore_files(&mut builder, root, &mut workspace.unreadable);
+        let walker = builder
             .filter_entry(|entry| {
                 entry.file_type().is_some_and(|t| t.is_dir())
                     && !entry
                         .file_name()
                         .to_str()
                         .is_some_and(|name| SKIPPED_DIRS.contains(&name))
+                    && unreadable_ignore_file(entry.path()).is_none()
             })
             .build();
         for entry in walker.flatten() {
@@ -537,7 +718,8 @@ impl Workspace {
             {
                 continue;
             }
-            let Some(manifest) = read_json(&dir.join("package.json")) else {
+            let Some(manifest) = read_json(&dir.join("package.json"), &mut workspace.unreadable)
+            else {
                 continue;
             };
             let Some(name) = manifest.get("name").and_then(|n| n.as_str()) else {
@@ -632,8 +814,8 @@ fn collect_export_paths(value: &serde_json::Value, out: &mut Vec<String>) {
 }
 
 /// The package globs a directory's manifest declares as a workspace, if it is a workspace root.
-fn workspace_patterns(root: &Path) -> Option<Vec<String>> {
-    if let Ok(text) = std::fs::read_to_string(root.join("pnpm-workspace.yaml")) {
+fn workspace_patterns(root: &Path, unreadable: &mut Vec<(PathBuf, String)>) -> Option<Vec<String>> {
+    if let Some(text) = read_optional(&root.join("pnpm-workspace.yaml"), unreadable) {
         return Some(pnpm_packages(&text));
     }
     let strings = |value: Option<&serde_json::Value>| -> Option<Vec<String>> {
@@ -644,13 +826,13 @@ fn workspace_patterns(root: &Path) -> Option<Vec<String>> {
                 .collect(),
         )
     };
-    if let Some(manifest) = read_json(&root.join("package.json")) {
+    if let Some(manifest) = read_json(&root.join("package.json"), unreadable) {
         let workspaces = manifest.get("workspaces");
         if let Some(list) = strings(workspaces).or_else(|| strings(workspaces?.get("packages"))) {
             return Some(list);
         }
     }
-    strings(read_json(&root.join("lerna.json"))?.get("packages"))
+    strings(read_json(&root.join("lerna.json"), unreadable)?.get("packages"))
 }
 
 /// The `packages:` list of a `pnpm-workspace.yaml` (a YAML list of strings; the rest of the file
