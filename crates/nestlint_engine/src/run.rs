@@ -165,6 +165,8 @@ pub struct Unmatched {
     pub path: PathBuf,
     /// TypeScript files there that the configuration's `include`/`exclude` leave out.
     pub excluded: usize,
+    /// Why the walk could not read the directory itself, when it could not.
+    pub unreadable: Option<String>,
 }
 
 impl std::fmt::Display for RunError {
@@ -179,6 +181,10 @@ impl std::fmt::Display for RunError {
                 for (i, dir) in unmatched.iter().enumerate() {
                     if i > 0 {
                         write!(f, "\nnestlint: error: ")?;
+                    }
+                    if let Some(reason) = &dir.unreadable {
+                        write!(f, "{}: {reason}", dir.path.display())?;
+                        continue;
                     }
                     write!(f, "{}: no TypeScript file to lint", dir.path.display())?;
                     match dir.excluded {
@@ -441,6 +447,10 @@ impl Linter {
             .into_iter()
             .filter(|(_, (linted, _))| *linted == 0)
             .map(|(dir, (_, excluded))| Unmatched {
+                unreadable: skipped
+                    .iter()
+                    .find(|problem| problem.path == dir)
+                    .map(|problem| problem.reason.clone()),
                 path: typed.get(&dir).cloned().unwrap_or(dir),
                 excluded,
             })
