@@ -19,13 +19,14 @@ use common::{unavailable, write};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 type Outcome = Result<Completion, Failed>;
+type Test = (&'static str, fn() -> Outcome);
 
 const CONTROLLER: &str = "import { Controller, Delete } from '@nestjs/common';\n\
 @Controller('a')\nexport class AController {\n  @Delete() remove() {}\n}\n";
 
 fn main() {
     let args = Arguments::from_args();
-    let tests: Vec<(&str, fn() -> Outcome)> = vec![
+    let tests: Vec<Test> = vec![
         (
             "fifo_ignore_files_and_tsconfig_do_not_block_the_run",
             fifo_config_files,
