@@ -1,7 +1,8 @@
 //! End-to-end tests through real outside tools, installed from the package registries into the
 //! cargo target directory (`<target>/test-tools`): Microsoft's SARIF multitool (npm) with GitHub's
 //! ingestion rules, the pre-commit hooks run by `pre-commit` (PyPI), the npm package installed
-//! with npm and run with `npx`, and the release workflow checked by actionlint (PyPI).
+//! with npm and run with `npx`, the release workflow checked by actionlint (PyPI), and every
+//! fixture nestlint fixes compiled by the real TypeScript compiler before and after its fixes.
 //!
 //! A test whose tool cannot be installed here is reported as ignored, with the reason, in the test
 //! output; with `NESTLINT_REQUIRE_TOOLS=1` (set by `.ci/run`) it fails instead.
@@ -26,6 +27,7 @@ fn main() {
         ),
         Trial::ignorable_test("npm_package_installs_and_runs_with_npx", npm_package),
         Trial::ignorable_test("release_workflow_passes_actionlint", release_workflow),
+        Trial::ignorable_test("fixed_fixtures_compile_as_before_with_tsc", fixes_compile),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
@@ -436,4 +438,165 @@ fn release_workflow() -> Outcome {
         combined(&shellchecked)
     );
     Ok(Completion::Completed)
+}
+
+// ---- Fixes checked for meaning: the TypeScript compiler before and after ----
+
+/// The packages the fixtures import, with their types, for `tsc`.
+const TYPESCRIPT_PACKAGES: &[&str] = &[
+    "typescript@5.6",
+    "@types/node@20",
+    "reflect-metadata@0.2",
+    "rxjs@7",
+    "@nestjs/common@10",
+    "@nestjs/core@10",
+    "@nestjs/typeorm@10",
+    "typeorm@0.3",
+    "@nestjs/mongoose@10",
+    "mongoose@8",
+    "@nestjs/passport@10",
+    "passport@0.7",
+    "passport-jwt@4",
+    "@types/passport-jwt@4",
+    "@nestjs/jwt@10",
+    "jsonwebtoken@9",
+    "@types/jsonwebtoken@9",
+    "@nestjs/swagger@7",
+    "@nestjs/mapped-types@2",
+    "@nestjs/config@3",
+    "@nestjs/throttler@6",
+    "@nestjs/terminus@10",
+    "class-validator@0.14",
+    "class-transformer@0.5",
+    "zod@3",
+    "nestjs-zod@3",
+];
+
+/// Every fixture nestlint fixes (rule fixtures with a `.fixed.snap`, project fixtures) is
+/// compiled by `tsc` as written and after `nestlint --fix --unsafe-fixes`: the fixed code must
+/// have no error the original does not (a fix checked only for syntax once wrote
+/// `@InjectRepository(Partial)`, a type used as a value).
+fn fixes_compile() -> Outcome {
+    let prefix = match common::npm_tool("typescript", TYPESCRIPT_PACKAGES) {
+        Ok(prefix) => prefix,
+        Err(why) => return unavailable(&format!("the TypeScript compiler: {why}")),
+    };
+    let tsc = prefix.join("node_modules/typescript/bin/tsc");
+    // Cases live under the prefix, so that `node_modules` there resolves their imports.
+    let work = prefix.join("work");
+    let _ = std::fs::remove_dir_all(&work);
+    let fixtures = repo_root().join("fixtures");
+    let mut cases: Vec<(String, PathBuf)> = Vec::new();
+    for rule in std::fs::read_dir(&fixtures)?.flatten() {
+        let rule_dir = rule.path();
+        let name = rule.file_name().to_string_lossy().into_owned();
+        if name == "projects" {
+            for project in std::fs::read_dir(&rule_dir)?.flatten() {
+                cases.push((format!("projects/{}", project.file_name().to_string_lossy()), project.path()));
+            }
+            continue;
+        }
+        for file in std::fs::read_dir(&rule_dir)?.flatten() {
+            let file_name = file.file_name().to_string_lossy().into_owned();
+            if let Some(fixture) = file_name.strip_suffix(".fixed.snap") {
+                cases.push((format!("{name}/{fixture}"), rule_dir.join(fixture)));
+            }
+        }
+    }
+    cases.sort();
+    let mut failures = Vec::new();
+    for (name, source) in &cases {
+        let case = work.join(name.replace('/', "__"));
+        let (before, after) = (case.join("before"), case.join("after"));
+        for side in [&before, &after] {
+            if source.is_dir() {
+                common::copy_tree(source, side);
+            } else {
+                std::fs::create_dir_all(side)?;
+                std::fs::copy(source, side.join(source.file_name().ok_or("no name")?))?;
+                write(
+                    side,
+                    "package.json",
+                    r#"{"dependencies":{"@nestjs/common":"*","@nestjs/core":"*","@nestjs/typeorm":"*","typeorm":"*","@nestjs/mongoose":"*","mongoose":"*","@nestjs/jwt":"*","@nestjs/passport":"*","@nestjs/swagger":"*","class-validator":"*","class-transformer":"*","zod":"*"}}"#,
+                );
+            }
+        }
+        let output = nestlint(&after, &["--fix", "--unsafe-fixes", "--format", "concise", "."]);
+        if code(&output) == 2 {
+            failures.push(format!("{name}: nestlint --fix failed: {}", combined(&output)));
+            continue;
+        }
+        let (errors_before, errors_after) = (compile(&tsc, &before)?, compile(&tsc, &after)?);
+        let mut new_errors = errors_after.clone();
+        for error in &errors_before {
+            if let Some(position) = new_errors.iter().position(|e| e == error) {
+                new_errors.remove(position);
+            }
+        }
+        if !new_errors.is_empty() {
+            failures.push(format!("{name}: the fixes add compiler errors:\n  {}", new_errors.join("\n  ")));
+        }
+    }
+    if cases.len() < 10 {
+        return Err(format!("only {} fixtures with fixes found", cases.len()).into());
+    }
+    if failures.is_empty() {
+        Ok(Completion::Completed)
+    } else {
+        Err(failures.join("\n").into())
+    }
+}
+
+/// `tsc --noEmit` over the TypeScript files of `dir`: its errors as `file: TSnnnn: message`,
+/// without positions (fixes move code).
+fn compile(tsc: &Path, dir: &Path) -> Result<Vec<String>, Failed> {
+    let mut files = Vec::new();
+    collect_ts(dir, &mut files);
+    files.sort();
+    let output = Command::new("node")
+        .arg(tsc)
+        .args([
+            "--noEmit",
+            "--pretty",
+            "false",
+            "--experimentalDecorators",
+            "--emitDecoratorMetadata",
+            "--skipLibCheck",
+            "--target",
+            "es2021",
+            "--module",
+            "commonjs",
+            "--moduleResolution",
+            "node",
+            "--esModuleInterop",
+            "--strictPropertyInitialization",
+            "false",
+        ])
+        .args(&files)
+        .current_dir(dir)
+        .output()?;
+    let text = stdout(&output);
+    if !output.status.success() && text.trim().is_empty() {
+        return Err(format!("tsc failed: {}", stderr(&output)).into());
+    }
+    Ok(text
+        .lines()
+        .filter(|line| line.contains(": error TS"))
+        .map(|line| {
+            let (place, rest) = line.split_once(": error ").unwrap_or((line, ""));
+            let file = place.split('(').next().unwrap_or(place);
+            format!("{file}: {rest}")
+        })
+        .collect())
+}
+
+fn collect_ts(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_ts(&path, out);
+        } else if path.extension().is_some_and(|e| e == "ts") {
+            out.push(path.strip_prefix(dir).map(Path::to_path_buf).unwrap_or(path));
+        }
+    }
 }

@@ -106,13 +106,18 @@ pub fn unavailable(reason: &str) -> Result<libtest_mimic::Completion, libtest_mi
     }
 }
 
+/// FNV-1a: a stable hash for cache markers.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Installs the npm `packages` into `<tools>/<name>` (once) and returns the prefix, or why not.
 pub fn npm_tool(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
     let prefix = tools_dir().join(name);
-    let marker = prefix.join(format!(
-        ".installed-{}",
-        packages.join(",").replace('/', "+")
-    ));
+    // One marker per package list (a hash: the list can be longer than a file name may be).
+    let marker = prefix.join(format!(".installed-{:016x}", fnv1a(&packages.join(","))));
     if marker.exists() {
         return Ok(prefix);
     }
@@ -124,6 +129,8 @@ pub fn npm_tool(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
                 "--no-save",
                 "--no-audit",
                 "--no-fund",
+                // Tools are installed side by side for tests; their peer ranges need not agree.
+                "--legacy-peer-deps",
                 "--prefix",
             ])
             .arg(&prefix)
