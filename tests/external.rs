@@ -492,7 +492,10 @@ fn fixes_compile() -> Outcome {
         let name = rule.file_name().to_string_lossy().into_owned();
         if name == "projects" {
             for project in std::fs::read_dir(&rule_dir)?.flatten() {
-                cases.push((format!("projects/{}", project.file_name().to_string_lossy()), project.path()));
+                cases.push((
+                    format!("projects/{}", project.file_name().to_string_lossy()),
+                    project.path(),
+                ));
             }
             continue;
         }
@@ -521,9 +524,15 @@ fn fixes_compile() -> Outcome {
                 );
             }
         }
-        let output = nestlint(&after, &["--fix", "--unsafe-fixes", "--format", "concise", "."]);
+        let output = nestlint(
+            &after,
+            &["--fix", "--unsafe-fixes", "--format", "concise", "."],
+        );
         if code(&output) == 2 {
-            failures.push(format!("{name}: nestlint --fix failed: {}", combined(&output)));
+            failures.push(format!(
+                "{name}: nestlint --fix failed: {}",
+                combined(&output)
+            ));
             continue;
         }
         let (errors_before, errors_after) = (compile(&tsc, &before)?, compile(&tsc, &after)?);
@@ -534,7 +543,10 @@ fn fixes_compile() -> Outcome {
             }
         }
         if !new_errors.is_empty() {
-            failures.push(format!("{name}: the fixes add compiler errors:\n  {}", new_errors.join("\n  ")));
+            failures.push(format!(
+                "{name}: the fixes add compiler errors:\n  {}",
+                new_errors.join("\n  ")
+            ));
         }
     }
     if cases.len() < 10 {
@@ -596,7 +608,11 @@ fn collect_ts(dir: &Path, out: &mut Vec<PathBuf>) {
         if path.is_dir() {
             collect_ts(&path, out);
         } else if path.extension().is_some_and(|e| e == "ts") {
-            out.push(path.strip_prefix(dir).map(Path::to_path_buf).unwrap_or(path));
+            out.push(
+                path.strip_prefix(dir)
+                    .map(Path::to_path_buf)
+                    .unwrap_or(path),
+            );
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod index;
 pub mod nest;
 pub mod rule;
 mod run;
+pub mod selfcheck;
 pub mod suppress;
 pub mod workspace;
 
