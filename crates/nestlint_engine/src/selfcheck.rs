@@ -3,7 +3,7 @@
 //! fuzzer ever crashed on. A panic anywhere in the engine is a failure too (the callers catch or
 //! report it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use nestlint_diagnostics::{render_plain, render_pretty, ColorMode};
@@ -96,6 +96,6 @@ pub fn check_text(linter: &Linter, dir: &Path, name: &str, text: &str) -> Result
     Ok(())
 }
 
-fn display(path: &PathBuf) -> String {
+fn display(path: &Path) -> String {
     path.display().to_string()
 }
