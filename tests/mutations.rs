@@ -219,9 +219,17 @@ fn main() {
             .to_string();
         trials.push(Trial::test(format!("regression::{name}"), move || {
             let bytes = std::fs::read(&file)?;
-            let text = String::from_utf8_lossy(&bytes);
+            // As the targets read them: a raw `lint_and_fix` input starting with `x` is TSX, and
+            // so is a rendered `nest_shapes` file named `.tsx`.
+            let raw = file.parent().is_some_and(|d| d.ends_with("lint_and_fix"));
+            let (name, body) = match bytes.split_first() {
+                Some((b'x', rest)) if raw => ("input.tsx", rest),
+                _ if file.extension().is_some_and(|e| e == "tsx") => ("input.tsx", &bytes[..]),
+                _ => ("input.ts", &bytes[..]),
+            };
+            let text = String::from_utf8_lossy(body);
             let linter = Linter::new(nestlint_rules::all_rules());
-            check(&linter, "input.ts", &text).map_err(Failed::from)
+            check(&linter, name, &text).map_err(Failed::from)
         }));
     }
     libtest_mimic::run(&args, trials).exit();
