@@ -72,6 +72,7 @@ fn main() {
             "files_with_syntax_errors_are_not_fixed",
             syntax_errors_not_fixed,
         ),
+        ("code_nested_past_the_limits_is_noted", nested_past_limits),
     ];
     let trials = tests
         .into_iter()
@@ -657,6 +658,30 @@ fn syntax_errors_not_fixed() -> Outcome {
     expect(
         std::fs::read_to_string(dir.path().join("src/orders.service.ts"))? == broken,
         "and left as it was",
+        &output,
+    )?;
+    Ok(Completion::Completed)
+}
+
+fn nested_past_limits() -> Outcome {
+    let dir = project();
+    write(dir.path(), "a.ts", CONTROLLER);
+    write(
+        dir.path(),
+        "deep.ts",
+        &format!(
+            "import {{ Body, Controller, Post }} from '@nestjs/common';\n\
+             @Controller('x') export class X {{ @Post() p(@Body() b: {}string{}) {{}} }}\n",
+            "Array<".repeat(100),
+            ">".repeat(100)
+        ),
+    );
+    let output = run(dir.path(), &["--format", "concise", "-v", "."], None)?;
+    expect(
+        text(&output.stderr).contains(
+            "nestlint: 1 file has code nested deeper or longer than nestlint reads (docs/limits.md); findings in them may be incomplete:\n  deep.ts",
+        ),
+        "the file is named",
         &output,
     )?;
     Ok(Completion::Completed)

@@ -498,6 +498,25 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
             }
         }
     }
+    if !report.limited_files.is_empty() {
+        let count = report.limited_files.len();
+        let files = if count == 1 { "file has" } else { "files have" };
+        let _ = writeln!(
+            stderr,
+            "nestlint: {count} {files} code nested deeper or longer than nestlint reads \
+             (docs/limits.md); findings in them may be incomplete{}",
+            if cli.verbose {
+                ":"
+            } else {
+                " (--verbose lists them)"
+            }
+        );
+        if cli.verbose {
+            for path in &report.limited_files {
+                let _ = writeln!(stderr, "  {}", printable_path(&display_path(path, &cwd)));
+            }
+        }
+    }
     if !report.symlinks_not_followed.is_empty() {
         let count = report.symlinks_not_followed.len();
         let links = if count == 1 {

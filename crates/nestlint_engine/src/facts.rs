@@ -13,6 +13,21 @@ use nestlint_syntax::{
 /// How deep expression values are modelled; deeper parts become `Value::Unknown`.
 const MAX_VALUE_DEPTH: usize = 8;
 
+thread_local! {
+    /// Whether the file being read hit one of the limits of how far facts are read (nesting
+    /// depth, nodes visited): its findings may be incomplete, which the run reports.
+    static LIMIT_REACHED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn limit_reached() {
+    LIMIT_REACHED.with(|hit| hit.set(true));
+}
+
+/// Clears the mark of [`limit_reached`] for the file about to be read, returning the last one.
+pub(crate) fn take_limit_reached() -> bool {
+    LIMIT_REACHED.with(|hit| hit.replace(false))
+}
+
 /// How deep a type annotation is read (see [`TypeRef::build`]).
 const MAX_TYPE_DEPTH: usize = 32;
 
@@ -83,6 +98,8 @@ impl Value {
     }
 
     fn build(node: Node<'_>, source: &str, depth: usize) -> Value {
+        // Deeper values (a nested route table) are past what any rule reads: unknown, not a
+        // hostile input to report.
         if depth > MAX_VALUE_DEPTH {
             return Value::Unknown;
         }
@@ -251,6 +268,7 @@ impl TypeRef {
     /// no rule looks that far, and the walk must not exhaust the stack.
     fn build(node: Node<'_>, source: &str, depth: usize) -> TypeRef {
         if depth > MAX_TYPE_DEPTH {
+            limit_reached();
             return TypeRef::Other;
         }
         let depth = depth + 1;
@@ -716,6 +734,7 @@ fn value_flows(
     }) = stack.pop()
     {
         if budget == 0 {
+            limit_reached();
             break;
         }
         budget -= 1;
@@ -1247,6 +1266,7 @@ fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> Fu
             }
         }
         if visited > 20_000 {
+            limit_reached();
             opaque = true;
             break;
         }

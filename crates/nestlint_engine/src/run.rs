@@ -111,6 +111,9 @@ pub struct LintReport {
     pub parse_error_files: Vec<PathBuf>,
     /// Symbolic links the walk did not follow (to lintable files or to directories).
     pub symlinks_not_followed: Vec<PathBuf>,
+    /// Target files with code nested deeper (or longer) than facts are read: findings there may
+    /// be incomplete (docs/limits.md).
+    pub limited_files: Vec<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -259,6 +262,8 @@ struct FileOutcome {
     text: Option<Arc<str>>,
     directives: Vec<Directive>,
     parse_error: bool,
+    /// Facts were read only as far as the limits allow (code nested too deep, say).
+    limited: bool,
     problem: Option<String>,
 }
 
@@ -658,6 +663,9 @@ impl Linter {
                 if outcome.parse_error {
                     report.parse_error_files.push(input.path.as_ref().clone());
                 }
+                if outcome.limited {
+                    report.limited_files.push(input.path.as_ref().clone());
+                }
                 if let Some(text) = outcome.text {
                     texts.insert(input.path.clone(), text);
                 }
@@ -871,6 +879,7 @@ impl Linter {
             text: None,
             directives: Vec::new(),
             parse_error: false,
+            limited: false,
             problem: None,
         };
         let text = match overlay {
@@ -899,6 +908,7 @@ impl Linter {
             return outcome;
         }
         let source: &str = &parse_text;
+        crate::facts::take_limit_reached();
         let imports = Imports::from_program(root, source);
         extract_top_level(root, source, &mut outcome.facts);
         let is_test = input.is_test;
@@ -973,6 +983,7 @@ impl Linter {
         outcome.facts.imports = imports.into_bindings();
         outcome.facts.assign_validating_calls();
         outcome.facts.finish();
+        outcome.limited = crate::facts::take_limit_reached();
         if input.is_target {
             outcome.text = Some(text);
         }
