@@ -1,22 +1,16 @@
 //! The nestlint engine: discovery, the per-file pass with fact extraction, the project index, and
 //! the project pass. Rules live in the `nestlint_rules` crate and plug in through [`Rule`].
 
-pub mod apps;
+pub use nestlint_semantic::{apps, dto, facts, files, flows, index, nest, workspace};
+
 pub mod baseline;
 pub mod config;
-pub mod dto;
 pub mod edits;
-pub mod facts;
-pub mod files;
 pub mod fix;
-pub mod flows;
-pub mod index;
-pub mod nest;
 pub mod rule;
 mod run;
 pub mod selfcheck;
 pub mod suppress;
-pub mod workspace;
 
 pub use config::{CliSelection, ConfigError, ConfigResolver, ConfigSource, FixSetting};
 pub use files::MAX_FILE_BYTES;

@@ -153,8 +153,7 @@ pub const TYPE_LEVEL_KINDS: &[&str] = &[
     "type_parameters",
 ];
 
-/// Data a rule's file half leaves for its project half.
-pub type Stash = Box<dyn Any + Send + Sync>;
+pub use nestlint_semantic::Stash;
 
 /// What a rule sees while its file is traversed.
 pub struct FileContext<'a, 't> {

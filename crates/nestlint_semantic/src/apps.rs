@@ -83,7 +83,7 @@ pub enum Served<'a> {
 }
 
 impl Applications {
-    pub(crate) fn compute(index: &ProjectIndex) -> Applications {
+    pub fn compute(index: &ProjectIndex) -> Applications {
         let modules = index.modules();
         let metadata: HashMap<ClassKey, Option<&Value>> = modules.iter().copied().collect();
         let mut apps = Vec::new();

@@ -24,7 +24,7 @@ fn limit_reached() {
 }
 
 /// Clears the mark of [`limit_reached`] for the file about to be read, returning the last one.
-pub(crate) fn take_limit_reached() -> bool {
+pub fn take_limit_reached() -> bool {
     LIMIT_REACHED.with(|hit| hit.replace(false))
 }
 
@@ -1006,7 +1006,7 @@ pub struct FileFacts {
     pub middleware: Vec<MiddlewareFact>,
     /// Where calls shaped like validation start ([`is_validating_call`]), read while the file is
     /// traversed and given to the methods holding them once it is done.
-    pub(crate) validating_calls: Vec<u32>,
+    pub validating_calls: Vec<u32>,
     /// Declarations by name, built when the file's pass is done (see [`FileFacts::finish`]).
     names: NameIndex,
 }
@@ -1050,7 +1050,7 @@ fn find_by_name<'a, T>(
 impl FileFacts {
     /// Ends the file's pass: nested and recovered classes share one namespace (the first
     /// declaration wins), lookups by name get their index, and vectors give back their room.
-    pub(crate) fn finish(&mut self) {
+    pub fn finish(&mut self) {
         let mut seen = HashSet::with_capacity(self.classes.len());
         self.classes.retain(|class| seen.insert(class.name.clone()));
         self.shrink_to_fit();
@@ -1063,7 +1063,7 @@ impl FileFacts {
     }
 
     /// Gives back the room vectors reserved while growing: facts live until the run ends.
-    pub(crate) fn shrink_to_fit(&mut self) {
+    pub fn shrink_to_fit(&mut self) {
         self.imports.shrink_to_fit();
         self.reexports.shrink_to_fit();
         self.local_exports.shrink_to_fit();
@@ -1076,7 +1076,7 @@ impl FileFacts {
     }
 
     /// Marks the methods that hold a validating call, then forgets the calls.
-    pub(crate) fn assign_validating_calls(&mut self) {
+    pub fn assign_validating_calls(&mut self) {
         if self.validating_calls.is_empty() {
             return;
         }
@@ -1147,7 +1147,7 @@ pub fn range_of(node: Node<'_>) -> TextRange {
 
 /// Reads the top-level statements of a file: exports, functions, constants, types. The imports
 /// are the table the rules use during the traversal, moved in after it.
-pub(crate) fn extract_top_level(root: Node<'_>, source: &str, facts: &mut FileFacts) {
+pub fn extract_top_level(root: Node<'_>, source: &str, facts: &mut FileFacts) {
     for statement in named_children(root) {
         match statement.kind_name() {
             "export_statement" => {
@@ -1296,7 +1296,7 @@ fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> Fu
 
 /// Reads a `call_expression` into the facts it yields: an app-level call, a middleware chain, or
 /// the start of a call shaped like validation.
-pub(crate) fn call_facts(node: Node<'_>, source: &str, facts: &mut FileFacts) {
+pub fn call_facts(node: Node<'_>, source: &str, facts: &mut FileFacts) {
     let Some(function) = node.field(Field::Function).map(unwrap_expression) else {
         return;
     };

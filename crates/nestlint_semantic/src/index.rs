@@ -10,7 +10,9 @@ use nestlint_syntax::{ImportBinding, ImportedName, Name};
 use rayon::prelude::*;
 
 use crate::facts::{CalleeName, ClassFact, ConstFact, FileFacts, FunctionFact, TypeDeclFact};
-use crate::rule::Stash;
+
+/// Data a rule's file half leaves for its project half.
+pub type Stash = Box<dyn std::any::Any + Send + Sync>;
 use crate::workspace::{resolve_specifier, ModuleTarget, Package};
 
 pub type FileId = usize;
@@ -31,8 +33,8 @@ pub struct IndexedFile {
     pub import_targets: Vec<ImportTarget>,
     /// `facts.imports` positions by local name, for files with many imports (an `AppModule`
     /// importing every feature module): scanning them for every name would be quadratic.
-    pub(crate) imports_by_local: Option<FastMap<Name, usize>>,
-    pub(crate) stash: Vec<(&'static str, Stash)>,
+    pub imports_by_local: Option<FastMap<Name, usize>>,
+    pub stash: Vec<(&'static str, Stash)>,
 }
 
 /// Files with more imports than this get a lookup table.
@@ -101,18 +103,18 @@ impl Symbol {
 pub struct ProjectIndex {
     files: Vec<IndexedFile>,
     by_path: FastMap<PathBuf, FileId>,
-    pub(crate) packages: Vec<Package>,
+    pub packages: Vec<Package>,
     /// `@Module()` classes with the index of their `@Module` decorator, computed on first use.
-    pub(crate) modules: std::sync::OnceLock<Vec<(crate::nest::ClassKey, usize)>>,
-    pub(crate) controller_modules: std::sync::OnceLock<crate::nest::Registrations>,
-    pub(crate) provider_modules: std::sync::OnceLock<crate::nest::Registrations>,
-    pub(crate) applications: std::sync::OnceLock<crate::apps::Applications>,
+    pub modules: std::sync::OnceLock<Vec<(crate::nest::ClassKey, usize)>>,
+    pub controller_modules: std::sync::OnceLock<crate::nest::Registrations>,
+    pub provider_modules: std::sync::OnceLock<crate::nest::Registrations>,
+    pub applications: std::sync::OnceLock<crate::apps::Applications>,
 }
 
 const MAX_REEXPORT_DEPTH: usize = 16;
 
 impl ProjectIndex {
-    pub(crate) fn new(mut files: Vec<IndexedFile>, packages: Vec<Package>) -> Self {
+    pub fn new(mut files: Vec<IndexedFile>, packages: Vec<Package>) -> Self {
         let by_path: FastMap<PathBuf, FileId> = files
             .iter()
             .enumerate()
