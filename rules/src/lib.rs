@@ -1,19 +1,21 @@
-//! The NestJS rules of nestlint: one file per rule, named after its kebab-case id.
+//! The NestJS rules of nestlint: one file per rule, named after its kebab-case id, in a folder per
+//! category.
 
+mod correctness;
 mod decorators;
-mod no_hardcoded_jwt_secret;
-mod request_dto_validation;
-mod routes_guarded;
-mod valid_repository_injection;
+mod security;
+mod validation;
 
 use nestlint_engine::Rule;
 
 /// Every rule, in id order.
 pub fn all_rules() -> Vec<Box<dyn Rule>> {
-    vec![
-        Box::new(no_hardcoded_jwt_secret::NoHardcodedJwtSecret),
-        Box::new(request_dto_validation::RequestDtoValidation),
-        Box::new(routes_guarded::RoutesGuarded),
-        Box::new(valid_repository_injection::ValidRepositoryInjection),
-    ]
+    let mut rules: Vec<Box<dyn Rule>> = vec![
+        Box::new(security::no_hardcoded_jwt_secret::NoHardcodedJwtSecret),
+        Box::new(validation::request_dto_validation::RequestDtoValidation),
+        Box::new(security::routes_guarded::RoutesGuarded),
+        Box::new(correctness::valid_repository_injection::ValidRepositoryInjection),
+    ];
+    rules.sort_by_key(|rule| rule.meta().id);
+    rules
 }

@@ -1,0 +1,3 @@
+//! Rules for code that fails at boot or at run time: dependency injection and module wiring.
+
+pub mod valid_repository_injection;
