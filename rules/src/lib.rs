@@ -15,6 +15,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(validation::request_dto_validation::RequestDtoValidation),
         Box::new(security::routes_guarded::RoutesGuarded),
         Box::new(correctness::valid_repository_injection::ValidRepositoryInjection),
+        Box::new(correctness::resolvable_dependencies::ResolvableDependencies),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

@@ -1,7 +1,7 @@
 //! The nestlint engine: discovery, the per-file pass with fact extraction, the project index, and
 //! the project pass. Rules live in the `nestlint_rules` crate and plug in through [`Rule`].
 
-pub use nestlint_semantic::{apps, dto, facts, files, flows, index, nest, workspace};
+pub use nestlint_semantic::{apps, di, dto, facts, files, flows, index, nest, packages, workspace};
 
 pub mod baseline;
 pub mod config;

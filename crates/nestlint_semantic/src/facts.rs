@@ -88,6 +88,8 @@ pub enum Value {
         value: Box<Value>,
         fallback: Box<Value>,
     },
+    /// `true` or `false` (module options such as `isGlobal`, `global`).
+    Bool(bool),
     Literal,
     Unknown,
 }
@@ -196,7 +198,9 @@ impl Value {
                     _ => Value::Unknown,
                 }
             }
-            "number" | "true" | "false" | "null" | "undefined" | "regex" => Value::Literal,
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            "number" | "null" | "undefined" | "regex" => Value::Literal,
             _ => Value::Unknown,
         }
     }
@@ -406,6 +410,40 @@ pub struct MethodFact {
     /// For a method whose parameters carry decorators (a route handler): the calls each such
     /// parameter reaches as (part of) an argument.
     pub flows: Vec<ValueFlow>,
+    /// For a static method: the values its `return` statements return (a dynamic module's
+    /// `{ module, providers, exports }`), `None` when one of them is not read (a return of a
+    /// variable, a value nested too deep) or the body has none.
+    pub returns: Option<Vec<Value>>,
+}
+
+/// The values a method's own `return` statements return (not those of functions nested in it),
+/// when every one is read.
+fn returned_values(method: Node<'_>, source: &str) -> Option<Vec<Value>> {
+    let body = method.field(Field::Body)?;
+    let mut values = Vec::new();
+    let mut readable = true;
+    let mut stack = vec![body];
+    let mut budget = 2_000usize;
+    while let Some(node) = stack.pop() {
+        if budget == 0 {
+            return None;
+        }
+        budget -= 1;
+        match node.kind_name() {
+            "return_statement" => match named_children(node).next() {
+                Some(expression) => {
+                    let value = Value::from_node(expression, source);
+                    readable &= !matches!(value, Value::Unknown);
+                    values.push(value);
+                }
+                None => readable = false,
+            },
+            "function_declaration" | "function_expression" | "arrow_function" | "class"
+            | "class_declaration" | "method_definition" => {}
+            _ => stack.extend(named_children(node)),
+        }
+    }
+    (readable && !values.is_empty()).then_some(values)
 }
 
 /// A type guard or assertion named for what it checks (`isCreateInput(x)`, `assertUser(x)`):
@@ -512,6 +550,8 @@ pub struct ClassFact {
     /// Names of the class's type parameters (`class C<T>`).
     pub type_params: Vec<Name>,
     pub constructor_params: Vec<ParamFact>,
+    /// The class declares a constructor (with parameters or without).
+    pub has_constructor: bool,
     pub methods: Vec<MethodFact>,
     pub properties: Vec<PropertyFact>,
 }
@@ -534,6 +574,7 @@ impl ClassFact {
             extends: class.extends().map(|e| Value::from_node(e, source)),
             type_params: type_parameter_names(class.node, source),
             constructor_params: Vec::new(),
+            has_constructor: false,
             methods: Vec::new(),
             properties: Vec::new(),
         };
@@ -542,6 +583,7 @@ impl ClassFact {
             let name_range = member.name_node().map(range_of).unwrap_or_default();
             match member.kind {
                 MemberKind::Method if member.is_constructor(source) => {
+                    fact.has_constructor = true;
                     fact.constructor_params = member
                         .params()
                         .into_iter()
@@ -571,6 +613,11 @@ impl ClassFact {
                         is_static: member.is_static,
                         validates: false,
                         flows,
+                        returns: if member.is_static {
+                            returned_values(member.node, source)
+                        } else {
+                            None
+                        },
                     })
                 }
                 MemberKind::Property => fact.properties.push(PropertyFact {

@@ -109,6 +109,7 @@ pub struct ProjectIndex {
     pub controller_modules: std::sync::OnceLock<crate::nest::Registrations>,
     pub provider_modules: std::sync::OnceLock<crate::nest::Registrations>,
     pub applications: std::sync::OnceLock<crate::apps::Applications>,
+    pub injection: std::sync::OnceLock<crate::di::Injection>,
 }
 
 const MAX_REEXPORT_DEPTH: usize = 16;
@@ -153,6 +154,7 @@ impl ProjectIndex {
             controller_modules: std::sync::OnceLock::new(),
             provider_modules: std::sync::OnceLock::new(),
             applications: std::sync::OnceLock::new(),
+            injection: std::sync::OnceLock::new(),
         }
     }
 

@@ -9,12 +9,14 @@
 //! runs the passes and rules, and rules ask this crate.
 
 pub mod apps;
+pub mod di;
 pub mod dto;
 pub mod facts;
 pub mod files;
 pub mod flows;
 pub mod index;
 pub mod nest;
+pub mod packages;
 pub mod workspace;
 
 pub use index::{FileId, ImportTarget, IndexedFile, ProjectIndex, Stash, Symbol};

@@ -1,0 +1,1202 @@
+//! Dependency injection as Nest's injector resolves it, for the whole project at once: what each
+//! module's context can inject (its providers in every form, what the modules it imports export,
+//! global modules, Nest's own providers, the package modules of `packages.rs`), and, for every
+//! class a module instantiates, each constructor dependency that context cannot give: the error
+//! Nest throws at boot ("Nest can't resolve dependencies of the OrdersService (?). Please make
+//! sure that the argument UsersService at index [0] is available in the OrdersModule context").
+//!
+//! Unknown means silent. Whatever the model cannot read (a spread it cannot follow, a dynamic
+//! module whose providers it cannot see, a package module it does not know, a token computed at
+//! run time) may provide something: a dependency such a thing could provide is never reported.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use nestlint_syntax::Name;
+
+use crate::facts::{DecoratorFact, ParamFact, TypeRef, Value};
+use crate::index::{FileId, ProjectIndex, Symbol};
+use crate::nest::{ClassKey, Item, ModuleImport, NEST_COMMON, NEST_CORE};
+use crate::packages::{package_module, FromArgs, Global, NEST_CORE_PROVIDERS};
+
+/// What a provider is registered under.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Token {
+    /// A project class.
+    Class(ClassKey),
+    /// A value a package exports (`JwtService`, `CACHE_MANAGER`), by name.
+    Package(Name),
+    /// A string (`'ORDERS_QUEUE'`, or a constant bound to one).
+    String(Name),
+    /// A project constant used as a token (a `Symbol`, an `InjectionToken`).
+    Constant(FileId, Name),
+    /// The TypeORM repository of an entity (`@InjectRepository(User)`).
+    Repository(Box<Token>),
+    /// A Mongoose model by name, or a Sequelize model by class (`@InjectModel(...)`).
+    Model(Box<Token>),
+    /// A Bull queue by name (`@InjectQueue('mail')`).
+    Queue(Name),
+}
+
+/// Tokens that something the model cannot read might provide.
+#[derive(Clone, Debug, Default)]
+pub struct Unseen {
+    /// Anything at all (an import the engine cannot resolve, a provider list it cannot read).
+    pub anything: bool,
+    /// Tokens named in the arguments of a module the model does not know
+    /// (`SomeModule.forRoot({ providers: [MyService] })`).
+    pub tokens: HashSet<Token>,
+    /// Packages whose unknown modules are imported: they may provide their own exports.
+    pub packages: HashSet<Name>,
+}
+
+impl Unseen {
+    fn covers(&self, token: &Token, source: Option<&str>) -> bool {
+        self.anything
+            || self.tokens.contains(token)
+            || source.is_some_and(|s| self.packages.contains(s))
+    }
+
+    fn merge(&mut self, other: &Unseen) {
+        self.anything |= other.anything;
+        self.tokens.extend(other.tokens.iter().cloned());
+        self.packages.extend(other.packages.iter().cloned());
+    }
+}
+
+/// A provider a module registers.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    pub token: Token,
+    /// The class Nest instantiates for it (`X`, `{ useClass: X }`).
+    pub class: Option<ClassKey>,
+    /// Tokens a factory or alias needs (`inject: [...]`, `useExisting`).
+    pub needs: Vec<Token>,
+    /// Where it is written.
+    pub file: FileId,
+}
+
+/// What one module's context holds.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleScope {
+    pub providers: Vec<Provider>,
+    /// Tokens its own providers register.
+    pub provided: HashSet<Token>,
+    /// Tokens the modules it imports export to it.
+    pub imported: HashSet<Token>,
+    /// What unread providers and imports might add.
+    pub unseen: Unseen,
+    /// The project modules it imports (statically or through a static method).
+    pub imports: Vec<ClassKey>,
+    /// What it exports to the modules that import it.
+    pub exports: HashSet<Token>,
+    pub exports_unseen: Unseen,
+    /// `@Global()`, or a dynamic module returning `global: true`.
+    pub global: bool,
+    /// Tokens it makes global through package modules (`ConfigModule.forRoot({ isGlobal: true })`).
+    pub makes_global: HashSet<Token>,
+    pub makes_global_unseen: Unseen,
+}
+
+/// A constructor dependency a module's context cannot give.
+#[derive(Clone, Debug)]
+pub struct Unresolved {
+    /// The class being instantiated.
+    pub class: ClassKey,
+    /// The module it is instantiated in.
+    pub module: ClassKey,
+    /// The parameter's position, and how Nest names each parameter (`?` for this one).
+    pub index: usize,
+    pub names: Vec<String>,
+    pub token: Token,
+    /// The class whose constructor declares the parameter (itself, or a base class).
+    pub declared_in: ClassKey,
+}
+
+/// A token a factory (`inject: [...]`) or an alias (`useExisting`) needs that its module's
+/// context cannot give.
+#[derive(Clone, Debug)]
+pub struct UnresolvedNeed {
+    pub module: ClassKey,
+    /// The provider's own token.
+    pub provider: Token,
+    pub index: usize,
+    pub names: Vec<String>,
+    pub token: Token,
+}
+
+/// Dependency injection over the whole project.
+#[derive(Debug, Default)]
+pub struct Injection {
+    pub scopes: HashMap<ClassKey, ModuleScope>,
+    pub unresolved: Vec<Unresolved>,
+    pub unresolved_needs: Vec<UnresolvedNeed>,
+}
+
+impl ProjectIndex {
+    /// Dependency injection over the project (see [`crate::di`]), computed once per run.
+    pub fn injection(&self) -> &Injection {
+        self.injection.get_or_init(|| Injection::compute(self))
+    }
+}
+
+/// The name Nest gives a token in its messages.
+pub fn token_name(index: &ProjectIndex, token: &Token) -> String {
+    match token {
+        Token::Class(key) => index.class_at(*key).name.to_string(),
+        Token::Package(name) | Token::Constant(_, name) => name.to_string(),
+        Token::String(name) => name.to_string(),
+        Token::Repository(entity) => format!("{}Repository", token_name(index, entity)),
+        Token::Model(model) => format!("{}Model", token_name(index, model)),
+        Token::Queue(name) => format!("BullQueue_{name}"),
+    }
+}
+
+impl Injection {
+    fn compute(index: &ProjectIndex) -> Injection {
+        let modules = index.modules();
+        let mut scopes: HashMap<ClassKey, ModuleScope> = HashMap::new();
+        // Own providers, imports and the package modules' contributions first.
+        let mut module_imports: HashMap<ClassKey, Vec<ImportEdge>> = HashMap::new();
+        for &(module, metadata) in &modules {
+            let mut scope = ModuleScope {
+                global: is_global_module(index, module),
+                ..ModuleScope::default()
+            };
+            let mut edges = Vec::new();
+            read_metadata(index, module, metadata, &mut scope, &mut edges);
+            module_imports.insert(module, edges);
+            scopes.insert(module, scope);
+        }
+        // Exports, in an order where a module comes after those it imports (iteratively: a
+        // chain of modules may be thousands long).
+        let order = post_order(&module_imports);
+        let mut done: HashSet<ClassKey> = HashSet::new();
+        for module in order {
+            let edges = module_imports.get(&module).cloned().unwrap_or_default();
+            let mut imported: HashSet<Token> = HashSet::new();
+            let mut unseen = Unseen::default();
+            let mut makes_global: HashSet<Token> = HashSet::new();
+            let mut makes_global_unseen = Unseen::default();
+            let mut imported_modules: HashMap<ClassKey, (HashSet<Token>, Unseen)> = HashMap::new();
+            for edge in &edges {
+                match edge {
+                    ImportEdge::Project { module: target, extra } => {
+                        let Some(target_scope) = scopes.get(target) else {
+                            unseen.anything = true;
+                            continue;
+                        };
+                        // An import still being computed (a cycle): what it exports is not known
+                        // yet.
+                        if !done.contains(target) && target != &module {
+                            unseen.anything = true;
+                            continue;
+                        }
+                        let mut exports = target_scope.exports.clone();
+                        let mut exports_unseen = target_scope.exports_unseen.clone();
+                        let mut global = target_scope.global;
+                        if let Some(extra) = extra {
+                            exports.extend(extra.exports.iter().cloned());
+                            exports_unseen.merge(&extra.unseen);
+                            global |= extra.global;
+                        }
+                        // A global module's exports, its dynamic ones included, reach every
+                        // module of the application.
+                        if global {
+                            makes_global.extend(exports.iter().cloned());
+                            makes_global_unseen.merge(&exports_unseen);
+                        }
+                        imported.extend(exports.iter().cloned());
+                        unseen.merge(&exports_unseen);
+                        let entry = imported_modules.entry(*target).or_default();
+                        entry.0.extend(exports);
+                        entry.1.merge(&exports_unseen);
+                    }
+                    ImportEdge::Package { tokens, unseen: package_unseen, .. } => {
+                        imported.extend(tokens.iter().cloned());
+                        unseen.merge(package_unseen);
+                    }
+                    ImportEdge::Unknown => unseen.anything = true,
+                }
+            }
+            let Some(scope) = scopes.get_mut(&module) else {
+                continue;
+            };
+            scope.imported = imported;
+            scope.unseen.merge(&unseen);
+            scope.makes_global.extend(makes_global);
+            scope.makes_global_unseen.merge(&makes_global_unseen);
+            scope.imports = edges
+                .iter()
+                .filter_map(|e| match e {
+                    ImportEdge::Project { module, .. } => Some(*module),
+                    _ => None,
+                })
+                .collect();
+            // Exports: own tokens, re-exported modules (project or package), nothing else.
+            let metadata = index.module_metadata(module).flatten();
+            let mut exports = HashSet::new();
+            let mut exports_unseen = Unseen::default();
+            for item in index.metadata_items(module, metadata, "exports") {
+                let Item::Value(file, value) = item else {
+                    exports_unseen.anything = true;
+                    continue;
+                };
+                match export_kind(index, file, value) {
+                    Export::Module(target) => match imported_modules.get(&target) {
+                        Some((tokens, unseen)) => {
+                            exports.extend(tokens.iter().cloned());
+                            exports_unseen.merge(unseen);
+                        }
+                        None => {
+                            // Exporting a module it does not import: Nest refuses to boot;
+                            // another rule says so. Nothing is exported through it.
+                        }
+                    },
+                    Export::PackageModule(source, name) => {
+                        for edge in &edges {
+                            if let ImportEdge::Package {
+                                source: s,
+                                name: n,
+                                tokens,
+                                unseen,
+                            } = edge
+                            {
+                                if *s == source && *n == name {
+                                    exports.extend(tokens.iter().cloned());
+                                    exports_unseen.merge(unseen);
+                                }
+                            }
+                        }
+                    }
+                    Export::Token(token) => {
+                        exports.insert(token);
+                    }
+                    Export::Unknown => exports_unseen.anything = true,
+                }
+            }
+            scope.exports = exports;
+            scope.exports_unseen = exports_unseen;
+            done.insert(module);
+        }
+        let mut injection = Injection {
+            scopes,
+            unresolved: Vec::new(),
+            unresolved_needs: Vec::new(),
+        };
+        let (unresolved, needs) = find_unresolved(index, &injection);
+        injection.unresolved = unresolved;
+        injection.unresolved_needs = needs;
+        injection
+    }
+}
+
+/// A module's import, as the resolution needs it.
+#[derive(Clone, Debug)]
+enum ImportEdge {
+    /// A project module; `extra` is what its static method's dynamic module adds.
+    Project {
+        module: ClassKey,
+        extra: Option<DynamicExtra>,
+    },
+    /// A package module: what it exports to the importer.
+    Package {
+        source: Name,
+        name: Name,
+        tokens: HashSet<Token>,
+        unseen: Unseen,
+    },
+    Unknown,
+}
+
+/// What a project's dynamic module (`X.forRoot()`) adds to its static metadata.
+#[derive(Clone, Debug, Default)]
+struct DynamicExtra {
+    exports: HashSet<Token>,
+    unseen: Unseen,
+    /// It returns `global: true`.
+    global: bool,
+}
+
+fn is_global_module(index: &ProjectIndex, module: ClassKey) -> bool {
+    index
+        .class_at(module)
+        .decorators
+        .iter()
+        .any(|d| index.is_nest_decorator(module.file, d, "Global"))
+}
+
+/// Reads a module's `providers` and `imports` into its scope and its import edges.
+fn read_metadata(
+    index: &ProjectIndex,
+    module: ClassKey,
+    metadata: Option<&Value>,
+    scope: &mut ModuleScope,
+    edges: &mut Vec<ImportEdge>,
+) {
+    for item in index.metadata_items(module, metadata, "providers") {
+        match item {
+            Item::Value(file, value) => add_provider(index, file, value, scope, 0),
+            Item::Unknown => scope.unseen.anything = true,
+        }
+    }
+    for item in index.metadata_items(module, metadata, "imports") {
+        let Item::Value(file, value) = item else {
+            edges.push(ImportEdge::Unknown);
+            continue;
+        };
+        edges.push(import_edge(index, file, value, scope));
+    }
+}
+
+/// Adds one `providers` item: a class, a provider object, or a constant holding either (or an
+/// array of them).
+fn add_provider(
+    index: &ProjectIndex,
+    file: FileId,
+    value: &Value,
+    scope: &mut ModuleScope,
+    depth: usize,
+) {
+    if depth > 8 {
+        scope.unseen.anything = true;
+        return;
+    }
+    match value {
+        Value::Ident(name) => match index.resolve(file, name) {
+            symbol @ Symbol::Declared { .. } => {
+                if let Some(class) = index.class_key(&symbol) {
+                    let token = Token::Class(class);
+                    scope.provided.insert(token.clone());
+                    scope.providers.push(Provider {
+                        token,
+                        class: Some(class),
+                        needs: Vec::new(),
+                        file,
+                    });
+                } else if let Some((const_file, constant)) = index.constant(&symbol) {
+                    match &constant.value {
+                        Value::Array(items) => {
+                            for item in items {
+                                match item {
+                                    Value::Spread(inner) => {
+                                        add_provider(index, const_file, inner, scope, depth + 1)
+                                    }
+                                    other => add_provider(index, const_file, other, scope, depth + 1),
+                                }
+                            }
+                        }
+                        other => add_provider(index, const_file, other, scope, depth + 1),
+                    }
+                } else {
+                    scope.unseen.anything = true;
+                }
+            }
+            Symbol::External { source, name } => {
+                // A package class listed as a provider (`Logger`, `JwtService`).
+                let token = Token::Package(name);
+                let _ = source;
+                scope.provided.insert(token.clone());
+                scope.providers.push(Provider {
+                    token,
+                    class: None,
+                    needs: Vec::new(),
+                    file,
+                });
+            }
+            _ => scope.unseen.anything = true,
+        },
+        Value::Object { open, .. } => {
+            if *open {
+                scope.unseen.anything = true;
+            }
+            let Some(token) = value.get("provide").and_then(|v| token_of(index, file, v)) else {
+                scope.unseen.anything = true;
+                return;
+            };
+            let class = value
+                .get("useClass")
+                .and_then(|v| v.as_ident())
+                .and_then(|name| index.class_key(&index.resolve(file, name)));
+            let mut needs = Vec::new();
+            if let Some(existing) = value.get("useExisting") {
+                match token_of(index, file, existing) {
+                    Some(token) => needs.push(token),
+                    None => scope.unseen.anything = true,
+                }
+            }
+            if let Some(Value::Array(inject)) = value.get("inject") {
+                for item in inject {
+                    // `{ token, optional: true }` entries are optional.
+                    if let Value::Object { .. } = item {
+                        continue;
+                    }
+                    if let Some(token) = token_of(index, file, item) {
+                        needs.push(token);
+                    }
+                }
+            }
+            scope.provided.insert(token.clone());
+            scope.providers.push(Provider {
+                token,
+                class,
+                needs,
+                file,
+            });
+        }
+        Value::Spread(inner) => add_provider(index, file, inner, scope, depth + 1),
+        Value::Array(items) => {
+            for item in items {
+                add_provider(index, file, item, scope, depth + 1);
+            }
+        }
+        _ => scope.unseen.anything = true,
+    }
+}
+
+/// The token a value names: a class, a string, a project constant, a package export,
+/// `forwardRef(() => X)`, `getRepositoryToken(E)`.
+pub fn token_of(index: &ProjectIndex, file: FileId, value: &Value) -> Option<Token> {
+    token_at(index, file, value, 0)
+}
+
+fn token_at(index: &ProjectIndex, file: FileId, value: &Value, depth: usize) -> Option<Token> {
+    if depth > 8 {
+        return None;
+    }
+    match value {
+        Value::String(s) => Some(Token::String(s.clone())),
+        Value::Ident(name) => match index.resolve(file, name) {
+            symbol @ Symbol::Declared { .. } => {
+                if let Some(class) = index.class_key(&symbol) {
+                    return Some(Token::Class(class));
+                }
+                let (const_file, constant) = index.constant(&symbol)?;
+                match &constant.value {
+                    Value::String(s) => Some(Token::String(s.clone())),
+                    Value::Ident(_) => token_at(index, const_file, &constant.value, depth + 1),
+                    // `Symbol('x')`, `new InjectionToken(...)`, an object: the constant itself.
+                    Value::Call { .. } | Value::New { .. } | Value::Object { .. } => {
+                        Some(Token::Constant(const_file, constant.name.clone()))
+                    }
+                    _ => None,
+                }
+            }
+            Symbol::External { name, .. } => Some(Token::Package(name)),
+            _ => None,
+        },
+        Value::Member { object, property } if property == "name" => {
+            // `Cat.name`: the class's name, as Mongoose models are registered.
+            let class = index.class_key(&index.resolve(file, object))?;
+            Some(Token::String(index.class_at(class).name.clone()))
+        }
+        Value::Call { callee, args } => match (callee.object.as_deref(), callee.name.as_str()) {
+            (None, "forwardRef") => match args.first() {
+                Some(Value::Arrow(inner)) => token_at(index, file, inner, depth + 1),
+                _ => None,
+            },
+            (None, "getRepositoryToken") if args.len() == 1 => Some(Token::Repository(Box::new(
+                token_at(index, file, &args[0], depth + 1)?,
+            ))),
+            (None, "getModelToken") if args.len() == 1 => Some(Token::Model(Box::new(
+                token_at(index, file, &args[0], depth + 1)?,
+            ))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Every token a value mentions, wherever in it (what an unknown module's arguments may
+/// register).
+fn mentioned_tokens(index: &ProjectIndex, file: FileId, value: &Value, out: &mut HashSet<Token>) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        if let Some(token) = token_of(index, file, value) {
+            out.insert(token);
+        }
+        match value {
+            Value::Call { args, .. } | Value::New { args, .. } => stack.extend(args),
+            Value::Object { entries, .. } => stack.extend(entries.iter().map(|(_, v)| v)),
+            Value::Array(items) => stack.extend(items),
+            Value::Spread(inner) | Value::Arrow(inner) => stack.push(inner),
+            Value::Fallback { value, fallback } => {
+                stack.push(value);
+                stack.push(fallback);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reads one `imports` item.
+fn import_edge(
+    index: &ProjectIndex,
+    file: FileId,
+    value: &Value,
+    scope: &mut ModuleScope,
+) -> ImportEdge {
+    match index.module_import(file, value) {
+        ModuleImport::Project { module, dynamic } => {
+            let extra = if dynamic {
+                match dynamic_module(index, file, value, module) {
+                    Some(extra) => Some(extra),
+                    None => {
+                        // A static method the model cannot read: it may register and export
+                        // anything, and make it global.
+                        scope.makes_global_unseen.anything = true;
+                        return ImportEdge::Unknown;
+                    }
+                }
+            } else {
+                None
+            };
+            ImportEdge::Project { module, extra }
+        }
+        ModuleImport::External {
+            source,
+            name,
+            method,
+            file,
+            args,
+        } => {
+            let mut tokens = HashSet::new();
+            let mut unseen = Unseen::default();
+            let Some(known) = package_module(&source, &name) else {
+                // A module nestlint does not know: its own package's exports and whatever its
+                // arguments name may be provided, and made global.
+                unseen.packages.insert(source.clone());
+                for arg in args {
+                    mentioned_tokens(index, file, arg, &mut unseen.tokens);
+                }
+                scope.makes_global_unseen.merge(&unseen);
+                return ImportEdge::Package {
+                    source,
+                    name,
+                    tokens,
+                    unseen,
+                };
+            };
+            for export in known.exports {
+                tokens.insert(Token::Package(Name::from(*export)));
+            }
+            match known.from_args {
+                FromArgs::None => {}
+                FromArgs::Repositories | FromArgs::SequelizeModels => {
+                    match args.first() {
+                        Some(Value::Array(entities)) => {
+                            for entity in entities {
+                                match token_of(index, file, entity) {
+                                    Some(token) if known.from_args == FromArgs::Repositories => {
+                                        tokens.insert(Token::Repository(Box::new(token)));
+                                    }
+                                    Some(token) => {
+                                        tokens.insert(Token::Model(Box::new(token)));
+                                    }
+                                    None => unseen.anything = true,
+                                }
+                            }
+                        }
+                        _ => unseen.anything = true,
+                    }
+                    // A named data source registers its repositories under another token.
+                    if args.len() > 1 {
+                        unseen.anything = true;
+                    }
+                }
+                FromArgs::MongooseModels => match args.first() {
+                    Some(Value::Array(models)) => {
+                        for model in models {
+                            match model.get("name").and_then(|n| token_of(index, file, n)) {
+                                Some(token) => {
+                                    tokens.insert(Token::Model(Box::new(token)));
+                                }
+                                None => unseen.anything = true,
+                            }
+                        }
+                        if args.len() > 1 {
+                            unseen.anything = true;
+                        }
+                    }
+                    _ => unseen.anything = true,
+                },
+                FromArgs::Queues => {
+                    for arg in args {
+                        match arg.get("name").and_then(|n| crate::nest::resolve_string(index, file, n)) {
+                            Some(name) => {
+                                tokens.insert(Token::Queue(name));
+                            }
+                            None => unseen.anything = true,
+                        }
+                    }
+                }
+                FromArgs::Clients => {
+                    let clients = match args.first() {
+                        Some(Value::Array(items)) => Some(items.as_slice()),
+                        Some(object @ Value::Object { .. }) => match object.get("clients") {
+                            Some(Value::Array(items)) => Some(items.as_slice()),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match clients {
+                        Some(items) => {
+                            for item in items {
+                                match item.get("name").and_then(|n| token_of(index, file, n)) {
+                                    Some(token) => {
+                                        tokens.insert(token);
+                                    }
+                                    None => unseen.anything = true,
+                                }
+                            }
+                        }
+                        None => unseen.anything = true,
+                    }
+                }
+            }
+            let global = match known.global {
+                Global::Never => false,
+                Global::Always => true,
+                Global::IfMethod(wanted) => method.as_deref() == Some(wanted),
+                Global::IfOption(option) => match args.first() {
+                    Some(object @ Value::Object { open, .. }) => match object.get(option) {
+                        Some(Value::Bool(global)) => *global,
+                        Some(_) => {
+                            // Something computed: the model cannot tell.
+                            scope.makes_global_unseen.tokens.extend(tokens.iter().cloned());
+                            false
+                        }
+                        None => {
+                            if *open {
+                                scope.makes_global_unseen.tokens.extend(tokens.iter().cloned());
+                            }
+                            false
+                        }
+                    },
+                    Some(_) => {
+                        scope.makes_global_unseen.tokens.extend(tokens.iter().cloned());
+                        false
+                    }
+                    None => false,
+                },
+            };
+            if global {
+                scope.makes_global.extend(tokens.iter().cloned());
+                scope.makes_global_unseen.merge(&unseen);
+            }
+            if matches!(method.as_deref(), Some("forRoot" | "forRootAsync")) {
+                for root in known.root_globals {
+                    scope.makes_global.insert(Token::Package(Name::from(*root)));
+                }
+            }
+            ImportEdge::Package {
+                source,
+                name,
+                tokens,
+                unseen,
+            }
+        }
+        ModuleImport::Unknown => ImportEdge::Unknown,
+    }
+}
+
+/// What a project's static module method returns: `{ module, providers, exports, imports,
+/// global }`. `None` when the model cannot read it.
+fn dynamic_module(
+    index: &ProjectIndex,
+    file: FileId,
+    value: &Value,
+    module: ClassKey,
+) -> Option<DynamicExtra> {
+    let Value::Call { callee, .. } = value else {
+        return None;
+    };
+    let class = index.class_at(module);
+    let method = class
+        .methods
+        .iter()
+        .find(|m| m.is_static && m.name == callee.name)?;
+    let returns = method.returns.as_ref()?;
+    let _ = file;
+    let mut extra = DynamicExtra::default();
+    for returned in returns {
+        let Value::Object { open, .. } = returned else {
+            return None;
+        };
+        if *open {
+            return None;
+        }
+        // What it registers and imports is read like static metadata; a returned `imports`,
+        // a `global` that is not `true` or `false`, or a provider the model cannot place makes
+        // it unknown.
+        if returned.get("imports").is_some() {
+            return None;
+        }
+        match returned.get("global") {
+            None | Some(Value::Bool(false)) => {}
+            Some(Value::Bool(true)) => extra.global = true,
+            Some(_) => return None,
+        }
+        let mut scope = ModuleScope::default();
+        if let Some(providers) = returned.get("providers") {
+            for item in index.flatten(module.file, providers) {
+                match item {
+                    Item::Value(item_file, item) => {
+                        add_provider(index, item_file, item, &mut scope, 0)
+                    }
+                    Item::Unknown => return None,
+                }
+            }
+        }
+        if scope.unseen.anything {
+            return None;
+        }
+        if let Some(exports) = returned.get("exports") {
+            for item in index.flatten(module.file, exports) {
+                match item {
+                    Item::Value(item_file, item) => match token_of(index, item_file, item) {
+                        Some(Token::Class(key)) if index.module_metadata(key).is_some() => {
+                            return None
+                        }
+                        Some(token) => {
+                            extra.exports.insert(token);
+                        }
+                        None => return None,
+                    },
+                    Item::Unknown => return None,
+                }
+            }
+        }
+    }
+    Some(extra)
+}
+
+enum Export {
+    Module(ClassKey),
+    PackageModule(Name, Name),
+    Token(Token),
+    Unknown,
+}
+
+fn export_kind(index: &ProjectIndex, file: FileId, value: &Value) -> Export {
+    if let Value::Ident(name) = value {
+        match index.resolve(file, name) {
+            symbol @ Symbol::Declared { .. } => {
+                if let Some(key) = index.class_key(&symbol) {
+                    if index.module_metadata(key).is_some() {
+                        return Export::Module(key);
+                    }
+                    return Export::Token(Token::Class(key));
+                }
+            }
+            Symbol::External { source, name } if name.ends_with("Module") => {
+                return Export::PackageModule(source, name);
+            }
+            _ => {}
+        }
+    }
+    match token_of(index, file, value) {
+        Some(token) => Export::Token(token),
+        None => Export::Unknown,
+    }
+}
+
+/// Modules in an order where each comes after the modules it imports (cycles broken where they
+/// are met).
+fn post_order(imports: &HashMap<ClassKey, Vec<ImportEdge>>) -> Vec<ClassKey> {
+    let mut keys: Vec<ClassKey> = imports.keys().copied().collect();
+    keys.sort();
+    let mut order = Vec::with_capacity(keys.len());
+    let mut state: HashMap<ClassKey, bool> = HashMap::new();
+    for start in keys {
+        if state.contains_key(&start) {
+            continue;
+        }
+        let mut stack: Vec<(ClassKey, usize)> = vec![(start, 0)];
+        state.insert(start, false);
+        while let Some((module, next)) = stack.pop() {
+            let targets: Vec<ClassKey> = imports
+                .get(&module)
+                .map(|edges| {
+                    edges
+                        .iter()
+                        .filter_map(|e| match e {
+                            ImportEdge::Project { module, .. } => Some(*module),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(&target) = targets.get(next) {
+                stack.push((module, next + 1));
+                if !state.contains_key(&target) && imports.contains_key(&target) {
+                    state.insert(target, false);
+                    stack.push((target, 0));
+                }
+            } else {
+                state.insert(module, true);
+                order.push(module);
+            }
+        }
+    }
+    order
+}
+
+/// What is global in an application: tokens any of its modules can inject.
+#[derive(Debug, Default)]
+struct Globals {
+    tokens: HashSet<Token>,
+    unseen: Unseen,
+}
+
+fn app_globals(index: &ProjectIndex, injection: &Injection, modules: &[ClassKey], complete: bool) -> Globals {
+    let mut globals = Globals::default();
+    if !complete {
+        globals.unseen.anything = true;
+    }
+    for name in NEST_CORE_PROVIDERS {
+        globals.tokens.insert(Token::Package(Name::from(*name)));
+    }
+    for module in modules {
+        let Some(scope) = injection.scopes.get(module) else {
+            continue;
+        };
+        if scope.global {
+            globals.tokens.extend(scope.exports.iter().cloned());
+            globals.unseen.merge(&scope.exports_unseen);
+        }
+        globals.tokens.extend(scope.makes_global.iter().cloned());
+        globals.unseen.merge(&scope.makes_global_unseen);
+    }
+    let _ = index;
+    globals
+}
+
+/// Every constructor dependency, of every class a module instantiates, and every token its
+/// factories and aliases need, that the module's context cannot give, in every application.
+fn find_unresolved(
+    index: &ProjectIndex,
+    injection: &Injection,
+) -> (Vec<Unresolved>, Vec<UnresolvedNeed>) {
+    let applications = index.applications();
+    let all: Vec<ClassKey> = {
+        let mut keys: Vec<ClassKey> = injection.scopes.keys().copied().collect();
+        keys.sort();
+        keys
+    };
+    // Each application's modules; where none is known, every module at once.
+    let mut groups: Vec<(Vec<ClassKey>, bool)> = Vec::new();
+    for app in &applications.apps {
+        match &app.modules {
+            Some(modules) if !app.implicit => {
+                groups.push((modules.iter().copied().collect(), app.complete))
+            }
+            _ => {}
+        }
+    }
+    if groups.is_empty() {
+        groups.push((all.clone(), true));
+    }
+    let mut found: BTreeMap<(ClassKey, ClassKey, usize), Unresolved> = BTreeMap::new();
+    let mut needs_found: BTreeMap<(ClassKey, usize, usize), UnresolvedNeed> = BTreeMap::new();
+    for (modules, complete) in &groups {
+        let globals = app_globals(index, injection, modules, *complete);
+        for module in modules {
+            let Some(scope) = injection.scopes.get(module) else {
+                continue;
+            };
+            if scope.unseen.anything || globals.unseen.anything {
+                continue;
+            }
+            let available = |token: &Token, source: Option<&str>| {
+                scope.provided.contains(token)
+                    || scope.imported.contains(token)
+                    || globals.tokens.contains(token)
+                    || *token == Token::Class(*module)
+                    || scope.unseen.covers(token, source)
+                    || globals.unseen.covers(token, source)
+            };
+            for (position, provider) in scope.providers.iter().enumerate() {
+                let names: Vec<String> = provider
+                    .needs
+                    .iter()
+                    .map(|t| token_name(index, t))
+                    .collect();
+                for (needed, token) in provider.needs.iter().enumerate() {
+                    if available(token, None) {
+                        continue;
+                    }
+                    needs_found
+                        .entry((*module, position, needed))
+                        .or_insert(UnresolvedNeed {
+                            module: *module,
+                            provider: provider.token.clone(),
+                            index: needed,
+                            names: names.clone(),
+                            token: token.clone(),
+                        });
+                }
+            }
+            for class in instantiated(index, *module, scope) {
+                for dependency in dependencies(index, class) {
+                    let Dependency::Token {
+                        index: position,
+                        token,
+                        source,
+                        declared_in,
+                        names,
+                    } = dependency
+                    else {
+                        continue;
+                    };
+                    if available(&token, source.as_deref()) {
+                        continue;
+                    }
+                    found
+                        .entry((class, *module, position))
+                        .or_insert(Unresolved {
+                            class,
+                            module: *module,
+                            index: position,
+                            names,
+                            token,
+                            declared_in,
+                        });
+                }
+            }
+        }
+    }
+    (
+        found.into_values().collect(),
+        needs_found.into_values().collect(),
+    )
+}
+
+/// The project classes a module instantiates: its providers' classes, its controllers, and the
+/// guards, interceptors, pipes and filters its controllers bind by class.
+fn instantiated(index: &ProjectIndex, module: ClassKey, scope: &ModuleScope) -> Vec<ClassKey> {
+    let mut out: BTreeSet<ClassKey> = scope.providers.iter().filter_map(|p| p.class).collect();
+    let metadata = index.module_metadata(module).flatten();
+    for item in index.metadata_items(module, metadata, "controllers") {
+        let Item::Value(file, Value::Ident(name)) = item else {
+            continue;
+        };
+        let Some(controller) = index.class_key(&index.resolve(file, name)) else {
+            continue;
+        };
+        out.insert(controller);
+        let class = index.class_at(controller);
+        let decorators = class
+            .decorators
+            .iter()
+            .chain(class.methods.iter().flat_map(|m| m.decorators.iter()));
+        for decorator in decorators {
+            if !["UseGuards", "UseInterceptors", "UsePipes", "UseFilters"]
+                .iter()
+                .any(|n| index.is_nest_decorator(controller.file, decorator, n))
+            {
+                continue;
+            }
+            for arg in &decorator.args {
+                if let Value::Ident(name) = arg {
+                    if let Some(enhancer) = index.class_key(&index.resolve(controller.file, name)) {
+                        out.insert(enhancer);
+                    }
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// One constructor dependency.
+enum Dependency {
+    Token {
+        index: usize,
+        token: Token,
+        /// The package the token's type is imported from, if any.
+        source: Option<Name>,
+        declared_in: ClassKey,
+        names: Vec<String>,
+    },
+    /// Optional, or a token the model cannot read.
+    Skip,
+}
+
+/// The constructor dependencies of a class: its own constructor's, or its nearest project base
+/// class's (Nest reads the inherited metadata). None for a class whose base is not in the
+/// project.
+fn dependencies(index: &ProjectIndex, class: ClassKey) -> Vec<Dependency> {
+    let mut current = class;
+    for _ in 0..16 {
+        let fact = index.class_at(current);
+        if fact.has_constructor {
+            let names: Vec<String> = fact
+                .constructor_params
+                .iter()
+                .map(|p| param_display(index, current.file, p))
+                .collect();
+            return fact
+                .constructor_params
+                .iter()
+                .enumerate()
+                .map(|(position, param)| dependency(index, current, position, param, &names))
+                .collect();
+        }
+        match &fact.extends {
+            None => return Vec::new(),
+            Some(Value::Ident(base)) => match index.class_key(&index.resolve(current.file, base)) {
+                Some(key) => current = key,
+                None => return Vec::new(),
+            },
+            Some(_) => return Vec::new(),
+        }
+    }
+    Vec::new()
+}
+
+/// How Nest names a parameter in "can't resolve dependencies of the X (A, ?, C)".
+fn param_display(index: &ProjectIndex, file: FileId, param: &ParamFact) -> String {
+    if let Some(inject) = param
+        .decorators
+        .iter()
+        .find(|d| index.is_nest_decorator(file, d, "Inject"))
+    {
+        if let Some(arg) = inject.args.first() {
+            if let Some(token) = token_of(index, file, arg) {
+                return token_name(index, &token);
+            }
+        }
+    }
+    match &param.ty {
+        Some(TypeRef::Named { name, .. }) => name.to_string(),
+        _ => "Object".to_owned(),
+    }
+}
+
+fn dependency(
+    index: &ProjectIndex,
+    class: ClassKey,
+    position: usize,
+    param: &ParamFact,
+    names: &[String],
+) -> Dependency {
+    let file = class.file;
+    let decorators = &param.decorators;
+    let is = |d: &DecoratorFact, source: &str, name: &str| index.is_export_of(file, &d.callee, source, name);
+    if decorators.iter().any(|d| is(d, NEST_COMMON, "Optional")) {
+        return Dependency::Skip;
+    }
+    let token_dependency = |token: Token, source: Option<Name>| Dependency::Token {
+        index: position,
+        token,
+        source,
+        declared_in: class,
+        names: names.to_vec(),
+    };
+    if let Some(decorator) = decorators.first() {
+        if decorators.len() > 1 {
+            return Dependency::Skip;
+        }
+        if is(decorator, NEST_COMMON, "Inject") {
+            return match decorator.args.first() {
+                Some(arg) => match token_of(index, file, arg) {
+                    Some(token) => {
+                        let source = match arg {
+                            Value::Ident(name) => index.resolve(file, name).external_source().map(Name::from),
+                            _ => None,
+                        };
+                        token_dependency(token, source)
+                    }
+                    None => Dependency::Skip,
+                },
+                // `@Inject()` with no token: by type, like no decorator.
+                None => type_dependency(index, class, position, param, names),
+            };
+        }
+        if is(decorator, "@nestjs/typeorm", "InjectRepository") {
+            return match decorator.args.as_slice() {
+                [entity] => match token_of(index, file, entity) {
+                    Some(token) => token_dependency(Token::Repository(Box::new(token)), None),
+                    None => Dependency::Skip,
+                },
+                _ => Dependency::Skip,
+            };
+        }
+        if is(decorator, "@nestjs/mongoose", "InjectModel") || is(decorator, "@nestjs/sequelize", "InjectModel") {
+            return match decorator.args.as_slice() {
+                [model] => match token_of(index, file, model) {
+                    Some(token) => token_dependency(Token::Model(Box::new(token)), None),
+                    None => Dependency::Skip,
+                },
+                _ => Dependency::Skip,
+            };
+        }
+        if is(decorator, "@nestjs/bull", "InjectQueue") || is(decorator, "@nestjs/bullmq", "InjectQueue") {
+            return match decorator.args.as_slice() {
+                [name] => match crate::nest::resolve_string(index, file, name) {
+                    Some(name) => token_dependency(Token::Queue(name), None),
+                    None => Dependency::Skip,
+                },
+                _ => Dependency::Skip,
+            };
+        }
+        // Any other decorator (`@InjectDataSource()`, a package's own): its token is unknown.
+        return Dependency::Skip;
+    }
+    type_dependency(index, class, position, param, names)
+}
+
+/// A dependency by the parameter's type: a project class, or a package class.
+fn type_dependency(
+    index: &ProjectIndex,
+    class: ClassKey,
+    position: usize,
+    param: &ParamFact,
+    names: &[String],
+) -> Dependency {
+    let file = class.file;
+    let Some(TypeRef::Named { name, args }) = &param.ty else {
+        return Dependency::Skip;
+    };
+    // Generic types (`Repository<User>`) are erased to their class: another rule reads them.
+    if !args.is_empty() || name.contains('.') {
+        return Dependency::Skip;
+    }
+    // A type-only import loses the metadata: another rule reports it.
+    if index.is_type_only_import(file, name) {
+        return Dependency::Skip;
+    }
+    match index.resolve(file, name) {
+        symbol @ Symbol::Declared { .. } => match index.class_key(&symbol) {
+            Some(key) => Dependency::Token {
+                index: position,
+                token: Token::Class(key),
+                source: None,
+                declared_in: class,
+                names: names.to_vec(),
+            },
+            // An interface or type alias: no run-time token (Nest sees `Object`); unknown.
+            None => Dependency::Skip,
+        },
+        Symbol::External { source, name } => {
+            // Nest's own injectables, and classes a package module provides, by name.
+            if source == NEST_CORE || source.starts_with("@nestjs/") || package_known(&source) {
+                Dependency::Token {
+                    index: position,
+                    token: Token::Package(name),
+                    source: Some(source),
+                    declared_in: class,
+                    names: names.to_vec(),
+                }
+            } else {
+                Dependency::Skip
+            }
+        }
+        _ => Dependency::Skip,
+    }
+}
+
+/// Whether a package's modules are in the table (its classes can be judged).
+fn package_known(source: &str) -> bool {
+    crate::packages::PACKAGE_MODULES.iter().any(|m| m.source == source)
+}
