@@ -785,18 +785,31 @@ impl Linter {
         std::thread::spawn(move || drop(index));
         sort_diagnostics(&mut report.diagnostics);
         report.diagnostics.dedup();
-        // Line tables only for the files that have something to show, or a fix to take.
-        let shown = report.diagnostics.iter().flat_map(|d| {
-            std::iter::once(&d.path).chain(d.fix.as_ref().and_then(|f| f.file.as_ref()))
-        });
+        // Line tables only for the files that have something to show (a finding, a label), or
+        // a fix to take. A label may point into a context file, whose text was not kept: it is
+        // read again (a few files at most).
+        let shown: Vec<Arc<PathBuf>> = report
+            .diagnostics
+            .iter()
+            .flat_map(|d| {
+                std::iter::once(&d.path)
+                    .chain(d.fix.as_ref().and_then(|f| f.file.as_ref()))
+                    .chain(d.labels.iter().map(|l| &l.path))
+            })
+            .cloned()
+            .collect();
         for path in shown {
-            if report.sources.contains_key(path) {
+            if report.sources.contains_key(&path) {
                 continue;
             }
-            if let Some(text) = texts.get(path) {
+            let text = match texts.get(&path) {
+                Some(text) => Some(text.clone()),
+                None => read_source(&path).ok(),
+            };
+            if let Some(text) = text {
                 report.sources.insert(
                     path.clone(),
-                    SourceText::new(display_path(path, display_base), text.clone()),
+                    SourceText::new(display_path(&path, display_base), text),
                 );
             }
         }
