@@ -2,7 +2,8 @@
 //! cargo target directory (`<target>/test-tools`): Microsoft's SARIF multitool (npm) with GitHub's
 //! ingestion rules, the pre-commit hooks run by `pre-commit` (PyPI), the npm package installed
 //! with npm and run with `npx`, the release workflow checked by actionlint (PyPI), and every
-//! fixture nestlint fixes compiled by the real TypeScript compiler before and after its fixes.
+//! fixture nestlint fixes compiled by the real TypeScript compiler before and after its fixes, and
+//! the DI project fixtures booted by the real Nest, whose refusals must be nestlint's findings.
 //!
 //! A test whose tool cannot be installed here is reported as ignored, with the reason, in the test
 //! output; with `NESTLINT_REQUIRE_TOOLS=1` (set by `.ci/run`) it fails instead.
@@ -28,6 +29,7 @@ fn main() {
         Trial::ignorable_test("npm_package_installs_and_runs_with_npx", npm_package),
         Trial::ignorable_test("release_workflow_passes_actionlint", release_workflow),
         Trial::ignorable_test("fixed_fixtures_compile_as_before_with_tsc", fixes_compile),
+        Trial::ignorable_test("di_findings_are_what_real_nest_refuses", di_oracle),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
@@ -464,6 +466,7 @@ const TYPESCRIPT_PACKAGES: &[&str] = &[
     "@nestjs/swagger@7",
     "@nestjs/mapped-types@2",
     "@nestjs/config@3",
+    "@nestjs/cqrs@10",
     "@nestjs/throttler@6",
     "@nestjs/terminus@10",
     "class-validator@0.14",
@@ -615,4 +618,147 @@ fn collect_ts(dir: &Path, out: &mut Vec<PathBuf>) {
             );
         }
     }
+}
+
+// ---- Real Nest is the oracle of dependency injection ----
+
+/// Each `fixtures/projects/di-*` project (at most one wiring error each) is compiled with `tsc`
+/// and booted by the real `@nestjs/core` (`NestFactory.createApplicationContext`: no server, no
+/// database): nestlint's `resolvable-dependencies` must report exactly what Nest refuses, for
+/// the same class and parameter index, and nothing where Nest boots.
+fn di_oracle() -> Outcome {
+    let prefix = match common::npm_tool("typescript", TYPESCRIPT_PACKAGES) {
+        Ok(prefix) => prefix,
+        Err(why) => return unavailable(&format!("the TypeScript compiler and Nest: {why}")),
+    };
+    let tsc = prefix.join("node_modules/typescript/bin/tsc");
+    let work = prefix.join("oracle");
+    let _ = std::fs::remove_dir_all(&work);
+    let projects = repo_root().join("fixtures/projects");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&projects)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("di-"))
+        })
+        .collect();
+    cases.sort();
+    if cases.len() < 5 {
+        return Err(format!("only {} DI cases found", cases.len()).into());
+    }
+    let mut failures = Vec::new();
+    let mut refused = 0;
+    for case in &cases {
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = work.join(&name);
+        common::copy_tree(case, &dir);
+        let mut sources = Vec::new();
+        collect_ts(&dir.join("src"), &mut sources);
+        let sources: Vec<PathBuf> = sources
+            .into_iter()
+            .map(|s| Path::new("src").join(s))
+            .collect();
+        let compiled = Command::new("node")
+            .arg(&tsc)
+            .args([
+                "--experimentalDecorators",
+                "--emitDecoratorMetadata",
+                "--skipLibCheck",
+                "--target",
+                "es2021",
+                "--module",
+                "commonjs",
+                "--moduleResolution",
+                "node",
+                "--esModuleInterop",
+                "--strictPropertyInitialization",
+                "false",
+                "--rootDir",
+                "src",
+                "--outDir",
+                "out",
+            ])
+            .args(&sources)
+            .current_dir(&dir)
+            .output()?;
+        if !compiled.status.success() {
+            failures.push(format!("{name}: tsc failed: {}", combined(&compiled)));
+            continue;
+        }
+        write(
+            &dir,
+            "boot.js",
+            "require('reflect-metadata');\n\
+             const { NestFactory } = require('@nestjs/core');\n\
+             const { AppModule } = require('./out/app.module');\n\
+             NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false })\n\
+               .then((app) => app.close().then(() => console.log(JSON.stringify({ ok: true }))))\n\
+               .catch((e) => console.log(JSON.stringify({ error: String(e && e.message) })));\n",
+        );
+        let booted = Command::new("node")
+            .arg("boot.js")
+            .current_dir(&dir)
+            .output()?;
+        let verdict: serde_json::Value = match serde_json::from_str(stdout(&booted).trim()) {
+            Ok(verdict) => verdict,
+            Err(_) => {
+                failures.push(format!(
+                    "{name}: Nest printed no verdict: {}",
+                    combined(&booted)
+                ));
+                continue;
+            }
+        };
+        // What Nest refuses: (class, parameter index), from its own message.
+        let nest = verdict["error"].as_str().map(|message| {
+            refused += 1;
+            cannot_resolve(message).unwrap_or_else(|| ("?".to_owned(), message.to_owned()))
+        });
+        let output = nestlint(case, &["--format", "json", "."]);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&output))?;
+        let found: Vec<(String, String)> = report["diagnostics"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter(|d| d["rule"] == "resolvable-dependencies")
+                    .filter_map(|d| d["message"].as_str().and_then(cannot_resolve))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let expected: Vec<(String, String)> = nest.into_iter().collect();
+        if found != expected {
+            failures.push(format!(
+                "{name}: Nest refuses {expected:?}, nestlint reports {found:?}"
+            ));
+        }
+    }
+    if refused == 0 || refused == cases.len() {
+        failures.push(format!(
+            "the cases must include clean ones and wrong ones ({refused} of {} refused)",
+            cases.len()
+        ));
+    }
+    if failures.is_empty() {
+        Ok(Completion::Completed)
+    } else {
+        Err(failures.join("\n").into())
+    }
+}
+
+/// `(class, index)` from "Nest can't resolve dependencies of the X (...) ... index [i]", in
+/// Nest's words or nestlint's.
+fn cannot_resolve(message: &str) -> Option<(String, String)> {
+    let rest = message.strip_prefix("Nest can't resolve dependencies of the ")?;
+    let class = rest.split(' ').next()?.to_owned();
+    let index = rest
+        .split("at index [")
+        .nth(1)?
+        .split(']')
+        .next()?
+        .to_owned();
+    Some((class, index))
 }

@@ -180,7 +180,10 @@ impl Injection {
             let mut imported_modules: HashMap<ClassKey, (HashSet<Token>, Unseen)> = HashMap::new();
             for edge in &edges {
                 match edge {
-                    ImportEdge::Project { module: target, extra } => {
+                    ImportEdge::Project {
+                        module: target,
+                        extra,
+                    } => {
                         let Some(target_scope) = scopes.get(target) else {
                             unseen.anything = true;
                             continue;
@@ -211,7 +214,11 @@ impl Injection {
                         entry.0.extend(exports);
                         entry.1.merge(&exports_unseen);
                     }
-                    ImportEdge::Package { tokens, unseen: package_unseen, .. } => {
+                    ImportEdge::Package {
+                        tokens,
+                        unseen: package_unseen,
+                        ..
+                    } => {
                         imported.extend(tokens.iter().cloned());
                         unseen.merge(package_unseen);
                     }
@@ -381,7 +388,9 @@ fn add_provider(
                                     Value::Spread(inner) => {
                                         add_provider(index, const_file, inner, scope, depth + 1)
                                     }
-                                    other => add_provider(index, const_file, other, scope, depth + 1),
+                                    other => {
+                                        add_provider(index, const_file, other, scope, depth + 1)
+                                    }
                                 }
                             }
                         }
@@ -489,19 +498,21 @@ fn token_at(index: &ProjectIndex, file: FileId, value: &Value, depth: usize) -> 
             let class = index.class_key(&index.resolve(file, object))?;
             Some(Token::String(index.class_at(class).name.clone()))
         }
-        Value::Call { callee, args } => match (callee.object.as_deref(), callee.name.as_str()) {
-            (None, "forwardRef") => match args.first() {
-                Some(Value::Arrow(inner)) => token_at(index, file, inner, depth + 1),
+        Value::Call { callee, args } => {
+            match (callee.object.as_deref(), callee.name.as_str()) {
+                (None, "forwardRef") => match args.first() {
+                    Some(Value::Arrow(inner)) => token_at(index, file, inner, depth + 1),
+                    _ => None,
+                },
+                (None, "getRepositoryToken") if args.len() == 1 => Some(Token::Repository(
+                    Box::new(token_at(index, file, &args[0], depth + 1)?),
+                )),
+                (None, "getModelToken") if args.len() == 1 => Some(Token::Model(Box::new(
+                    token_at(index, file, &args[0], depth + 1)?,
+                ))),
                 _ => None,
-            },
-            (None, "getRepositoryToken") if args.len() == 1 => Some(Token::Repository(Box::new(
-                token_at(index, file, &args[0], depth + 1)?,
-            ))),
-            (None, "getModelToken") if args.len() == 1 => Some(Token::Model(Box::new(
-                token_at(index, file, &args[0], depth + 1)?,
-            ))),
-            _ => None,
-        },
+            }
+        }
         _ => None,
     }
 }
@@ -621,7 +632,10 @@ fn import_edge(
                 },
                 FromArgs::Queues => {
                     for arg in args {
-                        match arg.get("name").and_then(|n| crate::nest::resolve_string(index, file, n)) {
+                        match arg
+                            .get("name")
+                            .and_then(|n| crate::nest::resolve_string(index, file, n))
+                        {
                             Some(name) => {
                                 tokens.insert(Token::Queue(name));
                             }
@@ -662,18 +676,27 @@ fn import_edge(
                         Some(Value::Bool(global)) => *global,
                         Some(_) => {
                             // Something computed: the model cannot tell.
-                            scope.makes_global_unseen.tokens.extend(tokens.iter().cloned());
+                            scope
+                                .makes_global_unseen
+                                .tokens
+                                .extend(tokens.iter().cloned());
                             false
                         }
                         None => {
                             if *open {
-                                scope.makes_global_unseen.tokens.extend(tokens.iter().cloned());
+                                scope
+                                    .makes_global_unseen
+                                    .tokens
+                                    .extend(tokens.iter().cloned());
                             }
                             false
                         }
                     },
                     Some(_) => {
-                        scope.makes_global_unseen.tokens.extend(tokens.iter().cloned());
+                        scope
+                            .makes_global_unseen
+                            .tokens
+                            .extend(tokens.iter().cloned());
                         false
                     }
                     None => false,
@@ -848,7 +871,12 @@ struct Globals {
     unseen: Unseen,
 }
 
-fn app_globals(index: &ProjectIndex, injection: &Injection, modules: &[ClassKey], complete: bool) -> Globals {
+fn app_globals(
+    index: &ProjectIndex,
+    injection: &Injection,
+    modules: &[ClassKey],
+    complete: bool,
+) -> Globals {
     let mut globals = Globals::default();
     if !complete {
         globals.unseen.anything = true;
@@ -1022,14 +1050,21 @@ enum Dependency {
     Skip,
 }
 
-/// The constructor dependencies of a class: its own constructor's, or its nearest project base
-/// class's (Nest reads the inherited metadata). None for a class whose base is not in the
-/// project.
+/// The constructor dependencies of a class, as Nest reads them: the `design:paramtypes` metadata
+/// TypeScript emits for a class with a decorator (on the class or on a constructor parameter)
+/// and a constructor of its own, looked up through the prototype chain. A class without it in its
+/// chain gets no dependency at all (Nest calls `new X()`: another rule reports the missing
+/// `@Injectable()`). None for a chain that leaves the project.
 fn dependencies(index: &ProjectIndex, class: ClassKey) -> Vec<Dependency> {
     let mut current = class;
     for _ in 0..16 {
         let fact = index.class_at(current);
-        if fact.has_constructor {
+        let has_metadata = !fact.decorators.is_empty()
+            || fact
+                .constructor_params
+                .iter()
+                .any(|p| !p.decorators.is_empty());
+        if has_metadata && fact.has_constructor {
             let names: Vec<String> = fact
                 .constructor_params
                 .iter()
@@ -1082,7 +1117,9 @@ fn dependency(
 ) -> Dependency {
     let file = class.file;
     let decorators = &param.decorators;
-    let is = |d: &DecoratorFact, source: &str, name: &str| index.is_export_of(file, &d.callee, source, name);
+    let is = |d: &DecoratorFact, source: &str, name: &str| {
+        index.is_export_of(file, &d.callee, source, name)
+    };
     if decorators.iter().any(|d| is(d, NEST_COMMON, "Optional")) {
         return Dependency::Skip;
     }
@@ -1102,7 +1139,9 @@ fn dependency(
                 Some(arg) => match token_of(index, file, arg) {
                     Some(token) => {
                         let source = match arg {
-                            Value::Ident(name) => index.resolve(file, name).external_source().map(Name::from),
+                            Value::Ident(name) => {
+                                index.resolve(file, name).external_source().map(Name::from)
+                            }
                             _ => None,
                         };
                         token_dependency(token, source)
@@ -1122,7 +1161,9 @@ fn dependency(
                 _ => Dependency::Skip,
             };
         }
-        if is(decorator, "@nestjs/mongoose", "InjectModel") || is(decorator, "@nestjs/sequelize", "InjectModel") {
+        if is(decorator, "@nestjs/mongoose", "InjectModel")
+            || is(decorator, "@nestjs/sequelize", "InjectModel")
+        {
             return match decorator.args.as_slice() {
                 [model] => match token_of(index, file, model) {
                     Some(token) => token_dependency(Token::Model(Box::new(token)), None),
@@ -1131,7 +1172,9 @@ fn dependency(
                 _ => Dependency::Skip,
             };
         }
-        if is(decorator, "@nestjs/bull", "InjectQueue") || is(decorator, "@nestjs/bullmq", "InjectQueue") {
+        if is(decorator, "@nestjs/bull", "InjectQueue")
+            || is(decorator, "@nestjs/bullmq", "InjectQueue")
+        {
             return match decorator.args.as_slice() {
                 [name] => match crate::nest::resolve_string(index, file, name) {
                     Some(name) => token_dependency(Token::Queue(name), None),
@@ -1198,5 +1241,7 @@ fn type_dependency(
 
 /// Whether a package's modules are in the table (its classes can be judged).
 fn package_known(source: &str) -> bool {
-    crate::packages::PACKAGE_MODULES.iter().any(|m| m.source == source)
+    crate::packages::PACKAGE_MODULES
+        .iter()
+        .any(|m| m.source == source)
 }

@@ -438,8 +438,12 @@ fn returned_values(method: Node<'_>, source: &str) -> Option<Vec<Value>> {
                 }
                 None => readable = false,
             },
-            "function_declaration" | "function_expression" | "arrow_function" | "class"
-            | "class_declaration" | "method_definition" => {}
+            "function_declaration"
+            | "function_expression"
+            | "arrow_function"
+            | "class"
+            | "class_declaration"
+            | "method_definition" => {}
             _ => stack.extend(named_children(node)),
         }
     }

@@ -1,4 +1,4 @@
 //! Rules for code that fails at boot or at run time: dependency injection and module wiring.
 
-pub mod valid_repository_injection;
 pub mod resolvable_dependencies;
+pub mod valid_repository_injection;

@@ -14,7 +14,8 @@ static META: RuleMeta = RuleMeta {
     default_severity: Severity::Error,
     fix: FixAvailability::None,
     scope: Scope::Project,
-    summary: "Every constructor dependency can be resolved in the module that instantiates the class",
+    summary:
+        "Every constructor dependency can be resolved in the module that instantiates the class",
     docs: r#"## What it does
 Runs Nest's dependency resolution before anything boots. For each module of an application (the
 modules reachable from the root module given to `NestFactory.create`, or every module when no
@@ -177,7 +178,13 @@ fn report(index: &ProjectIndex, ctx: &mut ProjectContext<'_>, unresolved: &Unres
         .names
         .iter()
         .enumerate()
-        .map(|(i, name)| if i == unresolved.index { "?" } else { name.as_str() })
+        .map(|(i, name)| {
+            if i == unresolved.index {
+                "?"
+            } else {
+                name.as_str()
+            }
+        })
         .collect();
     let message = format!(
         "Nest can't resolve dependencies of the {} ({}): the argument {token} at index [{}] is not available in the {} context",
@@ -191,7 +198,10 @@ fn report(index: &ProjectIndex, ctx: &mut ProjectContext<'_>, unresolved: &Unres
     let (at_file, at_range) = if inherited {
         (unresolved.class.file, class.name_range)
     } else {
-        (unresolved.class.file, param.type_range.unwrap_or(param.range))
+        (
+            unresolved.class.file,
+            param.type_range.unwrap_or(param.range),
+        )
     };
     let module_path = index.file(unresolved.module.file).path.clone();
     let diagnostic = ctx
@@ -200,7 +210,10 @@ fn report(index: &ProjectIndex, ctx: &mut ProjectContext<'_>, unresolved: &Unres
         .label(
             module_path,
             module.name_range,
-            format!("{}'s context: its providers, and what the modules it imports export", module.name),
+            format!(
+                "{}'s context: its providers, and what the modules it imports export",
+                module.name
+            ),
         );
     if inherited {
         let path = index.file(unresolved.declared_in.file).path.clone();
@@ -213,7 +226,11 @@ fn report(index: &ProjectIndex, ctx: &mut ProjectContext<'_>, unresolved: &Unres
     if let Token::Class(key) = &unresolved.token {
         let declared = index.class_at(*key);
         let path = index.file(key.file).path.clone();
-        diagnostic.label(path, declared.name_range, format!("{} is declared here", declared.name));
+        diagnostic.label(
+            path,
+            declared.name_range,
+            format!("{} is declared here", declared.name),
+        );
     }
 }
 
@@ -238,7 +255,9 @@ fn remedy(index: &ProjectIndex, unresolved: &Unresolved, token: &str) -> String 
             .get(provider)
             .is_some_and(|s| s.exports.contains(&unresolved.token));
         return match (imports(provider), exports) {
-            (true, _) => format!("export {token} from {provider_name}, which {module_name} imports"),
+            (true, _) => {
+                format!("export {token} from {provider_name}, which {module_name} imports")
+            }
             (false, true) => format!("import {provider_name} into {module_name}"),
             (false, false) => format!(
                 "export {token} from {provider_name} and import {provider_name} into {module_name}"
