@@ -16,6 +16,9 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(security::routes_guarded::RoutesGuarded),
         Box::new(correctness::valid_repository_injection::ValidRepositoryInjection),
         Box::new(correctness::resolvable_dependencies::ResolvableDependencies),
+        Box::new(correctness::provider_missing_injectable::ProviderMissingInjectable),
+        Box::new(correctness::no_type_only_di_import::NoTypeOnlyDiImport),
+        Box::new(correctness::no_app_token_lookup::NoAppTokenLookup),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

@@ -2,3 +2,6 @@
 
 pub mod resolvable_dependencies;
 pub mod valid_repository_injection;
+pub mod no_app_token_lookup;
+pub mod no_type_only_di_import;
+pub mod provider_missing_injectable;
