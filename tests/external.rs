@@ -716,7 +716,7 @@ fn di_oracle() -> Outcome {
         // What Nest refuses: (class, parameter index), from its own message.
         let nest = verdict["error"].as_str().map(|message| {
             refused += 1;
-            cannot_resolve(message).unwrap_or_else(|| ("?".to_owned(), message.to_owned()))
+            nest_refusal(message).unwrap_or_else(|| ("?".to_owned(), message.to_owned()))
         });
         let output = nestlint(case, &["--format", "json", "."]);
         let report: serde_json::Value = serde_json::from_str(&stdout(&output))?;
@@ -724,8 +724,11 @@ fn di_oracle() -> Outcome {
             .as_array()
             .map(|all| {
                 all.iter()
-                    .filter(|d| d["rule"] == "resolvable-dependencies")
-                    .filter_map(|d| d["message"].as_str().and_then(cannot_resolve))
+                    .filter(|d| {
+                        d["rule"] == "resolvable-dependencies"
+                            || d["rule"] == "module-metadata-hygiene"
+                    })
+                    .filter_map(|d| d["message"].as_str().and_then(nest_refusal))
                     .collect()
             })
             .unwrap_or_default();
@@ -749,16 +752,28 @@ fn di_oracle() -> Outcome {
     }
 }
 
-/// `(class, index)` from "Nest can't resolve dependencies of the X (...) ... index [i]", in
-/// Nest's words or nestlint's.
-fn cannot_resolve(message: &str) -> Option<(String, String)> {
-    let rest = message.strip_prefix("Nest can't resolve dependencies of the ")?;
-    let class = rest.split(' ').next()?.to_owned();
-    let index = rest
-        .split("at index [")
-        .nth(1)?
-        .split(']')
-        .next()?
-        .to_owned();
-    Some((class, index))
+/// What Nest refuses, in Nest's words or nestlint's: `(class, index)` from "Nest can't resolve
+/// dependencies of the X (...) ... index [i]", `(module, exported)` from "Nest cannot export a
+/// provider/module that is not a part of the currently processed module (M) ... exported X".
+fn nest_refusal(message: &str) -> Option<(String, String)> {
+    if let Some(rest) = message.strip_prefix("Nest can't resolve dependencies of the ") {
+        let class = rest.split(' ').next()?.to_owned();
+        let index = rest
+            .split("at index [")
+            .nth(1)?
+            .split(']')
+            .next()?
+            .to_owned();
+        return Some((class, index));
+    }
+    let rest = message.strip_prefix(
+        "Nest cannot export a provider/module that is not a part of the currently processed module (",
+    )?;
+    let module = rest.split(')').next()?.to_owned();
+    let exported = rest.split("exported ").nth(1)?;
+    let exported = exported
+        .strip_prefix("module ")
+        .or_else(|| exported.strip_prefix("provider "))
+        .unwrap_or(exported);
+    Some((module, exported.split(' ').next()?.to_owned()))
 }

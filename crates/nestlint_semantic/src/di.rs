@@ -124,10 +124,21 @@ pub struct UnresolvedNeed {
     pub token: Token,
 }
 
+/// An `exports` entry Nest refuses: neither a provider of the module nor a module it imports.
+#[derive(Clone, Debug)]
+pub struct BadExport {
+    pub module: ClassKey,
+    /// How the entry is named in Nest's message.
+    pub name: String,
+    /// The entry is a module (rather than a provider token).
+    pub is_module: bool,
+}
+
 /// Dependency injection over the whole project.
 #[derive(Debug, Default)]
 pub struct Injection {
     pub scopes: HashMap<ClassKey, ModuleScope>,
+    pub bad_exports: Vec<BadExport>,
     pub unresolved: Vec<Unresolved>,
     pub unresolved_needs: Vec<UnresolvedNeed>,
 }
@@ -171,6 +182,7 @@ impl Injection {
         // chain of modules may be thousands long).
         let order = post_order(&module_imports);
         let mut done: HashSet<ClassKey> = HashSet::new();
+        let mut bad_exports = Vec::new();
         for module in order {
             let edges = module_imports.get(&module).cloned().unwrap_or_default();
             let mut imported: HashSet<Token> = HashSet::new();
@@ -248,18 +260,36 @@ impl Injection {
                     exports_unseen.anything = true;
                     continue;
                 };
+                // A module with static methods may be used as a dynamic module, whose providers
+                // and imports complete its static metadata: its exports are not judged.
+                let dynamic = index.class_at(module).methods.iter().any(|m| m.is_static);
+                let imports_readable =
+                    !dynamic && !edges.iter().any(|e| matches!(e, ImportEdge::Unknown));
                 match export_kind(index, file, value) {
                     Export::Module(target) => match imported_modules.get(&target) {
                         Some((tokens, unseen)) => {
                             exports.extend(tokens.iter().cloned());
                             exports_unseen.merge(unseen);
                         }
-                        None => {
-                            // Exporting a module it does not import: Nest refuses to boot;
-                            // another rule says so. Nothing is exported through it.
-                        }
+                        // Exporting a module it does not import: Nest refuses to boot.
+                        None if imports_readable => bad_exports.push(BadExport {
+                            module,
+                            name: index.class_at(target).name.to_string(),
+                            is_module: true,
+                        }),
+                        None => {}
                     },
                     Export::PackageModule(source, name) => {
+                        let imported = edges.iter().any(|e| {
+                            matches!(e, ImportEdge::Package { source: s, name: n, .. } if *s == source && *n == name)
+                        });
+                        if !imported && imports_readable {
+                            bad_exports.push(BadExport {
+                                module,
+                                name: name.to_string(),
+                                is_module: true,
+                            });
+                        }
                         for edge in &edges {
                             if let ImportEdge::Package {
                                 source: s,
@@ -276,6 +306,13 @@ impl Injection {
                         }
                     }
                     Export::Token(token) => {
+                        if !scope.provided.contains(&token) && !scope.unseen.anything && !dynamic {
+                            bad_exports.push(BadExport {
+                                module,
+                                name: token_name(index, &token),
+                                is_module: false,
+                            });
+                        }
                         exports.insert(token);
                     }
                     Export::Unknown => exports_unseen.anything = true,
@@ -287,6 +324,7 @@ impl Injection {
         }
         let mut injection = Injection {
             scopes,
+            bad_exports,
             unresolved: Vec::new(),
             unresolved_needs: Vec::new(),
         };

@@ -66,7 +66,7 @@ pub enum ImportTarget {
 }
 
 /// What a name written in a file refers to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Symbol {
     /// Declared at top level of a workspace file.
     Declared { file: FileId, name: Name },

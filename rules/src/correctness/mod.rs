@@ -1,7 +1,8 @@
 //! Rules for code that fails at boot or at run time: dependency injection and module wiring.
 
-pub mod resolvable_dependencies;
-pub mod valid_repository_injection;
+pub mod module_metadata_hygiene;
 pub mod no_app_token_lookup;
 pub mod no_type_only_di_import;
 pub mod provider_missing_injectable;
+pub mod resolvable_dependencies;
+pub mod valid_repository_injection;
