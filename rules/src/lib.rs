@@ -20,6 +20,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::no_type_only_di_import::NoTypeOnlyDiImport),
         Box::new(correctness::no_app_token_lookup::NoAppTokenLookup),
         Box::new(correctness::module_metadata_hygiene::ModuleMetadataHygiene),
+        Box::new(correctness::injectable_must_be_provided::InjectableMustBeProvided),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

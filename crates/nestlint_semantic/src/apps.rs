@@ -440,7 +440,7 @@ pub fn classify_middleware(index: &ProjectIndex, file: FileId, value: &Value) ->
             callee.object.as_deref().unwrap_or(&callee.name)
         }
         Value::Member { object, .. } => object.as_str(),
-        Value::Arrow(_) => return GuardKind::Unknown,
+        Value::Arrow { .. } => return GuardKind::Unknown,
         _ => return GuardKind::Unknown,
     };
     if auth_name(name) {

@@ -539,7 +539,7 @@ fn token_at(index: &ProjectIndex, file: FileId, value: &Value, depth: usize) -> 
         Value::Call { callee, args } => {
             match (callee.object.as_deref(), callee.name.as_str()) {
                 (None, "forwardRef") => match args.first() {
-                    Some(Value::Arrow(inner)) => token_at(index, file, inner, depth + 1),
+                    Some(Value::Arrow { body, .. }) => token_at(index, file, body, depth + 1),
                     _ => None,
                 },
                 (None, "getRepositoryToken") if args.len() == 1 => Some(Token::Repository(
@@ -567,7 +567,7 @@ fn mentioned_tokens(index: &ProjectIndex, file: FileId, value: &Value, out: &mut
             Value::Call { args, .. } | Value::New { args, .. } => stack.extend(args),
             Value::Object { entries, .. } => stack.extend(entries.iter().map(|(_, v)| v)),
             Value::Array(items) => stack.extend(items),
-            Value::Spread(inner) | Value::Arrow(inner) => stack.push(inner),
+            Value::Spread(inner) | Value::Arrow { body: inner, .. } => stack.push(inner),
             Value::Fallback { value, fallback } => {
                 stack.push(value);
                 stack.push(fallback);

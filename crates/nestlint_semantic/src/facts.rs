@@ -80,8 +80,9 @@ pub enum Value {
     },
     Array(Vec<Value>),
     Spread(Box<Value>),
-    /// `() => X`: the body when it is an expression.
-    Arrow(Box<Value>),
+    /// A function: `(a, b) => X` (the body when it is an expression, else `Unknown`), a function
+    /// expression. `params` is what a caller must, and may, pass.
+    Arrow { params: Params, body: Box<Value> },
     /// `value ?? fallback`, `value || fallback`, or `test ? value : fallback`: a value that may be
     /// replaced by another.
     Fallback {
@@ -92,6 +93,54 @@ pub enum Value {
     Bool(bool),
     Literal,
     Unknown,
+}
+
+/// A function's parameters: how many a caller must pass, how many it may, and whether a rest
+/// parameter takes any number more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    pub required: u16,
+    pub total: u16,
+    pub rest: bool,
+}
+
+impl Params {
+    fn of(function: Node<'_>) -> Params {
+        let mut params = Params {
+            required: 0,
+            total: 0,
+            rest: false,
+        };
+        // `x => ...`: one required parameter.
+        if function.field(Field::Parameter).is_some() {
+            params.required = 1;
+            params.total = 1;
+            return params;
+        }
+        let Some(list) = function.field(Field::Parameters) else {
+            return params;
+        };
+        for param in named_children(list) {
+            match param.kind_name() {
+                "required_parameter" => {
+                    let rest = param
+                        .field(Field::Pattern)
+                        .is_some_and(|p| p.kind_name() == "rest_pattern");
+                    if rest {
+                        params.rest = true;
+                        continue;
+                    }
+                    params.total = params.total.saturating_add(1);
+                    if param.field(Field::Value).is_none() {
+                        params.required = params.total;
+                    }
+                }
+                "optional_parameter" => params.total = params.total.saturating_add(1),
+                _ => {}
+            }
+        }
+        params
+    }
 }
 
 impl Value {
@@ -170,12 +219,18 @@ impl Value {
                 Some(inner) => Value::Spread(Box::new(Self::build(inner, source, depth + 1))),
                 None => Value::Unknown,
             },
-            "arrow_function" => match node.field(Field::Body) {
-                Some(body) if body.kind_name() != "statement_block" => {
-                    Value::Arrow(Box::new(Self::build(body, source, depth + 1)))
+            "arrow_function" | "function_expression" | "function" => {
+                let body = match node.field(Field::Body) {
+                    Some(body) if body.kind_name() != "statement_block" => {
+                        Self::build(body, source, depth + 1)
+                    }
+                    _ => Value::Unknown,
+                };
+                Value::Arrow {
+                    params: Params::of(node),
+                    body: Box::new(body),
                 }
-                _ => Value::Unknown,
-            },
+            }
             "binary_expression" => {
                 let operator = node.field(Field::Operator).map(|o| text(o, source));
                 match (operator, node.field(Field::Left), node.field(Field::Right)) {

@@ -175,7 +175,7 @@ impl ProjectIndex {
             Value::Ident(name) => (name.as_str(), None, &[][..]),
             Value::Call { callee, args } => match (&callee.object, callee.name.as_str()) {
                 (None, "forwardRef") => match args.first() {
-                    Some(Value::Arrow(inner)) => return self.module_import(file, inner),
+                    Some(Value::Arrow { body, .. }) => return self.module_import(file, body),
                     _ => return ModuleImport::Unknown,
                 },
                 (Some(object), method) => (object.as_str(), Some(Name::from(method)), &args[..]),

@@ -34,6 +34,7 @@ fields! {
     Name => "name",
     Object => "object",
     Operator => "operator",
+    Parameter => "parameter",
     Parameters => "parameters",
     Pattern => "pattern",
     Property => "property",

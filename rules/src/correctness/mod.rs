@@ -6,3 +6,4 @@ pub mod no_type_only_di_import;
 pub mod provider_missing_injectable;
 pub mod resolvable_dependencies;
 pub mod valid_repository_injection;
+pub mod injectable_must_be_provided;
