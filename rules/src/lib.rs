@@ -21,6 +21,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::no_app_token_lookup::NoAppTokenLookup),
         Box::new(correctness::module_metadata_hygiene::ModuleMetadataHygiene),
         Box::new(correctness::injectable_must_be_provided::InjectableMustBeProvided),
+        Box::new(correctness::factory_inject_arity::FactoryInjectArity),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

@@ -7,3 +7,4 @@ pub mod provider_missing_injectable;
 pub mod resolvable_dependencies;
 pub mod valid_repository_injection;
 pub mod injectable_must_be_provided;
+pub mod factory_inject_arity;
