@@ -22,6 +22,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::module_metadata_hygiene::ModuleMetadataHygiene),
         Box::new(correctness::injectable_must_be_provided::InjectableMustBeProvided),
         Box::new(correctness::factory_inject_arity::FactoryInjectArity),
+        Box::new(correctness::no_circular_module_imports::NoCircularModuleImports),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

@@ -8,3 +8,4 @@ pub mod resolvable_dependencies;
 pub mod valid_repository_injection;
 pub mod injectable_must_be_provided;
 pub mod factory_inject_arity;
+pub mod no_circular_module_imports;

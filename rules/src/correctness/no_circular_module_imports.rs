@@ -1,0 +1,187 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use nestlint_diagnostics::Severity;
+use nestlint_engine::facts::Value;
+use nestlint_engine::nest::{ClassKey, Item, ModuleImport};
+use nestlint_engine::{
+    Category, DiagnosticExt, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta, Scope,
+};
+
+pub struct NoCircularModuleImports;
+
+static META: RuleMeta = RuleMeta {
+    id: "no-circular-module-imports",
+    category: Category::Correctness,
+    default_severity: Severity::Warning,
+    fix: FixAvailability::None,
+    scope: Scope::Project,
+    summary: "Modules that import each other do it through `forwardRef()`",
+    docs: r#"## What it does
+Finds cycles in the `@Module()` imports graph (`A` imports `B`, which imports `A`, directly or
+through other modules) and reports each import in a cycle that is not wrapped in
+`forwardRef(() => ...)`, naming the whole cycle.
+
+## Why is this bad?
+When the modules' files import each other, one of them is still `undefined` when the other's
+`@Module()` decorator runs: Nest fails at boot with "Nest cannot create the UsersModule instance.
+The module at index [0] of the UsersModule "imports" array is undefined", or a `ReferenceError`
+when they share a file. Nest resolves a cycle only when both sides use `forwardRef()`. A cycle
+is also a design smell: two modules that need each other are one module, or share a third.
+
+## Example
+```ts,expect_diagnostic
+import { Module } from '@nestjs/common';
+
+@Module({ imports: [OrdersModule] })
+export class UsersModule {}
+
+@Module({ imports: [UsersModule] })
+export class OrdersModule {}
+```
+
+Use instead:
+```ts
+import { forwardRef, Module } from '@nestjs/common';
+
+@Module({ imports: [forwardRef(() => OrdersModule)] })
+export class UsersModule {}
+
+@Module({ imports: [forwardRef(() => UsersModule)] })
+export class OrdersModule {}
+```
+
+## References
+- https://docs.nestjs.com/fundamentals/circular-dependency#module-forward-reference
+"#,
+};
+
+impl Rule for NoCircularModuleImports {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
+        // Edges: module -> imported project module, and whether the import is a forwardRef.
+        let mut edges: BTreeMap<ClassKey, Vec<(ClassKey, bool)>> = BTreeMap::new();
+        for (module, metadata) in index.modules() {
+            let list = edges.entry(module).or_default();
+            for item in index.metadata_items(module, metadata, "imports") {
+                let Item::Value(file, value) = item else {
+                    continue;
+                };
+                let forward = matches!(value, Value::Call { callee, .. } if callee.object.is_none() && callee.name == "forwardRef");
+                if let ModuleImport::Project { module: target, .. } = index.module_import(file, value) {
+                    list.push((target, forward));
+                }
+            }
+        }
+        for component in strongly_connected(&edges) {
+            let members: BTreeSet<ClassKey> = component.iter().copied().collect();
+            let self_loop = component.len() == 1
+                && edges
+                    .get(&component[0])
+                    .is_some_and(|targets| targets.iter().any(|(t, _)| *t == component[0]));
+            if component.len() < 2 && !self_loop {
+                continue;
+            }
+            let cycle: Vec<String> = component
+                .iter()
+                .map(|key| index.class_at(*key).name.to_string())
+                .collect();
+            for module in &component {
+                let indexed = index.file(module.file);
+                if !indexed.is_target || indexed.is_test {
+                    continue;
+                }
+                let class = index.class_at(*module);
+                let mut reported = BTreeSet::new();
+                for (target, forward) in edges.get(module).into_iter().flatten() {
+                    if *forward || !members.contains(target) || !reported.insert(*target) {
+                        continue;
+                    }
+                    let target_name = &index.class_at(*target).name;
+                    ctx.report(
+                        index,
+                        module.file,
+                        class.name_range,
+                        format!(
+                            "`{}` imports `{target_name}` without `forwardRef()`, in the import cycle {}",
+                            class.name,
+                            cycle.join(" ↔ ")
+                        ),
+                    )
+                    .help(format!(
+                        "wrap the import in `forwardRef(() => {target_name})`, on both sides of the cycle; or move what both need into a module of its own"
+                    ))
+                    .note("Nest reads a module's imports when its decorator runs: in a cycle, one of the modules is still `undefined` then");
+                }
+            }
+        }
+    }
+}
+
+/// The strongly connected components of the graph (Tarjan's algorithm, iterative: import chains
+/// can be thousands long), each in key order.
+fn strongly_connected(edges: &BTreeMap<ClassKey, Vec<(ClassKey, bool)>>) -> Vec<Vec<ClassKey>> {
+    let mut next = 0usize;
+    let mut index_of: BTreeMap<ClassKey, usize> = BTreeMap::new();
+    let mut low: BTreeMap<ClassKey, usize> = BTreeMap::new();
+    let mut on_stack: BTreeSet<ClassKey> = BTreeSet::new();
+    let mut stack: Vec<ClassKey> = Vec::new();
+    let mut components = Vec::new();
+    for &start in edges.keys() {
+        if index_of.contains_key(&start) {
+            continue;
+        }
+        // (node, position of the next edge to visit)
+        let mut work: Vec<(ClassKey, usize)> = vec![(start, 0)];
+        index_of.insert(start, next);
+        low.insert(start, next);
+        next += 1;
+        stack.push(start);
+        on_stack.insert(start);
+        while let Some(&mut (node, ref mut position)) = work.last_mut() {
+            let targets = edges.get(&node).map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(&(target, _)) = targets.get(*position) {
+                *position += 1;
+                if !edges.contains_key(&target) {
+                    continue;
+                }
+                if !index_of.contains_key(&target) {
+                    index_of.insert(target, next);
+                    low.insert(target, next);
+                    next += 1;
+                    stack.push(target);
+                    on_stack.insert(target);
+                    work.push((target, 0));
+                } else if on_stack.contains(&target) {
+                    let target_index = index_of[&target];
+                    if let Some(node_low) = low.get_mut(&node) {
+                        *node_low = (*node_low).min(target_index);
+                    }
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                let node_low = low[&node];
+                if let Some(parent_low) = low.get_mut(&parent) {
+                    *parent_low = (*parent_low).min(node_low);
+                }
+            }
+            if low[&node] == index_of[&node] {
+                let mut component = Vec::new();
+                while let Some(member) = stack.pop() {
+                    on_stack.remove(&member);
+                    component.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                component.sort();
+                components.push(component);
+            }
+        }
+    }
+    components
+}
