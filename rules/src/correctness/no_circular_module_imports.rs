@@ -147,8 +147,8 @@ fn strongly_connected(edges: &BTreeMap<ClassKey, Vec<(ClassKey, bool)>>) -> Vec<
                 if !edges.contains_key(&target) {
                     continue;
                 }
-                if !index_of.contains_key(&target) {
-                    index_of.insert(target, next);
+                if let std::collections::btree_map::Entry::Vacant(entry) = index_of.entry(target) {
+                    entry.insert(next);
                     low.insert(target, next);
                     next += 1;
                     stack.push(target);
