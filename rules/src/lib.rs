@@ -23,6 +23,9 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::injectable_must_be_provided::InjectableMustBeProvided),
         Box::new(correctness::factory_inject_arity::FactoryInjectArity),
         Box::new(correctness::no_circular_module_imports::NoCircularModuleImports),
+        Box::new(correctness::no_manual_instantiation::NoManualInstantiation),
+        Box::new(correctness::imports_are_modules::ImportsAreModules),
+        Box::new(correctness::for_root_once::ForRootOnce),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

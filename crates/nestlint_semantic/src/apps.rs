@@ -31,6 +31,8 @@ pub struct Application {
     /// serves nothing.
     pub http: bool,
     listens: bool,
+    /// The root module given to `NestFactory.create`, when resolved.
+    pub root: Option<ClassKey>,
     /// The modules reachable from its root module; `None` when the root cannot be resolved (a
     /// variable, a dynamic `import()`), so that any module may belong to it.
     pub modules: Option<BTreeSet<ClassKey>>,
@@ -109,6 +111,7 @@ impl Applications {
                     None => (None, false),
                 };
                 apps.push(Application {
+                    root,
                     file,
                     range: call.range,
                     scope: scope_key(index, file),
@@ -195,6 +198,7 @@ fn implicit_applications(
         .map(|(scope, (file, roots))| {
             let (closure, complete) = index.module_closure(roots, metadata);
             Application {
+                root: None,
                 file,
                 range: TextRange::default(),
                 scope,

@@ -471,6 +471,35 @@ pub struct MethodFact {
     pub returns: Option<Vec<Value>>,
 }
 
+/// The `new X(...)` expressions of a class body, outside the classes nested in it.
+fn constructions(body: Node<'_>, source: &str) -> Vec<(Name, TextRange)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<Node<'_>> = named_children(body).collect();
+    let mut budget = 20_000usize;
+    while let Some(node) = stack.pop() {
+        if budget == 0 {
+            limit_reached();
+            break;
+        }
+        budget -= 1;
+        match node.kind_name() {
+            "class" | "class_declaration" | "abstract_class_declaration" => continue,
+            "new_expression" => {
+                if let Some(constructor) = node.field(Field::Constructor) {
+                    if constructor.kind_name() == "identifier" {
+                        out.push((Name::from(text(constructor, source)), range_of(node)));
+                    }
+                }
+            }
+            _ => {}
+        }
+        stack.extend(named_children(node));
+    }
+    out.sort_by_key(|(_, range)| range.start());
+    out.shrink_to_fit();
+    out
+}
+
 /// The values a method's own `return` statements return (not those of functions nested in it),
 /// when every one is read.
 fn returned_values(method: Node<'_>, source: &str) -> Option<Vec<Value>> {
@@ -611,6 +640,9 @@ pub struct ClassFact {
     pub constructor_params: Vec<ParamFact>,
     /// The class declares a constructor (with parameters or without).
     pub has_constructor: bool,
+    /// For a decorated class: the `new X(...)` expressions of its body with a plain identifier
+    /// (not those of classes nested in it).
+    pub constructs: Vec<(Name, TextRange)>,
     pub methods: Vec<MethodFact>,
     pub properties: Vec<PropertyFact>,
 }
@@ -634,6 +666,7 @@ impl ClassFact {
             type_params: type_parameter_names(class.node, source),
             constructor_params: Vec::new(),
             has_constructor: false,
+            constructs: Vec::new(),
             methods: Vec::new(),
             properties: Vec::new(),
         };
@@ -688,6 +721,11 @@ impl ClassFact {
                     is_static: member.is_static,
                     optional: member.is_optional,
                 }),
+            }
+        }
+        if !fact.decorators.is_empty() {
+            if let Some(body) = class.body() {
+                fact.constructs = constructions(body, source);
             }
         }
         let guard_like = fact.name.ends_with("Guard")

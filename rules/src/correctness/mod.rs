@@ -9,3 +9,6 @@ pub mod valid_repository_injection;
 pub mod injectable_must_be_provided;
 pub mod factory_inject_arity;
 pub mod no_circular_module_imports;
+pub mod no_manual_instantiation;
+pub mod for_root_once;
+pub mod imports_are_modules;
