@@ -82,7 +82,10 @@ pub enum Value {
     Spread(Box<Value>),
     /// A function: `(a, b) => X` (the body when it is an expression, else `Unknown`), a function
     /// expression. `params` is what a caller must, and may, pass.
-    Arrow { params: Params, body: Box<Value> },
+    Arrow {
+        params: Params,
+        body: Box<Value>,
+    },
     /// `value ?? fallback`, `value || fallback`, or `test ? value : fallback`: a value that may be
     /// replaced by another.
     Fallback {

@@ -3,8 +3,8 @@ use nestlint_engine::di::{token_name, token_of};
 use nestlint_engine::facts::{Params, Value};
 use nestlint_engine::nest::Item;
 use nestlint_engine::{
-    Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule,
-    RuleMeta, Scope,
+    Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
+    Scope,
 };
 
 pub struct FactoryInjectArity;
@@ -99,13 +99,19 @@ impl Rule for FactoryInjectArity {
                     let name = value
                         .get("provide")
                         .and_then(|p| token_of(index, file, p))
-                        .map_or_else(|| "a provider".to_owned(), |t| format!("the provider {}", token_name(index, &t)));
+                        .map_or_else(
+                            || "a provider".to_owned(),
+                            |t| format!("the provider {}", token_name(index, &t)),
+                        );
                     factories.push((file, value, name));
                 }
             }
             for item in index.metadata_items(module, metadata, "imports") {
                 if let Item::Value(file, Value::Call { callee, args }) = item {
-                    if matches!(callee.name.as_str(), "forRootAsync" | "registerAsync" | "forFeatureAsync") {
+                    if matches!(
+                        callee.name.as_str(),
+                        "forRootAsync" | "registerAsync" | "forFeatureAsync"
+                    ) {
                         if let Some(options) = args.first() {
                             let owner = callee.object.as_deref().unwrap_or("a module");
                             factories.push((file, options, format!("{owner}.{}", callee.name)));
@@ -120,7 +126,9 @@ impl Rule for FactoryInjectArity {
                 };
                 let listed = match value.get("inject") {
                     None => Some(0),
-                    Some(Value::Array(items)) if !items.iter().any(|i| matches!(i, Value::Spread(_))) => {
+                    Some(Value::Array(items))
+                        if !items.iter().any(|i| matches!(i, Value::Spread(_))) =>
+                    {
                         Some(items.len())
                     }
                     _ => None,

@@ -96,10 +96,12 @@ impl Rule for ForRootOnce {
                         }
                         match options.get("name") {
                             None => None,
-                            Some(name) => match nestlint_engine::nest::resolve_string(index, file, name) {
-                                Some(name) => Some(name.to_string()),
-                                None => continue,
-                            },
+                            Some(name) => {
+                                match nestlint_engine::nest::resolve_string(index, file, name) {
+                                    Some(name) => Some(name.to_string()),
+                                    None => continue,
+                                }
+                            }
                         }
                     }
                     Some(_) => continue,
@@ -117,7 +119,9 @@ impl Rule for ForRootOnce {
         for (module, metadata) in index.modules() {
             for item in index.metadata_items(module, metadata, "imports") {
                 if let Item::Value(file, value) = item {
-                    if let ModuleImport::Project { module: target, .. } = index.module_import(file, value) {
+                    if let ModuleImport::Project { module: target, .. } =
+                        index.module_import(file, value)
+                    {
                         imported.insert(target);
                     }
                 }

@@ -73,7 +73,9 @@ impl Rule for ImportsAreModules {
                     continue;
                 };
                 let value = match value {
-                    Value::Call { callee, args } if callee.object.is_none() && callee.name == "forwardRef" => {
+                    Value::Call { callee, args }
+                        if callee.object.is_none() && callee.name == "forwardRef" =>
+                    {
                         match args.first() {
                             Some(Value::Arrow { body, .. }) => body.as_ref(),
                             _ => continue,
@@ -102,7 +104,7 @@ impl Rule for ImportsAreModules {
                             "`{name}` is a @{}() class in {}'s `imports`: Nest refuses to boot",
                             decorator.callee.name, owner.name
                         ),
-                        format!("register it in `providers` (or `controllers`) instead, or import the module that exports it"),
+                        "register it in `providers` (or `controllers`) instead, or import the module that exports it".to_owned(),
                     ),
                     None if class.decorators.is_empty() => (
                         format!(
@@ -113,7 +115,8 @@ impl Rule for ImportsAreModules {
                     ),
                     None => continue,
                 };
-                ctx.report(index, module.file, owner.name_range, message).help(help);
+                ctx.report(index, module.file, owner.name_range, message)
+                    .help(help);
             }
         }
     }

@@ -124,12 +124,14 @@ impl Rule for InjectableMustBeProvided {
                     file,
                     index: class_index,
                 };
-                let Some((_, decorator, list)) = RUN_WHEN_REGISTERED.iter().find(|(source, name, _)| {
-                    class
-                        .decorators
-                        .iter()
-                        .any(|d| index.is_export_of(file, &d.callee, source, name))
-                }) else {
+                let Some((_, decorator, list)) =
+                    RUN_WHEN_REGISTERED.iter().find(|(source, name, _)| {
+                        class
+                            .decorators
+                            .iter()
+                            .any(|d| index.is_export_of(file, &d.callee, source, name))
+                    })
+                else {
                     continue;
                 };
                 if registered.contains(&key) || extended.contains(&key) {
@@ -156,7 +158,9 @@ impl Rule for InjectableMustBeProvided {
                         class.name
                     ),
                 )
-                .help(format!("add it to the `{list}` of the module it belongs to"));
+                .help(format!(
+                    "add it to the `{list}` of the module it belongs to"
+                ));
             }
         }
     }
@@ -225,11 +229,15 @@ fn registered_classes(index: &ProjectIndex) -> Option<HashSet<ClassKey>> {
             if let Item::Value(file, Value::Call { args, .. }) = item {
                 let mut stack: Vec<&Value> = args.iter().collect();
                 while let Some(value) = stack.pop() {
-                    if let Some(nestlint_engine::di::Token::Class(key)) = token_of(index, file, value) {
+                    if let Some(nestlint_engine::di::Token::Class(key)) =
+                        token_of(index, file, value)
+                    {
                         out.insert(key);
                     }
                     match value {
-                        Value::Object { entries, .. } => stack.extend(entries.iter().map(|(_, v)| v)),
+                        Value::Object { entries, .. } => {
+                            stack.extend(entries.iter().map(|(_, v)| v))
+                        }
                         Value::Array(items) => stack.extend(items),
                         Value::Call { args, .. } => stack.extend(args),
                         _ => {}

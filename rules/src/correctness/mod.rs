@@ -1,14 +1,14 @@
 //! Rules for code that fails at boot or at run time: dependency injection and module wiring.
 
+pub mod factory_inject_arity;
+pub mod for_root_once;
+pub mod imports_are_modules;
+pub mod injectable_must_be_provided;
 pub mod module_metadata_hygiene;
 pub mod no_app_token_lookup;
+pub mod no_circular_module_imports;
+pub mod no_manual_instantiation;
 pub mod no_type_only_di_import;
 pub mod provider_missing_injectable;
 pub mod resolvable_dependencies;
 pub mod valid_repository_injection;
-pub mod injectable_must_be_provided;
-pub mod factory_inject_arity;
-pub mod no_circular_module_imports;
-pub mod no_manual_instantiation;
-pub mod for_root_once;
-pub mod imports_are_modules;

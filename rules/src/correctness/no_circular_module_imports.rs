@@ -70,7 +70,9 @@ impl Rule for NoCircularModuleImports {
                     continue;
                 };
                 let forward = matches!(value, Value::Call { callee, .. } if callee.object.is_none() && callee.name == "forwardRef");
-                if let ModuleImport::Project { module: target, .. } = index.module_import(file, value) {
+                if let ModuleImport::Project { module: target, .. } =
+                    index.module_import(file, value)
+                {
                     list.push((target, forward));
                 }
             }

@@ -82,10 +82,9 @@ impl Rule for NoManualInstantiation {
                         continue;
                     };
                     let target = index.class_at(key);
-                    let injectable = target
-                        .decorators
-                        .iter()
-                        .any(|d| index.is_export_of(key.file, &d.callee, NEST_COMMON, "Injectable"));
+                    let injectable = target.decorators.iter().any(|d| {
+                        index.is_export_of(key.file, &d.callee, NEST_COMMON, "Injectable")
+                    });
                     if !injectable || !provided.contains(&key) {
                         continue;
                     }
