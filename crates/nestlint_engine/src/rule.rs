@@ -144,6 +144,8 @@ pub trait Rule: Send + Sync {
 /// asks ([`Rule::sees_type_level`]) or the file has a suppression comment (which may sit anywhere).
 /// Facts read imports and annotations directly, not through the traversal.
 pub const TYPE_LEVEL_KINDS: &[&str] = &[
+    // `declare class X {}`, `declare module '...' { ... }`: declarations of what exists elsewhere.
+    "ambient_declaration",
     "import_statement",
     "interface_declaration",
     "string",

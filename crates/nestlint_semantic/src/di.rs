@@ -848,6 +848,16 @@ fn export_kind(index: &ProjectIndex, file: FileId, value: &Value) -> Export {
                     }
                     return Export::Token(Token::Class(key));
                 }
+                // A provider object exported as it was provided (`exports: [cacheProvider]`):
+                // Nest exports its `provide` token.
+                if let Some((const_file, constant)) = index.constant(&symbol) {
+                    if let Some(provide) = constant.value.get("provide") {
+                        return match token_of(index, const_file, provide) {
+                            Some(token) => Export::Token(token),
+                            None => Export::Unknown,
+                        };
+                    }
+                }
             }
             Symbol::External { source, name } if name.ends_with("Module") => {
                 return Export::PackageModule(source, name);

@@ -486,7 +486,9 @@ fn constructions(body: Node<'_>, source: &str) -> Vec<(Name, TextRange)> {
         }
         budget -= 1;
         match node.kind_name() {
-            "class" | "class_declaration" | "abstract_class_declaration" => continue,
+            // Nested classes have their own; `@UsePipes(new ValidationPipe())` binds an
+            // instance the way Nest documents.
+            "class" | "class_declaration" | "abstract_class_declaration" | "decorator" => continue,
             "new_expression" => {
                 if let Some(constructor) = node.field(Field::Constructor) {
                     if constructor.kind_name() == "identifier" {

@@ -12,14 +12,14 @@ pub struct NoCircularModuleImports;
 static META: RuleMeta = RuleMeta {
     id: "no-circular-module-imports",
     category: Category::Correctness,
-    default_severity: Severity::Warning,
+    default_severity: Severity::Error,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "Modules that import each other do it through `forwardRef()`",
     docs: r#"## What it does
-Finds cycles in the `@Module()` imports graph (`A` imports `B`, which imports `A`, directly or
-through other modules) and reports each import in a cycle that is not wrapped in
-`forwardRef(() => ...)`, naming the whole cycle.
+Finds cycles of plain imports in the `@Module()` imports graph (`A` imports `B`, which imports
+`A`, directly or through other modules, none of them through `forwardRef(() => ...)`) and reports
+each import of the cycle, naming the whole cycle.
 
 ## Why is this bad?
 When the modules' files import each other, one of them is still `undefined` when the other's
@@ -50,6 +50,10 @@ export class UsersModule {}
 export class OrdersModule {}
 ```
 
+## When it stays silent
+A cycle with a `forwardRef()` on one of its imports is not reported: whether Nest resolves it
+depends on the order the files load in, which the engine does not model.
+
 ## References
 - https://docs.nestjs.com/fundamentals/circular-dependency#module-forward-reference
 "#,
@@ -77,10 +81,22 @@ impl Rule for NoCircularModuleImports {
                 }
             }
         }
-        for component in strongly_connected(&edges) {
+        // Only plain imports: a cycle with a `forwardRef()` somewhere is resolved by Nest when
+        // the files load in the right order, which the engine does not model; a cycle of plain
+        // imports always leaves one module `undefined`.
+        let plain: BTreeMap<ClassKey, Vec<(ClassKey, bool)>> = edges
+            .iter()
+            .map(|(module, targets)| {
+                (
+                    *module,
+                    targets.iter().copied().filter(|(_, forward)| !forward).collect(),
+                )
+            })
+            .collect();
+        for component in strongly_connected(&plain) {
             let members: BTreeSet<ClassKey> = component.iter().copied().collect();
             let self_loop = component.len() == 1
-                && edges
+                && plain
                     .get(&component[0])
                     .is_some_and(|targets| targets.iter().any(|(t, _)| *t == component[0]));
             if component.len() < 2 && !self_loop {
@@ -97,7 +113,7 @@ impl Rule for NoCircularModuleImports {
                 }
                 let class = index.class_at(*module);
                 let mut reported = BTreeSet::new();
-                for (target, forward) in edges.get(module).into_iter().flatten() {
+                for (target, forward) in plain.get(module).into_iter().flatten() {
                     if *forward || !members.contains(target) || !reported.insert(*target) {
                         continue;
                     }
