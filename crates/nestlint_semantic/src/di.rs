@@ -279,6 +279,14 @@ impl Injection {
                         }),
                         None => {}
                     },
+                    Export::Modules(targets) => {
+                        for target in targets {
+                            if let Some((tokens, unseen)) = imported_modules.get(&target) {
+                                exports.extend(tokens.iter().cloned());
+                                exports_unseen.merge(unseen);
+                            }
+                        }
+                    }
                     Export::PackageModule(source, name) => {
                         let imported = edges.iter().any(|e| {
                             matches!(e, ImportEdge::Package { source: s, name: n, .. } if *s == source && *n == name)
@@ -389,7 +397,11 @@ fn read_metadata(
             edges.push(ImportEdge::Unknown);
             continue;
         };
-        edges.push(import_edge(index, file, value, scope));
+        // Alternatives (a conditional import) are all taken: what any of them exports may be
+        // available, which only ever keeps the rules silent.
+        for import in index.module_imports(file, value) {
+            edges.push(import_edge(index, file, value, import, scope));
+        }
     }
 }
 
@@ -582,9 +594,10 @@ fn import_edge(
     index: &ProjectIndex,
     file: FileId,
     value: &Value,
+    import: ModuleImport<'_>,
     scope: &mut ModuleScope,
 ) -> ImportEdge {
-    match index.module_import(file, value) {
+    match import {
         ModuleImport::Project { module, dynamic } => {
             let extra = if dynamic {
                 match dynamic_module(index, file, value, module) {
@@ -833,6 +846,8 @@ fn dynamic_module(
 
 enum Export {
     Module(ClassKey),
+    /// One of these modules (a conditional).
+    Modules(Vec<ClassKey>),
     PackageModule(Name, Name),
     Token(Token),
     Unknown,
@@ -847,6 +862,38 @@ fn export_kind(index: &ProjectIndex, file: FileId, value: &Value) -> Export {
                         return Export::Module(key);
                     }
                     return Export::Token(Token::Class(key));
+                }
+                // A constant bound to a module, or to either of two (`cond ? A : B`).
+                if let Some((const_file, constant)) = index.constant(&symbol) {
+                    let imports = index.module_imports(const_file, &constant.value);
+                    let modules: Vec<ClassKey> = imports
+                        .iter()
+                        .filter_map(|import| match import {
+                            ModuleImport::Project {
+                                module,
+                                dynamic: false,
+                            } => Some(*module),
+                            _ => None,
+                        })
+                        .collect();
+                    if !modules.is_empty() {
+                        return Export::Modules(modules);
+                    }
+                    // A constant bound to a package's dynamic module
+                    // (`const ACLModule = AccessControlModule.forRoles(...)`).
+                    for import in &imports {
+                        if let ModuleImport::External { source, name, .. } = import {
+                            return Export::PackageModule(source.clone(), name.clone());
+                        }
+                    }
+                    if matches!(constant.value, Value::Call { .. } | Value::Fallback { .. })
+                        && constant.value.get("provide").is_none()
+                    {
+                        let symbol_like = matches!(&constant.value, Value::Call { callee, .. } if callee.object.is_none() && callee.name == "Symbol");
+                        if !symbol_like {
+                            return Export::Unknown;
+                        }
+                    }
                 }
                 // A provider object exported as it was provided (`exports: [cacheProvider]`):
                 // Nest exports its `provide` token.
@@ -1076,6 +1123,20 @@ fn instantiated(index: &ProjectIndex, module: ClassKey, scope: &ModuleScope) -> 
                 if let Value::Ident(name) = arg {
                     if let Some(enhancer) = index.class_key(&index.resolve(controller.file, name)) {
                         out.insert(enhancer);
+                    }
+                }
+            }
+        }
+    }
+    // Middleware its `configure` applies (`consumer.apply(AuthMiddleware)`): resolved in the
+    // module's context.
+    let class = index.class_at(module);
+    for chain in &index.file(module.file).facts.middleware {
+        if class.range.start <= chain.range.start && chain.range.end <= class.range.end {
+            for value in &chain.middleware {
+                if let Value::Ident(name) = value {
+                    if let Some(middleware) = index.class_key(&index.resolve(module.file, name)) {
+                        out.insert(middleware);
                     }
                 }
             }

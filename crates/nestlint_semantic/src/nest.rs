@@ -169,6 +169,36 @@ impl ProjectIndex {
         items
     }
 
+    /// Reads one `imports` item as every module it may be: a constant bound to a module is
+    /// followed, and a conditional (`isDocumentDatabase ? MongoModule : SqlModule`) is either
+    /// branch. A rule that needs what is certainly imported must treat these as alternatives.
+    pub fn module_imports<'a>(&'a self, file: FileId, value: &'a Value) -> Vec<ModuleImport<'a>> {
+        let mut out = Vec::new();
+        let mut pending = vec![(file, value, 0usize)];
+        while let Some((file, value, depth)) = pending.pop() {
+            if depth > 4 || out.len() > 8 {
+                out.push(ModuleImport::Unknown);
+                break;
+            }
+            match value {
+                Value::Fallback { value, fallback } => {
+                    pending.push((file, fallback, depth + 1));
+                    pending.push((file, value, depth + 1));
+                }
+                Value::Ident(name) => match self.constant(&self.resolve(file, name)) {
+                    Some((const_file, constant))
+                        if self.class_key(&self.resolve(file, name)).is_none() =>
+                    {
+                        pending.push((const_file, &constant.value, depth + 1));
+                    }
+                    _ => out.push(self.module_import(file, value)),
+                },
+                _ => out.push(self.module_import(file, value)),
+            }
+        }
+        out
+    }
+
     /// Reads one `imports` item.
     pub fn module_import<'a>(&'a self, file: FileId, value: &'a Value) -> ModuleImport<'a> {
         let (class_name, method, args) = match value {
@@ -248,11 +278,15 @@ impl ProjectIndex {
             };
             for item in self.metadata_items(module, *meta, "imports") {
                 match item {
-                    Item::Value(file, value) => match self.module_import(file, value) {
-                        ModuleImport::Project { module, .. } => stack.push(module),
-                        ModuleImport::External { .. } => {}
-                        ModuleImport::Unknown => complete = false,
-                    },
+                    Item::Value(file, value) => {
+                        for import in self.module_imports(file, value) {
+                            match import {
+                                ModuleImport::Project { module, .. } => stack.push(module),
+                                ModuleImport::External { .. } => {}
+                                ModuleImport::Unknown => complete = false,
+                            }
+                        }
+                    }
                     Item::Unknown => complete = false,
                 }
             }

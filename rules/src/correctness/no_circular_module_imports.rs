@@ -89,7 +89,11 @@ impl Rule for NoCircularModuleImports {
             .map(|(module, targets)| {
                 (
                     *module,
-                    targets.iter().copied().filter(|(_, forward)| !forward).collect(),
+                    targets
+                        .iter()
+                        .copied()
+                        .filter(|(_, forward)| !forward)
+                        .collect(),
                 )
             })
             .collect();

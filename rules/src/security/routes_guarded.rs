@@ -48,7 +48,7 @@ which guards apply but do not authenticate.
 
 Routes public by their nature are not reported: the application's root `GET /` and the starters'
 `GET /hello`, health and liveness probes (`@HealthCheck()`, `GET /health`, `/ping`, `/ready`, ...),
-sign-in flows (`login`, `signup`, `register`, `refresh`, `forgot-password`, OAuth callbacks, and the
+sign-in flows (`login`, `signup`, `register`, `refresh`, `forgot-password`, e-mail confirmation, OAuth callbacks, and the
 step that starts a callback flow), creating an account where the other routes need one, webhooks,
 and handlers handed a credential of their own (a `@Headers('stripe-signature')`, a secret header, a
 token in the path or query). A handler or controller marked public by a project decorator built on
@@ -639,6 +639,9 @@ const AUTH_FLOW: &[&str] = &[
     "verify-email",
     "verifyemail",
     "confirm-email",
+    "confirmemail",
+    "confirmnewemail",
+    "confirm-new-email",
     "callback",
     "oauth",
     "sso",
