@@ -535,7 +535,10 @@ fuzz_target!(|file: File| {
     // The rendered text is what a regression test replays: written before the check, so a
     // crash or a timeout leaves it behind (`fuzz/run.sh` keeps it).
     if let Some(dir) = std::env::var_os("NESTLINT_FUZZ_LAST_INPUT") {
-        let _ = std::fs::write(std::path::Path::new(&dir).join(name), &text);
+        let dir = std::path::Path::new(&dir);
+        let other = if file.tsx { "input.ts" } else { "input.tsx" };
+        let _ = std::fs::remove_file(dir.join(other));
+        let _ = std::fs::write(dir.join(name), &text);
     }
     if let Err(why) = check_text(&harness.linter, harness.dir.path(), name, &text) {
         panic!("{why}\n--- input ---\n{text}");

@@ -234,7 +234,7 @@ pub(crate) type Overlay = HashMap<PathBuf, Arc<str>>;
 
 /// What a run lints, resolved once: the fix loop lints the same inputs round after round.
 pub(crate) struct Prepared {
-    pub(crate) pool: rayon::ThreadPool,
+    pub(crate) pool: Arc<rayon::ThreadPool>,
     inputs: Vec<FileInput>,
     packages: Vec<Package>,
     pub(crate) overlay: Overlay,
@@ -305,10 +305,7 @@ impl Linter {
         paths: &[PathBuf],
         options: &RunOptions,
     ) -> Result<Prepared, RunError> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(options.threads)
-            .build()
-            .map_err(|e| RunError::ThreadPool(e.to_string()))?;
+        let pool = thread_pool(options.threads).map_err(RunError::ThreadPool)?;
         let mut resolver =
             ConfigResolver::new(&self.rules, options.config.clone(), &options.selection)
                 .map_err(RunError::Config)?;
@@ -599,10 +596,9 @@ impl Linter {
             })
             .collect();
         Prepared {
-            pool: rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .build()
-                .expect("one worker thread"),
+            pool: thread_pool(1).unwrap_or_else(|_| {
+                Arc::new(rayon::ThreadPoolBuilder::new().build().expect("rayon's default pool"))
+            }),
             inputs,
             packages,
             overlay: Overlay::new(),
@@ -1004,6 +1000,25 @@ impl Linter {
     }
 }
 
+/// The worker pool of `threads` threads, made once per process and shared by every run: a
+/// language server or a fuzzer lints thousands of times, and each worker keeps its parsers.
+fn thread_pool(threads: usize) -> Result<Arc<rayon::ThreadPool>, String> {
+    static POOLS: std::sync::Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, pool)) = pools.iter().find(|(n, _)| *n == threads) {
+        return Ok(pool.clone());
+    }
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| e.to_string())?,
+    );
+    pools.push((threads, pool.clone()));
+    Ok(pool)
+}
+
 /// How many files a run reads at most, targets and context together, before it stops following
 /// imports out of the walked packages.
 const MAX_IMPORTED_CONTEXT: usize = 100_000;
@@ -1196,6 +1211,16 @@ pub fn display_path(path: &Path, base: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn runs_share_their_worker_pools() {
+        // A pool per run left its threads (and their parsers) behind after each run: the fuzzer's
+        // leak checker caught it (fuzz/regressions, 2026-12-01).
+        let first = thread_pool(2).unwrap();
+        let second = thread_pool(2).unwrap();
+        assert!(Arc::ptr_eq(&first, &second));
+        assert!(!Arc::ptr_eq(&first, &thread_pool(1).unwrap()));
+    }
+
     use super::*;
     use crate::rule::{Category, FixAvailability, RuleMeta, Scope};
     use nestlint_diagnostics::Severity;
