@@ -597,7 +597,11 @@ impl Linter {
             .collect();
         Prepared {
             pool: thread_pool(1).unwrap_or_else(|_| {
-                Arc::new(rayon::ThreadPoolBuilder::new().build().expect("rayon's default pool"))
+                Arc::new(
+                    rayon::ThreadPoolBuilder::new()
+                        .build()
+                        .expect("rayon's default pool"),
+                )
             }),
             inputs,
             packages,
@@ -679,32 +683,20 @@ impl Linter {
                 app_root,
                 is_target: input.is_target,
                 import_targets: Vec::new(),
+                reexport_targets: Vec::new(),
                 imports_by_local: None,
                 stash: outcome.stash,
             });
         }
-        let index = ProjectIndex::new(indexed, packages);
         let rules: &[Box<dyn Rule>] = if parse_only { &[] } else { &self.rules };
-        // Project rules share the index's lazily computed tables (thread-safe) and run in parallel.
-        let per_rule: Vec<Vec<Diagnostic>> = rules
-            .par_iter()
-            .enumerate()
-            .filter(|(i, _)| enabled_anywhere[*i])
-            .map(|(rule_index, rule)| {
-                let mut diagnostics = Vec::new();
-                let mut ctx = ProjectContext {
-                    rule: rule.meta(),
-                    rule_index,
-                    settings: &settings,
-                    sources: &texts,
-                    diagnostics: &mut diagnostics,
-                    edit_trees: Default::default(),
-                    import_sites: Default::default(),
-                };
-                rule.check_project(&index, &mut ctx);
-                diagnostics
-            })
-            .collect();
+        let (index, per_rule) = project_pass(
+            indexed,
+            packages,
+            rules,
+            &enabled_anywhere,
+            &settings,
+            &texts,
+        );
         // Findings go only to the files the user asked about, at the level their config sets.
         let rule_ids: Vec<&'static str> = self.rules.iter().map(|r| r.meta().id).collect();
         let rule_index: HashMap<&str, usize> = rule_ids
@@ -1005,7 +997,9 @@ impl Linter {
 fn thread_pool(threads: usize) -> Result<Arc<rayon::ThreadPool>, String> {
     static POOLS: std::sync::Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> =
         std::sync::Mutex::new(Vec::new());
-    let mut pools = POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut pools = POOLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, pool)) = pools.iter().find(|(n, _)| *n == threads) {
         return Ok(pool.clone());
     }
@@ -1207,6 +1201,41 @@ pub fn display_path(path: &Path, base: &Path) -> String {
         relative.push(part);
     }
     relative.display().to_string()
+}
+
+/// The project half of a run: the index over every file's facts, then each enabled rule's
+/// `check_project`. A function of its own so that profiles show what the project pass costs.
+#[inline(never)]
+fn project_pass(
+    indexed: Vec<IndexedFile>,
+    packages: Vec<Package>,
+    rules: &[Box<dyn Rule>],
+    enabled_anywhere: &[bool],
+    settings: &[Arc<FileSettings>],
+    texts: &HashMap<Arc<PathBuf>, Arc<str>>,
+) -> (ProjectIndex, Vec<Vec<Diagnostic>>) {
+    let index = ProjectIndex::new(indexed, packages);
+    // Project rules share the index's lazily computed tables (thread-safe) and run in parallel.
+    let per_rule = rules
+        .par_iter()
+        .enumerate()
+        .filter(|(i, _)| enabled_anywhere[*i])
+        .map(|(rule_index, rule)| {
+            let mut diagnostics = Vec::new();
+            let mut ctx = ProjectContext {
+                rule: rule.meta(),
+                rule_index,
+                settings,
+                sources: texts,
+                diagnostics: &mut diagnostics,
+                edit_trees: Default::default(),
+                import_sites: Default::default(),
+            };
+            rule.check_project(&index, &mut ctx);
+            diagnostics
+        })
+        .collect();
+    (index, per_rule)
 }
 
 #[cfg(test)]

@@ -31,6 +31,9 @@ pub struct IndexedFile {
     pub is_test: bool,
     /// Where each of `facts.imports` leads, in the same order.
     pub import_targets: Vec<ImportTarget>,
+    /// Where each of `facts.reexports` leads, in the same order: barrels are walked for every
+    /// name looked up through them, so their specifiers are resolved once.
+    pub reexport_targets: Vec<ImportTarget>,
     /// `facts.imports` positions by local name, for files with many imports (an `AppModule`
     /// importing every feature module): scanning them for every name would be quadratic.
     pub imports_by_local: Option<FastMap<Name, usize>>,
@@ -137,6 +140,17 @@ impl ProjectIndex {
                 targets.push(target);
             }
             file.import_targets = targets;
+            file.reexport_targets = file
+                .facts
+                .reexports
+                .iter()
+                .map(|reexport| {
+                    import_target(
+                        resolve_specifier(&reexport.source, &file.path, package, &known),
+                        &by_path,
+                    )
+                })
+                .collect();
             if file.facts.imports.len() > SCANNED_IMPORTS {
                 let mut table =
                     FastMap::with_capacity_and_hasher(file.facts.imports.len(), Default::default());
@@ -264,8 +278,12 @@ impl ProjectIndex {
             }
             return Symbol::Unresolved;
         }
-        for reexport in &facts.reexports {
-            let target = self.specifier_target(file, &reexport.source);
+        let targets = &self.files[file].reexport_targets;
+        for (position, reexport) in facts.reexports.iter().enumerate() {
+            let target = targets
+                .get(position)
+                .copied()
+                .unwrap_or(ImportTarget::Unresolved);
             match &reexport.names {
                 Some(pairs) => {
                     if let Some((_, imported)) = pairs.iter().find(|(exported, _)| exported == name)
@@ -293,17 +311,6 @@ impl ProjectIndex {
             }
         }
         Symbol::Unresolved
-    }
-
-    fn specifier_target(&self, file: FileId, specifier: &str) -> ImportTarget {
-        let indexed = &self.files[file];
-        let target = resolve_specifier(
-            specifier,
-            &indexed.path,
-            &self.packages[indexed.package],
-            &|p: &Path| self.by_path.contains_key(p),
-        );
-        import_target(target, &self.by_path)
     }
 
     /// Whether `name` is imported into `file` with `import type` (or `import { type X }`): it
