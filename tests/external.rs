@@ -625,7 +625,9 @@ fn collect_ts(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Each `fixtures/projects/di-*` project (at most one wiring error each) is compiled with `tsc`
 /// and booted by the real `@nestjs/core` (`NestFactory.createApplicationContext`: no server, no
 /// database): nestlint's `resolvable-dependencies` must report exactly what Nest refuses, for
-/// the same class and parameter index, and nothing where Nest boots.
+/// the same class and parameter index, and nothing where Nest boots. Then each project nestlint
+/// can fix (`--fix --unsafe-fixes`) is fixed, compiled and booted again: what nestlint still
+/// reports must again be what Nest refuses, so a fix that does not make Nest boot fails.
 fn di_oracle() -> Outcome {
     let prefix = match common::npm_tool("typescript", TYPESCRIPT_PACKAGES) {
         Ok(prefix) => prefix,
@@ -649,6 +651,7 @@ fn di_oracle() -> Outcome {
     }
     let mut failures = Vec::new();
     let mut refused = 0;
+    let mut fixed_and_booted = 0;
     for case in &cases {
         let name = case
             .file_name()
@@ -656,87 +659,49 @@ fn di_oracle() -> Outcome {
             .unwrap_or_default();
         let dir = work.join(&name);
         common::copy_tree(case, &dir);
-        let mut sources = Vec::new();
-        collect_ts(&dir.join("src"), &mut sources);
-        let sources: Vec<PathBuf> = sources
-            .into_iter()
-            .map(|s| Path::new("src").join(s))
-            .collect();
-        let compiled = Command::new("node")
-            .arg(&tsc)
-            .args([
-                "--experimentalDecorators",
-                "--emitDecoratorMetadata",
-                "--skipLibCheck",
-                "--target",
-                "es2021",
-                "--module",
-                "commonjs",
-                "--moduleResolution",
-                "node",
-                "--esModuleInterop",
-                "--strictPropertyInitialization",
-                "false",
-                "--rootDir",
-                "src",
-                "--outDir",
-                "out",
-            ])
-            .args(&sources)
-            .current_dir(&dir)
-            .output()?;
-        if !compiled.status.success() {
-            failures.push(format!("{name}: tsc failed: {}", combined(&compiled)));
-            continue;
-        }
-        write(
-            &dir,
-            "boot.js",
-            "require('reflect-metadata');\n\
-             const { NestFactory } = require('@nestjs/core');\n\
-             const { AppModule } = require('./out/app.module');\n\
-             NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false })\n\
-               .then((app) => app.close().then(() => console.log(JSON.stringify({ ok: true }))))\n\
-               .catch((e) => console.log(JSON.stringify({ error: String(e && e.message) })));\n",
-        );
-        let booted = Command::new("node")
-            .arg("boot.js")
-            .current_dir(&dir)
-            .output()?;
-        let verdict: serde_json::Value = match serde_json::from_str(stdout(&booted).trim()) {
-            Ok(verdict) => verdict,
-            Err(_) => {
-                failures.push(format!(
-                    "{name}: Nest printed no verdict: {}",
-                    combined(&booted)
-                ));
+        let (nest, found, all_fixable) = match nest_and_nestlint(&tsc, &dir) {
+            Ok(verdicts) => verdicts,
+            Err(why) => {
+                failures.push(format!("{name}: {why}"));
                 continue;
             }
         };
-        // What Nest refuses: (class, parameter index), from its own message.
-        let nest = verdict["error"].as_str().map(|message| {
+        if !nest.is_empty() {
             refused += 1;
-            nest_refusal(message).unwrap_or_else(|| ("?".to_owned(), message.to_owned()))
-        });
-        let output = nestlint(case, &["--format", "json", "."]);
-        let report: serde_json::Value = serde_json::from_str(&stdout(&output))?;
-        let found: Vec<(String, String)> = report["diagnostics"]
-            .as_array()
-            .map(|all| {
-                all.iter()
-                    .filter(|d| {
-                        d["rule"] == "resolvable-dependencies"
-                            || d["rule"] == "module-metadata-hygiene"
-                    })
-                    .filter_map(|d| d["message"].as_str().and_then(nest_refusal))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let expected: Vec<(String, String)> = nest.into_iter().collect();
-        if found != expected {
+        }
+        if found != nest {
             failures.push(format!(
-                "{name}: Nest refuses {expected:?}, nestlint reports {found:?}"
+                "{name}: Nest refuses {nest:?}, nestlint reports {found:?}"
             ));
+            continue;
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let fixed = nestlint(
+            &dir,
+            &["--fix", "--unsafe-fixes", "--format", "json", "src"],
+        );
+        if fixed.status.code() == Some(2) {
+            failures.push(format!("{name}: --fix failed: {}", combined(&fixed)));
+            continue;
+        }
+        match nest_and_nestlint(&tsc, &dir) {
+            Ok((nest_after, found_after, _)) => {
+                if nest_after.is_empty() {
+                    fixed_and_booted += 1;
+                } else if all_fixable {
+                    failures.push(format!(
+                        "{name}: every finding had a fix, yet after --fix --unsafe-fixes Nest refuses {nest_after:?}"
+                    ));
+                }
+                if found_after != nest_after {
+                    failures.push(format!(
+                        "{name} after --fix --unsafe-fixes: Nest refuses {nest_after:?}, nestlint reports {found_after:?}"
+                    ));
+                }
+            }
+            Err(why) => failures.push(format!("{name} after --fix --unsafe-fixes: {why}")),
         }
     }
     if refused == 0 || refused == cases.len() {
@@ -745,11 +710,102 @@ fn di_oracle() -> Outcome {
             cases.len()
         ));
     }
+    if fixed_and_booted == 0 {
+        failures.push("no case was fixed into one Nest boots".to_owned());
+    }
     if failures.is_empty() {
         Ok(Completion::Completed)
     } else {
         Err(failures.join("\n").into())
     }
+}
+
+/// Compiles and boots the project in `dir`, then lints it: what Nest refuses and what nestlint
+/// reports, each as `(class, parameter index)` or `(module, exported)`, and whether nestlint
+/// offered a fix for each of its findings.
+#[allow(clippy::type_complexity)]
+fn nest_and_nestlint(
+    tsc: &Path,
+    dir: &Path,
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>, bool), String> {
+    let _ = std::fs::remove_dir_all(dir.join("out"));
+    let mut sources = Vec::new();
+    collect_ts(&dir.join("src"), &mut sources);
+    let sources: Vec<PathBuf> = sources
+        .into_iter()
+        .map(|s| Path::new("src").join(s))
+        .collect();
+    let compiled = Command::new("node")
+        .arg(tsc)
+        .args([
+            "--experimentalDecorators",
+            "--emitDecoratorMetadata",
+            "--skipLibCheck",
+            "--target",
+            "es2021",
+            "--module",
+            "commonjs",
+            "--moduleResolution",
+            "node",
+            "--esModuleInterop",
+            "--strictPropertyInitialization",
+            "false",
+            "--rootDir",
+            "src",
+            "--outDir",
+            "out",
+        ])
+        .args(&sources)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !compiled.status.success() {
+        return Err(format!("tsc failed: {}", combined(&compiled)));
+    }
+    write(
+        dir,
+        "boot.js",
+        "require('reflect-metadata');\n\
+         const { NestFactory } = require('@nestjs/core');\n\
+         const { AppModule } = require('./out/app.module');\n\
+         NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false })\n\
+           .then((app) => app.close().then(() => console.log(JSON.stringify({ ok: true }))))\n\
+           .catch((e) => console.log(JSON.stringify({ error: String(e && e.message) })));\n",
+    );
+    let booted = Command::new("node")
+        .arg("boot.js")
+        .current_dir(dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let verdict: serde_json::Value = serde_json::from_str(stdout(&booted).trim())
+        .map_err(|_| format!("Nest printed no verdict: {}", combined(&booted)))?;
+    // What Nest refuses: (class, parameter index), from its own message.
+    let nest: Vec<(String, String)> = verdict["error"]
+        .as_str()
+        .map(|message| {
+            nest_refusal(message).unwrap_or_else(|| ("?".to_owned(), message.to_owned()))
+        })
+        .into_iter()
+        .collect();
+    let output = nestlint(dir, &["--format", "json", "src"]);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout(&output)).map_err(|e| e.to_string())?;
+    let wiring: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|d| {
+                    d["rule"] == "resolvable-dependencies" || d["rule"] == "module-metadata-hygiene"
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let found = wiring
+        .iter()
+        .filter_map(|d| d["message"].as_str().and_then(nest_refusal))
+        .collect();
+    let all_fixable = wiring.iter().all(|d| d["fix"].is_object());
+    Ok((nest, found, all_fixable))
 }
 
 /// What Nest refuses, in Nest's words or nestlint's: `(class, index)` from "Nest can't resolve

@@ -3,6 +3,7 @@
 
 mod correctness;
 mod decorators;
+mod module_edits;
 mod security;
 mod validation;
 

@@ -1,9 +1,15 @@
-use nestlint_diagnostics::Severity;
+use nestlint_diagnostics::{Fix, Severity};
 use nestlint_engine::di::{token_name, Token, Unresolved};
+use nestlint_engine::edits::relative_specifier;
 use nestlint_engine::nest::ClassKey;
 use nestlint_engine::packages::PACKAGE_MODULES;
 use nestlint_engine::{
     Category, DiagnosticExt, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta, Scope,
+    Symbol,
+};
+
+use crate::module_edits::{
+    add_to_metadata, list_names, metadata_list, module_metadata, MetadataList,
 };
 
 pub struct ResolvableDependencies;
@@ -12,7 +18,7 @@ static META: RuleMeta = RuleMeta {
     id: "resolvable-dependencies",
     category: Category::Correctness,
     default_severity: Severity::Error,
-    fix: FixAvailability::None,
+    fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary:
         "Every constructor dependency can be resolved in the module that instantiates the class",
@@ -95,6 +101,20 @@ read completely (a global module may hide there). A module from a package nestli
 may provide that package's own classes and anything named in its arguments: those are not
 reported. Parameters typed with an interface, a generic type or a type from another package, and
 custom parameter decorators, have tokens the engine cannot know: they are not checked.
+
+## Fix
+Unsafe (`--unsafe-fixes`), offered when the remedy is one edit in one file and the class is the
+token:
+- the class is a provider of a module the reporting module imports: it is added to that module's
+  `exports`;
+- the class is exported by exactly one project module, which the reporting module does not
+  import: that module is added to the reporting module's `imports` (and imported into its file),
+  unless it imports the reporting module itself (a cycle Nest needs `forwardRef` for), has
+  `static` methods (it may need `forRoot()`), or lives in another app or library of the
+  monorepo.
+
+Unsafe because the wiring is a design choice: the project may rather move the class to a shared
+module.
 
 ## References
 - https://docs.nestjs.com/faq/common-errors#cannot-resolve-dependency-error
@@ -204,8 +224,10 @@ fn report(index: &ProjectIndex, ctx: &mut ProjectContext<'_>, unresolved: &Unres
         )
     };
     let module_path = index.file(unresolved.module.file).path.clone();
+    let fix = wiring_fix(index, ctx, unresolved);
     let diagnostic = ctx
         .report(index, at_file, at_range, message)
+        .fix(fix)
         .help(help)
         .label(
             module_path,
@@ -258,6 +280,9 @@ fn remedy(index: &ProjectIndex, unresolved: &Unresolved, token: &str) -> String 
             (true, _) => {
                 format!("export {token} from {provider_name}, which {module_name} imports")
             }
+            (false, true) if imports_reach(index, *provider, module, false) => format!(
+                "import {provider_name} into {module_name} with `forwardRef(() => {provider_name})`: {provider_name} imports {module_name}, and Nest needs forwardRef on both sides of a cycle"
+            ),
             (false, true) => format!("import {provider_name} into {module_name}"),
             (false, false) => format!(
                 "export {token} from {provider_name} and import {provider_name} into {module_name}"
@@ -287,4 +312,134 @@ fn remedy(index: &ProjectIndex, unresolved: &Unresolved, token: &str) -> String 
         );
     }
     format!("no module provides {token}: add it to {module_name}'s providers, or to a module {module_name} imports that exports it")
+}
+
+/// The fix for the one-file remedies of [`remedy`]: export the class from the module that
+/// provides it and is imported, or import the one module that exports it.
+fn wiring_fix(
+    index: &ProjectIndex,
+    ctx: &ProjectContext<'_>,
+    unresolved: &Unresolved,
+) -> Option<Fix> {
+    let Token::Class(class) = &unresolved.token else {
+        return None;
+    };
+    let injection = index.injection();
+    let module = unresolved.module;
+    let scope = injection.scopes.get(&module)?;
+    let class_name = index.class_at(*class).name.as_str();
+    let declared = |file, name: &str| -> bool {
+        matches!(index.resolve(file, name), Symbol::Declared { file: f, name: n } if f == class.file && n == name)
+    };
+    let mut providing: Vec<ClassKey> = injection
+        .scopes
+        .iter()
+        .filter(|(_, s)| s.provided.contains(&unresolved.token))
+        .map(|(key, _)| *key)
+        .collect();
+    providing.sort();
+    // Several modules provide it: which one to use is the user's choice.
+    if providing.len() > 1 {
+        return None;
+    }
+    if let Some(&provider) = providing.first().filter(|p| scope.imports.contains(p)) {
+        // Export it: the class must be a plain entry of the provider's `providers`.
+        let source = ctx.source(index, provider.file)?;
+        let tree = ctx.tree_for_edit(index, provider.file)?;
+        let metadata = module_metadata(index, provider, tree.root_node())?;
+        let MetadataList::Array(providers) = metadata_list(metadata, source, "providers")? else {
+            return None;
+        };
+        if !list_names(providers, source, class_name) || !declared(provider.file, class_name) {
+            return None;
+        }
+        let exports = metadata_list(metadata, source, "exports")?;
+        let edit = add_to_metadata(source, metadata, exports, "exports", class_name);
+        return Some(
+            Fix::unsafe_edits(
+                format!(
+                    "export `{class_name}` from `{}`",
+                    index.class_at(provider).name
+                ),
+                vec![edit],
+            )
+            .in_file(index.file(provider.file).path.clone()),
+        );
+    }
+    // Import the one module that exports it.
+    let mut exporting = injection
+        .scopes
+        .iter()
+        .filter(|(key, s)| **key != module && s.exports.contains(&unresolved.token))
+        .map(|(key, _)| *key);
+    let exporter = exporting.next()?;
+    if exporting.next().is_some() || imports_reach(index, exporter, module, true) {
+        return None;
+    }
+    let exporter_class = index.class_at(exporter);
+    let exporter_name = exporter_class.name.as_str();
+    if exporter_class.methods.iter().any(|m| m.is_static)
+        || index.file(exporter.file).app_root != index.file(module.file).app_root
+        || !matches!(index.resolve_export(exporter.file, exporter_name, 0),
+            Symbol::Declared { file, .. } if file == exporter.file)
+    {
+        return None;
+    }
+    let source = ctx.source(index, module.file)?;
+    let tree = ctx.tree_for_edit(index, module.file)?;
+    let metadata = module_metadata(index, module, tree.root_node())?;
+    let imports = metadata_list(metadata, source, "imports")?;
+    let mut edits = Vec::new();
+    let bound = matches!(index.resolve(module.file, exporter_name),
+        Symbol::Declared { file, .. } if file == exporter.file);
+    if !bound {
+        let site = ctx.import_site(index, module.file)?;
+        let module_dir = index.file(module.file).path.parent()?;
+        let specifier = relative_specifier(module_dir, &index.file(exporter.file).path)?;
+        edits.extend(site.ensure(&specifier, exporter_name).ok()?);
+    }
+    edits.push(add_to_metadata(
+        source,
+        metadata,
+        imports,
+        "imports",
+        exporter_name,
+    ));
+    Some(
+        Fix::unsafe_edits(
+            format!(
+                "import `{exporter_name}` into `{}`",
+                index.class_at(module).name
+            ),
+            edits,
+        )
+        .in_file(index.file(module.file).path.clone()),
+    )
+}
+
+/// Whether `from` imports `to`, directly or through the modules it imports; an import the
+/// engine cannot read counts as reaching when `unread_reaches`.
+fn imports_reach(index: &ProjectIndex, from: ClassKey, to: ClassKey, unread_reaches: bool) -> bool {
+    let scopes = &index.injection().scopes;
+    let mut seen = vec![from];
+    let mut stack = vec![from];
+    while let Some(key) = stack.pop() {
+        let Some(scope) = scopes.get(&key) else {
+            continue;
+        };
+        // An import the engine cannot read may lead anywhere.
+        if unread_reaches && scope.unseen.anything {
+            return true;
+        }
+        for next in &scope.imports {
+            if *next == to {
+                return true;
+            }
+            if !seen.contains(next) {
+                seen.push(*next);
+                stack.push(*next);
+            }
+        }
+    }
+    false
 }

@@ -1,8 +1,6 @@
 use nestlint_diagnostics::{Edit, Fix, Severity, TextRange};
-use nestlint_engine::edits::{
-    append_to_list, node_at, prepend_to_list, relative_specifier, ImportSite,
-};
-use nestlint_engine::facts::{property_key, ClassFact, DecoratorFact, ParamFact, TypeRef, Value};
+use nestlint_engine::edits::{append_to_list, node_at, relative_specifier, ImportSite};
+use nestlint_engine::facts::{ClassFact, DecoratorFact, ParamFact, TypeRef, Value};
 use nestlint_engine::nest::{ClassKey, Item, ModuleImport};
 use nestlint_engine::syntax::{named_children, Field, ImportedName, NodeExt};
 use nestlint_engine::workspace::normalize;
@@ -11,6 +9,8 @@ use nestlint_engine::{
     Scope, Symbol,
 };
 use nestlint_syntax::Name;
+
+use crate::module_edits::{add_to_metadata, metadata_list, module_metadata, MetadataList};
 
 pub struct ValidRepositoryInjection;
 
@@ -424,16 +424,7 @@ fn register_entity(
     let tree = ctx.tree_for_edit(index, module_file)?;
     let root = tree.root_node();
     let module_class = index.class_at(module);
-    let decorator = module_class
-        .decorators
-        .iter()
-        .find(|d| index.is_export_of(module_file, &d.callee, "@nestjs/common", "Module"))?;
-    let call = named_children(node_at(root, decorator.range)?)
-        .find(|n| n.kind_name() == "call_expression")?;
-    let metadata = named_children(call.field(Field::Arguments)?).next()?;
-    if metadata.kind_name() != "object" {
-        return None;
-    }
+    let metadata = module_metadata(index, module, root)?;
     let mut edits = Vec::new();
     let site = ctx.import_site(index, module_file)?;
     let local = entity_in_module(
@@ -445,14 +436,8 @@ fn register_entity(
         &site,
         &mut edits,
     )?;
-    let imports = named_children(metadata).find(|pair| {
-        pair.kind_name() == "pair"
-            && pair
-                .field(Field::Key)
-                .is_some_and(|k| property_key(k, source).as_deref() == Some("imports"))
-    });
-    match imports.and_then(|pair| pair.field(Field::Value)) {
-        Some(list) if list.kind_name() == "array" => {
+    match metadata_list(metadata, source, "imports")? {
+        MetadataList::Array(list) => {
             let for_feature = named_children(list).find_map(|item| {
                 let value = Value::from_node(item, source);
                 let Value::Call { callee, args } = &value else {
@@ -484,12 +469,10 @@ fn register_entity(
                 }
             }
         }
-        // `imports` is a variable or a spread: the engine cannot see where to add it.
-        Some(_) => return None,
-        None => {
+        list @ MetadataList::Absent => {
             let typeorm_module = typeorm_module_name(&site, &mut edits)?;
-            let entry = format!("imports: [{typeorm_module}.forFeature([{local}])]");
-            edits.push(prepend_to_list(source, metadata, &entry));
+            let entry = format!("{typeorm_module}.forFeature([{local}])");
+            edits.push(add_to_metadata(source, metadata, list, "imports", &entry));
         }
     }
     Some(
