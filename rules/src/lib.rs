@@ -3,6 +3,7 @@
 
 mod correctness;
 mod decorators;
+mod graph;
 mod module_edits;
 mod security;
 mod validation;
@@ -24,6 +25,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::injectable_must_be_provided::InjectableMustBeProvided),
         Box::new(correctness::factory_inject_arity::FactoryInjectArity),
         Box::new(correctness::no_circular_module_imports::NoCircularModuleImports),
+        Box::new(correctness::no_circular_provider_injection::NoCircularProviderInjection),
         Box::new(correctness::no_manual_instantiation::NoManualInstantiation),
         Box::new(correctness::imports_are_modules::ImportsAreModules),
         Box::new(correctness::for_root_once::ForRootOnce),

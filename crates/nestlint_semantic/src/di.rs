@@ -388,12 +388,15 @@ fn read_metadata(
 ) {
     for item in index.metadata_items(module, metadata, "providers") {
         match item {
-            Item::Value(file, value) => add_provider(index, file, value, scope, 0),
+            // A conditional provider may be there: available, for the rules that stay silent.
+            Item::Value(file, value) | Item::Alternative(file, value) => {
+                add_provider(index, file, value, scope, 0)
+            }
             Item::Unknown => scope.unseen.anything = true,
         }
     }
     for item in index.metadata_items(module, metadata, "imports") {
-        let Item::Value(file, value) = item else {
+        let (Item::Value(file, value) | Item::Alternative(file, value)) = item else {
             edges.push(ImportEdge::Unknown);
             continue;
         };
@@ -641,14 +644,19 @@ fn import_edge(
             for export in known.exports {
                 tokens.insert(Token::Package(Name::from(*export)));
             }
-            match known.from_args {
+            let from_args = if known.from_args.registers_through(method.as_deref()) {
+                known.from_args
+            } else {
+                FromArgs::None
+            };
+            match from_args {
                 FromArgs::None => {}
                 FromArgs::Repositories | FromArgs::SequelizeModels => {
                     match args.first() {
                         Some(Value::Array(entities)) => {
                             for entity in entities {
                                 match token_of(index, file, entity) {
-                                    Some(token) if known.from_args == FromArgs::Repositories => {
+                                    Some(token) if from_args == FromArgs::Repositories => {
                                         tokens.insert(Token::Repository(Box::new(token)));
                                     }
                                     Some(token) => {
@@ -814,7 +822,7 @@ fn dynamic_module(
         if let Some(providers) = returned.get("providers") {
             for item in index.flatten(module.file, providers) {
                 match item {
-                    Item::Value(item_file, item) => {
+                    Item::Value(item_file, item) | Item::Alternative(item_file, item) => {
                         add_provider(index, item_file, item, &mut scope, 0)
                     }
                     Item::Unknown => return None,
@@ -827,15 +835,18 @@ fn dynamic_module(
         if let Some(exports) = returned.get("exports") {
             for item in index.flatten(module.file, exports) {
                 match item {
-                    Item::Value(item_file, item) => match token_of(index, item_file, item) {
-                        Some(Token::Class(key)) if index.module_metadata(key).is_some() => {
-                            return None
+                    // A conditional export may be there: what importers may get.
+                    Item::Value(item_file, item) | Item::Alternative(item_file, item) => {
+                        match token_of(index, item_file, item) {
+                            Some(Token::Class(key)) if index.module_metadata(key).is_some() => {
+                                return None
+                            }
+                            Some(token) => {
+                                extra.exports.insert(token);
+                            }
+                            None => return None,
                         }
-                        Some(token) => {
-                            extra.exports.insert(token);
-                        }
-                        None => return None,
-                    },
+                    }
                     Item::Unknown => return None,
                 }
             }
@@ -1067,6 +1078,7 @@ fn find_unresolved(
                         source,
                         declared_in,
                         names,
+                        ..
                     } = dependency
                     else {
                         continue;
@@ -1154,9 +1166,46 @@ enum Dependency {
         source: Option<Name>,
         declared_in: ClassKey,
         names: Vec<String>,
+        /// `@Inject(forwardRef(() => X))`.
+        forward_ref: bool,
     },
     /// Optional, or a token the model cannot read.
     Skip,
+}
+
+/// A constructor dependency of a class, as Nest reads it (see [`injected`]).
+#[derive(Clone, Debug)]
+pub struct Injected {
+    /// The parameter's position.
+    pub index: usize,
+    pub token: Token,
+    /// `@Inject(forwardRef(() => X))`: Nest resolves it after the class exists.
+    pub forward_ref: bool,
+    /// The class whose constructor declares it (a base class, when inherited).
+    pub declared_in: ClassKey,
+}
+
+/// The constructor dependencies Nest would resolve for `class`, in order; `@Optional()` ones and
+/// those whose token the model cannot read are left out.
+pub fn injected(index: &ProjectIndex, class: ClassKey) -> Vec<Injected> {
+    dependencies(index, class)
+        .into_iter()
+        .filter_map(|dependency| match dependency {
+            Dependency::Token {
+                index,
+                token,
+                declared_in,
+                forward_ref,
+                ..
+            } => Some(Injected {
+                index,
+                token,
+                forward_ref,
+                declared_in,
+            }),
+            Dependency::Skip => None,
+        })
+        .collect()
 }
 
 /// The constructor dependencies of a class, as Nest reads them: the `design:paramtypes` metadata
@@ -1238,6 +1287,7 @@ fn dependency(
         source,
         declared_in: class,
         names: names.to_vec(),
+        forward_ref: false,
     };
     if let Some(decorator) = decorators.first() {
         if decorators.len() > 1 {
@@ -1253,7 +1303,16 @@ fn dependency(
                             }
                             _ => None,
                         };
-                        token_dependency(token, source)
+                        let forward_ref = matches!(arg, Value::Call { callee, .. }
+                            if callee.object.is_none() && callee.name == "forwardRef");
+                        Dependency::Token {
+                            index: position,
+                            token,
+                            source,
+                            declared_in: class,
+                            names: names.to_vec(),
+                            forward_ref,
+                        }
                     }
                     None => Dependency::Skip,
                 },
@@ -1326,6 +1385,7 @@ fn type_dependency(
                 source: None,
                 declared_in: class,
                 names: names.to_vec(),
+                forward_ref: false,
             },
             // An interface or type alias: no run-time token (Nest sees `Object`); unknown.
             None => Dependency::Skip,
@@ -1339,6 +1399,7 @@ fn type_dependency(
                     source: Some(source),
                     declared_in: class,
                     names: names.to_vec(),
+                    forward_ref: false,
                 }
             } else {
                 Dependency::Skip

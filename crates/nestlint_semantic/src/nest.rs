@@ -25,6 +25,9 @@ pub struct ClassKey {
 #[derive(Clone, Debug)]
 pub enum Item<'a> {
     Value(FileId, &'a Value),
+    /// An item of one branch of a conditional spread (`...(flag ? [A] : [])`): there only when
+    /// that branch is taken. What may be registered counts it; what is certainly there does not.
+    Alternative(FileId, &'a Value),
     /// A spread, variable or call result the engine cannot see into.
     Unknown,
 }
@@ -133,7 +136,19 @@ impl ProjectIndex {
             Value::Array(items) => {
                 for item in items {
                     match item {
-                        Value::Spread(inner) => self.flatten_into(file, inner, out, depth + 1),
+                        Value::Spread(inner) => match inner.as_ref() {
+                            Value::Fallback { value, fallback } => {
+                                for branch in [value, fallback] {
+                                    let mut alternatives = Vec::new();
+                                    self.flatten_into(file, branch, &mut alternatives, depth + 1);
+                                    out.extend(alternatives.into_iter().map(|item| match item {
+                                        Item::Value(file, value) => Item::Alternative(file, value),
+                                        other => other,
+                                    }));
+                                }
+                            }
+                            inner => self.flatten_into(file, inner, out, depth + 1),
+                        },
                         other => out.push(Item::Value(file, other)),
                     }
                 }
@@ -278,7 +293,7 @@ impl ProjectIndex {
             };
             for item in self.metadata_items(module, *meta, "imports") {
                 match item {
-                    Item::Value(file, value) => {
+                    Item::Value(file, value) | Item::Alternative(file, value) => {
                         for import in self.module_imports(file, value) {
                             match import {
                                 ModuleImport::Project { module, .. } => stack.push(module),
@@ -423,8 +438,9 @@ impl ProjectIndex {
         let mut out: Registrations = HashMap::new();
         for (module, metadata) in self.modules() {
             for item in self.metadata_items(module, metadata, key) {
-                // Lists the engine cannot read register nothing it can name.
-                let Item::Value(file, value) = item else {
+                // Lists the engine cannot read register nothing it can name; a conditional one
+                // may register what it names.
+                let (Item::Value(file, value) | Item::Alternative(file, value)) = item else {
                     continue;
                 };
                 let symbols = if key == "providers" {

@@ -38,6 +38,24 @@ pub enum FromArgs {
     Clients,
 }
 
+impl FromArgs {
+    /// Whether `method` is the one whose arguments name the tokens: `forRoot()` and the like
+    /// configure a connection and register none of them.
+    pub fn registers_through(self, method: Option<&str>) -> bool {
+        let Some(method) = method else {
+            return false;
+        };
+        match self {
+            FromArgs::None => false,
+            FromArgs::Repositories | FromArgs::MongooseModels | FromArgs::SequelizeModels => {
+                matches!(method, "forFeature" | "forFeatureAsync")
+            }
+            FromArgs::Queues => matches!(method, "registerQueue" | "registerQueueAsync"),
+            FromArgs::Clients => matches!(method, "register" | "registerAsync"),
+        }
+    }
+}
+
 /// When a package module's exports are global.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Global {

@@ -189,7 +189,8 @@ fn registered_classes(index: &ProjectIndex) -> Option<HashSet<ClassKey>> {
         for key in ["controllers", "providers"] {
             for item in index.metadata_items(module, metadata, key) {
                 match item {
-                    Item::Value(file, value) => {
+                    // A conditional registration may be there: counted.
+                    Item::Value(file, value) | Item::Alternative(file, value) => {
                         if !add(file, value, &mut out) {
                             return None;
                         }
@@ -211,7 +212,7 @@ fn registered_classes(index: &ProjectIndex) -> Option<HashSet<ClassKey>> {
                     };
                     for item in index.flatten(module.file, list) {
                         match item {
-                            Item::Value(file, value) => {
+                            Item::Value(file, value) | Item::Alternative(file, value) => {
                                 if !add(file, value, &mut out) {
                                     return None;
                                 }

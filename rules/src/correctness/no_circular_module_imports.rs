@@ -1,5 +1,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::graph::strongly_connected;
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::Value;
 use nestlint_engine::nest::{ClassKey, Item, ModuleImport};
@@ -140,70 +141,4 @@ impl Rule for NoCircularModuleImports {
             }
         }
     }
-}
-
-/// The strongly connected components of the graph (Tarjan's algorithm, iterative: import chains
-/// can be thousands long), each in key order.
-fn strongly_connected(edges: &BTreeMap<ClassKey, Vec<(ClassKey, bool)>>) -> Vec<Vec<ClassKey>> {
-    let mut next = 0usize;
-    let mut index_of: BTreeMap<ClassKey, usize> = BTreeMap::new();
-    let mut low: BTreeMap<ClassKey, usize> = BTreeMap::new();
-    let mut on_stack: BTreeSet<ClassKey> = BTreeSet::new();
-    let mut stack: Vec<ClassKey> = Vec::new();
-    let mut components = Vec::new();
-    for &start in edges.keys() {
-        if index_of.contains_key(&start) {
-            continue;
-        }
-        // (node, position of the next edge to visit)
-        let mut work: Vec<(ClassKey, usize)> = vec![(start, 0)];
-        index_of.insert(start, next);
-        low.insert(start, next);
-        next += 1;
-        stack.push(start);
-        on_stack.insert(start);
-        while let Some(&mut (node, ref mut position)) = work.last_mut() {
-            let targets = edges.get(&node).map(Vec::as_slice).unwrap_or(&[]);
-            if let Some(&(target, _)) = targets.get(*position) {
-                *position += 1;
-                if !edges.contains_key(&target) {
-                    continue;
-                }
-                if let std::collections::btree_map::Entry::Vacant(entry) = index_of.entry(target) {
-                    entry.insert(next);
-                    low.insert(target, next);
-                    next += 1;
-                    stack.push(target);
-                    on_stack.insert(target);
-                    work.push((target, 0));
-                } else if on_stack.contains(&target) {
-                    let target_index = index_of[&target];
-                    if let Some(node_low) = low.get_mut(&node) {
-                        *node_low = (*node_low).min(target_index);
-                    }
-                }
-                continue;
-            }
-            work.pop();
-            if let Some(&(parent, _)) = work.last() {
-                let node_low = low[&node];
-                if let Some(parent_low) = low.get_mut(&parent) {
-                    *parent_low = (*parent_low).min(node_low);
-                }
-            }
-            if low[&node] == index_of[&node] {
-                let mut component = Vec::new();
-                while let Some(member) = stack.pop() {
-                    on_stack.remove(&member);
-                    component.push(member);
-                    if member == node {
-                        break;
-                    }
-                }
-                component.sort();
-                components.push(component);
-            }
-        }
-    }
-    components
 }

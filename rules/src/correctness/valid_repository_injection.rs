@@ -702,6 +702,11 @@ fn list_contains(
         match item {
             Item::Value(item_file, value) if matches(item_file, value) => return Found::Yes,
             Item::Value(..) => {}
+            // In one branch of a conditional: there or not.
+            Item::Alternative(item_file, value) if matches(item_file, value) => {
+                result = Found::Unknown
+            }
+            Item::Alternative(..) => {}
             Item::Unknown => result = Found::Unknown,
         }
     }
@@ -730,7 +735,7 @@ fn exports_orm_module(
                 .as_ref()
                 .is_some_and(|object| index.resolve(file, object).is_external(source, name)),
             Item::Value(..) => false,
-            Item::Unknown => {
+            Item::Alternative(..) | Item::Unknown => {
                 result = Found::Unknown;
                 false
             }
