@@ -162,6 +162,10 @@ pub fn token_name(index: &ProjectIndex, token: &Token) -> String {
     }
 }
 
+/// Rounds of export computation for modules in import cycles before giving up (each round adds
+/// at least one token to some module's exports; cycles of real apps settle in two or three).
+const MAX_EXPORT_ROUNDS: usize = 32;
+
 impl Injection {
     fn compute(index: &ProjectIndex) -> Injection {
         let modules = index.modules();
@@ -181,154 +185,222 @@ impl Injection {
         // Exports, in an order where a module comes after those it imports (iteratively: a
         // chain of modules may be thousands long).
         let order = post_order(&module_imports);
+        // What each module's own metadata gives, before its imports are added (each round starts
+        // from it).
+        let base: HashMap<ClassKey, (Unseen, HashSet<Token>, Unseen)> = scopes
+            .iter()
+            .map(|(key, scope)| {
+                (
+                    *key,
+                    (
+                        scope.unseen.clone(),
+                        scope.makes_global.clone(),
+                        scope.makes_global_unseen.clone(),
+                    ),
+                )
+            })
+            .collect();
+        // Modules that import each other (through `forwardRef`) need each other's exports: the
+        // first round leaves an import still being computed unknown; later rounds use what the
+        // previous one found, until nothing changes (exports only grow).
         let mut done: HashSet<ClassKey> = HashSet::new();
         let mut bad_exports = Vec::new();
-        for module in order {
-            let edges = module_imports.get(&module).cloned().unwrap_or_default();
-            let mut imported: HashSet<Token> = HashSet::new();
-            let mut unseen = Unseen::default();
-            let mut makes_global: HashSet<Token> = HashSet::new();
-            let mut makes_global_unseen = Unseen::default();
-            let mut imported_modules: HashMap<ClassKey, (HashSet<Token>, Unseen)> = HashMap::new();
-            for edge in &edges {
-                match edge {
-                    ImportEdge::Project {
-                        module: target,
-                        extra,
-                    } => {
-                        let Some(target_scope) = scopes.get(target) else {
-                            unseen.anything = true;
-                            continue;
-                        };
-                        // An import still being computed (a cycle): what it exports is not known
-                        // yet.
-                        if !done.contains(target) && target != &module {
-                            unseen.anything = true;
-                            continue;
-                        }
-                        let mut exports = target_scope.exports.clone();
-                        let mut exports_unseen = target_scope.exports_unseen.clone();
-                        let mut global = target_scope.global;
-                        if let Some(extra) = extra {
-                            exports.extend(extra.exports.iter().cloned());
-                            exports_unseen.merge(&extra.unseen);
-                            global |= extra.global;
-                        }
-                        // A global module's exports, its dynamic ones included, reach every
-                        // module of the application.
-                        if global {
-                            makes_global.extend(exports.iter().cloned());
-                            makes_global_unseen.merge(&exports_unseen);
-                        }
-                        imported.extend(exports.iter().cloned());
-                        unseen.merge(&exports_unseen);
-                        let entry = imported_modules.entry(*target).or_default();
-                        entry.0.extend(exports);
-                        entry.1.merge(&exports_unseen);
-                    }
-                    ImportEdge::Package {
-                        tokens,
-                        unseen: package_unseen,
-                        ..
-                    } => {
-                        imported.extend(tokens.iter().cloned());
-                        unseen.merge(package_unseen);
-                    }
-                    ImportEdge::Unknown => unseen.anything = true,
-                }
-            }
-            let Some(scope) = scopes.get_mut(&module) else {
-                continue;
-            };
-            scope.imported = imported;
-            scope.unseen.merge(&unseen);
-            scope.makes_global.extend(makes_global);
-            scope.makes_global_unseen.merge(&makes_global_unseen);
-            scope.imports = edges
+        let mut in_cycle = false;
+        let mut round = 0;
+        loop {
+            bad_exports.clear();
+            let before: Vec<(HashSet<Token>, Unseen)> = order
                 .iter()
-                .filter_map(|e| match e {
-                    ImportEdge::Project { module, .. } => Some(*module),
-                    _ => None,
+                .map(|m| {
+                    scopes
+                        .get(m)
+                        .map(|s| (s.exports.clone(), s.exports_unseen.clone()))
+                        .unwrap_or_default()
                 })
                 .collect();
-            // Exports: own tokens, re-exported modules (project or package), nothing else.
-            let metadata = index.module_metadata(module).flatten();
-            let mut exports = HashSet::new();
-            let mut exports_unseen = Unseen::default();
-            for item in index.metadata_items(module, metadata, "exports") {
-                let Item::Value(file, value) = item else {
-                    exports_unseen.anything = true;
+            for &module in &order {
+                let edges = module_imports.get(&module).cloned().unwrap_or_default();
+                let mut imported: HashSet<Token> = HashSet::new();
+                let mut unseen = Unseen::default();
+                let mut makes_global: HashSet<Token> = HashSet::new();
+                let mut makes_global_unseen = Unseen::default();
+                let mut imported_modules: HashMap<ClassKey, (HashSet<Token>, Unseen)> =
+                    HashMap::new();
+                for edge in &edges {
+                    match edge {
+                        ImportEdge::Project {
+                            module: target,
+                            extra,
+                        } => {
+                            let Some(target_scope) = scopes.get(target) else {
+                                unseen.anything = true;
+                                continue;
+                            };
+                            // An import still being computed (a cycle): what it exports is not known
+                            // yet.
+                            if !done.contains(target) && target != &module {
+                                in_cycle = true;
+                                unseen.anything = true;
+                                continue;
+                            }
+                            let mut exports = target_scope.exports.clone();
+                            let mut exports_unseen = target_scope.exports_unseen.clone();
+                            let mut global = target_scope.global;
+                            if let Some(extra) = extra {
+                                exports.extend(extra.exports.iter().cloned());
+                                exports_unseen.merge(&extra.unseen);
+                                global |= extra.global;
+                            }
+                            // A global module's exports, its dynamic ones included, reach every
+                            // module of the application.
+                            if global {
+                                makes_global.extend(exports.iter().cloned());
+                                makes_global_unseen.merge(&exports_unseen);
+                            }
+                            imported.extend(exports.iter().cloned());
+                            unseen.merge(&exports_unseen);
+                            let entry = imported_modules.entry(*target).or_default();
+                            entry.0.extend(exports);
+                            entry.1.merge(&exports_unseen);
+                        }
+                        ImportEdge::Package {
+                            tokens,
+                            unseen: package_unseen,
+                            ..
+                        } => {
+                            imported.extend(tokens.iter().cloned());
+                            unseen.merge(package_unseen);
+                        }
+                        ImportEdge::Unknown => unseen.anything = true,
+                    }
+                }
+                let Some(scope) = scopes.get_mut(&module) else {
                     continue;
                 };
-                // A module with static methods may be used as a dynamic module, whose providers
-                // and imports complete its static metadata: its exports are not judged.
-                let dynamic = index.class_at(module).methods.iter().any(|m| m.is_static);
-                let imports_readable =
-                    !dynamic && !edges.iter().any(|e| matches!(e, ImportEdge::Unknown));
-                match export_kind(index, file, value) {
-                    Export::Module(target) => match imported_modules.get(&target) {
-                        Some((tokens, unseen)) => {
-                            exports.extend(tokens.iter().cloned());
-                            exports_unseen.merge(unseen);
-                        }
-                        // Exporting a module it does not import: Nest refuses to boot.
-                        None if imports_readable => bad_exports.push(BadExport {
-                            module,
-                            name: index.class_at(target).name.to_string(),
-                            is_module: true,
-                        }),
-                        None => {}
-                    },
-                    Export::Modules(targets) => {
-                        for target in targets {
-                            if let Some((tokens, unseen)) = imported_modules.get(&target) {
+                if let Some((base_unseen, base_global, base_global_unseen)) = base.get(&module) {
+                    scope.unseen = base_unseen.clone();
+                    scope.makes_global = base_global.clone();
+                    scope.makes_global_unseen = base_global_unseen.clone();
+                }
+                scope.imported = imported;
+                scope.unseen.merge(&unseen);
+                scope.makes_global.extend(makes_global);
+                scope.makes_global_unseen.merge(&makes_global_unseen);
+                scope.imports = edges
+                    .iter()
+                    .filter_map(|e| match e {
+                        ImportEdge::Project { module, .. } => Some(*module),
+                        _ => None,
+                    })
+                    .collect();
+                // Exports: own tokens, re-exported modules (project or package), nothing else.
+                let metadata = index.module_metadata(module).flatten();
+                let mut exports = HashSet::new();
+                let mut exports_unseen = Unseen::default();
+                for item in index.metadata_items(module, metadata, "exports") {
+                    let Item::Value(file, value) = item else {
+                        exports_unseen.anything = true;
+                        continue;
+                    };
+                    // A module with static methods may be used as a dynamic module, whose providers
+                    // and imports complete its static metadata: its exports are not judged.
+                    let dynamic = index.class_at(module).methods.iter().any(|m| m.is_static);
+                    let imports_readable =
+                        !dynamic && !edges.iter().any(|e| matches!(e, ImportEdge::Unknown));
+                    match export_kind(index, file, value) {
+                        Export::Module(target) => match imported_modules.get(&target) {
+                            Some((tokens, unseen)) => {
                                 exports.extend(tokens.iter().cloned());
                                 exports_unseen.merge(unseen);
                             }
-                        }
-                    }
-                    Export::PackageModule(source, name) => {
-                        let imported = edges.iter().any(|e| {
-                            matches!(e, ImportEdge::Package { source: s, name: n, .. } if *s == source && *n == name)
-                        });
-                        if !imported && imports_readable {
-                            bad_exports.push(BadExport {
+                            // Exporting a module it does not import: Nest refuses to boot.
+                            None if imports_readable => bad_exports.push(BadExport {
                                 module,
-                                name: name.to_string(),
+                                name: index.class_at(target).name.to_string(),
                                 is_module: true,
-                            });
-                        }
-                        for edge in &edges {
-                            if let ImportEdge::Package {
-                                source: s,
-                                name: n,
-                                tokens,
-                                unseen,
-                            } = edge
-                            {
-                                if *s == source && *n == name {
+                            }),
+                            None => {}
+                        },
+                        Export::Modules(targets) => {
+                            for target in targets {
+                                if let Some((tokens, unseen)) = imported_modules.get(&target) {
                                     exports.extend(tokens.iter().cloned());
                                     exports_unseen.merge(unseen);
                                 }
                             }
                         }
-                    }
-                    Export::Token(token) => {
-                        if !scope.provided.contains(&token) && !scope.unseen.anything && !dynamic {
-                            bad_exports.push(BadExport {
-                                module,
-                                name: token_name(index, &token),
-                                is_module: false,
-                            });
+                        Export::PackageModule(source, name) => {
+                            let imported = edges.iter().any(|e| {
+                            matches!(e, ImportEdge::Package { source: s, name: n, .. } if *s == source && *n == name)
+                        });
+                            if !imported && imports_readable {
+                                bad_exports.push(BadExport {
+                                    module,
+                                    name: name.to_string(),
+                                    is_module: true,
+                                });
+                            }
+                            for edge in &edges {
+                                if let ImportEdge::Package {
+                                    source: s,
+                                    name: n,
+                                    tokens,
+                                    unseen,
+                                } = edge
+                                {
+                                    if *s == source && *n == name {
+                                        exports.extend(tokens.iter().cloned());
+                                        exports_unseen.merge(unseen);
+                                    }
+                                }
+                            }
                         }
-                        exports.insert(token);
+                        Export::Token(token) => {
+                            if !scope.provided.contains(&token)
+                                && !scope.unseen.anything
+                                && !dynamic
+                            {
+                                bad_exports.push(BadExport {
+                                    module,
+                                    name: token_name(index, &token),
+                                    is_module: false,
+                                });
+                            }
+                            exports.insert(token);
+                        }
+                        Export::Unknown => exports_unseen.anything = true,
                     }
-                    Export::Unknown => exports_unseen.anything = true,
                 }
+                scope.exports = exports;
+                scope.exports_unseen = exports_unseen;
+                done.insert(module);
             }
-            scope.exports = exports;
-            scope.exports_unseen = exports_unseen;
-            done.insert(module);
+            if !in_cycle {
+                break;
+            }
+            let changed = order.iter().zip(&before).any(|(m, (exports, unseen))| {
+                scopes.get(m).is_some_and(|s| {
+                    s.exports != *exports
+                        || s.exports_unseen.anything != unseen.anything
+                        || s.exports_unseen.tokens != unseen.tokens
+                        || s.exports_unseen.packages != unseen.packages
+                })
+            });
+            // Round 0 always changes what a cycle sees; a later round that changes nothing is the
+            // fixed point.
+            if round > 0 && !changed {
+                break;
+            }
+            round += 1;
+            if round > MAX_EXPORT_ROUNDS {
+                // Not settled (it would need more rounds than any real graph): nothing is known.
+                for scope in scopes.values_mut() {
+                    scope.unseen.anything = true;
+                    scope.exports_unseen.anything = true;
+                }
+                bad_exports.clear();
+                break;
+            }
         }
         let mut injection = Injection {
             scopes,
