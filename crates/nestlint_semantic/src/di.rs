@@ -678,10 +678,20 @@ fn import_edge(
                 match dynamic_module(index, file, value, module) {
                     Some(extra) => Some(extra),
                     None => {
-                        // A static method the model cannot read: it may register and export
-                        // anything, and make it global.
-                        scope.makes_global_unseen.anything = true;
-                        return ImportEdge::Unknown;
+                        // A static method the model cannot read completely: it may register and
+                        // export anything, and make it global when it returns `global` or
+                        // `imports` (a package module it imports may be global) or cannot be read
+                        // at all. The importer learns nothing certain either way.
+                        if dynamic_may_make_global(index, value, module) {
+                            scope.makes_global_unseen.anything = true;
+                        }
+                        Some(DynamicExtra {
+                            unseen: Unseen {
+                                anything: true,
+                                ..Unseen::default()
+                            },
+                            ..DynamicExtra::default()
+                        })
                     }
                 }
             } else {
@@ -855,6 +865,33 @@ fn import_edge(
 
 /// What a project's static module method returns: `{ module, providers, exports, imports,
 /// global }`. `None` when the model cannot read it.
+/// Whether the dynamic module a static method returns may make something global: `global` that
+/// is not `false`, returned `imports`, or returns the model cannot read. (`@Global()` on the class
+/// is the static metadata's, read elsewhere.)
+fn dynamic_may_make_global(index: &ProjectIndex, value: &Value, module: ClassKey) -> bool {
+    let Value::Call { callee, .. } = value else {
+        return true;
+    };
+    let Some(method) = index
+        .class_at(module)
+        .methods
+        .iter()
+        .find(|m| m.is_static && m.name == callee.name)
+    else {
+        return true;
+    };
+    let Some(returns) = method.returns.as_ref() else {
+        return true;
+    };
+    returns.iter().any(|returned| match returned {
+        Value::Object { open: false, .. } => {
+            returned.get("imports").is_some()
+                || !matches!(returned.get("global"), None | Some(Value::Bool(false)))
+        }
+        _ => true,
+    })
+}
+
 fn dynamic_module(
     index: &ProjectIndex,
     file: FileId,
