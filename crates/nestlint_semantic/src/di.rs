@@ -678,13 +678,12 @@ fn import_edge(
                 match dynamic_module(index, file, value, module) {
                     Some(extra) => Some(extra),
                     None => {
-                        // A static method the model cannot read completely: it may register and
-                        // export anything, and make it global when it returns `global` or
-                        // `imports` (a package module it imports may be global) or cannot be read
-                        // at all. The importer learns nothing certain either way.
-                        if dynamic_may_make_global(index, value, module) {
-                            scope.makes_global_unseen.anything = true;
-                        }
+                        // A static method the model cannot read completely: it may export
+                        // anything, and make global what `dynamic_global_unseen` says. The
+                        // importer learns nothing certain either way.
+                        scope
+                            .makes_global_unseen
+                            .merge(&dynamic_global_unseen(index, value, module));
                         Some(DynamicExtra {
                             unseen: Unseen {
                                 anything: true,
@@ -865,12 +864,18 @@ fn import_edge(
 
 /// What a project's static module method returns: `{ module, providers, exports, imports,
 /// global }`. `None` when the model cannot read it.
-/// Whether the dynamic module a static method returns may make something global: `global` that
-/// is not `false`, returned `imports`, or returns the model cannot read. (`@Global()` on the class
-/// is the static metadata's, read elsewhere.)
-fn dynamic_may_make_global(index: &ProjectIndex, value: &Value, module: ClassKey) -> bool {
+/// What the dynamic module a static method returns may make global: nothing, unless it returns
+/// `global` that is not `false` or cannot be read (anything), or `imports` (what those modules may
+/// make global: for a package module, its package's exports and the tokens its arguments name;
+/// for anything else, anything). `@Global()` on the class is the static metadata's, read
+/// elsewhere.
+fn dynamic_global_unseen(index: &ProjectIndex, value: &Value, module: ClassKey) -> Unseen {
+    let anything = Unseen {
+        anything: true,
+        ..Unseen::default()
+    };
     let Value::Call { callee, .. } = value else {
-        return true;
+        return anything;
     };
     let Some(method) = index
         .class_at(module)
@@ -878,18 +883,41 @@ fn dynamic_may_make_global(index: &ProjectIndex, value: &Value, module: ClassKey
         .iter()
         .find(|m| m.is_static && m.name == callee.name)
     else {
-        return true;
+        return anything;
     };
     let Some(returns) = method.returns.as_ref() else {
-        return true;
+        return anything;
     };
-    returns.iter().any(|returned| match returned {
-        Value::Object { open: false, .. } => {
-            returned.get("imports").is_some()
-                || !matches!(returned.get("global"), None | Some(Value::Bool(false)))
+    let mut unseen = Unseen::default();
+    for returned in returns {
+        if !matches!(returned, Value::Object { open: false, .. })
+            || !matches!(returned.get("global"), None | Some(Value::Bool(false)))
+        {
+            return anything;
         }
-        _ => true,
-    })
+        let Some(imports) = returned.get("imports") else {
+            continue;
+        };
+        for item in index.flatten(module.file, imports) {
+            let (Item::Value(file, value) | Item::Alternative(file, value)) = item else {
+                return anything;
+            };
+            for import in index.module_imports(file, value) {
+                match import {
+                    ModuleImport::External {
+                        source, file, args, ..
+                    } => {
+                        unseen.packages.insert(source.clone());
+                        for arg in args {
+                            mentioned_tokens(index, file, arg, &mut unseen.tokens);
+                        }
+                    }
+                    _ => return anything,
+                }
+            }
+        }
+    }
+    unseen
 }
 
 fn dynamic_module(
@@ -916,9 +944,8 @@ fn dynamic_module(
         if *open {
             return None;
         }
-        // What it registers and imports is read like static metadata; a returned `imports`,
-        // a `global` that is not `true` or `false`, or a provider the model cannot place makes
-        // it unknown.
+        // What it exports is read like static metadata; a returned `imports`, a `global` that
+        // is not `true` or `false`, or an export the model cannot read makes it unknown.
         if returned.get("imports").is_some() {
             return None;
         }
@@ -927,20 +954,8 @@ fn dynamic_module(
             Some(Value::Bool(true)) => extra.global = true,
             Some(_) => return None,
         }
-        let mut scope = ModuleScope::default();
-        if let Some(providers) = returned.get("providers") {
-            for item in index.flatten(module.file, providers) {
-                match item {
-                    Item::Value(item_file, item) | Item::Alternative(item_file, item) => {
-                        add_provider(index, item_file, item, &mut scope, 0)
-                    }
-                    Item::Unknown => return None,
-                }
-            }
-        }
-        if scope.unseen.anything {
-            return None;
-        }
+        // Its `providers` do not matter here: an importer gets what it exports, nothing else
+        // (exporting what it does not provide is another error, in its own context).
         if let Some(exports) = returned.get("exports") {
             for item in index.flatten(module.file, exports) {
                 match item {
