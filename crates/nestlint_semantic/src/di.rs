@@ -675,24 +675,23 @@ fn import_edge(
     match import {
         ModuleImport::Project { module, dynamic } => {
             let extra = if dynamic {
-                match dynamic_module(index, file, value, module) {
-                    Some(extra) => Some(extra),
-                    None => {
-                        // A static method the model cannot read completely: it may export
-                        // anything, and make global what `dynamic_global_unseen` says. The
-                        // importer learns nothing certain either way.
-                        scope
-                            .makes_global_unseen
-                            .merge(&dynamic_global_unseen(index, value, module));
-                        Some(DynamicExtra {
-                            unseen: Unseen {
-                                anything: true,
-                                ..Unseen::default()
-                            },
-                            ..DynamicExtra::default()
-                        })
-                    }
-                }
+                let extra = dynamic_module(index, file, value, module);
+                // What the dynamic module's own `imports` may make global, and its exports when
+                // they are global but cannot be read.
+                scope.makes_global_unseen.merge(&dynamic_global_unseen(
+                    index,
+                    value,
+                    module,
+                    extra.is_some(),
+                ));
+                // Exports the model cannot read: the importer learns nothing certain.
+                Some(extra.unwrap_or_else(|| DynamicExtra {
+                    unseen: Unseen {
+                        anything: true,
+                        ..Unseen::default()
+                    },
+                    ..DynamicExtra::default()
+                }))
             } else {
                 None
             };
@@ -864,12 +863,17 @@ fn import_edge(
 
 /// What a project's static module method returns: `{ module, providers, exports, imports,
 /// global }`. `None` when the model cannot read it.
-/// What the dynamic module a static method returns may make global: nothing, unless it returns
-/// `global` that is not `false` or cannot be read (anything), or `imports` (what those modules may
-/// make global: for a package module, its package's exports and the tokens its arguments name;
-/// for anything else, anything). `@Global()` on the class is the static metadata's, read
-/// elsewhere.
-fn dynamic_global_unseen(index: &ProjectIndex, value: &Value, module: ClassKey) -> Unseen {
+/// What the dynamic module a static method returns may make global beyond what the model read:
+/// what its returned `imports` may make global (for a package module, its package's exports and
+/// the tokens its arguments name; for anything else, anything), and anything when it returns a
+/// `global` the model cannot read, or `global: true` with exports it could not read
+/// (`exports_read` false). `@Global()` on the class is the static metadata's, read elsewhere.
+fn dynamic_global_unseen(
+    index: &ProjectIndex,
+    value: &Value,
+    module: ClassKey,
+    exports_read: bool,
+) -> Unseen {
     let anything = Unseen {
         anything: true,
         ..Unseen::default()
@@ -890,9 +894,12 @@ fn dynamic_global_unseen(index: &ProjectIndex, value: &Value, module: ClassKey) 
     };
     let mut unseen = Unseen::default();
     for returned in returns {
-        if !matches!(returned, Value::Object { open: false, .. })
-            || !matches!(returned.get("global"), None | Some(Value::Bool(false)))
-        {
+        let global_known = match returned.get("global") {
+            None | Some(Value::Bool(false)) => true,
+            Some(Value::Bool(true)) => exports_read,
+            Some(_) => false,
+        };
+        if !matches!(returned, Value::Object { open: false, .. }) || !global_known {
             return anything;
         }
         let Some(imports) = returned.get("imports") else {
@@ -944,11 +951,9 @@ fn dynamic_module(
         if *open {
             return None;
         }
-        // What it exports is read like static metadata; a returned `imports`, a `global` that
-        // is not `true` or `false`, or an export the model cannot read makes it unknown.
-        if returned.get("imports").is_some() {
-            return None;
-        }
+        // What it exports is read like static metadata (its returned `imports` reach the
+        // importer only through `exports`); a `global` that is not `true` or `false`, or an
+        // export the model cannot read, makes it unknown.
         match returned.get("global") {
             None | Some(Value::Bool(false)) => {}
             Some(Value::Bool(true)) => extra.global = true,
@@ -962,9 +967,12 @@ fn dynamic_module(
                     // A conditional export may be there: what importers may get.
                     Item::Value(item_file, item) | Item::Alternative(item_file, item) => {
                         match token_of(index, item_file, item) {
+                            // A re-exported module (a project module, or a package module its
+                            // `imports` hold): what it exports is not read here.
                             Some(Token::Class(key)) if index.module_metadata(key).is_some() => {
                                 return None
                             }
+                            Some(Token::Package(name)) if name.ends_with("Module") => return None,
                             Some(token) => {
                                 extra.exports.insert(token);
                             }

@@ -82,9 +82,13 @@ pub enum Symbol {
 }
 
 impl Symbol {
-    /// Whether the symbol is `name` exported by package `source`.
+    /// Whether the symbol is `name` exported by package `source`, imported from the package or
+    /// from one of its subpaths (`@nestjs/common/decorators` re-exports what the root does).
     pub fn is_external(&self, source: &str, name: &str) -> bool {
-        matches!(self, Symbol::External { source: s, name: n } if s == source && n == name)
+        matches!(self, Symbol::External { source: s, name: n }
+            if n == name
+                && s.strip_prefix(source)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
     }
 
     /// Whether the symbol comes from a package whose specifier starts with `prefix`.
