@@ -18,7 +18,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A half-open byte range `[start, end)` into a file's text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct TextRange {
     pub start: u32,
     pub end: u32,
@@ -46,7 +48,9 @@ impl TextRange {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Severity {
     Warning,
     Error,
@@ -68,7 +72,9 @@ impl fmt::Display for Severity {
 }
 
 /// How far a fix may be trusted; ordered from least to most trustworthy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Applicability {
     /// Shown to the user, never applied.
     DisplayOnly,
@@ -79,7 +85,7 @@ pub enum Applicability {
 }
 
 /// One text replacement. An empty range inserts; an empty replacement deletes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Edit {
     pub range: TextRange,
     pub replacement: Box<str>,

@@ -243,8 +243,12 @@ impl<'a, 't> FileContext<'a, 't> {
     }
 
     /// Leaves `value` for this rule's `check_project`.
-    pub fn stash<T: Any + Send + Sync>(&mut self, value: T) {
-        self.stash.push((self.rule.id, Box::new(value)));
+    /// Hands `value` to the rule's project half ([`ProjectIndex::stashed`]), encoded so that it
+    /// is cached with the file's facts.
+    pub fn stash<T: serde::Serialize>(&mut self, value: T) {
+        if let Ok(bytes) = postcard::to_allocvec(&value) {
+            self.stash.push((self.rule.id, bytes.into_boxed_slice()));
+        }
     }
 
     pub fn path(&self) -> &Path {

@@ -32,7 +32,7 @@ pub fn take_limit_reached() -> bool {
 const MAX_TYPE_DEPTH: usize = 32;
 
 /// A callee as written: `forFeature` on `TypeOrmModule`, or a plain `UseGuards`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CalleeName {
     pub object: Option<Name>,
     pub name: Name,
@@ -56,7 +56,7 @@ fn callee_in(node: Node<'_>, field: Field, source: &str) -> Option<CalleeName> {
 
 /// A small, owned model of the expressions NestJS metadata is written in. Anything else is
 /// `Unknown`: rules must treat it as "cannot see", never as empty.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Ident(Name),
     /// `a.b` (deeper chains keep their last two parts in `object`/`property`, `object` being text).
@@ -100,7 +100,7 @@ pub enum Value {
 
 /// A function's parameters: how many a caller must pass, how many it may, and whether a rest
 /// parameter takes any number more.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Params {
     pub required: u16,
     pub total: u16,
@@ -304,7 +304,7 @@ pub fn property_key(key: Node<'_>, source: &str) -> Option<Name> {
 }
 
 /// A type as written in an annotation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TypeRef {
     /// `Foo`, `Repository<User>`, `ns.Foo` (qualified names keep their text).
     Named {
@@ -391,7 +391,7 @@ impl TypeRef {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DecoratorFact {
     pub callee: CalleeName,
     /// Whether it is called: `@Get()` rather than `@Optional`.
@@ -428,7 +428,7 @@ fn decorator_facts(nodes: &[Node<'_>], source: &str) -> Vec<DecoratorFact> {
     facts
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ParamFact {
     pub name: Name,
     pub range: TextRange,
@@ -453,7 +453,7 @@ impl ParamFact {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MethodFact {
     pub name: Name,
     pub name_range: TextRange,
@@ -560,7 +560,7 @@ pub fn is_guard_call(callee: &CalleeName) -> bool {
 }
 
 /// A decorated parameter passed to a call in its method's body.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ValueFlow {
     /// The parameter's position in the method's `params`.
     pub param: usize,
@@ -615,7 +615,7 @@ pub fn is_validating_call(callee: &CalleeName) -> bool {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PropertyFact {
     pub name: Name,
     pub name_range: TextRange,
@@ -626,7 +626,7 @@ pub struct PropertyFact {
     pub optional: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ClassFact {
     /// For a guard or middleware class (named `*Guard`/`*Middleware`, or implementing
     /// `CanActivate`/`NestMiddleware`): whether its body reads credentials, a user or a session
@@ -1066,7 +1066,7 @@ pub fn type_parameter_names(node: Node<'_>, source: &str) -> Vec<Name> {
 /// A top-level function, or a `const` bound to an arrow function, function expression or call:
 /// the shapes custom decorators are written in (`export const Public = () => SetMetadata(...)`,
 /// `export function Auth() { return applyDecorators(UseGuards(...)) }`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FunctionFact {
     pub name: Name,
     pub exported: bool,
@@ -1078,7 +1078,7 @@ pub struct FunctionFact {
 }
 
 /// A top-level `const`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ConstFact {
     pub name: Name,
     pub exported: bool,
@@ -1086,14 +1086,14 @@ pub struct ConstFact {
     pub value: Value,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TypeDeclKind {
     Interface,
     TypeAlias,
     Enum,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TypeDeclFact {
     pub name: Name,
     pub exported: bool,
@@ -1101,7 +1101,7 @@ pub struct TypeDeclFact {
 }
 
 /// `export { a as b } from './x'` (`names: Some`) or `export * from './x'` (`names: None`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ReExport {
     pub source: Name,
     /// `(exported, imported)` pairs.
@@ -1109,7 +1109,7 @@ pub struct ReExport {
 }
 
 /// A call of interest outside classes: `NestFactory.create(AppModule)`, `app.useGlobalGuards(...)`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AppCall {
     pub kind: AppCallKind,
     /// The method called: `create`, `createMicroservice`, `useGlobalGuards`...
@@ -1118,7 +1118,7 @@ pub struct AppCall {
     pub args: Vec<Value>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AppCallKind {
     /// `NestFactory.create/createMicroservice/createApplicationContext`.
     Bootstrap,
@@ -1132,7 +1132,7 @@ pub enum AppCallKind {
 
 /// `consumer.apply(A, B).exclude(...).forRoutes(...)` in a module's `configure`: middleware for the
 /// routes `for_routes` selects, less those `exclude` names.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MiddlewareFact {
     pub middleware: Vec<Value>,
     pub exclude: Vec<Value>,
@@ -1141,7 +1141,7 @@ pub struct MiddlewareFact {
 }
 
 /// Everything phase 2 knows about one file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     pub imports: Vec<ImportBinding>,
     pub reexports: Vec<ReExport>,
@@ -1163,7 +1163,7 @@ pub struct FileFacts {
 /// The positions of a file's classes, functions, constants and type declarations, each sorted
 /// by name: a generated file may declare tens of thousands, and every lookup by name scanning
 /// them all made the project pass quadratic.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct NameIndex {
     classes: Vec<u32>,
     functions: Vec<u32>,

@@ -9,7 +9,7 @@ use crate::index::{FileId, ProjectIndex, Symbol};
 use crate::nest::ClassKey;
 
 /// What the engine sees of a parameter's value after the handler receives it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Reach {
     /// It reaches a validating call.
     Validated,

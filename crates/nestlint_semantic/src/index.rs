@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use crate::facts::{CalleeName, ClassFact, ConstFact, FileFacts, FunctionFact, TypeDeclFact};
 
 /// Data a rule's file half leaves for its project half.
-pub type Stash = Box<dyn std::any::Any + Send + Sync>;
+/// What a rule's file half hands to its project half, encoded (so that it can be cached with the
+/// file's facts).
+pub type Stash = Box<[u8]>;
 use crate::workspace::{resolve_specifier, ModuleTarget, Package};
 
 pub type FileId = usize;
@@ -198,16 +200,17 @@ impl ProjectIndex {
         &self.packages[self.files[file].package]
     }
 
-    /// The values a rule's file half stashed, with the file they came from.
-    pub fn stashed<'a, T: 'static>(
+    /// The values a rule's file half stashed, with the file they came from (a value that no
+    /// longer decodes as `T` is skipped).
+    pub fn stashed<'a, T: serde::de::DeserializeOwned + 'a>(
         &'a self,
         rule: &'static str,
-    ) -> impl Iterator<Item = (FileId, &'a T)> + 'a {
+    ) -> impl Iterator<Item = (FileId, T)> + 'a {
         self.files.iter().enumerate().flat_map(move |(id, file)| {
             file.stash
                 .iter()
                 .filter(move |(r, _)| *r == rule)
-                .filter_map(move |(_, value)| value.downcast_ref::<T>().map(|v| (id, v)))
+                .filter_map(move |(_, bytes)| postcard::from_bytes::<T>(bytes).ok().map(|v| (id, v)))
         })
     }
 

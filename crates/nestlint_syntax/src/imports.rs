@@ -2,7 +2,7 @@ use tree_sitter::Node;
 
 use crate::{children, named_children, string_value, text, Field, Name, NodeExt};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ImportedName {
     Named(Name),
     Default,
@@ -10,7 +10,7 @@ pub enum ImportedName {
     Namespace,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImportBinding {
     pub local: Name,
     pub imported: ImportedName,

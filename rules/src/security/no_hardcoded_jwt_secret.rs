@@ -65,6 +65,7 @@ JwtModule.registerAsync({
 };
 
 /// An identifier imported from another file that reaches a secret, resolved in the project pass.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct ImportedSecret {
     range: TextRange,
     local: String,
@@ -144,7 +145,7 @@ impl Rule for NoHardcodedJwtSecret {
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
         // One finding per hard-coded definition, at its first use: a config object used in thirty
         // places has one thing to fix.
-        let mut uses: Vec<SecretUse<'_>> = Vec::new();
+        let mut uses: Vec<SecretUse> = Vec::new();
         for (file, found) in index.stashed::<ImportedSecret>(META.id) {
             let Some((const_file, constant)) = index.constant(&index.resolve(file, &found.local))
             else {
@@ -199,9 +200,9 @@ impl Rule for NoHardcodedJwtSecret {
 
 /// An imported secret's use: where, what was stashed, its definition (file, constant, member),
 /// and what the definition holds.
-type SecretUse<'a> = (
+type SecretUse = (
     FileId,
-    &'a ImportedSecret,
+    ImportedSecret,
     (FileId, String, Option<String>),
     Literal,
 );
