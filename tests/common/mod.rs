@@ -30,8 +30,20 @@ pub fn nestlint_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out
     ] {
         command.env_remove(name);
     }
+    // One cache for every run of the suite, in the target directory: the suite's runs share it
+    // (concurrently, as users' runs may), and no fixture directory gets a `.nestlint_cache`.
+    command.env("NESTLINT_CACHE_DIR", test_cache_dir());
+    command.env_remove("NESTLINT_NO_CACHE");
     command.envs(env.iter().copied());
     command.output().expect("run nestlint")
+}
+
+/// The cache directory the suite's runs share: `<target>/test-cache`.
+pub fn test_cache_dir() -> PathBuf {
+    tools_dir()
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("test-cache")
 }
 
 pub fn code(output: &Output) -> i32 {

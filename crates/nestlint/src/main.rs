@@ -65,6 +65,27 @@ struct Cli {
     lint: LintArgs,
 }
 
+/// Where the cache lives, or `None` without one: `--no-cache` or `NESTLINT_NO_CACHE` (any value
+/// but `0`, `false` or empty) turn it off; `--cache-dir`, then `NESTLINT_CACHE_DIR`, choose the
+/// directory; else `.nestlint_cache` in the current directory (ruff's habit).
+fn cache_dir(cli: &LintArgs, cwd: &std::path::Path) -> Option<PathBuf> {
+    let env_off =
+        std::env::var("NESTLINT_NO_CACHE").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
+    if cli.no_cache || env_off {
+        return None;
+    }
+    let dir = cli
+        .cache_dir
+        .clone()
+        .or_else(|| std::env::var_os("NESTLINT_CACHE_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(".nestlint_cache"));
+    Some(if dir.is_absolute() {
+        dir
+    } else {
+        cwd.join(dir)
+    })
+}
+
 /// What a lint run takes: the default command's arguments, and `nestlint check`'s.
 #[derive(Args, Debug, Clone)]
 struct LintArgs {
@@ -124,6 +145,15 @@ struct LintArgs {
     /// Lint nothing without an error when a directory holds no TypeScript file.
     #[arg(long)]
     no_error_on_unmatched_pattern: bool,
+
+    /// Neither read nor write the cache (also NESTLINT_NO_CACHE=1).
+    #[arg(long)]
+    no_cache: bool,
+
+    /// Keep the cache in DIR (default: .nestlint_cache in the current directory; also
+    /// NESTLINT_CACHE_DIR).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 
     /// Record every finding of this run in FILE (the run then exits 0).
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
@@ -360,6 +390,7 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
         follow_symlinks: cli.follow_symlinks,
         stdin: stdin.clone(),
         error_on_unmatched: !cli.no_error_on_unmatched_pattern,
+        cache_dir: cache_dir(&cli, &cwd),
     };
     let run_error = |err: RunError| match err {
         RunError::Config(err) => config_error(&err, &cwd, stderr_color),
@@ -545,6 +576,16 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
             "nestlint: {} files read for project context",
             report.context_files
         );
+        if options.cache_dir.is_some() {
+            let _ = writeln!(
+                stderr,
+                "nestlint: {} files taken from the cache",
+                report.cached_files
+            );
+        }
+    }
+    if let Some(problem) = &report.cache_problem {
+        let _ = writeln!(stderr, "nestlint: warning: {problem}");
     }
 
     let errors = report

@@ -336,6 +336,23 @@ pub struct FileSettings {
     pub require_reason: bool,
     /// The config files that contributed, outermost first.
     pub sources: Vec<PathBuf>,
+    /// What the per-file pass depends on in these settings (which rules run, with which
+    /// options), hashed: part of a file's key in the cache.
+    pub file_pass_key: u64,
+}
+
+impl FileSettings {
+    fn file_pass_key(levels: &[Option<Severity>], raw_options: &[Option<toml::Table>]) -> u64 {
+        let mut text = String::new();
+        for (level, options) in levels.iter().zip(raw_options) {
+            text.push(if level.is_some() { '1' } else { '0' });
+            if let Some(options) = options {
+                text.push_str(&options.to_string());
+            }
+            text.push('\u{0}');
+        }
+        xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+    }
 }
 
 /// Loads config files once and answers, per file, whether it is linted and with which settings.
@@ -579,6 +596,7 @@ impl<'r> ConfigResolver<'r> {
                 }
             }
         }
+        let file_pass_key = FileSettings::file_pass_key(&levels, &raw_options);
         FileSettings {
             levels,
             options,
@@ -586,6 +604,7 @@ impl<'r> ConfigResolver<'r> {
             fixes,
             require_reason,
             sources: chain.iter().map(|l| l.path.clone()).collect(),
+            file_pass_key,
         }
     }
 

@@ -4,6 +4,7 @@
 pub use nestlint_semantic::{apps, di, dto, facts, files, flows, index, nest, packages, workspace};
 
 pub mod baseline;
+pub mod cache;
 pub mod config;
 pub mod edits;
 pub mod fix;

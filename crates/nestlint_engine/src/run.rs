@@ -2,7 +2,7 @@
 //! rules in one traversal dispatched by node kind, extracts facts, and drops the tree. Phase 2
 //! builds the project index from the facts and runs the project rules.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
 use nestlint_syntax::{parse, Imports, KindIds, Node, NodeExt};
 use rayon::prelude::*;
 
+use crate::cache::{self, Cache, CachedOutcome, KeyParts};
 use crate::config::{
     CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings, FixSetting,
 };
@@ -20,13 +21,15 @@ use crate::rule::{FileContext, ProjectContext, Rule, Stash, TYPE_LEVEL_KINDS};
 use crate::suppress::{self, Directive, SuppressionRule, INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 use crate::workspace::{
     is_test_file, normalize, resolve_specifier, walk, ModuleTarget, Package, PackageFinder,
-    WorkspaceFinder,
+    PathTable, WorkspaceFinder,
 };
 use nestlint_syntax::nest::ClassView;
 
 /// The registered rules with their node-kind dispatch tables (one per grammar).
 pub struct Linter {
     rules: Vec<Box<dyn Rule>>,
+    /// The rules' ids, in registry order.
+    rule_ids: Vec<&'static str>,
     dispatch: [Vec<Vec<usize>>; 2],
     /// Per grammar, what fact a node kind yields (compared by id: most nodes yield none).
     fact_kinds: [Vec<FactKind>; 2],
@@ -76,8 +79,10 @@ impl Linter {
             }
             table
         });
+        let rule_ids = rules.iter().map(|r| r.meta().id).collect();
         Self {
             rules,
+            rule_ids,
             dispatch,
             fact_kinds,
             skip_inside,
@@ -114,6 +119,10 @@ pub struct LintReport {
     /// Target files with code nested deeper (or longer) than facts are read: findings there may
     /// be incomplete (docs/limits.md).
     pub limited_files: Vec<PathBuf>,
+    /// Files (targets and context) whose per-file pass came from the cache.
+    pub cached_files: usize,
+    /// Why the cache could not be read or written, when it could not (the run went on).
+    pub cache_problem: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -135,6 +144,8 @@ pub struct RunOptions {
     /// Walks follow symbolic links (`--follow-symlinks`); by default they are reported, not
     /// followed.
     pub follow_symlinks: bool,
+    /// The cache directory (`--cache-dir`); `None` runs without a cache (`--no-cache`).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -149,6 +160,7 @@ impl Default for RunOptions {
             stdin: None,
             error_on_unmatched: true,
             follow_symlinks: false,
+            cache_dir: None,
         }
     }
 }
@@ -265,6 +277,8 @@ struct FileOutcome {
     /// Facts were read only as far as the limits allow (code nested too deep, say).
     limited: bool,
     problem: Option<String>,
+    /// It came from the cache.
+    cached: bool,
 }
 
 impl Linter {
@@ -284,6 +298,12 @@ impl Linter {
         options: &RunOptions,
         overlay: &Overlay,
     ) -> LintReport {
+        // The parse-only baseline measures parsing: it never uses the cache.
+        let cache = options
+            .cache_dir
+            .as_deref()
+            .filter(|_| !options.parse_only)
+            .map(|dir| Cache::open(dir, &self.rule_ids));
         let mut report = prepared.pool.install(|| {
             self.run(
                 &prepared.inputs,
@@ -291,8 +311,20 @@ impl Linter {
                 &options.display_base,
                 options.parse_only,
                 overlay,
+                cache.as_ref(),
             )
         });
+        if let Some(cache) = cache {
+            let unread = cache.problem.clone();
+            let saved = cache.save().err();
+            report.cache_problem = match (unread, saved) {
+                (_, Some(why)) => Some(format!("the cache could not be written: {why}")),
+                (Some(why), None) => {
+                    Some(format!("the cache was not used ({why}); it was rewritten"))
+                }
+                (None, None) => None,
+            };
+        }
         report.problems.extend(prepared.skipped.iter().cloned());
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
         report.symlinks_not_followed = prepared.symlinks.clone();
@@ -618,6 +650,7 @@ impl Linter {
         display_base: &Path,
         parse_only: bool,
         overlay: &Overlay,
+        cache: Option<&Cache>,
     ) -> LintReport {
         let display_base = normalize(
             &std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()),
@@ -626,9 +659,11 @@ impl Linter {
         let mut inputs: Vec<FileInput> = inputs.to_vec();
         let mut outcomes: Vec<FileOutcome> = inputs
             .par_iter()
-            .map(|input| self.lint_file(input, parse_only, overlay.get(input.path.as_path())))
+            .map(|input| {
+                self.lint_file(input, parse_only, overlay.get(input.path.as_path()), cache)
+            })
             .collect();
-        self.read_imported_files(&mut inputs, &mut outcomes, &mut packages, parse_only);
+        self.read_imported_files(&mut inputs, &mut outcomes, &mut packages, parse_only, cache);
         let inputs = &inputs[..];
 
         let mut report = LintReport::default();
@@ -640,6 +675,7 @@ impl Linter {
         let mut enabled_anywhere = vec![false; self.rules.len()];
         for (input, outcome) in inputs.iter().zip(outcomes) {
             settings.push(input.settings.clone());
+            report.cached_files += usize::from(outcome.cached);
             if input.is_target {
                 for (enabled, level) in enabled_anywhere.iter_mut().zip(&input.settings.levels) {
                     *enabled |= level.is_some();
@@ -815,11 +851,15 @@ impl Linter {
         outcomes: &mut Vec<FileOutcome>,
         packages: &mut Vec<Package>,
         parse_only: bool,
+        cache: Option<&Cache>,
     ) {
         let Some(settings) = inputs.first().map(|input| input.settings.clone()) else {
             return;
         };
-        let mut known: HashSet<PathBuf> = inputs.iter().map(|i| i.path.as_ref().clone()).collect();
+        let mut known: PathTable<()> = PathTable::with_capacity(inputs.len());
+        for input in inputs.iter() {
+            known.insert(&input.path, ());
+        }
         let mut package_ids: HashMap<PathBuf, usize> = packages
             .iter()
             .enumerate()
@@ -839,7 +879,7 @@ impl Linter {
             checked = outcomes.len();
             let mut added = Vec::new();
             for file in missing {
-                if !known.insert(file.clone()) {
+                if !known.insert(&file, ()) {
                     continue;
                 }
                 let Some(root) = finder.root_of(&file) else {
@@ -860,7 +900,7 @@ impl Linter {
             }
             let linted: Vec<FileOutcome> = added
                 .par_iter()
-                .map(|input| self.lint_file(input, parse_only, None))
+                .map(|input| self.lint_file(input, parse_only, None, cache))
                 .collect();
             inputs.extend(added);
             outcomes.extend(linted);
@@ -872,6 +912,7 @@ impl Linter {
         input: &FileInput,
         parse_only: bool,
         overlay: Option<&Arc<str>>,
+        cache: Option<&Cache>,
     ) -> FileOutcome {
         let mut outcome = FileOutcome {
             facts: FileFacts::default(),
@@ -882,6 +923,7 @@ impl Linter {
             parse_error: false,
             limited: false,
             problem: None,
+            cached: false,
         };
         let text = match overlay {
             // Already text: standard input (checked when read) or a fix applied to a file.
@@ -894,6 +936,62 @@ impl Linter {
                 }
             },
         };
+        let Some(cache) = cache.filter(|_| !parse_only) else {
+            return self.lint_text(input, parse_only, text, outcome);
+        };
+        let key = cache::key(
+            &text,
+            &KeyParts {
+                settings: input.settings.file_pass_key,
+                is_target: input.is_target,
+                is_test: input.is_test,
+            },
+        );
+        if let Some(cached) = cache.get(&input.path, key) {
+            let restored = cached
+                .diagnostics(&input.path, &self.rule_ids)
+                .zip(cached.stash(&self.rule_ids));
+            if let Some((diagnostics, stash)) = restored {
+                outcome.facts = cached.facts.clone();
+                outcome.diagnostics = diagnostics;
+                outcome.stash = stash;
+                outcome.directives = cached.directives.clone();
+                outcome.parse_error = cached.parse_error;
+                outcome.limited = cached.limited;
+                outcome.cached = true;
+                if input.is_target {
+                    outcome.text = Some(text);
+                }
+                return outcome;
+            }
+        }
+        let outcome = self.lint_text(input, parse_only, text, outcome);
+        if outcome.problem.is_none() {
+            cache.put(
+                &input.path,
+                key,
+                CachedOutcome::new(
+                    outcome.facts.clone(),
+                    &outcome.diagnostics,
+                    &outcome.stash,
+                    outcome.directives.clone(),
+                    outcome.parse_error,
+                    outcome.limited,
+                ),
+            );
+        }
+        outcome
+    }
+
+    /// The per-file pass over a file's text: parse, one traversal dispatching nodes to the file
+    /// rules and to fact extraction, suppression comments.
+    fn lint_text(
+        &self,
+        input: &FileInput,
+        parse_only: bool,
+        text: Arc<str>,
+        mut outcome: FileOutcome,
+    ) -> FileOutcome {
         let tsx = nestlint_syntax::is_tsx(&input.path);
         let parse_text = nestlint_syntax::without_bom(&text);
         let Some(tree) = parse(&parse_text, tsx) else {
@@ -1023,7 +1121,7 @@ fn imported_outside(
     input: &FileInput,
     facts: &FileFacts,
     packages: &[Package],
-    known: &HashSet<PathBuf>,
+    known: &PathTable<()>,
 ) -> Vec<PathBuf> {
     let package = &packages[input.package];
     let in_memory = |p: &Path| known.contains(p);

@@ -17,7 +17,7 @@ use nestlint_diagnostics::{Diagnostic, Edit, Fix, LineIndex, Severity, TextRange
 use crate::config::{closest, did_you_mean, FileSettings};
 use crate::rule::{Category, FixAvailability, Rule, RuleMeta, Scope};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DirectiveKind {
     NextLine,
     SameLine,
@@ -110,7 +110,7 @@ fn words_of(keyword: &str) -> &str {
 }
 
 /// One suppression comment, read in the file's pass.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Directive {
     /// `None` for a comment that starts with `nestlint-` but is no known directive.
     pub kind: Option<DirectiveKind>,

@@ -1169,6 +1169,8 @@ struct NameIndex {
     functions: Vec<u32>,
     constants: Vec<u32>,
     type_decls: Vec<u32>,
+    /// `local_exports` by exported name (a barrel may list thousands).
+    local_exports: Vec<u32>,
 }
 
 /// Positions of `items` sorted by name; equal names keep source order, so a lookup finds the
@@ -1208,6 +1210,7 @@ impl FileFacts {
             functions: sorted_by_name(&self.functions, |f| &f.name),
             constants: sorted_by_name(&self.constants, |c| &c.name),
             type_decls: sorted_by_name(&self.type_decls, |t| &t.name),
+            local_exports: sorted_by_name(&self.local_exports, |(exported, _)| exported),
         };
     }
 
@@ -1279,7 +1282,12 @@ impl FileFacts {
 
     /// Whether `name` is exported, directly or through `export { }`; returns the local name.
     pub fn exported_local<'a>(&'a self, name: &'a str) -> Option<&'a str> {
-        if let Some((_, local)) = self.local_exports.iter().find(|(e, _)| e == name) {
+        if let Some((_, local)) = find_by_name(
+            &self.local_exports,
+            &self.names.local_exports,
+            name,
+            |(exported, _)| exported,
+        ) {
             return Some(local);
         }
         let exported = self.class(name).is_some_and(|c| c.exported)

@@ -15,7 +15,7 @@ use crate::facts::{CalleeName, ClassFact, ConstFact, FileFacts, FunctionFact, Ty
 /// What a rule's file half hands to its project half, encoded (so that it can be cached with the
 /// file's facts).
 pub type Stash = Box<[u8]>;
-use crate::workspace::{resolve_specifier, ModuleTarget, Package};
+use crate::workspace::{resolve_specifier, ModuleTarget, Package, PathTable};
 
 pub type FileId = usize;
 
@@ -111,7 +111,7 @@ impl Symbol {
 
 pub struct ProjectIndex {
     files: Vec<IndexedFile>,
-    by_path: FastMap<PathBuf, FileId>,
+    by_path: PathTable<FileId>,
     pub packages: Vec<Package>,
     /// `@Module()` classes with the index of their `@Module` decorator, computed on first use.
     pub modules: std::sync::OnceLock<Vec<(crate::nest::ClassKey, usize)>>,
@@ -119,20 +119,23 @@ pub struct ProjectIndex {
     pub provider_modules: std::sync::OnceLock<crate::nest::Registrations>,
     pub applications: std::sync::OnceLock<crate::apps::Applications>,
     pub injection: std::sync::OnceLock<crate::di::Injection>,
+    /// What a name imported from a barrel (a file with `export * from`) resolves to, by barrel
+    /// and name: a lookup walks every star re-export of the barrel, and rules ask the same few
+    /// names thousands of times.
+    barrel_exports: std::sync::RwLock<FastMap<(FileId, Name), Symbol>>,
 }
 
 const MAX_REEXPORT_DEPTH: usize = 16;
 
 impl ProjectIndex {
     pub fn new(mut files: Vec<IndexedFile>, packages: Vec<Package>) -> Self {
-        let by_path: FastMap<PathBuf, FileId> = files
-            .iter()
-            .enumerate()
-            .map(|(id, f)| (f.path.as_ref().clone(), id))
-            .collect();
+        let mut by_path: PathTable<FileId> = PathTable::with_capacity(files.len());
+        for (id, file) in files.iter().enumerate() {
+            by_path.insert(&file.path, id);
+        }
         files.par_iter_mut().for_each(|file| {
             let package = &packages[file.package];
-            let known = |p: &Path| by_path.contains_key(p);
+            let known = |p: &Path| by_path.contains(p);
             let mut targets: Vec<ImportTarget> = Vec::with_capacity(file.facts.imports.len());
             for (i, import) in file.facts.imports.iter().enumerate() {
                 // The bindings of one import statement are adjacent and share its source.
@@ -175,6 +178,7 @@ impl ProjectIndex {
             provider_modules: std::sync::OnceLock::new(),
             applications: std::sync::OnceLock::new(),
             injection: std::sync::OnceLock::new(),
+            barrel_exports: std::sync::RwLock::new(FastMap::default()),
         }
     }
 
@@ -210,7 +214,9 @@ impl ProjectIndex {
             file.stash
                 .iter()
                 .filter(move |(r, _)| *r == rule)
-                .filter_map(move |(_, bytes)| postcard::from_bytes::<T>(bytes).ok().map(|v| (id, v)))
+                .filter_map(move |(_, bytes)| {
+                    postcard::from_bytes::<T>(bytes).ok().map(|v| (id, v))
+                })
         })
     }
 
@@ -254,6 +260,25 @@ impl ProjectIndex {
     fn through_import(&self, file: FileId, position: usize, name: &str, depth: usize) -> Symbol {
         let binding = &self.files[file].facts.imports[position];
         match self.files[file].import_targets[position] {
+            // From an import (depth 0) the answer depends only on the barrel and the name.
+            ImportTarget::File(target)
+                if depth == 0 && !self.files[target].facts.reexports.is_empty() =>
+            {
+                let key = (target, Name::from(name));
+                if let Some(found) = self
+                    .barrel_exports
+                    .read()
+                    .ok()
+                    .and_then(|memo| memo.get(&key).cloned())
+                {
+                    return found;
+                }
+                let found = self.resolve_export(target, name, depth + 1);
+                if let Ok(mut memo) = self.barrel_exports.write() {
+                    memo.insert(key, found.clone());
+                }
+                found
+            }
             ImportTarget::File(target) => self.resolve_export(target, name, depth + 1),
             ImportTarget::External => Symbol::External {
                 source: binding.source.clone(),
@@ -380,7 +405,7 @@ impl ProjectIndex {
     }
 }
 
-fn import_target(target: ModuleTarget, by_path: &FastMap<PathBuf, FileId>) -> ImportTarget {
+fn import_target(target: ModuleTarget, by_path: &PathTable<FileId>) -> ImportTarget {
     match target {
         ModuleTarget::File(path) => by_path
             .get(&path)
