@@ -17,6 +17,7 @@ use nestlint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label, Severity
 use serde::{Deserialize, Serialize};
 
 use crate::facts::FileFacts;
+use crate::index::Stash;
 use crate::suppress::Directive;
 
 /// What starts every cache file, and its format's version.
@@ -251,7 +252,7 @@ impl CachedOutcome {
     pub(crate) fn new(
         facts: FileFacts,
         diagnostics: &[Diagnostic],
-        stash: &[(&'static str, Box<[u8]>)],
+        stash: &[(&'static str, Stash)],
         directives: Vec<Directive>,
         parse_error: bool,
         limited: bool,
@@ -315,10 +316,7 @@ impl CachedOutcome {
             .collect()
     }
 
-    pub(crate) fn stash(
-        &self,
-        rule_ids: &[&'static str],
-    ) -> Option<Vec<(&'static str, Box<[u8]>)>> {
+    pub(crate) fn stash(&self, rule_ids: &[&'static str]) -> Option<Vec<(&'static str, Stash)>> {
         self.stash
             .iter()
             .map(|(rule, bytes)| {
