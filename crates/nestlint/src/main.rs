@@ -390,7 +390,7 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
         follow_symlinks: cli.follow_symlinks,
         stdin: stdin.clone(),
         error_on_unmatched: !cli.no_error_on_unmatched_pattern,
-        cache_dir: cache_dir(&cli, &cwd),
+        cache_dir: cache_dir(cli, &cwd),
     };
     let run_error = |err: RunError| match err {
         RunError::Config(err) => config_error(&err, &cwd, stderr_color),
