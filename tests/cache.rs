@@ -1,0 +1,263 @@
+//! The incremental cache, used as users use it: findings are the same with and without it, cold
+//! and warm, with any thread count; edits, renames and deletions between runs are seen; a
+//! corrupt or foreign cache file is ignored and rewritten; concurrent runs leave a cache that
+//! still works.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{code, copy_tree, nestlint_with_env, repo_root, stderr, stdout};
+
+/// Runs nestlint in `dir` with its cache in `cache` (or none), JSON output.
+fn run(dir: &Path, cache: Option<&Path>, extra: &[&str]) -> (i32, String, String) {
+    let cache_arg;
+    let mut args: Vec<&str> = vec!["--format", "json", "--verbose"];
+    match cache {
+        Some(cache) => {
+            cache_arg = cache.display().to_string();
+            args.extend(["--cache-dir", cache_arg.as_str()]);
+        }
+        None => args.push("--no-cache"),
+    }
+    args.extend(extra);
+    args.push(".");
+    let output = nestlint_with_env(dir, &args, &[("NO_COLOR", "1")]);
+    (code(&output), stdout(&output), stderr(&output))
+}
+
+/// How many files `--verbose` says came from the cache.
+fn cached(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("nestlint: ")?
+                .strip_suffix(" files taken from the cache")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(usize::MAX)
+}
+
+/// Every project the CLI suite lints: the example app and the cross-file fixtures.
+fn projects() -> Vec<PathBuf> {
+    let mut out = vec![repo_root().join("examples/shop-api")];
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(repo_root().join("fixtures/projects"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    fixtures.sort();
+    out.extend(fixtures);
+    out
+}
+
+#[test]
+fn findings_are_the_same_without_cache_cold_and_warm_with_any_thread_count() {
+    let projects = projects();
+    assert!(projects.len() > 10, "the fixture projects are missing");
+    for project in projects {
+        let scratch = tempfile::tempdir().unwrap();
+        let cache = scratch.path().join("cache");
+        let (no_cache_code, no_cache, _) = run(&project, None, &[]);
+        let (cold_code, cold, cold_err) = run(&project, Some(&cache), &["--threads", "2"]);
+        let (warm_code, warm, warm_err) = run(&project, Some(&cache), &["--threads", "1"]);
+        let name = project.display();
+        assert_eq!(no_cache, cold, "{name}: cold cache differs from no cache");
+        assert_eq!(no_cache, warm, "{name}: warm cache differs from no cache");
+        assert_eq!((no_cache_code, cold_code), (warm_code, warm_code), "{name}");
+        assert_eq!(cached(&cold_err), 0, "{name}: a cold run found a cache");
+        assert!(
+            cached(&warm_err) > 0,
+            "{name}: the warm run took nothing from the cache"
+        );
+        assert!(
+            !project.join(".nestlint_cache").exists(),
+            "{name}: --cache-dir was not honoured"
+        );
+    }
+}
+
+/// A copy of the example app, where files can be edited.
+fn example_copy() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let scratch = tempfile::tempdir().unwrap();
+    let app = scratch.path().join("app");
+    copy_tree(&repo_root().join("examples/shop-api"), &app);
+    let cache = scratch.path().join("cache");
+    (scratch, app, cache)
+}
+
+fn ts_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            ts_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "ts") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn edits_renames_and_deletions_between_warm_runs_are_seen() {
+    let (_scratch, app, cache) = example_copy();
+    let (_, first, first_err) = run(&app, Some(&cache), &[]);
+    assert_eq!(cached(&first_err), 0, "{first_err}");
+    let mut files = Vec::new();
+    ts_files(&app.join("src"), &mut files);
+    files.sort();
+
+    // Unchanged: everything comes from the cache.
+    let (_, warm, err) = run(&app, Some(&cache), &[]);
+    assert_eq!(first, warm);
+    let total = cached(&err);
+    assert!(total >= files.len() && total != usize::MAX, "{err}");
+
+    // An edit that adds a finding: a JWT secret written in the source.
+    let edited = app.join("src/hardcoded-secret.ts");
+    std::fs::write(
+        &edited,
+        "import { JwtModule } from '@nestjs/jwt';\n\nexport const jwt = JwtModule.register({ secret: 'hunter2-hunter2' });\n",
+    )
+    .unwrap();
+    let (_, with_edit, err) = run(&app, Some(&cache), &[]);
+    let (_, truth, _) = run(&app, None, &[]);
+    assert_eq!(with_edit, truth, "a new file");
+    assert!(with_edit.contains("hardcoded-secret.ts"), "{with_edit}");
+    assert_eq!(cached(&err), total, "only the new file is linted again");
+
+    // The same file edited again: the finding goes away.
+    std::fs::write(&edited, "export const jwt = process.env.JWT_SECRET;\n").unwrap();
+    let (_, after_edit, _) = run(&app, Some(&cache), &[]);
+    let (_, truth, _) = run(&app, None, &[]);
+    assert_eq!(after_edit, truth, "an edited file");
+    assert!(!after_edit.contains("hardcoded-secret.ts"));
+
+    // A rename: the findings follow the file's new name.
+    let source = files
+        .iter()
+        .find(|f| f.to_string_lossy().ends_with(".controller.ts"))
+        .expect("a controller")
+        .clone();
+    let renamed = source.with_file_name("renamed.controller.ts");
+    std::fs::rename(&source, &renamed).unwrap();
+    let (_, after_rename, _) = run(&app, Some(&cache), &[]);
+    let (_, truth, _) = run(&app, None, &[]);
+    assert_eq!(after_rename, truth, "a renamed file");
+
+    // A deletion: its findings, and what other files knew of it, are gone.
+    std::fs::remove_file(&renamed).unwrap();
+    let (_, after_delete, _) = run(&app, Some(&cache), &[]);
+    let (_, truth, _) = run(&app, None, &[]);
+    assert_eq!(after_delete, truth, "a deleted file");
+}
+
+#[test]
+fn a_corrupt_or_foreign_cache_is_ignored_and_rewritten() {
+    let (_scratch, app, cache) = example_copy();
+    let (_, truth, _) = run(&app, None, &[]);
+    let (_, _, _) = run(&app, Some(&cache), &[]);
+    let cache_file = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "bin"))
+        .expect("a cache file");
+    let valid = std::fs::read(&cache_file).unwrap();
+    let magic = &valid[..8];
+    let damaged: Vec<(&str, Vec<u8>)> = vec![
+        ("garbage", b"not a cache at all".to_vec()),
+        ("empty", Vec::new()),
+        ("truncated", valid[..valid.len() / 2].to_vec()),
+        ("foreign build", {
+            // The right magic, then another build's id.
+            let mut bytes = magic.to_vec();
+            bytes.push(32);
+            bytes.extend(std::iter::repeat_n(b'f', 32));
+            bytes.push(0);
+            bytes
+        }),
+        ("flipped bytes", {
+            let mut bytes = valid.clone();
+            for i in (20..bytes.len()).step_by(97) {
+                bytes[i] ^= 0x5a;
+            }
+            bytes
+        }),
+    ];
+    for (what, bytes) in damaged {
+        std::fs::write(&cache_file, &bytes).unwrap();
+        let (status, output, err) = run(&app, Some(&cache), &[]);
+        assert!(status == 0 || status == 1, "{what}: exit {status}: {err}");
+        assert_eq!(output, truth, "{what}: findings changed");
+        // Rewritten: the next run takes everything from it.
+        let (_, again, err) = run(&app, Some(&cache), &[]);
+        assert_eq!(again, truth, "{what}");
+        assert!(
+            cached(&err) > 0,
+            "{what}: the cache was not rewritten: {err}"
+        );
+    }
+}
+
+#[test]
+fn concurrent_runs_leave_a_working_cache() {
+    let (_scratch, app, cache) = example_copy();
+    let (_, truth, _) = run(&app, None, &[]);
+    let binary = env!("CARGO_BIN_EXE_nestlint");
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            std::process::Command::new(binary)
+                .args(["--format", "json", "--cache-dir"])
+                .arg(&cache)
+                .arg(".")
+                .current_dir(&app)
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(stdout(&output), truth, "{}", stderr(&output));
+    }
+    let (_, warm, err) = run(&app, Some(&cache), &[]);
+    assert_eq!(warm, truth);
+    assert!(cached(&err) > 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[test]
+fn no_cache_writes_nothing_and_the_default_is_beside_the_run() {
+    let (_scratch, app, _) = example_copy();
+    let output = common::nestlint_with_env(
+        &app,
+        &["--no-cache", "--format", "json", "."],
+        &[("NO_COLOR", "1")],
+    );
+    assert!(code(&output) <= 1);
+    assert!(!app.join(".nestlint_cache").exists());
+    // NESTLINT_NO_CACHE too.
+    let output = common::nestlint_with_env(
+        &app,
+        &["--format", "json", "."],
+        &[("NESTLINT_NO_CACHE", "1"), ("NESTLINT_CACHE_DIR", "")],
+    );
+    assert!(code(&output) <= 1);
+    assert!(!app.join(".nestlint_cache").exists());
+    // Without either, in the current directory, ignoring itself for git.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_nestlint"));
+    let output = command
+        .args(["--format", "json", "."])
+        .current_dir(&app)
+        .env_remove("NESTLINT_NO_CACHE")
+        .env_remove("NESTLINT_CACHE_DIR")
+        .output()
+        .unwrap();
+    assert!(code(&output) <= 1);
+    let ignore = std::fs::read_to_string(app.join(".nestlint_cache/.gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l.trim() == "*"), "{ignore}");
+}
