@@ -30,7 +30,7 @@ findings = {}
 for _ in range(runs):
     for mode, flags in modes.items():
         started = time.perf_counter()
-        child = subprocess.Popen([binary, "--format", "concise", *flags, project], stdout=subprocess.PIPE)
+        child = subprocess.Popen([binary, "--no-cache", "--format", "concise", *flags, project], stdout=subprocess.PIPE)
         out = child.stdout.read()
         _, _, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - started

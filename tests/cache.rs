@@ -171,11 +171,16 @@ fn a_corrupt_or_foreign_cache_is_ignored_and_rewritten() {
         ("empty", Vec::new()),
         ("truncated", valid[..valid.len() / 2].to_vec()),
         ("foreign build", {
-            // The right magic, then another build's id.
+            // The right magic, then another build's id (a length, the id) and no entry.
             let mut bytes = magic.to_vec();
-            bytes.push(32);
+            bytes.extend(32u64.to_le_bytes());
             bytes.extend(std::iter::repeat_n(b'f', 32));
-            bytes.push(0);
+            bytes.extend(0u64.to_le_bytes());
+            bytes
+        }),
+        ("an entry past the end", {
+            let mut bytes = valid.clone();
+            bytes.truncate(valid.len() - 1);
             bytes
         }),
         ("flipped bytes", {

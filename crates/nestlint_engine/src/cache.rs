@@ -21,15 +21,19 @@ use crate::index::Stash;
 use crate::suppress::Directive;
 
 /// What starts every cache file, and its format's version.
-const MAGIC: &[u8; 8] = b"NLCACHE1";
+const MAGIC: &[u8; 8] = b"NLCACHE2";
 
 /// The cache of one run.
 pub struct Cache {
     file: PathBuf,
     dir: PathBuf,
     binary: String,
-    /// What the cache file held when the run started.
-    loaded: HashMap<PathBuf, Entry>,
+    /// The cache file as read: entries point into it, and are decoded only when used (in the
+    /// parallel file pass, not all at once when the run starts).
+    buffer: Arc<[u8]>,
+    /// What the cache file held when the run started: per path, its key and where its encoded
+    /// results lie in `buffer`.
+    loaded: HashMap<PathBuf, (u128, std::ops::Range<usize>)>,
     /// What this run read or produced, by path: written back when the run ends.
     used: Mutex<HashMap<PathBuf, Entry>>,
     /// Something new was put: the file must be written.
@@ -38,28 +42,14 @@ pub struct Cache {
     pub problem: Option<String>,
 }
 
-#[derive(Clone)]
-struct Entry {
-    key: u128,
-    outcome: Arc<CachedOutcome>,
-}
-
-/// The cache file, as read.
-#[derive(Deserialize)]
-struct CacheFile {
-    binary: String,
-    entries: Vec<(PathBuf, u128, CachedOutcome)>,
-}
-
-/// The cache file, as written (borrowing what the run holds).
-#[derive(Serialize)]
-struct CacheFileOut<'a> {
-    binary: &'a str,
-    entries: Vec<(&'a PathBuf, u128, &'a CachedOutcome)>,
+/// One file's entry: its key and its encoded results (in the loaded file, or new).
+enum Entry {
+    Loaded(u128, std::ops::Range<usize>),
+    New(u128, Vec<u8>),
 }
 
 /// The per-file pass's results, as stored.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 pub(crate) struct CachedOutcome {
     pub facts: FileFacts,
     diagnostics: Vec<CachedDiagnostic>,
@@ -67,6 +57,18 @@ pub(crate) struct CachedOutcome {
     pub directives: Vec<Directive>,
     pub parse_error: bool,
     pub limited: bool,
+}
+
+/// The same, borrowing what the file pass produced (encoded exactly as [`CachedOutcome`]
+/// decodes: postcard writes a borrowed slice as it writes a vector).
+#[derive(Serialize)]
+struct OutcomeOut<'a> {
+    facts: &'a FileFacts,
+    diagnostics: Vec<CachedDiagnostic>,
+    stash: Vec<(&'static str, &'a [u8])>,
+    directives: &'a [Directive],
+    parse_error: bool,
+    limited: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -87,6 +89,16 @@ struct CachedFix {
     applicability: Applicability,
     edits: Vec<Edit>,
     file: Option<PathBuf>,
+}
+
+/// What the file pass produced, as [`Cache::put`] takes it.
+pub(crate) struct PassResults<'a> {
+    pub facts: &'a FileFacts,
+    pub diagnostics: &'a [Diagnostic],
+    pub stash: &'a [(&'static str, Stash)],
+    pub directives: &'a [Directive],
+    pub parse_error: bool,
+    pub limited: bool,
 }
 
 /// What a file's key is made of besides its text.
@@ -115,41 +127,64 @@ impl Cache {
             file,
             dir: dir.to_path_buf(),
             binary,
+            buffer: Arc::from(Vec::new()),
             loaded: HashMap::new(),
             used: Mutex::new(HashMap::new()),
             dirty: std::sync::atomic::AtomicBool::new(false),
             problem: None,
         };
-        match std::fs::read(&cache.file) {
-            Ok(bytes) => match decode(&bytes, &cache.binary) {
-                Ok(entries) => cache.loaded = entries,
+        // A regular file only, read without blocking (a FIFO put there cannot hang the run).
+        match crate::files::read_limited(&cache.file, MAX_CACHE_BYTES) {
+            Ok(bytes) => match read_entries(&bytes, &cache.binary) {
+                Ok(entries) => {
+                    cache.loaded = entries;
+                    cache.buffer = Arc::from(bytes);
+                }
                 Err(why) => cache.problem = Some(why),
             },
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(crate::files::ReadError::Missing) => {}
             Err(error) => cache.problem = Some(error.to_string()),
         }
         cache
     }
 
-    /// The cached results of `path` when its key matches.
-    pub(crate) fn get(&self, path: &Path, key: u128) -> Option<Arc<CachedOutcome>> {
-        let entry = self.loaded.get(path).filter(|e| e.key == key)?;
-        if let Ok(mut used) = self.used.lock() {
-            used.insert(path.to_path_buf(), entry.clone());
+    /// The cached results of `path` when its key matches (and they decode).
+    pub(crate) fn get(&self, path: &Path, key: u128) -> Option<CachedOutcome> {
+        let (found, range) = self.loaded.get(path)?;
+        if *found != key {
+            return None;
         }
-        Some(entry.outcome.clone())
+        let outcome: CachedOutcome = postcard::from_bytes(self.buffer.get(range.clone())?).ok()?;
+        if let Ok(mut used) = self.used.lock() {
+            used.insert(path.to_path_buf(), Entry::Loaded(key, range.clone()));
+        }
+        Some(outcome)
     }
 
-    pub(crate) fn put(&self, path: &Path, key: u128, outcome: CachedOutcome) {
+    /// Records what the file pass produced for `path`.
+    pub(crate) fn put(&self, path: &Path, key: u128, results: &PassResults<'_>) {
+        let out = OutcomeOut {
+            facts: results.facts,
+            diagnostics: results
+                .diagnostics
+                .iter()
+                .map(CachedDiagnostic::from)
+                .collect(),
+            stash: results
+                .stash
+                .iter()
+                .map(|(rule, bytes)| (*rule, &bytes[..]))
+                .collect(),
+            directives: results.directives,
+            parse_error: results.parse_error,
+            limited: results.limited,
+        };
+        let Ok(bytes) = postcard::to_allocvec(&out) else {
+            return;
+        };
         self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut used) = self.used.lock() {
-            used.insert(
-                path.to_path_buf(),
-                Entry {
-                    key,
-                    outcome: Arc::new(outcome),
-                },
-            );
+            used.insert(path.to_path_buf(), Entry::New(key, bytes));
         }
     }
 
@@ -160,12 +195,12 @@ impl Cache {
         let mut entries: HashMap<PathBuf, Entry> = self.used.into_inner().unwrap_or_default();
         // Nothing new and nothing gone: the file on disk already says it all.
         let mut changed = self.dirty.into_inner() || self.problem.is_some();
-        for (path, entry) in self.loaded {
+        for (path, (key, range)) in self.loaded {
             if entries.contains_key(&path) {
                 continue;
             }
             if path.is_file() {
-                entries.insert(path, entry);
+                entries.insert(path, Entry::Loaded(key, range));
             } else {
                 changed = true;
             }
@@ -173,17 +208,21 @@ impl Cache {
         if !changed {
             return Ok(());
         }
-        let mut entries: Vec<(&PathBuf, u128, &CachedOutcome)> = entries
-            .iter()
-            .map(|(path, entry)| (path, entry.key, entry.outcome.as_ref()))
-            .collect();
-        entries.sort_by(|a, b| a.0.cmp(b.0));
-        let file = CacheFileOut {
-            binary: &self.binary,
-            entries,
-        };
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend(postcard::to_allocvec(&file).map_err(|e| e.to_string())?);
+        let mut entries: Vec<(PathBuf, Entry)> = entries.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut bytes = Vec::with_capacity(self.buffer.len() + 1024);
+        bytes.extend_from_slice(MAGIC);
+        put_chunk(&mut bytes, self.binary.as_bytes());
+        bytes.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+        for (path, entry) in &entries {
+            let (key, data): (u128, &[u8]) = match entry {
+                Entry::Loaded(key, range) => (*key, &self.buffer[range.clone()]),
+                Entry::New(key, data) => (*key, data),
+            };
+            put_chunk(&mut bytes, path.as_os_str().as_encoded_bytes());
+            bytes.extend_from_slice(&key.to_le_bytes());
+            put_chunk(&mut bytes, data);
+        }
         std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
         let ignore = self.dir.join(".gitignore");
         if !ignore.exists() {
@@ -200,27 +239,73 @@ impl Cache {
     }
 }
 
-fn decode(bytes: &[u8], binary: &str) -> Result<HashMap<PathBuf, Entry>, String> {
-    let body = bytes
-        .strip_prefix(MAGIC.as_slice())
-        .ok_or("not a nestlint cache file")?;
-    let file: CacheFile = postcard::from_bytes(body).map_err(|e| format!("unreadable: {e}"))?;
-    if file.binary != binary {
+/// A cache file larger than this is not read (it is rewritten).
+const MAX_CACHE_BYTES: u64 = 1 << 30;
+
+/// A length (`u64`, little-endian) then the bytes.
+fn put_chunk(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Reads the file's frame: every entry's path, key and where its data lies. Nothing is trusted:
+/// a length past the end, a path that is not one, a count that does not match, and the file is
+/// not used.
+fn read_entries(
+    bytes: &[u8],
+    binary: &str,
+) -> Result<HashMap<PathBuf, (u128, std::ops::Range<usize>)>, String> {
+    let broken = || "unreadable: its frame is broken".to_owned();
+    let mut at = MAGIC.len();
+    if bytes.get(..at) != Some(MAGIC.as_slice()) {
+        return Err("not a nestlint cache file".to_owned());
+    }
+    let mut take = |len: usize| -> Result<std::ops::Range<usize>, String> {
+        let end = at.checked_add(len).filter(|&end| end <= bytes.len());
+        let range = at..end.ok_or_else(broken)?;
+        at = range.end;
+        Ok(range)
+    };
+    let number = |take: &mut dyn FnMut(usize) -> Result<std::ops::Range<usize>, String>| {
+        let range = take(8)?;
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(&bytes[range]);
+        usize::try_from(u64::from_le_bytes(raw)).map_err(|_| broken())
+    };
+    let id_len = number(&mut take)?;
+    let id = take(id_len)?;
+    if &bytes[id] != binary.as_bytes() {
         return Err("written by another nestlint build".to_owned());
     }
-    Ok(file
-        .entries
-        .into_iter()
-        .map(|(path, key, outcome)| {
-            (
-                path,
-                Entry {
-                    key,
-                    outcome: Arc::new(outcome),
-                },
-            )
-        })
-        .collect())
+    let count = number(&mut take)?;
+    let mut entries = HashMap::with_capacity(count.min(bytes.len() / 32));
+    for _ in 0..count {
+        let path_len = number(&mut take)?;
+        let path = take(path_len)?;
+        // Written by `as_encoded_bytes` on this platform; checked as UTF-8 elsewhere.
+        let path = path_from_bytes(&bytes[path]).ok_or_else(broken)?;
+        let key_range = take(16)?;
+        let mut raw = [0u8; 16];
+        raw.copy_from_slice(&bytes[key_range]);
+        let data_len = number(&mut take)?;
+        let data = take(data_len)?;
+        entries.insert(path, (u128::from_le_bytes(raw), data));
+    }
+    if at != bytes.len() {
+        return Err(broken());
+    }
+    Ok(entries)
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    std::str::from_utf8(bytes).ok().map(PathBuf::from)
 }
 
 /// What identifies this build: its version, its rules, and the executable itself (its size and
@@ -249,27 +334,6 @@ fn binary_id(rules: &[&str]) -> String {
 }
 
 impl CachedOutcome {
-    pub(crate) fn new(
-        facts: FileFacts,
-        diagnostics: &[Diagnostic],
-        stash: &[(&'static str, Stash)],
-        directives: Vec<Directive>,
-        parse_error: bool,
-        limited: bool,
-    ) -> CachedOutcome {
-        CachedOutcome {
-            facts,
-            diagnostics: diagnostics.iter().map(CachedDiagnostic::from).collect(),
-            stash: stash
-                .iter()
-                .map(|(rule, bytes)| ((*rule).to_owned(), bytes.to_vec()))
-                .collect(),
-            directives,
-            parse_error,
-            limited,
-        }
-    }
-
     /// The findings, for `path`, with their rule ids mapped back to the binary's; `None` when
     /// one names a rule this binary does not have (then the entry is not used).
     pub(crate) fn diagnostics(

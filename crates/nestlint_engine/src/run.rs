@@ -10,7 +10,7 @@ use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
 use nestlint_syntax::{parse, Imports, KindIds, Node, NodeExt};
 use rayon::prelude::*;
 
-use crate::cache::{self, Cache, CachedOutcome, KeyParts};
+use crate::cache::{self, Cache, KeyParts, PassResults};
 use crate::config::{
     CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings, FixSetting,
 };
@@ -952,10 +952,10 @@ impl Linter {
                 .diagnostics(&input.path, &self.rule_ids)
                 .zip(cached.stash(&self.rule_ids));
             if let Some((diagnostics, stash)) = restored {
-                outcome.facts = cached.facts.clone();
+                outcome.facts = cached.facts;
                 outcome.diagnostics = diagnostics;
                 outcome.stash = stash;
-                outcome.directives = cached.directives.clone();
+                outcome.directives = cached.directives;
                 outcome.parse_error = cached.parse_error;
                 outcome.limited = cached.limited;
                 outcome.cached = true;
@@ -970,14 +970,14 @@ impl Linter {
             cache.put(
                 &input.path,
                 key,
-                CachedOutcome::new(
-                    outcome.facts.clone(),
-                    &outcome.diagnostics,
-                    &outcome.stash,
-                    outcome.directives.clone(),
-                    outcome.parse_error,
-                    outcome.limited,
-                ),
+                &PassResults {
+                    facts: &outcome.facts,
+                    diagnostics: &outcome.diagnostics,
+                    stash: &outcome.stash,
+                    directives: &outcome.directives,
+                    parse_error: outcome.parse_error,
+                    limited: outcome.limited,
+                },
             );
         }
         outcome
