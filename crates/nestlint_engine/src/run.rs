@@ -429,7 +429,8 @@ impl Linter {
         let mut workspaces = WorkspaceFinder::default();
         let mut packages: Vec<Package> = Vec::new();
         let mut package_ids: BTreeMap<(PathBuf, bool), usize> = BTreeMap::new();
-        let mut inputs: BTreeMap<PathBuf, FileInput> = BTreeMap::new();
+        // Keyed in path order by bytes (see `path_order_key`): comparing `Path`s walks components.
+        let mut inputs: BTreeMap<Vec<u8>, FileInput> = BTreeMap::new();
         // Per directory argument: files linted, and files its configuration leaves out.
         let mut per_directory: BTreeMap<PathBuf, (usize, usize)> =
             walked.keys().map(|dir| (dir.clone(), (0, 0))).collect();
@@ -467,7 +468,7 @@ impl Linter {
                 packages.len() - 1
             });
             inputs.insert(
-                file.clone(),
+                path_order_key(file),
                 FileInput {
                     path: Arc::new(file.clone()),
                     package,
@@ -508,12 +509,12 @@ impl Linter {
                 if finder.root_of(&file).as_deref() != Some(root.as_path()) {
                     continue;
                 }
-                if inputs.contains_key(&file) {
+                if inputs.contains_key(&path_order_key(&file)) {
                     continue;
                 }
                 let (settings, _) = resolver.settings_for(&file).map_err(RunError::Config)?;
                 inputs.insert(
-                    file.clone(),
+                    path_order_key(&file),
                     FileInput {
                         path: Arc::new(file),
                         package,
@@ -534,7 +535,7 @@ impl Linter {
             .collect();
         for root in workspace_roots {
             for file in walk(&root, options.threads, options.follow_symlinks).files {
-                if inputs.contains_key(&file) {
+                if inputs.contains_key(&path_order_key(&file)) {
                     continue;
                 }
                 let Some(package_root) = finder.root_of(&file) else {
@@ -548,7 +549,7 @@ impl Linter {
                     });
                 let (settings, _) = resolver.settings_for(&file).map_err(RunError::Config)?;
                 inputs.insert(
-                    file.clone(),
+                    path_order_key(&file),
                     FileInput {
                         path: Arc::new(file),
                         package,
@@ -870,10 +871,11 @@ impl Linter {
         let mut workspaces = WorkspaceFinder::default();
         let mut checked = 0;
         while checked < outcomes.len() && known.len() < MAX_IMPORTED_CONTEXT {
+            let bare = std::sync::RwLock::new(HashMap::new());
             let missing: BTreeSet<PathBuf> = (checked..outcomes.len())
                 .into_par_iter()
                 .flat_map_iter(|i| {
-                    imported_outside(&inputs[i], &outcomes[i].facts, packages, &known)
+                    imported_outside(&inputs[i], &outcomes[i].facts, packages, &known, &bare)
                 })
                 .collect();
             checked = outcomes.len();
@@ -1090,6 +1092,18 @@ impl Linter {
     }
 }
 
+/// A key that sorts paths as `Path`'s own order does (component by component), compared as plain
+/// bytes: separators become the lowest byte, so `a/b` still sorts before `a-b` and `ab/c` after
+/// `a/c`. (Paths here are absolute and normalised; no name holds a NUL.)
+fn path_order_key(path: &Path) -> Vec<u8> {
+    let separator = if cfg!(windows) { b'\\' } else { b'/' };
+    path.as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .map(|&b| if b == separator { 0 } else { b })
+        .collect()
+}
+
 /// The worker pool of `threads` threads, made once per process and shared by every run: a
 /// language server or a fuzzer lints thousands of times, and each worker keeps its parsers.
 fn thread_pool(threads: usize) -> Result<Arc<rayon::ThreadPool>, String> {
@@ -1122,6 +1136,7 @@ fn imported_outside(
     facts: &FileFacts,
     packages: &[Package],
     known: &PathTable<()>,
+    bare: &std::sync::RwLock<HashMap<(usize, String), Option<PathBuf>>>,
 ) -> Vec<PathBuf> {
     let package = &packages[input.package];
     let in_memory = |p: &Path| known.contains(p);
@@ -1141,19 +1156,40 @@ fn imported_outside(
     sources.dedup();
     let mut out = Vec::new();
     for specifier in sources {
-        let target = resolve_specifier(specifier, &input.path, package, &in_memory);
-        if target != ModuleTarget::Unresolved {
+        // A bare specifier resolves the same from every file of the package: once per walk.
+        let key = (!specifier.starts_with('.')).then(|| (input.package, specifier.to_owned()));
+        if let Some(found) = key
+            .as_ref()
+            .and_then(|key| bare.read().ok()?.get(key).cloned())
+        {
+            out.extend(found);
             continue;
         }
-        if let ModuleTarget::File(file) =
-            resolve_specifier(specifier, &input.path, package, &on_disk)
-        {
-            if !known.contains(&file) {
-                out.push(file);
-            }
+        let found = outside_file(specifier, input, package, known, &in_memory, &on_disk);
+        if let (Some(key), Ok(mut memo)) = (key, bare.write()) {
+            memo.insert(key, found.clone());
         }
+        out.extend(found);
     }
     out
+}
+
+/// The file outside what was read that `specifier` leads to, if any.
+fn outside_file(
+    specifier: &str,
+    input: &FileInput,
+    package: &Package,
+    known: &PathTable<()>,
+    in_memory: &dyn Fn(&Path) -> bool,
+    on_disk: &dyn Fn(&Path) -> bool,
+) -> Option<PathBuf> {
+    if resolve_specifier(specifier, &input.path, package, in_memory) != ModuleTarget::Unresolved {
+        return None;
+    }
+    match resolve_specifier(specifier, &input.path, package, on_disk) {
+        ModuleTarget::File(file) if !known.contains(&file) => Some(file),
+        _ => None,
+    }
 }
 
 /// The sources of `export ... from '...'` statements (the parse-only pass reads no other facts).

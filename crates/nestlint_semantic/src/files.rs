@@ -133,7 +133,13 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     if !opened.is_file() {
         return Err(ReadError::NotRegular(kind_of(opened.file_type())));
     }
-    read_to_limit(file, limit)
+    // Sized once (plus one byte, to see the end), not grown by doubling.
+    let mut bytes = Vec::with_capacity(usize::try_from(opened.len().min(limit)).unwrap_or(0) + 1);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { size: None, limit });
+    }
+    Ok(bytes)
 }
 
 /// Reads at most `limit` bytes of `reader`; more is [`ReadError::TooLarge`] (reading stops

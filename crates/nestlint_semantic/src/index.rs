@@ -133,18 +133,33 @@ impl ProjectIndex {
         for (id, file) in files.iter().enumerate() {
             by_path.insert(&file.path, id);
         }
-        files.par_iter_mut().for_each(|file| {
-            let package = &packages[file.package];
+        // A bare specifier (`@app/core`, a package) resolves the same from every file of a
+        // package: thousands of files import the same few, each probing a dozen paths per alias.
+        let bare: std::sync::RwLock<FastMap<(usize, Name), ModuleTarget>> =
+            std::sync::RwLock::new(FastMap::default());
+        let resolve = |specifier: &Name, from: &Path, package_id: usize| -> ModuleTarget {
+            let package = &packages[package_id];
             let known = |p: &Path| by_path.contains(p);
+            if specifier.starts_with('.') {
+                return resolve_specifier(specifier, from, package, &known);
+            }
+            let key = (package_id, specifier.clone());
+            if let Some(found) = bare.read().ok().and_then(|memo| memo.get(&key).cloned()) {
+                return found;
+            }
+            let found = resolve_specifier(specifier, from, package, &known);
+            if let Ok(mut memo) = bare.write() {
+                memo.insert(key, found.clone());
+            }
+            found
+        };
+        files.par_iter_mut().for_each(|file| {
             let mut targets: Vec<ImportTarget> = Vec::with_capacity(file.facts.imports.len());
             for (i, import) in file.facts.imports.iter().enumerate() {
                 // The bindings of one import statement are adjacent and share its source.
                 let target = match i.checked_sub(1).map(|prev| &file.facts.imports[prev]) {
                     Some(prev) if prev.source == import.source => targets[i - 1],
-                    _ => import_target(
-                        resolve_specifier(&import.source, &file.path, package, &known),
-                        &by_path,
-                    ),
+                    _ => import_target(resolve(&import.source, &file.path, file.package), &by_path),
                 };
                 targets.push(target);
             }
@@ -155,7 +170,7 @@ impl ProjectIndex {
                 .iter()
                 .map(|reexport| {
                     import_target(
-                        resolve_specifier(&reexport.source, &file.path, package, &known),
+                        resolve(&reexport.source, &file.path, file.package),
                         &by_path,
                     )
                 })

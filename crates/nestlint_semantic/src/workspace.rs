@@ -392,18 +392,15 @@ impl<V> PathTable<V> {
     }
 }
 
-/// Whether `normalize` would leave these path bytes as they are. Most paths have no `/.` and
-/// no `//` at all (two vectorised scans); those that do are checked segment by segment.
+/// Whether `normalize` would leave these path bytes as they are. Only the bytes after each
+/// separator need a look (a `.` or another separator there); most paths have neither.
 fn is_normal_form(bytes: &[u8]) -> bool {
     let separator = if cfg!(windows) { b'\\' } else { b'/' };
-    if bytes.len() > 1 && bytes.last() == Some(&separator) {
+    if bytes.starts_with(b".") || (bytes.len() > 1 && bytes.last() == Some(&separator)) {
         return false;
     }
-    let dot = [separator, b'.'];
-    let double = [separator, separator];
-    let suspicious = memchr::memmem::find(bytes, &dot).is_some()
-        || memchr::memmem::find(bytes, &double).is_some()
-        || bytes.starts_with(b".");
+    let suspicious = memchr::memchr_iter(separator, bytes)
+        .any(|at| matches!(bytes.get(at + 1), Some(&b) if b == b'.' || b == separator));
     if !suspicious {
         return true;
     }
