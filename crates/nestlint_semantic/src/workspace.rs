@@ -637,7 +637,7 @@ pub fn resolve_specifier(
 ) -> ModuleTarget {
     if specifier.starts_with('.') {
         let dir = from.parent().unwrap_or(Path::new("."));
-        return match probe(&normalize(&dir.join(specifier)), known) {
+        return match probe(&join_relative(dir, specifier), known) {
             Some(file) => ModuleTarget::File(file),
             None => ModuleTarget::Unresolved,
         };
@@ -673,6 +673,58 @@ pub fn resolve_specifier(
     } else {
         ModuleTarget::Unresolved
     }
+}
+
+/// `normalize(dir.join(specifier))` for a relative import, on bytes: `dir` is a file's directory,
+/// already normal, and only the specifier's `.` and `..` segments need resolving (this runs for
+/// every relative import of every file).
+fn join_relative(dir: &Path, specifier: &str) -> PathBuf {
+    let separator = std::path::MAIN_SEPARATOR as u8;
+    let dir_bytes = dir.as_os_str().as_encoded_bytes();
+    if !is_normal_form(dir_bytes) || cfg!(windows) {
+        return normalize(&dir.join(specifier));
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(dir_bytes.len() + specifier.len() + 1);
+    out.extend_from_slice(dir_bytes);
+    for segment in specifier.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                // Back one directory; at the top, keep `..` as `normalize` does.
+                let last_is_parent = out == b".." || out.ends_with(&[separator, b'.', b'.']);
+                match out.iter().rposition(|&b| b == separator) {
+                    // Above the root, `normalize` keeps the `..`.
+                    Some(_) if out == [separator] => out.extend_from_slice(b".."),
+                    Some(at) if !last_is_parent => out.truncate(at.max(1)),
+                    _ => {
+                        if !out.is_empty() {
+                            out.push(separator);
+                        }
+                        out.extend_from_slice(b"..");
+                    }
+                }
+            }
+            name => {
+                if out.last() != Some(&separator) && !out.is_empty() {
+                    out.push(separator);
+                }
+                out.extend_from_slice(name.as_bytes());
+            }
+        }
+    }
+    // The bytes are a directory's (valid) plus UTF-8 segments and separators.
+    path_from_vec(out).unwrap_or_else(|| normalize(&dir.join(specifier)))
+}
+
+#[cfg(unix)]
+fn path_from_vec(bytes: Vec<u8>) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_from_vec(bytes: Vec<u8>) -> Option<PathBuf> {
+    String::from_utf8(bytes).ok().map(PathBuf::from)
 }
 
 fn probe(base: &Path, known: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
@@ -1002,6 +1054,29 @@ pub fn package_roots(files: &[PathBuf], finder: &mut PackageFinder) -> BTreeSet<
 
 #[cfg(test)]
 mod tests {
+
+    #[cfg(unix)]
+    #[test]
+    fn relative_joins_agree_with_normalize() {
+        for dir in ["/repo/src/users", "/repo", "/a/b.c/d..e"] {
+            for specifier in [
+                "./users.service",
+                "../common/util",
+                "../../x",
+                "./a/./b/../c",
+                ".././.././y",
+                "./deep/../../z.js",
+                "..",
+                ".",
+            ] {
+                assert_eq!(
+                    join_relative(Path::new(dir), specifier),
+                    normalize(&Path::new(dir).join(specifier)),
+                    "{dir} + {specifier}"
+                );
+            }
+        }
+    }
 
     #[cfg(unix)]
     #[test]
