@@ -232,6 +232,15 @@ impl Cache {
         let mut temporary =
             tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| e.to_string())?;
         temporary.write_all(&bytes).map_err(|e| e.to_string())?;
+        // Readable by whoever can read the directory, as the files it caches are (a temporary
+        // file starts private).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = temporary
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644));
+        }
         temporary
             .persist(&self.file)
             .map_err(|e| e.error.to_string())?;
