@@ -621,27 +621,34 @@ impl<'r> ConfigResolver<'r> {
             return Ok(chain.clone());
         }
         let chain = match self.source.clone() {
-            ConfigSource::None => Vec::new(),
-            ConfigSource::File(path) => self.load(&path, &mut Vec::new())?.0,
+            ConfigSource::None => Arc::new(Vec::new()),
+            ConfigSource::File(path) => Arc::new(self.load(&path, &mut Vec::new())?.0),
+            // A directory's chain is its parent's plus its own file, unless that file is
+            // `root`: each directory is looked at once (a monorepo has thousands), and those
+            // without a file share their parent's chain.
             ConfigSource::Discover => {
-                // Nearest first while walking up; reversed so the outermost applies first.
-                let mut found: Vec<Vec<Arc<Layer>>> = Vec::new();
-                let mut current = Some(dir);
-                while let Some(d) = current {
-                    let candidate = d.join(CONFIG_FILE_NAME);
-                    if candidate.is_file() {
-                        let (layers, root) = self.load(&candidate, &mut Vec::new())?;
-                        found.push(layers);
-                        if root {
-                            break;
-                        }
+                let candidate = dir.join(CONFIG_FILE_NAME);
+                let own = if candidate.is_file() {
+                    Some(self.load(&candidate, &mut Vec::new())?)
+                } else {
+                    None
+                };
+                let parent = match (&own, dir.parent()) {
+                    (Some((_, true)), _) | (_, None) => None,
+                    (_, Some(parent)) => Some(self.chain_for(parent)?),
+                };
+                match (own, parent) {
+                    (None, Some(parent)) => parent,
+                    (None, None) => Arc::new(Vec::new()),
+                    (Some((layers, _)), parent) => {
+                        let mut chain: Vec<Arc<Layer>> =
+                            parent.map(|p| p.as_ref().clone()).unwrap_or_default();
+                        chain.extend(layers);
+                        Arc::new(chain)
                     }
-                    current = d.parent();
                 }
-                found.into_iter().rev().flatten().collect()
             }
         };
-        let chain = Arc::new(chain);
         self.chains.insert(dir.to_path_buf(), chain.clone());
         Ok(chain)
     }

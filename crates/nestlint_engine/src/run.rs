@@ -288,7 +288,9 @@ impl Linter {
         paths: &[PathBuf],
         options: &RunOptions,
     ) -> Result<LintReport, RunError> {
+        let started = std::time::Instant::now();
         let prepared = self.prepare(paths, options)?;
+        phase("discovery", started);
         Ok(self.run_prepared(&prepared, options, &prepared.overlay))
     }
 
@@ -658,13 +660,18 @@ impl Linter {
         );
         let display_base = display_base.as_path();
         let mut inputs: Vec<FileInput> = inputs.to_vec();
+        let started = std::time::Instant::now();
         let mut outcomes: Vec<FileOutcome> = inputs
             .par_iter()
             .map(|input| {
                 self.lint_file(input, parse_only, overlay.get(input.path.as_path()), cache)
             })
             .collect();
+        phase("file pass", started);
+        let started = std::time::Instant::now();
         self.read_imported_files(&mut inputs, &mut outcomes, &mut packages, parse_only, cache);
+        phase("context files", started);
+        let started = std::time::Instant::now();
         let inputs = &inputs[..];
 
         let mut report = LintReport::default();
@@ -726,6 +733,8 @@ impl Linter {
             });
         }
         let rules: &[Box<dyn Rule>] = if parse_only { &[] } else { &self.rules };
+        phase("collecting facts", started);
+        let started = std::time::Instant::now();
         let (index, per_rule) = project_pass(
             indexed,
             packages,
@@ -734,6 +743,8 @@ impl Linter {
             &settings,
             &texts,
         );
+        phase("project pass", started);
+        let started = std::time::Instant::now();
         // Findings go only to the files the user asked about, at the level their config sets.
         let rule_ids: Vec<&'static str> = self.rules.iter().map(|r| r.meta().id).collect();
         let rule_index: HashMap<&str, usize> = rule_ids
@@ -808,6 +819,7 @@ impl Linter {
             report.diagnostics.extend(kept);
         }
         std::thread::spawn(move || drop(index));
+        phase("findings", started);
         sort_diagnostics(&mut report.diagnostics);
         report.diagnostics.dedup();
         // Line tables only for the files that have something to show (a finding, a label), or
@@ -1089,6 +1101,18 @@ impl Linter {
             outcome.text = Some(text);
         }
         outcome
+    }
+}
+
+/// With `NESTLINT_TIMINGS` set, prints how long a phase of the run took (to stderr): where the
+/// time goes on a real app, without a profiler.
+fn phase(name: &str, started: std::time::Instant) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("NESTLINT_TIMINGS").is_some()) {
+        eprintln!(
+            "nestlint: timing: {name}: {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
     }
 }
 
