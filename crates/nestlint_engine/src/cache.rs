@@ -209,7 +209,12 @@ impl Cache {
             return Ok(());
         }
         let mut entries: Vec<(PathBuf, Entry)> = entries.into_iter().collect();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        // A stable file for the same entries; by bytes (comparing `Path`s walks components).
+        entries.sort_by(|a, b| {
+            a.0.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.0.as_os_str().as_encoded_bytes())
+        });
         let mut bytes = Vec::with_capacity(self.buffer.len() + 1024);
         bytes.extend_from_slice(MAGIC);
         put_chunk(&mut bytes, self.binary.as_bytes());
