@@ -501,9 +501,13 @@ impl Linter {
             .filter(|((_, has_manifest), _)| *has_manifest)
             .map(|((root, _), &id)| (root.clone(), id))
             .collect();
+        // Directories a walk already covered: every file under them is an input already.
+        let covered: Vec<PathBuf> = walked.keys().cloned().collect();
+        let is_covered = |dir: &Path| covered.iter().any(|walked| dir.starts_with(walked));
         for (root, package) in manifest_packages {
             let files = match walked.remove(&root) {
                 Some(files) => files,
+                None if is_covered(&root) => Vec::new(),
                 None => walk(&root, options.threads, options.follow_symlinks).files,
             };
             for file in files {
@@ -536,6 +540,9 @@ impl Linter {
             .filter_map(|p| p.workspace.as_ref().map(|w| w.root.clone()))
             .collect();
         for root in workspace_roots {
+            if is_covered(&root) {
+                continue;
+            }
             for file in walk(&root, options.threads, options.follow_symlinks).files {
                 if inputs.contains_key(&path_order_key(&file)) {
                     continue;
