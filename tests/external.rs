@@ -442,6 +442,22 @@ fn release_workflow() -> Outcome {
     Ok(Completion::Completed)
 }
 
+/// How the tests compile Nest code with `tsc`: decorators with their metadata, as Nest needs.
+const TSC_NEST_OPTIONS: &[&str] = &[
+    "--experimentalDecorators",
+    "--emitDecoratorMetadata",
+    "--skipLibCheck",
+    "--target",
+    "es2021",
+    "--module",
+    "commonjs",
+    "--moduleResolution",
+    "node",
+    "--esModuleInterop",
+    "--strictPropertyInitialization",
+    "false",
+];
+
 // ---- Fixes checked for meaning: the TypeScript compiler before and after ----
 
 /// The packages the fixtures import, with their types, for `tsc`.
@@ -570,23 +586,8 @@ fn compile(tsc: &Path, dir: &Path) -> Result<Vec<String>, Failed> {
     files.sort();
     let output = Command::new("node")
         .arg(tsc)
-        .args([
-            "--noEmit",
-            "--pretty",
-            "false",
-            "--experimentalDecorators",
-            "--emitDecoratorMetadata",
-            "--skipLibCheck",
-            "--target",
-            "es2021",
-            "--module",
-            "commonjs",
-            "--moduleResolution",
-            "node",
-            "--esModuleInterop",
-            "--strictPropertyInitialization",
-            "false",
-        ])
+        .args(["--noEmit", "--pretty", "false"])
+        .args(TSC_NEST_OPTIONS)
         .args(&files)
         .current_dir(dir)
         .output()?;
@@ -738,24 +739,8 @@ fn nest_and_nestlint(
         .collect();
     let compiled = Command::new("node")
         .arg(tsc)
-        .args([
-            "--experimentalDecorators",
-            "--emitDecoratorMetadata",
-            "--skipLibCheck",
-            "--target",
-            "es2021",
-            "--module",
-            "commonjs",
-            "--moduleResolution",
-            "node",
-            "--esModuleInterop",
-            "--strictPropertyInitialization",
-            "false",
-            "--rootDir",
-            "src",
-            "--outDir",
-            "out",
-        ])
+        .args(TSC_NEST_OPTIONS)
+        .args(["--rootDir", "src", "--outDir", "out"])
         .args(&sources)
         .current_dir(dir)
         .output()

@@ -23,6 +23,7 @@ use crate::workspace::{
     is_test_file, normalize, resolve_specifier, walk, ModuleTarget, Package, PackageFinder,
     PathTable, WorkspaceFinder,
 };
+use nestlint_semantic::memo::Memo;
 use nestlint_syntax::nest::ClassView;
 
 /// The registered rules with their node-kind dispatch tables (one per grammar).
@@ -890,7 +891,7 @@ impl Linter {
         let mut workspaces = WorkspaceFinder::default();
         let mut checked = 0;
         while checked < outcomes.len() && known.len() < MAX_IMPORTED_CONTEXT {
-            let bare = std::sync::RwLock::new(HashMap::new());
+            let bare = Memo::default();
             let missing: BTreeSet<PathBuf> = (checked..outcomes.len())
                 .into_par_iter()
                 .flat_map_iter(|i| {
@@ -1167,7 +1168,7 @@ fn imported_outside(
     facts: &FileFacts,
     packages: &[Package],
     known: &PathTable<()>,
-    bare: &std::sync::RwLock<HashMap<(usize, String), Option<PathBuf>>>,
+    bare: &Memo<(usize, String), Option<PathBuf>>,
 ) -> Vec<PathBuf> {
     let package = &packages[input.package];
     let in_memory = |p: &Path| known.contains(p);
@@ -1188,18 +1189,12 @@ fn imported_outside(
     let mut out = Vec::new();
     for specifier in sources {
         // A bare specifier resolves the same from every file of the package: once per walk.
-        let key = (!specifier.starts_with('.')).then(|| (input.package, specifier.to_owned()));
-        if let Some(found) = key
-            .as_ref()
-            .and_then(|key| bare.read().ok()?.get(key).cloned())
-        {
-            out.extend(found);
-            continue;
-        }
-        let found = outside_file(specifier, input, package, known, &in_memory, &on_disk);
-        if let (Some(key), Ok(mut memo)) = (key, bare.write()) {
-            memo.insert(key, found.clone());
-        }
+        let find = || outside_file(specifier, input, package, known, &in_memory, &on_disk);
+        let found = if specifier.starts_with('.') {
+            find()
+        } else {
+            bare.get_or_compute((input.package, specifier.to_owned()), find)
+        };
         out.extend(found);
     }
     out

@@ -475,7 +475,7 @@ fn read_metadata(
         // Alternatives (a conditional import) are all taken: what any of them exports may be
         // available, which only ever keeps the rules silent.
         for import in index.module_imports(file, value) {
-            edges.push(import_edge(index, file, value, import, scope));
+            edges.push(import_edge(index, value, import, scope));
         }
     }
 }
@@ -667,7 +667,6 @@ fn mentioned_tokens(index: &ProjectIndex, file: FileId, value: &Value, out: &mut
 /// Reads one `imports` item.
 fn import_edge(
     index: &ProjectIndex,
-    file: FileId,
     value: &Value,
     import: ModuleImport<'_>,
     scope: &mut ModuleScope,
@@ -675,7 +674,7 @@ fn import_edge(
     match import {
         ModuleImport::Project { module, dynamic } => {
             let extra = if dynamic {
-                let extra = dynamic_module(index, file, value, module);
+                let extra = dynamic_module(index, value, module);
                 // What the dynamic module's own `imports` may make global, and its exports when
                 // they are global but cannot be read.
                 scope.makes_global_unseen.merge(&dynamic_global_unseen(
@@ -878,18 +877,7 @@ fn dynamic_global_unseen(
         anything: true,
         ..Unseen::default()
     };
-    let Value::Call { callee, .. } = value else {
-        return anything;
-    };
-    let Some(method) = index
-        .class_at(module)
-        .methods
-        .iter()
-        .find(|m| m.is_static && m.name == callee.name)
-    else {
-        return anything;
-    };
-    let Some(returns) = method.returns.as_ref() else {
+    let Some(returns) = static_returns(index, value, module) else {
         return anything;
     };
     let mut unseen = Unseen::default();
@@ -927,22 +915,26 @@ fn dynamic_global_unseen(
     unseen
 }
 
-fn dynamic_module(
-    index: &ProjectIndex,
-    file: FileId,
+/// What the static method a module import calls (`X.forRoot()`) returns, when it is read.
+fn static_returns<'a>(
+    index: &'a ProjectIndex,
     value: &Value,
     module: ClassKey,
-) -> Option<DynamicExtra> {
+) -> Option<&'a [Value]> {
     let Value::Call { callee, .. } = value else {
         return None;
     };
-    let class = index.class_at(module);
-    let method = class
+    index
+        .class_at(module)
         .methods
         .iter()
-        .find(|m| m.is_static && m.name == callee.name)?;
-    let returns = method.returns.as_ref()?;
-    let _ = file;
+        .find(|m| m.is_static && m.name == callee.name)?
+        .returns
+        .as_deref()
+}
+
+fn dynamic_module(index: &ProjectIndex, value: &Value, module: ClassKey) -> Option<DynamicExtra> {
+    let returns = static_returns(index, value, module)?;
     let mut extra = DynamicExtra::default();
     for returned in returns {
         let Value::Object { open, .. } = returned else {
@@ -1413,14 +1405,15 @@ fn dependency(
     if decorators.iter().any(|d| is(d, NEST_COMMON, "Optional")) {
         return Dependency::Skip;
     }
-    let token_dependency = |token: Token, source: Option<Name>| Dependency::Token {
-        index: position,
-        token,
-        source,
-        declared_in: class,
-        names: names.to_vec(),
-        forward_ref: false,
-    };
+    let token_dependency =
+        |token: Token, source: Option<Name>, forward_ref: bool| Dependency::Token {
+            index: position,
+            token,
+            source,
+            declared_in: class,
+            names: names.to_vec(),
+            forward_ref,
+        };
     if let Some(decorator) = decorators.first() {
         if decorators.len() > 1 {
             return Dependency::Skip;
@@ -1435,16 +1428,7 @@ fn dependency(
                             }
                             _ => None,
                         };
-                        let forward_ref = matches!(arg, Value::Call { callee, .. }
-                            if callee.object.is_none() && callee.name == "forwardRef");
-                        Dependency::Token {
-                            index: position,
-                            token,
-                            source,
-                            declared_in: class,
-                            names: names.to_vec(),
-                            forward_ref,
-                        }
+                        token_dependency(token, source, arg.is_forward_ref())
                     }
                     None => Dependency::Skip,
                 },
@@ -1455,7 +1439,9 @@ fn dependency(
         if is(decorator, "@nestjs/typeorm", "InjectRepository") {
             return match decorator.args.as_slice() {
                 [entity] => match token_of(index, file, entity) {
-                    Some(token) => token_dependency(Token::Repository(Box::new(token)), None),
+                    Some(token) => {
+                        token_dependency(Token::Repository(Box::new(token)), None, false)
+                    }
                     None => Dependency::Skip,
                 },
                 _ => Dependency::Skip,
@@ -1466,7 +1452,7 @@ fn dependency(
         {
             return match decorator.args.as_slice() {
                 [model] => match token_of(index, file, model) {
-                    Some(token) => token_dependency(Token::Model(Box::new(token)), None),
+                    Some(token) => token_dependency(Token::Model(Box::new(token)), None, false),
                     None => Dependency::Skip,
                 },
                 _ => Dependency::Skip,
@@ -1477,7 +1463,7 @@ fn dependency(
         {
             return match decorator.args.as_slice() {
                 [name] => match crate::nest::resolve_string(index, file, name) {
-                    Some(name) => token_dependency(Token::Queue(name), None),
+                    Some(name) => token_dependency(Token::Queue(name), None, false),
                     None => Dependency::Skip,
                 },
                 _ => Dependency::Skip,

@@ -147,6 +147,11 @@ impl Params {
 }
 
 impl Value {
+    /// `forwardRef(() => X)`, the way Nest defers a reference to a class not defined yet.
+    pub fn is_forward_ref(&self) -> bool {
+        matches!(self, Value::Call { callee, .. } if callee.object.is_none() && callee.name == "forwardRef")
+    }
+
     pub fn from_node(node: Node<'_>, source: &str) -> Value {
         Self::build(node, source, 0)
     }

@@ -15,6 +15,7 @@ use crate::facts::{CalleeName, ClassFact, ConstFact, FileFacts, FunctionFact, Ty
 /// What a rule's file half hands to its project half, encoded (so that it can be cached with the
 /// file's facts).
 pub type Stash = Box<[u8]>;
+use crate::memo::Memo;
 use crate::workspace::{resolve_specifier, ModuleTarget, Package, PathTable};
 
 pub type FileId = usize;
@@ -122,7 +123,7 @@ pub struct ProjectIndex {
     /// What a name imported from a barrel (a file with `export * from`) resolves to, by barrel
     /// and name: a lookup walks every star re-export of the barrel, and rules ask the same few
     /// names thousands of times.
-    barrel_exports: std::sync::RwLock<FastMap<(FileId, Name), Symbol>>,
+    barrel_exports: Memo<(FileId, Name), Symbol>,
 }
 
 const MAX_REEXPORT_DEPTH: usize = 16;
@@ -135,23 +136,16 @@ impl ProjectIndex {
         }
         // A bare specifier (`@app/core`, a package) resolves the same from every file of a
         // package: thousands of files import the same few, each probing a dozen paths per alias.
-        let bare: std::sync::RwLock<FastMap<(usize, Name), ModuleTarget>> =
-            std::sync::RwLock::new(FastMap::default());
+        let bare: Memo<(usize, Name), ModuleTarget> = Memo::default();
         let resolve = |specifier: &Name, from: &Path, package_id: usize| -> ModuleTarget {
             let package = &packages[package_id];
             let known = |p: &Path| by_path.contains(p);
             if specifier.starts_with('.') {
                 return resolve_specifier(specifier, from, package, &known);
             }
-            let key = (package_id, specifier.clone());
-            if let Some(found) = bare.read().ok().and_then(|memo| memo.get(&key).cloned()) {
-                return found;
-            }
-            let found = resolve_specifier(specifier, from, package, &known);
-            if let Ok(mut memo) = bare.write() {
-                memo.insert(key, found.clone());
-            }
-            found
+            bare.get_or_compute((package_id, specifier.clone()), || {
+                resolve_specifier(specifier, from, package, &known)
+            })
         };
         files.par_iter_mut().for_each(|file| {
             let mut targets: Vec<ImportTarget> = Vec::with_capacity(file.facts.imports.len());
@@ -193,7 +187,7 @@ impl ProjectIndex {
             provider_modules: std::sync::OnceLock::new(),
             applications: std::sync::OnceLock::new(),
             injection: std::sync::OnceLock::new(),
-            barrel_exports: std::sync::RwLock::new(FastMap::default()),
+            barrel_exports: Memo::default(),
         }
     }
 
@@ -279,20 +273,10 @@ impl ProjectIndex {
             ImportTarget::File(target)
                 if depth == 0 && !self.files[target].facts.reexports.is_empty() =>
             {
-                let key = (target, Name::from(name));
-                if let Some(found) = self
-                    .barrel_exports
-                    .read()
-                    .ok()
-                    .and_then(|memo| memo.get(&key).cloned())
-                {
-                    return found;
-                }
-                let found = self.resolve_export(target, name, depth + 1);
-                if let Ok(mut memo) = self.barrel_exports.write() {
-                    memo.insert(key, found.clone());
-                }
-                found
+                self.barrel_exports
+                    .get_or_compute((target, Name::from(name)), || {
+                        self.resolve_export(target, name, depth + 1)
+                    })
             }
             ImportTarget::File(target) => self.resolve_export(target, name, depth + 1),
             ImportTarget::External => Symbol::External {

@@ -15,6 +15,7 @@ pub mod facts;
 pub mod files;
 pub mod flows;
 pub mod index;
+pub mod memo;
 pub mod nest;
 pub mod packages;
 pub mod workspace;

@@ -2,7 +2,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::graph::strongly_connected;
 use nestlint_diagnostics::Severity;
-use nestlint_engine::facts::Value;
 use nestlint_engine::nest::{ClassKey, Item, ModuleImport};
 use nestlint_engine::{
     Category, DiagnosticExt, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta, Scope,
@@ -74,7 +73,7 @@ impl Rule for NoCircularModuleImports {
                 let Item::Value(file, value) = item else {
                     continue;
                 };
-                let forward = matches!(value, Value::Call { callee, .. } if callee.object.is_none() && callee.name == "forwardRef");
+                let forward = value.is_forward_ref();
                 if let ModuleImport::Project { module: target, .. } =
                     index.module_import(file, value)
                 {
