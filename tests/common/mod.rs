@@ -134,6 +134,12 @@ pub fn npm_tool(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
         return Ok(prefix);
     }
     fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
+    // Tests run in parallel and several may want the same tool: one installs, the others wait
+    // for it (two `npm install`s into one prefix leave it half-written).
+    let _lock = install_lock(&prefix)?;
+    if marker.exists() {
+        return Ok(prefix);
+    }
     install_step(
         Command::new("npm")
             .args([
@@ -162,6 +168,11 @@ pub fn python_tool(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
     if marker.exists() {
         return Ok(bin);
     }
+    fs::create_dir_all(&venv).map_err(|e| e.to_string())?;
+    let _lock = install_lock(&venv)?;
+    if marker.exists() {
+        return Ok(bin);
+    }
     install_step(
         Command::new("python3").args(["-m", "venv"]).arg(&venv),
         "python3 -m venv",
@@ -174,6 +185,19 @@ pub fn python_tool(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
     )?;
     fs::write(&marker, "").map_err(|e| e.to_string())?;
     Ok(bin)
+}
+
+/// An exclusive lock on `<dir>/.install.lock`, held until the returned file is dropped.
+fn install_lock(dir: &Path) -> Result<fs::File, String> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".install.lock"))
+        .map_err(|e| format!("cannot open the install lock in {}: {e}", dir.display()))?;
+    file.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", dir.display()))?;
+    Ok(file)
 }
 
 /// Runs one step of an install; why it failed, in a line, when it did.
