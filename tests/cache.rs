@@ -12,7 +12,10 @@ use common::{code, copy_tree, nestlint_with_env, repo_root, stderr, stdout};
 /// Runs nestlint in `dir` with its cache in `cache` (or none), JSON output.
 fn run(dir: &Path, cache: Option<&Path>, extra: &[&str]) -> (i32, String, String) {
     let cache_arg;
-    let mut args: Vec<&str> = vec!["--format", "json", "--verbose"];
+    let mut args: Vec<&str> = vec!["--verbose"];
+    if !extra.contains(&"--format") {
+        args.extend(["--format", "json"]);
+    }
     match cache {
         Some(cache) => {
             cache_arg = cache.display().to_string();
@@ -265,4 +268,121 @@ fn no_cache_writes_nothing_and_the_default_is_beside_the_run() {
     assert!(code(&output) <= 1);
     let ignore = std::fs::read_to_string(app.join(".nestlint_cache/.gitignore")).unwrap();
     assert!(ignore.lines().any(|l| l.trim() == "*"), "{ignore}");
+}
+
+/// Sets every TypeScript file's modification time an hour back: metadata vouches only for files
+/// last modified well before they were read.
+fn age(files: &[PathBuf]) -> std::time::SystemTime {
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for file in files {
+        set_modified(file, then);
+    }
+    then
+}
+
+fn set_modified(file: &Path, time: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
+}
+
+/// How many files `--verbose` says were not read at all.
+fn unread(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("nestlint: ")?
+                .strip_suffix(" files not read (their metadata vouched for them)")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(usize::MAX)
+}
+
+#[test]
+fn unchanged_metadata_spares_reading_and_any_change_is_still_seen() {
+    let (_scratch, app, cache) = example_copy();
+    let secret = app.join("src/hardcoded-secret.ts");
+    let with_secret = "import { JwtModule } from '@nestjs/jwt';\n\nexport const jwt = JwtModule.register({ secret: 'hunter2-hunter2' });\n";
+    std::fs::write(&secret, with_secret).unwrap();
+    let mut files = Vec::new();
+    ts_files(&app.join("src"), &mut files);
+    let then = age(&files);
+
+    let (_, cold, err) = run(&app, Some(&cache), &[]);
+    assert_eq!(unread(&err), 0, "{err}");
+    let (_, warm, err) = run(&app, Some(&cache), &[]);
+    assert_eq!(cold, warm);
+    let total = cached(&err);
+    assert_eq!(unread(&err), total, "{err}");
+    assert!(unread(&err) >= files.len(), "{err}");
+    assert!(warm.contains("hardcoded-secret.ts"), "{warm}");
+
+    // Excerpts, fixes and suppressions need the texts of files that were not read: they are
+    // read when asked for, and are what a run without the cache shows.
+    for extra in [&["--format", "pretty"][..], &["--diff"][..]] {
+        let (code, warm, err) = run(&app, Some(&cache), extra);
+        let (truth_code, truth, _) = run(&app, None, extra);
+        // An excerpt of a file not read, and a fix in one.
+        let shown = if extra[0] == "--diff" {
+            "+import"
+        } else {
+            "hunter2"
+        };
+        assert!(warm.contains(shown), "{warm}{err}");
+        assert_eq!(
+            (code, without_timing(&warm)),
+            (truth_code, without_timing(&truth)),
+            "{extra:?}"
+        );
+        assert!(unread(&err) >= files.len(), "{err}");
+    }
+
+    // (`--diff` cached the fixed text of the file it fixed: one run puts the file's own back.)
+    run(&app, Some(&cache), &[]);
+
+    // The same size and modification time, other content (an editor restoring the time, a
+    // checkout within the same second): the change time tells.
+    let without_secret = format!(
+        "export const jwt = process.env.JWT_SECRET;{}\n",
+        " ".repeat(with_secret.len() - "export const jwt = process.env.JWT_SECRET;\n".len())
+    );
+    assert_eq!(without_secret.len(), with_secret.len());
+    std::fs::write(&secret, &without_secret).unwrap();
+    set_modified(&secret, then);
+    let (_, edited, err) = run(&app, Some(&cache), &[]);
+    let (_, truth, _) = run(&app, None, &[]);
+    assert_eq!(edited, truth);
+    assert!(!edited.contains("hardcoded-secret.ts"), "{edited}");
+    // Read, found changed, linted again: neither from the cache nor unread.
+    assert_eq!(
+        (cached(&err), unread(&err)),
+        (total - 1, total - 1),
+        "{err}"
+    );
+
+    // Another file moved over it, with the old size and time: the inode tells.
+    let replacement = app.join("replacement.ts");
+    std::fs::write(&replacement, with_secret).unwrap();
+    set_modified(&replacement, then);
+    std::fs::rename(&replacement, &secret).unwrap();
+    let (_, replaced, _) = run(&app, Some(&cache), &[]);
+    let (_, truth, _) = run(&app, None, &[]);
+    assert_eq!(replaced, truth);
+    assert!(replaced.contains("hardcoded-secret.ts"), "{replaced}");
+}
+
+/// The output without the run's duration (`... in 12 files (85 ms).`).
+fn without_timing(output: &str) -> String {
+    output
+        .lines()
+        .map(|line| match line.rfind(" (") {
+            Some(at) if line.ends_with(" ms).") => &line[..at],
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -582,6 +582,11 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
                 "nestlint: {} files taken from the cache",
                 report.cached_files
             );
+            let _ = writeln!(
+                stderr,
+                "nestlint: {} files not read (their metadata vouched for them)",
+                report.unread_files
+            );
         }
     }
     if let Some(problem) = &report.cache_problem {

@@ -1,7 +1,12 @@
 //! The incremental cache: per file, what the per-file pass produced (facts, the file rules'
 //! findings, stashes, suppression comments), keyed by the file's content and the settings that
-//! pass depends on. A warm run reads and hashes every file, takes the entries of unchanged ones,
-//! parses only the others, and runs the project pass on all of them.
+//! pass depends on. A warm run takes the entries of unchanged files, parses only the others, and
+//! runs the project pass on all of them.
+//!
+//! A file is unchanged when its text hashes to the entry's key. It is not even read when its
+//! metadata (modification and change times, size, inode) is what the entry recorded, as ruff and
+//! git do; metadata is recorded only for files last modified well before they were read, so an
+//! edit in the same clock tick as a read is never missed ("racy git").
 //!
 //! One file per cache directory and binary (`<dir>/<binary id>.bin`), replaced atomically (a
 //! temporary file renamed over it), so concurrent runs never leave a torn file: the last one to
@@ -21,7 +26,7 @@ use crate::index::Stash;
 use crate::suppress::Directive;
 
 /// What starts every cache file, and its format's version.
-const MAGIC: &[u8; 8] = b"NLCACHE2";
+const MAGIC: &[u8; 8] = b"NLCACHE3";
 
 /// The cache of one run.
 pub struct Cache {
@@ -31,21 +36,96 @@ pub struct Cache {
     /// The cache file as read: entries point into it, and are decoded only when used (in the
     /// parallel file pass, not all at once when the run starts).
     buffer: Arc<[u8]>,
-    /// What the cache file held when the run started: per path, its key and where its encoded
-    /// results lie in `buffer`.
-    loaded: HashMap<PathBuf, (u128, std::ops::Range<usize>)>,
+    /// What the cache file held when the run started: per path, its identity and where its
+    /// encoded results lie in `buffer`.
+    loaded: ByPath<(Identity, std::ops::Range<usize>)>,
     /// What this run read or produced, by path: written back when the run ends.
-    used: Mutex<HashMap<PathBuf, Entry>>,
+    used: Mutex<ByPath<Entry>>,
     /// Something new was put: the file must be written.
     dirty: std::sync::atomic::AtomicBool,
     /// Why the cache file was not used, when it was there but unreadable.
     pub problem: Option<String>,
 }
 
-/// One file's entry: its key and its encoded results (in the loaded file, or new).
+/// A table keyed by a path's bytes (hashing a `Path` walks its components).
+type ByPath<V> = HashMap<Box<[u8]>, V, foldhash::fast::RandomState>;
+
+fn path_key(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
+
+/// One file's entry: its identity and its encoded results (in the loaded file, or new).
 enum Entry {
-    Loaded(u128, std::ops::Range<usize>),
-    New(u128, Vec<u8>),
+    Loaded(Identity, std::ops::Range<usize>),
+    New(Identity, Vec<u8>),
+}
+
+/// What says an entry belongs to a file as it is now.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Identity {
+    /// The text's hash and the settings: see [`key`].
+    pub key: u128,
+    /// The text's hash alone, so that a file whose metadata matches need not be read.
+    pub text: u128,
+    /// The file's metadata when it was read, when it can vouch for the text (see [`Stat`]).
+    pub stat: Option<Stat>,
+}
+
+/// A file's metadata, as far as it says whether the file changed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Stat {
+    modified_ns: u64,
+    changed_ns: u64,
+    size: u64,
+    inode: u64,
+}
+
+/// Metadata newer than this when the file was read cannot vouch for its text: a write within
+/// the file system's timestamp granularity of the read would leave it unchanged.
+const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Stat {
+    /// The metadata of a regular file, when it can vouch for the text read after it.
+    pub(crate) fn of(metadata: &std::fs::Metadata) -> Option<Stat> {
+        if !metadata.is_file() {
+            return None;
+        }
+        let modified = metadata.modified().ok()?;
+        let age = std::time::SystemTime::now().duration_since(modified).ok()?;
+        if age < RACY_WINDOW {
+            return None;
+        }
+        let nanos = |time: std::time::SystemTime| {
+            time.duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| u64::try_from(d.as_nanos()).ok())
+        };
+        #[cfg(unix)]
+        let (changed_ns, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            let changed = u64::try_from(metadata.ctime())
+                .ok()?
+                .checked_mul(1_000_000_000)?
+                .checked_add(u64::try_from(metadata.ctime_nsec()).ok()?)?;
+            (changed, metadata.ino())
+        };
+        #[cfg(not(unix))]
+        let (changed_ns, inode) = (0, 0);
+        Some(Stat {
+            modified_ns: nanos(modified)?,
+            changed_ns,
+            size: metadata.len(),
+            inode,
+        })
+    }
+
+    fn write(stat: Option<Stat>, out: &mut Vec<u8>) {
+        let fields = stat.map_or([0; 4], |s| [s.modified_ns, s.changed_ns, s.size, s.inode]);
+        out.push(u8::from(stat.is_some()));
+        for field in fields {
+            out.extend_from_slice(&field.to_le_bytes());
+        }
+    }
 }
 
 /// The per-file pass's results, as stored.
@@ -108,10 +188,15 @@ pub(crate) struct KeyParts {
     pub is_test: bool,
 }
 
-/// A file's key: its text, and what else the per-file pass depends on.
-pub(crate) fn key(text: &str, parts: &KeyParts) -> u128 {
+/// The hash of a file's text.
+pub(crate) fn text_hash(text: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+}
+
+/// A file's key: its text's hash, and what else the per-file pass depends on.
+pub(crate) fn key(text_hash: u128, parts: &KeyParts) -> u128 {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    hasher.update(text.as_bytes());
+    hasher.update(&text_hash.to_le_bytes());
     hasher.update(&parts.settings.to_le_bytes());
     hasher.update(&[u8::from(parts.is_target), u8::from(parts.is_test)]);
     hasher.digest128()
@@ -128,8 +213,8 @@ impl Cache {
             dir: dir.to_path_buf(),
             binary,
             buffer: Arc::from(Vec::new()),
-            loaded: HashMap::new(),
-            used: Mutex::new(HashMap::new()),
+            loaded: ByPath::default(),
+            used: Mutex::new(ByPath::default()),
             dirty: std::sync::atomic::AtomicBool::new(false),
             problem: None,
         };
@@ -148,21 +233,46 @@ impl Cache {
         cache
     }
 
-    /// The cached results of `path` when its key matches (and they decode).
-    pub(crate) fn get(&self, path: &Path, key: u128) -> Option<CachedOutcome> {
-        let (found, range) = self.loaded.get(path)?;
-        if *found != key {
+    /// The cached results of `path` and the hash of its text, when its metadata is what the
+    /// entry recorded and the entry is for these settings: the file need not be read.
+    pub(crate) fn get_unread(
+        &self,
+        path: &Path,
+        stat: Stat,
+        parts: &KeyParts,
+    ) -> Option<(CachedOutcome, u128)> {
+        let (found, _) = self.loaded.get(path_key(path))?;
+        if found.stat != Some(stat) || found.key != key(found.text, parts) {
+            return None;
+        }
+        let text = found.text;
+        self.get(path, *found).map(|outcome| (outcome, text))
+    }
+
+    /// The cached results of `path` when its identity's key matches (and they decode). The
+    /// entry is kept with `identity`'s metadata.
+    pub(crate) fn get(&self, path: &Path, identity: Identity) -> Option<CachedOutcome> {
+        let (found, range) = self.loaded.get(path_key(path))?;
+        if found.key != identity.key {
             return None;
         }
         let outcome: CachedOutcome = postcard::from_bytes(self.buffer.get(range.clone())?).ok()?;
+        if found.stat != identity.stat {
+            // Touched, copied back or first seen settled: recorded, so the next run need not
+            // read the file.
+            self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         if let Ok(mut used) = self.used.lock() {
-            used.insert(path.to_path_buf(), Entry::Loaded(key, range.clone()));
+            used.insert(
+                path_key(path).into(),
+                Entry::Loaded(identity, range.clone()),
+            );
         }
         Some(outcome)
     }
 
     /// Records what the file pass produced for `path`.
-    pub(crate) fn put(&self, path: &Path, key: u128, results: &PassResults<'_>) {
+    pub(crate) fn put(&self, path: &Path, identity: Identity, results: &PassResults<'_>) {
         let out = OutcomeOut {
             facts: results.facts,
             diagnostics: results
@@ -184,7 +294,7 @@ impl Cache {
         };
         self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut used) = self.used.lock() {
-            used.insert(path.to_path_buf(), Entry::New(key, bytes));
+            used.insert(path_key(path).into(), Entry::New(identity, bytes));
         }
     }
 
@@ -192,15 +302,15 @@ impl Cache {
     /// still exist (another run, on another directory, may want them). Errors are returned for
     /// the caller to report; a cache that cannot be written costs only speed.
     pub fn save(self) -> Result<(), String> {
-        let mut entries: HashMap<PathBuf, Entry> = self.used.into_inner().unwrap_or_default();
+        let mut entries: ByPath<Entry> = self.used.into_inner().unwrap_or_default();
         // Nothing new and nothing gone: the file on disk already says it all.
         let mut changed = self.dirty.into_inner() || self.problem.is_some();
-        for (path, (key, range)) in self.loaded {
+        for (path, (identity, range)) in self.loaded {
             if entries.contains_key(&path) {
                 continue;
             }
-            if path.is_file() {
-                entries.insert(path, Entry::Loaded(key, range));
+            if path_from_bytes(&path).is_some_and(|path| path.is_file()) {
+                entries.insert(path, Entry::Loaded(identity, range));
             } else {
                 changed = true;
             }
@@ -208,24 +318,22 @@ impl Cache {
         if !changed {
             return Ok(());
         }
-        let mut entries: Vec<(PathBuf, Entry)> = entries.into_iter().collect();
+        let mut entries: Vec<(Box<[u8]>, Entry)> = entries.into_iter().collect();
         // A stable file for the same entries; by bytes (comparing `Path`s walks components).
-        entries.sort_by(|a, b| {
-            a.0.as_os_str()
-                .as_encoded_bytes()
-                .cmp(b.0.as_os_str().as_encoded_bytes())
-        });
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
         let mut bytes = Vec::with_capacity(self.buffer.len() + 1024);
         bytes.extend_from_slice(MAGIC);
         put_chunk(&mut bytes, self.binary.as_bytes());
         bytes.extend_from_slice(&(entries.len() as u64).to_le_bytes());
         for (path, entry) in &entries {
-            let (key, data): (u128, &[u8]) = match entry {
-                Entry::Loaded(key, range) => (*key, &self.buffer[range.clone()]),
-                Entry::New(key, data) => (*key, data),
+            let (identity, data): (Identity, &[u8]) = match entry {
+                Entry::Loaded(identity, range) => (*identity, &self.buffer[range.clone()]),
+                Entry::New(identity, data) => (*identity, data),
             };
-            put_chunk(&mut bytes, path.as_os_str().as_encoded_bytes());
-            bytes.extend_from_slice(&key.to_le_bytes());
+            put_chunk(&mut bytes, path);
+            bytes.extend_from_slice(&identity.key.to_le_bytes());
+            bytes.extend_from_slice(&identity.text.to_le_bytes());
+            Stat::write(identity.stat, &mut bytes);
             put_chunk(&mut bytes, data);
         }
         std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
@@ -262,13 +370,13 @@ fn put_chunk(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// Reads the file's frame: every entry's path, key and where its data lies. Nothing is trusted:
+/// Reads the file's frame: every entry's path, identity and where its data lies. Nothing is trusted:
 /// a length past the end, a path that is not one, a count that does not match, and the file is
 /// not used.
 fn read_entries(
     bytes: &[u8],
     binary: &str,
-) -> Result<HashMap<PathBuf, (u128, std::ops::Range<usize>)>, String> {
+) -> Result<ByPath<(Identity, std::ops::Range<usize>)>, String> {
     let broken = || "unreadable: its frame is broken".to_owned();
     let mut at = MAGIC.len();
     if bytes.get(..at) != Some(MAGIC.as_slice()) {
@@ -280,11 +388,14 @@ fn read_entries(
         at = range.end;
         Ok(range)
     };
-    let number = |take: &mut dyn FnMut(usize) -> Result<std::ops::Range<usize>, String>| {
+    let word = |take: &mut dyn FnMut(usize) -> Result<std::ops::Range<usize>, String>| {
         let range = take(8)?;
         let mut raw = [0u8; 8];
         raw.copy_from_slice(&bytes[range]);
-        usize::try_from(u64::from_le_bytes(raw)).map_err(|_| broken())
+        Ok::<u64, String>(u64::from_le_bytes(raw))
+    };
+    let number = |take: &mut dyn FnMut(usize) -> Result<std::ops::Range<usize>, String>| {
+        usize::try_from(word(take)?).map_err(|_| broken())
     };
     let id_len = number(&mut take)?;
     let id = take(id_len)?;
@@ -292,18 +403,35 @@ fn read_entries(
         return Err("written by another nestlint build".to_owned());
     }
     let count = number(&mut take)?;
-    let mut entries = HashMap::with_capacity(count.min(bytes.len() / 32));
+    let mut entries =
+        ByPath::with_capacity_and_hasher(count.min(bytes.len() / 32), Default::default());
     for _ in 0..count {
         let path_len = number(&mut take)?;
         let path = take(path_len)?;
         // Written by `as_encoded_bytes` on this platform; checked as UTF-8 elsewhere.
-        let path = path_from_bytes(&bytes[path]).ok_or_else(broken)?;
-        let key_range = take(16)?;
-        let mut raw = [0u8; 16];
-        raw.copy_from_slice(&bytes[key_range]);
+        path_from_bytes(&bytes[path.clone()]).ok_or_else(broken)?;
+        let path: Box<[u8]> = bytes[path].into();
+        let hash = |take: &mut dyn FnMut(usize) -> Result<std::ops::Range<usize>, String>| {
+            let mut raw = [0u8; 16];
+            raw.copy_from_slice(&bytes[take(16)?]);
+            Ok::<u128, String>(u128::from_le_bytes(raw))
+        };
+        let key = hash(&mut take)?;
+        let text = hash(&mut take)?;
+        let has_stat = bytes[take(1)?] == [1];
+        let mut fields = [0u64; 4];
+        for field in &mut fields {
+            *field = word(&mut take)?;
+        }
+        let stat = has_stat.then_some(Stat {
+            modified_ns: fields[0],
+            changed_ns: fields[1],
+            size: fields[2],
+            inode: fields[3],
+        });
         let data_len = number(&mut take)?;
         let data = take(data_len)?;
-        entries.insert(path, (u128::from_le_bytes(raw), data));
+        entries.insert(path, (Identity { key, text, stat }, data));
     }
     if at != bytes.len() {
         return Err(broken());

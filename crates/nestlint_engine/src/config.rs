@@ -364,6 +364,8 @@ pub struct ConfigResolver<'r> {
     loaded: HashMap<PathBuf, (Vec<Arc<Layer>>, bool)>,
     /// Per directory: the layer chain that applies to files in it.
     chains: HashMap<PathBuf, Arc<Vec<Arc<Layer>>>>,
+    /// The last directory asked about and its chain.
+    last_chain: Option<(PathBuf, Arc<Vec<Arc<Layer>>>)>,
     /// Interned settings: chain identity plus the overrides that matched.
     interned: HashMap<(usize, Vec<usize>), Arc<FileSettings>>,
 }
@@ -445,6 +447,7 @@ impl<'r> ConfigResolver<'r> {
             selectors,
             loaded: HashMap::new(),
             chains: HashMap::new(),
+            last_chain: None,
             interned: HashMap::new(),
         };
         if let ConfigSource::File(path) = &resolver.source {
@@ -471,8 +474,16 @@ impl<'r> ConfigResolver<'r> {
 
     /// The settings for `file`, and whether its config's include/exclude globs let it be linted.
     pub fn settings_for(&mut self, file: &Path) -> Result<(Arc<FileSettings>, bool), ConfigError> {
-        let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
-        let chain = self.chain_for(&dir)?;
+        let dir = file.parent().unwrap_or(Path::new(""));
+        // Files come in path order: most share the previous one's directory (no hashing).
+        let chain = match &self.last_chain {
+            Some((last, chain)) if last.as_os_str() == dir.as_os_str() => chain.clone(),
+            _ => {
+                let chain = self.chain_for(dir)?;
+                self.last_chain = Some((dir.to_path_buf(), chain.clone()));
+                chain
+            }
+        };
         let chain_id = Arc::as_ptr(&chain) as usize;
         let mut matched = Vec::new();
         let mut counter = 0;

@@ -11,6 +11,7 @@ pub mod fix;
 pub mod rule;
 mod run;
 pub mod selfcheck;
+mod sources;
 pub mod suppress;
 
 pub use config::{CliSelection, ConfigError, ConfigResolver, ConfigSource, FixSetting};

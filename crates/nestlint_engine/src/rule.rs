@@ -263,7 +263,7 @@ pub struct ProjectContext<'a> {
     /// Per file (by id): its settings.
     pub(crate) settings: &'a [Arc<crate::config::FileSettings>],
     /// The texts of the files being linted, for building fixes.
-    pub(crate) sources: &'a std::collections::HashMap<Arc<PathBuf>, Arc<str>>,
+    pub(crate) sources: &'a crate::sources::Sources,
     pub(crate) diagnostics: &'a mut Vec<Diagnostic>,
     /// The trees of the files fixes were last built in, most recent last: a rule building many
     /// fixes in one file parses it once, not once per fix (which was quadratic in the file).

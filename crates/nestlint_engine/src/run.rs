@@ -10,7 +10,7 @@ use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
 use nestlint_syntax::{parse, Imports, KindIds, Node, NodeExt};
 use rayon::prelude::*;
 
-use crate::cache::{self, Cache, KeyParts, PassResults};
+use crate::cache::{self, Cache, Identity, KeyParts, PassResults, Stat};
 use crate::config::{
     CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings, FixSetting,
 };
@@ -18,10 +18,11 @@ use crate::facts::{call_facts, extract_top_level, ClassFact, FileFacts};
 use crate::files::{ReadError, MAX_FILE_BYTES};
 use crate::index::{IndexedFile, ProjectIndex};
 use crate::rule::{FileContext, ProjectContext, Rule, Stash, TYPE_LEVEL_KINDS};
+use crate::sources::Sources;
 use crate::suppress::{self, Directive, SuppressionRule, INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 use crate::workspace::{
-    is_test_file, normalize, resolve_specifier, walk, ModuleTarget, Package, PackageFinder,
-    PathTable, WorkspaceFinder,
+    is_test_file, normalize, resolve_specifier, walk, walk_skipping, ModuleTarget, Package,
+    PackageFinder, PathTable, WorkspaceFinder,
 };
 use nestlint_semantic::memo::Memo;
 use nestlint_syntax::nest::ClassView;
@@ -122,6 +123,8 @@ pub struct LintReport {
     pub limited_files: Vec<PathBuf>,
     /// Files (targets and context) whose per-file pass came from the cache.
     pub cached_files: usize,
+    /// Of those, files not even read: the cache vouched for them by their metadata.
+    pub unread_files: usize,
     /// Why the cache could not be read or written, when it could not (the run went on).
     pub cache_problem: Option<String>,
 }
@@ -273,6 +276,8 @@ struct FileOutcome {
     diagnostics: Vec<Diagnostic>,
     stash: Vec<(&'static str, Stash)>,
     text: Option<Arc<str>>,
+    /// A target the cache vouched for by its metadata, not read: its text's hash.
+    unread_text: Option<u128>,
     directives: Vec<Directive>,
     parse_error: bool,
     /// Facts were read only as far as the limits allow (code nested too deep, say).
@@ -280,6 +285,8 @@ struct FileOutcome {
     problem: Option<String>,
     /// It came from the cache.
     cached: bool,
+    /// It came from the cache without being read.
+    unread: bool,
 }
 
 impl Linter {
@@ -302,11 +309,13 @@ impl Linter {
         overlay: &Overlay,
     ) -> LintReport {
         // The parse-only baseline measures parsing: it never uses the cache.
+        let started = std::time::Instant::now();
         let cache = options
             .cache_dir
             .as_deref()
             .filter(|_| !options.parse_only)
             .map(|dir| Cache::open(dir, &self.rule_ids));
+        phase("cache open", started);
         let mut report = prepared.pool.install(|| {
             self.run(
                 &prepared.inputs,
@@ -318,8 +327,10 @@ impl Linter {
             )
         });
         if let Some(cache) = cache {
+            let started = std::time::Instant::now();
             let unread = cache.problem.clone();
             let saved = cache.save().err();
+            phase("cache save", started);
             report.cache_problem = match (unread, saved) {
                 (_, Some(why)) => Some(format!("the cache could not be written: {why}")),
                 (Some(why), None) => {
@@ -544,7 +555,15 @@ impl Linter {
             if is_covered(&root) {
                 continue;
             }
-            for file in walk(&root, options.threads, options.follow_symlinks).files {
+            // What a walk already covered need not be walked again (its files are inputs).
+            let inside: Vec<PathBuf> = covered
+                .iter()
+                .filter(|dir| dir.starts_with(&root))
+                .cloned()
+                .collect();
+            let files =
+                walk_skipping(&root, options.threads, options.follow_symlinks, &inside).files;
+            for file in files {
                 if inputs.contains_key(&path_order_key(&file)) {
                     continue;
                 }
@@ -684,7 +703,7 @@ impl Linter {
 
         let mut report = LintReport::default();
         let mut indexed = Vec::with_capacity(inputs.len());
-        let mut texts: HashMap<Arc<PathBuf>, Arc<str>> = HashMap::new();
+        let mut texts = Sources::default();
         let mut directives: HashMap<Arc<PathBuf>, Vec<Directive>> = HashMap::new();
         let mut settings: Vec<Arc<FileSettings>> = Vec::with_capacity(inputs.len());
         // A project rule runs when some target file has it on.
@@ -692,6 +711,7 @@ impl Linter {
         for (input, outcome) in inputs.iter().zip(outcomes) {
             settings.push(input.settings.clone());
             report.cached_files += usize::from(outcome.cached);
+            report.unread_files += usize::from(outcome.unread);
             if input.is_target {
                 for (enabled, level) in enabled_anywhere.iter_mut().zip(&input.settings.levels) {
                     *enabled |= level.is_some();
@@ -719,7 +739,9 @@ impl Linter {
                     report.limited_files.push(input.path.as_ref().clone());
                 }
                 if let Some(text) = outcome.text {
-                    texts.insert(input.path.clone(), text);
+                    texts.insert_read(input.path.clone(), text);
+                } else if let Some(hash) = outcome.unread_text {
+                    texts.insert_unread(input.path.clone(), hash);
                 }
             } else {
                 report.context_files += 1;
@@ -787,7 +809,7 @@ impl Linter {
                 let editable = fix
                     .file
                     .as_ref()
-                    .is_none_or(|target| texts.contains_key(target));
+                    .is_none_or(|target| texts.contains(target));
                 if let (Some(applicability), true) =
                     (FixSetting::apply(setting, fix.applicability), editable)
                 {
@@ -847,9 +869,12 @@ impl Linter {
             if report.sources.contains_key(&path) {
                 continue;
             }
-            let text = match texts.get(&path) {
-                Some(text) => Some(text.clone()),
-                None => read_source(&path).ok(),
+            // A target's text is the one linted (none if it changed since); a context file's
+            // is read again.
+            let text = if texts.contains(&path) {
+                texts.get(&path).cloned()
+            } else {
+                read_source(&path).ok()
             };
             if let Some(text) = text {
                 report.sources.insert(
@@ -929,6 +954,30 @@ impl Linter {
         }
     }
 
+    /// Takes a file's results from its cache entry; `false` when the entry names a rule this
+    /// binary does not have (then the file is linted).
+    fn restore(
+        &self,
+        input: &FileInput,
+        cached: cache::CachedOutcome,
+        outcome: &mut FileOutcome,
+    ) -> bool {
+        let restored = cached
+            .diagnostics(&input.path, &self.rule_ids)
+            .zip(cached.stash(&self.rule_ids));
+        let Some((diagnostics, stash)) = restored else {
+            return false;
+        };
+        outcome.facts = cached.facts;
+        outcome.diagnostics = diagnostics;
+        outcome.stash = stash;
+        outcome.directives = cached.directives;
+        outcome.parse_error = cached.parse_error;
+        outcome.limited = cached.limited;
+        outcome.cached = true;
+        true
+    }
+
     fn lint_file(
         &self,
         input: &FileInput,
@@ -941,12 +990,38 @@ impl Linter {
             diagnostics: Vec::new(),
             stash: Vec::new(),
             text: None,
+            unread_text: None,
             directives: Vec::new(),
             parse_error: false,
             limited: false,
             problem: None,
             cached: false,
+            unread: false,
         };
+        let cache = cache.filter(|_| !parse_only);
+        let parts = KeyParts {
+            settings: input.settings.file_pass_key,
+            is_target: input.is_target,
+            is_test: input.is_test,
+        };
+        // The metadata first: a file the cache vouches for by it is not read at all.
+        let stat = match (cache, overlay) {
+            (Some(_), None) => crate::files::metadata(&input.path)
+                .ok()
+                .and_then(|metadata| Stat::of(&metadata)),
+            _ => None,
+        };
+        if let (Some(cache), Some(stat)) = (cache, stat) {
+            if let Some((cached, hash)) = cache.get_unread(&input.path, stat, &parts) {
+                if self.restore(input, cached, &mut outcome) {
+                    outcome.unread = true;
+                    if input.is_target {
+                        outcome.unread_text = Some(hash);
+                    }
+                    return outcome;
+                }
+            }
+        }
         let text = match overlay {
             // Already text: standard input (checked when read) or a fix applied to a file.
             Some(text) => text.clone(),
@@ -958,29 +1033,17 @@ impl Linter {
                 }
             },
         };
-        let Some(cache) = cache.filter(|_| !parse_only) else {
+        let Some(cache) = cache else {
             return self.lint_text(input, parse_only, text, outcome);
         };
-        let key = cache::key(
-            &text,
-            &KeyParts {
-                settings: input.settings.file_pass_key,
-                is_target: input.is_target,
-                is_test: input.is_test,
-            },
-        );
-        if let Some(cached) = cache.get(&input.path, key) {
-            let restored = cached
-                .diagnostics(&input.path, &self.rule_ids)
-                .zip(cached.stash(&self.rule_ids));
-            if let Some((diagnostics, stash)) = restored {
-                outcome.facts = cached.facts;
-                outcome.diagnostics = diagnostics;
-                outcome.stash = stash;
-                outcome.directives = cached.directives;
-                outcome.parse_error = cached.parse_error;
-                outcome.limited = cached.limited;
-                outcome.cached = true;
+        let hash = cache::text_hash(&text);
+        let identity = Identity {
+            key: cache::key(hash, &parts),
+            text: hash,
+            stat,
+        };
+        if let Some(cached) = cache.get(&input.path, identity) {
+            if self.restore(input, cached, &mut outcome) {
                 if input.is_target {
                     outcome.text = Some(text);
                 }
@@ -991,7 +1054,7 @@ impl Linter {
         if outcome.problem.is_none() {
             cache.put(
                 &input.path,
-                key,
+                identity,
                 &PassResults {
                     facts: &outcome.facts,
                     diagnostics: &outcome.diagnostics,
@@ -1233,7 +1296,7 @@ fn reexport_sources(root: Node<'_>, source: &str) -> Vec<crate::facts::ReExport>
 }
 
 /// A file's text, or why it is not linted: unreadable, too large, binary, not UTF-8.
-fn read_source(path: &Path) -> Result<Arc<str>, String> {
+pub(crate) fn read_source(path: &Path) -> Result<Arc<str>, String> {
     match crate::files::read_limited(path, MAX_FILE_BYTES) {
         Ok(bytes) => source_from_bytes(bytes),
         Err(err @ ReadError::TooLarge { .. }) => Err(format!("skipped: {err}")),
@@ -1372,7 +1435,7 @@ fn project_pass(
     rules: &[Box<dyn Rule>],
     enabled_anywhere: &[bool],
     settings: &[Arc<FileSettings>],
-    texts: &HashMap<Arc<PathBuf>, Arc<str>>,
+    texts: &Sources,
 ) -> (ProjectIndex, Vec<Vec<Diagnostic>>) {
     let index = ProjectIndex::new(indexed, packages);
     // Project rules share the index's lazily computed tables (thread-safe) and run in parallel.

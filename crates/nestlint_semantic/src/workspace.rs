@@ -90,6 +90,12 @@ const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore"];
 /// [`SKIPPED_DIRS`]. Symbolic links are followed only with `follow_symlinks` (as ripgrep's `-L`);
 /// otherwise they are listed in [`Walk::symlinks`].
 pub fn walk(root: &Path, threads: usize, follow_symlinks: bool) -> Walk {
+    walk_skipping(root, threads, follow_symlinks, &[])
+}
+
+/// [`walk`], leaving out the directories in `skip` (already walked).
+pub fn walk_skipping(root: &Path, threads: usize, follow_symlinks: bool, skip: &[PathBuf]) -> Walk {
+    let skip: Vec<PathBuf> = skip.to_vec();
     let problems = std::sync::Mutex::new(Vec::new());
     let mut builder = WalkBuilder::new(root);
     builder
@@ -109,6 +115,9 @@ pub fn walk(root: &Path, threads: usize, follow_symlinks: bool) -> Walk {
             .to_str()
             .is_some_and(|name| SKIPPED_DIRS.contains(&name))
         {
+            return false;
+        }
+        if !skip.is_empty() && skip.iter().any(|dir| dir == entry.path()) {
             return false;
         }
         // The walker opens a directory's ignore files before reading it: one that is a FIFO
@@ -1009,18 +1018,34 @@ impl WorkspaceFinder {
 /// The nearest ancestor of `file` holding `package.json` or `nest-cli.json`, cached per directory.
 pub struct PackageFinder {
     cache: HashMap<PathBuf, Option<PathBuf>>,
+    /// The last directory asked about and its answer: files come in path order, so most share
+    /// the previous one's directory (no hashing of the path).
+    last: Option<(PathBuf, Option<PathBuf>)>,
 }
 
 impl PackageFinder {
     pub fn new() -> Self {
         Self {
             cache: HashMap::new(),
+            last: None,
         }
     }
 
     pub fn root_of(&mut self, file: &Path) -> Option<PathBuf> {
+        let parent = file.parent()?;
+        if let Some((dir, found)) = &self.last {
+            if dir.as_os_str() == parent.as_os_str() {
+                return found.clone();
+            }
+        }
+        let found = self.find(parent);
+        self.last = Some((parent.to_path_buf(), found.clone()));
+        found
+    }
+
+    fn find(&mut self, parent: &Path) -> Option<PathBuf> {
         let mut visited = Vec::new();
-        let mut dir = file.parent();
+        let mut dir = Some(parent);
         let mut found = None;
         while let Some(current) = dir {
             if let Some(cached) = self.cache.get(current) {
