@@ -176,6 +176,7 @@ fn fix_case(linter: &Linter, rule: &'static str, file: &Path, offered: bool) -> 
         unsafe_fixes: true,
         skip_read_only: false,
         only_rule: Some(rule),
+        only_file: None,
     };
     let outcome = linter.fix_files_as_project(&[file.to_path_buf()], &options);
     if let Some(problem) = outcome.problems.first() {
@@ -230,6 +231,7 @@ fn project_fix_case(case: &Path) -> Result<(), Failed> {
         unsafe_fixes: true,
         skip_read_only: false,
         only_rule: None,
+        only_file: None,
     };
     let run = |root: &Path| {
         linter()

@@ -78,7 +78,7 @@ fn cache_dir(cli: &LintArgs, cwd: &std::path::Path) -> Option<PathBuf> {
         .cache_dir
         .clone()
         .or_else(|| std::env::var_os("NESTLINT_CACHE_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(".nestlint_cache"));
+        .unwrap_or_else(|| PathBuf::from(nestlint_engine::cache::DEFAULT_DIR));
     Some(if dir.is_absolute() {
         dir
     } else {
@@ -238,6 +238,15 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the language server on standard input and output (for editors; see docs/editors.md).
+    Lsp {
+        /// Worker threads for linting (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Keep no cache (by default each workspace folder has `.nestlint_cache/`).
+        #[arg(long)]
+        no_cache: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -334,8 +343,35 @@ fn main() -> ExitCode {
         Some(Command::GenerateDocs { dir, check }) => {
             return docs::generate(linter.rules(), &dir, check)
         }
+        Some(Command::Lsp { threads, no_cache }) => return lsp(linter, threads, no_cache),
     };
     lint(&linter, &args, &cwd)
+}
+
+/// `nestlint lsp`: the language server, until the client says `exit`.
+fn lsp(linter: Linter, threads: Option<usize>, no_cache: bool) -> ExitCode {
+    let env_off =
+        std::env::var("NESTLINT_NO_CACHE").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
+    let host = nestlint_server::Host {
+        linter,
+        rule_url: formats::rule_url,
+        rule_docs: |linter, id| {
+            linter
+                .rules()
+                .iter()
+                .find(|rule| rule.meta().id == id)
+                .map(|rule| docs::page(rule.meta()))
+        },
+        threads: threads.unwrap_or(0),
+        cache: !(no_cache || env_off),
+    };
+    match nestlint_server::run_stdio(host) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("nestlint: error: the language server stopped: {why}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// The lint run: `nestlint [PATH]...` and `nestlint check [PATH]...`.
@@ -408,6 +444,7 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
             unsafe_fixes: cli.unsafe_fixes,
             skip_read_only: !cli.diff,
             only_rule: None,
+            only_file: None,
         };
         let outcome = match linter.fix_paths(&cli.paths, &options, fix_options) {
             Ok(outcome) => outcome,

@@ -25,6 +25,9 @@ use crate::facts::FileFacts;
 use crate::index::Stash;
 use crate::suppress::Directive;
 
+/// The cache directory's name where none is given (in the directory nestlint runs in).
+pub const DEFAULT_DIR: &str = ".nestlint_cache";
+
 /// What starts every cache file, and its format's version.
 const MAGIC: &[u8; 8] = b"NLCACHE3";
 
@@ -295,6 +298,17 @@ impl Cache {
         self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut used) = self.used.lock() {
             used.insert(path_key(path).into(), Entry::New(identity, bytes));
+        }
+    }
+
+    /// Writes the cache; what went wrong, as a warning for the user, if anything did.
+    pub fn finish(self) -> Option<String> {
+        let unread = self.problem.clone();
+        let saved = self.save().err();
+        match (unread, saved) {
+            (_, Some(why)) => Some(format!("the cache could not be written: {why}")),
+            (Some(why), None) => Some(format!("the cache was not used ({why}); it was rewritten")),
+            (None, None) => None,
         }
     }
 

@@ -25,6 +25,8 @@ pub struct FixOptions {
     pub skip_read_only: bool,
     /// Apply only this rule's fixes (the fixture harness checks one rule at a time).
     pub only_rule: Option<&'static str>,
+    /// Apply only the fixes of findings in this file (an editor's "fix all" for one document).
+    pub only_file: Option<PathBuf>,
 }
 
 impl FixOptions {
@@ -78,6 +80,15 @@ impl Linter {
         Ok(self.fix_rounds(&prepared, options, &fix))
     }
 
+    fn fix_rounds(
+        &self,
+        prepared: &Prepared,
+        options: &RunOptions,
+        fix: &FixOptions,
+    ) -> FixOutcome {
+        self.fix_rounds_over(prepared, options, fix, prepared.overlay.clone())
+    }
+
     /// [`Linter::fix_paths`] over files linted as one project with the default rules (the
     /// fixture harness).
     pub fn fix_files_as_project(&self, files: &[PathBuf], fix: &FixOptions) -> FixOutcome {
@@ -85,13 +96,14 @@ impl Linter {
         self.fix_rounds(&prepared, &RunOptions::default(), fix)
     }
 
-    fn fix_rounds(
+    /// Fix rounds starting from `overlay` (texts in place of what is on disk).
+    pub(crate) fn fix_rounds_over(
         &self,
         prepared: &Prepared,
         options: &RunOptions,
         fix: &FixOptions,
+        mut overlay: Overlay,
     ) -> FixOutcome {
-        let mut overlay: Overlay = prepared.overlay.clone();
         let mut originals: BTreeMap<PathBuf, Arc<str>> = BTreeMap::new();
         let mut counts: HashMap<PathBuf, usize> = HashMap::new();
         // Files no fix may touch any more: read-only, or a round that broke their syntax.
@@ -263,6 +275,13 @@ fn plan_round<'r>(
             continue;
         };
         if fix.only_rule.is_some_and(|rule| rule != diagnostic.rule) {
+            continue;
+        }
+        if fix
+            .only_file
+            .as_ref()
+            .is_some_and(|file| file != diagnostic.path.as_ref())
+        {
             continue;
         }
         if candidate.edits.is_empty() {

@@ -11,6 +11,7 @@ pub mod fix;
 pub mod rule;
 mod run;
 pub mod selfcheck;
+pub mod session;
 mod sources;
 pub mod suppress;
 

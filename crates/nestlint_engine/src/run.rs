@@ -31,7 +31,7 @@ use nestlint_syntax::nest::ClassView;
 pub struct Linter {
     rules: Vec<Box<dyn Rule>>,
     /// The rules' ids, in registry order.
-    rule_ids: Vec<&'static str>,
+    pub(crate) rule_ids: Vec<&'static str>,
     dispatch: [Vec<Vec<usize>>; 2],
     /// Per grammar, what fact a node kind yields (compared by id: most nodes yield none).
     fact_kinds: [Vec<FactKind>; 2],
@@ -289,6 +289,16 @@ struct FileOutcome {
     unread: bool,
 }
 
+impl Prepared {
+    /// Whether `path` is one of the run's inputs (linted or read as context).
+    pub(crate) fn knows(&self, path: &Path) -> bool {
+        let key = path_order_key(path);
+        self.inputs
+            .binary_search_by(|input| path_order_key(&input.path).cmp(&key))
+            .is_ok()
+    }
+}
+
 impl Linter {
     /// Lints the files and directories in `paths` (see the README for what is walked).
     pub fn lint_paths(
@@ -316,6 +326,24 @@ impl Linter {
             .filter(|_| !options.parse_only)
             .map(|dir| Cache::open(dir, &self.rule_ids));
         phase("cache open", started);
+        let mut report = self.run_with_cache(prepared, options, overlay, cache.as_ref());
+        if let Some(cache) = cache {
+            let started = std::time::Instant::now();
+            report.cache_problem = cache.finish();
+            phase("cache save", started);
+        }
+        report
+    }
+
+    /// A run over `prepared` with `cache` (kept by the caller: a language server's session
+    /// keeps one open across runs).
+    pub(crate) fn run_with_cache(
+        &self,
+        prepared: &Prepared,
+        options: &RunOptions,
+        overlay: &Overlay,
+        cache: Option<&Cache>,
+    ) -> LintReport {
         let mut report = prepared.pool.install(|| {
             self.run(
                 &prepared.inputs,
@@ -323,22 +351,9 @@ impl Linter {
                 &options.display_base,
                 options.parse_only,
                 overlay,
-                cache.as_ref(),
+                cache,
             )
         });
-        if let Some(cache) = cache {
-            let started = std::time::Instant::now();
-            let unread = cache.problem.clone();
-            let saved = cache.save().err();
-            phase("cache save", started);
-            report.cache_problem = match (unread, saved) {
-                (_, Some(why)) => Some(format!("the cache could not be written: {why}")),
-                (Some(why), None) => {
-                    Some(format!("the cache was not used ({why}); it was rewritten"))
-                }
-                (None, None) => None,
-            };
-        }
         report.problems.extend(prepared.skipped.iter().cloned());
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
         report.symlinks_not_followed = prepared.symlinks.clone();

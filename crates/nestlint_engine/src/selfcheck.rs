@@ -56,6 +56,7 @@ pub fn check_text(linter: &Linter, dir: &Path, name: &str, text: &str) -> Result
         unsafe_fixes: true,
         skip_read_only: false,
         only_rule: None,
+        only_file: None,
     };
     let outcome = linter
         .fix_paths(&[], &options, fix)

@@ -1,0 +1,87 @@
+//! A long-lived view of a workspace for the language server: what to lint is worked out once
+//! (walks, configuration, packages), then linted again and again with the editor's unsaved texts
+//! laid over the files on disk. The cache makes each run re-read only what changed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cache::Cache;
+use crate::fix::{FixOptions, FixOutcome};
+use crate::run::{Overlay, Prepared};
+use crate::{LintReport, Linter, RunError, RunOptions};
+
+/// A workspace folder, prepared for linting.
+pub struct Session {
+    prepared: Prepared,
+    options: RunOptions,
+    root: PathBuf,
+    /// Opened once: every run takes unchanged files from it, and only what differs from it
+    /// (the documents being edited) is parsed again. Written by [`Session::save`].
+    cache: Option<Cache>,
+}
+
+impl Session {
+    /// The folder this session lints.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Writes the cache (what went wrong, if anything did).
+    pub fn save(self) -> Option<String> {
+        self.cache.and_then(Cache::finish)
+    }
+
+    /// Whether `path` is a file this session lints or reads.
+    pub fn knows(&self, path: &Path) -> bool {
+        self.prepared.knows(path)
+    }
+}
+
+impl Linter {
+    /// Prepares `root` for repeated linting with `options` (its walk, configuration and
+    /// packages). Created, deleted and renamed files, and configuration changes, need a new
+    /// session; edits do not.
+    pub fn session(&self, root: &Path, options: &RunOptions) -> Result<Session, RunError> {
+        let prepared = self.prepare(&[root.to_path_buf()], options)?;
+        let cache = options
+            .cache_dir
+            .as_deref()
+            .map(|dir| Cache::open(dir, &self.rule_ids));
+        Ok(Session {
+            prepared,
+            options: options.clone(),
+            root: root.to_path_buf(),
+            cache,
+        })
+    }
+
+    /// Lints the session's files, with `unsaved` texts in place of what is on disk.
+    pub fn lint_session(
+        &self,
+        session: &Session,
+        unsaved: &HashMap<PathBuf, Arc<str>>,
+    ) -> LintReport {
+        let overlay: Overlay = unsaved.clone();
+        self.run_with_cache(
+            &session.prepared,
+            &session.options,
+            &overlay,
+            session.cache.as_ref(),
+        )
+    }
+
+    /// The fixes `fix` allows for the findings in `file`, applied in memory (as `--fix` does,
+    /// round after round), with `unsaved` texts in place of what is on disk. A fix may change
+    /// other files too (a module that must register a provider): all changed files are returned.
+    pub fn fix_in_session(
+        &self,
+        session: &Session,
+        unsaved: &HashMap<PathBuf, Arc<str>>,
+        file: &Path,
+        mut fix: FixOptions,
+    ) -> FixOutcome {
+        fix.only_file = Some(file.to_path_buf());
+        self.fix_rounds_over(&session.prepared, &session.options, &fix, unsaved.clone())
+    }
+}

@@ -1,0 +1,1114 @@
+//! `nestlint lsp`: the language server. The same engine, configuration, suppressions and fixes
+//! as the command line, over the Language Server Protocol on standard input and output.
+//!
+//! Each workspace folder is a [`Session`]: walked and configured once, then linted again after
+//! edits (debounced) with the open documents' texts laid over the files on disk. The cache makes a
+//! re-lint re-read only what changed, and every run includes the project pass, so fixing a module
+//! in one file clears a finding in another. Files created, deleted or renamed, and configuration
+//! changes, rebuild the folder's session.
+
+mod text;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::RecvTimeoutError;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::Notification as _;
+use lsp_types::{self as lsp, Uri};
+use nestlint_diagnostics::{Applicability, Diagnostic, Severity};
+use nestlint_engine::session::Session;
+use nestlint_engine::{FixOptions, LintReport, Linter, RunError, RunOptions};
+use serde_json::Value;
+
+pub use text::{Encoding, LineIndex};
+
+/// How long the server waits after an edit before linting: typing does not lint every key.
+const DEBOUNCE: Duration = Duration::from_millis(60);
+
+/// The code action kind for "fix all" on save.
+pub const FIX_ALL_KIND: &str = "source.fixAll.nestlint";
+
+/// What the server needs from the binary that hosts it.
+pub struct Host {
+    pub linter: Linter,
+    /// Each rule's documentation page address.
+    pub rule_url: fn(&str) -> String,
+    /// Each rule's documentation, in Markdown, for hovers.
+    pub rule_docs: fn(&Linter, &str) -> Option<String>,
+    /// Worker threads for linting (0: all cores).
+    pub threads: usize,
+    /// Keep a cache (`.nestlint_cache/` in each workspace folder, as the command line does when
+    /// run there).
+    pub cache: bool,
+}
+
+/// Runs the server on standard input and output until the client says `exit`.
+pub fn run_stdio(host: Host) -> Result<(), String> {
+    let (connection, io_threads) = Connection::stdio();
+    serve(connection, host)?;
+    io_threads.join().map_err(|e| e.to_string())
+}
+
+/// Runs the server on `connection` (standard input and output, or memory in tests).
+pub fn serve(connection: Connection, host: Host) -> Result<(), String> {
+    let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
+    let params: lsp::InitializeParams = match serde_json::from_value(params) {
+        Ok(params) => params,
+        Err(err) => {
+            let message = format!("nestlint: the initialize request is malformed: {err}");
+            let response = Response::new_err(id, ErrorCode::InvalidParams as i32, message.clone());
+            let _ = connection.sender.send(response.into());
+            return Err(message);
+        }
+    };
+    let encoding = negotiate_encoding(&params);
+    let pull = params
+        .capabilities
+        .text_document
+        .as_ref()
+        .is_some_and(|t| t.diagnostic.is_some());
+    let watch = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .is_some_and(|w| w.dynamic_registration == Some(true));
+    let result = lsp::InitializeResult {
+        capabilities: capabilities(encoding),
+        server_info: Some(lsp::ServerInfo {
+            name: "nestlint".to_owned(),
+            version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        }),
+    };
+    let result = serde_json::to_value(result).map_err(|e| e.to_string())?;
+    connection
+        .initialize_finish(id, result)
+        .map_err(|e| e.to_string())?;
+    let mut server = Server {
+        connection: &connection,
+        host,
+        encoding,
+        pull,
+        folders: Vec::new(),
+        documents: HashMap::new(),
+        dirty: false,
+        pushed: HashSet::new(),
+        next_request: 0,
+    };
+    for root in workspace_roots(&params) {
+        server.add_folder(root);
+    }
+    if watch {
+        server.register_watchers();
+    }
+    server.main_loop()
+}
+
+fn negotiate_encoding(params: &lsp::InitializeParams) -> Encoding {
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref());
+    if offered.is_some_and(|kinds| kinds.contains(&lsp::PositionEncodingKind::UTF8)) {
+        Encoding::Utf8
+    } else {
+        Encoding::Utf16
+    }
+}
+
+fn capabilities(encoding: Encoding) -> lsp::ServerCapabilities {
+    lsp::ServerCapabilities {
+        position_encoding: Some(match encoding {
+            Encoding::Utf8 => lsp::PositionEncodingKind::UTF8,
+            Encoding::Utf16 => lsp::PositionEncodingKind::UTF16,
+        }),
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+            lsp::TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(lsp::TextDocumentSyncKind::FULL),
+                save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
+        )),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+            lsp::CodeActionOptions {
+                code_action_kinds: Some(vec![
+                    lsp::CodeActionKind::QUICKFIX,
+                    lsp::CodeActionKind::new(FIX_ALL_KIND),
+                ]),
+                ..Default::default()
+            },
+        )),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        diagnostic_provider: Some(lsp::DiagnosticServerCapabilities::Options(
+            lsp::DiagnosticOptions {
+                identifier: Some("nestlint".to_owned()),
+                inter_file_dependencies: true,
+                workspace_diagnostics: true,
+                work_done_progress_options: Default::default(),
+            },
+        )),
+        workspace: Some(lsp::WorkspaceServerCapabilities {
+            workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(lsp::OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
+        ..Default::default()
+    }
+}
+
+#[allow(deprecated)] // `root_uri` and `root_path`: clients that send no workspace folders.
+fn workspace_roots(params: &lsp::InitializeParams) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .filter_map(|folder| path_of(&folder.uri))
+        .collect();
+    if roots.is_empty() {
+        roots.extend(params.root_uri.as_ref().and_then(path_of));
+    }
+    if roots.is_empty() {
+        roots.extend(params.root_path.as_ref().map(PathBuf::from));
+    }
+    roots
+}
+
+/// A `file:` URI's path.
+pub fn path_of(uri: &Uri) -> Option<PathBuf> {
+    url::Url::parse(uri.as_str()).ok()?.to_file_path().ok()
+}
+
+/// A path's `file:` URI.
+pub fn uri_of(path: &Path) -> Option<Uri> {
+    let url = url::Url::from_file_path(path).ok()?;
+    Uri::from_str(url.as_str()).ok()
+}
+
+struct Folder {
+    root: PathBuf,
+    session: Option<Session>,
+    report: Option<LintReport>,
+    /// The session must be built again (files created or deleted, configuration changed).
+    stale: bool,
+    /// Why the folder cannot be linted (a configuration error), shown once per cause.
+    error: Option<String>,
+    /// The configuration file that holds the error, with a diagnostic on it.
+    error_file: Option<PathBuf>,
+}
+
+struct Document {
+    uri: Uri,
+    version: i32,
+    text: Arc<str>,
+}
+
+struct Server<'a> {
+    connection: &'a Connection,
+    host: Host,
+    encoding: Encoding,
+    /// The client pulls diagnostics: none are pushed.
+    pull: bool,
+    folders: Vec<Folder>,
+    documents: HashMap<PathBuf, Document>,
+    /// Something changed since the last lint.
+    dirty: bool,
+    /// Documents diagnostics were pushed for (cleared when closed or at shutdown).
+    pushed: HashSet<PathBuf>,
+    next_request: u64,
+}
+
+impl Server<'_> {
+    fn main_loop(&mut self) -> Result<(), String> {
+        self.lint_now();
+        loop {
+            let message = if self.dirty {
+                match self.connection.receiver.recv_timeout(DEBOUNCE) {
+                    Ok(message) => message,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.lint_now();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                }
+            } else {
+                match self.connection.receiver.recv() {
+                    Ok(message) => message,
+                    Err(_) => return Ok(()),
+                }
+            };
+            match message {
+                Message::Request(request) => {
+                    match self.connection.handle_shutdown(&request) {
+                        Ok(true) => {
+                            self.clear_pushed();
+                            for folder in &mut self.folders {
+                                if let Some(session) = folder.session.take() {
+                                    let _ = session.save();
+                                }
+                            }
+                            return Ok(());
+                        }
+                        Ok(false) => {}
+                        Err(err) => return Err(err.to_string()),
+                    }
+                    let id = request.id.clone();
+                    let response = match self.request(request) {
+                        Ok(value) => Response::new_ok(id, value),
+                        Err((code, message)) => {
+                            self.log(lsp::MessageType::ERROR, &message);
+                            Response::new_err(id, code as i32, message)
+                        }
+                    };
+                    self.send(response.into());
+                }
+                Message::Notification(notification) => {
+                    if notification.method == lsp::notification::Exit::METHOD {
+                        return Ok(());
+                    }
+                    let method = notification.method.clone();
+                    if let Err(why) = self.notification(notification) {
+                        self.log(
+                            lsp::MessageType::ERROR,
+                            &format!("nestlint: {method}: {why}"),
+                        );
+                    }
+                }
+                Message::Response(_) => {}
+            }
+        }
+    }
+
+    fn send(&self, message: Message) {
+        let _ = self.connection.sender.send(message);
+    }
+
+    fn notify<N: lsp::notification::Notification>(&self, params: N::Params) {
+        self.send(Notification::new(N::METHOD.to_owned(), params).into());
+    }
+
+    fn server_request<R: lsp::request::Request>(&mut self, params: R::Params) {
+        self.next_request += 1;
+        let id = RequestId::from(format!("nestlint-{}", self.next_request));
+        self.send(Request::new(id, R::METHOD.to_owned(), params).into());
+    }
+
+    /// A line in the client's log (the output panel), and nothing else.
+    fn log(&self, typ: lsp::MessageType, message: &str) {
+        self.notify::<lsp::notification::LogMessage>(lsp::LogMessageParams {
+            typ,
+            message: message.to_owned(),
+        });
+    }
+
+    fn register_watchers(&mut self) {
+        // Source files (a change anywhere can change a finding elsewhere), and what configures
+        // a run: nestlint's own files (and what they extend: any `.toml`), manifests, tsconfig.
+        let watchers = [
+            "**/*.{ts,tsx,mts,cts}",
+            "**/*.toml",
+            "**/package.json",
+            "**/nest-cli.json",
+            "**/tsconfig*.json",
+            "**/{.gitignore,.ignore}",
+        ]
+        .iter()
+        .map(|glob| lsp::FileSystemWatcher {
+            glob_pattern: lsp::GlobPattern::String((*glob).to_owned()),
+            kind: None,
+        })
+        .collect();
+        let options = lsp::DidChangeWatchedFilesRegistrationOptions { watchers };
+        let registration = lsp::Registration {
+            id: "nestlint-watched-files".to_owned(),
+            method: lsp::notification::DidChangeWatchedFiles::METHOD.to_owned(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        self.server_request::<lsp::request::RegisterCapability>(lsp::RegistrationParams {
+            registrations: vec![registration],
+        });
+    }
+
+    fn add_folder(&mut self, root: PathBuf) {
+        if self.folders.iter().any(|f| f.root == root) {
+            return;
+        }
+        self.folders.push(Folder {
+            root,
+            session: None,
+            report: None,
+            stale: true,
+            error: None,
+            error_file: None,
+        });
+        // The longest root first: a file belongs to the innermost folder.
+        self.folders
+            .sort_by_key(|f| std::cmp::Reverse(f.root.as_os_str().len()));
+        self.dirty = true;
+    }
+
+    fn folder_of(&self, path: &Path) -> Option<usize> {
+        self.folders.iter().position(|f| path.starts_with(&f.root))
+    }
+
+    fn options(&self, root: &Path) -> RunOptions {
+        RunOptions {
+            threads: self.host.threads,
+            display_base: root.to_path_buf(),
+            // An empty folder is not an error in an editor.
+            error_on_unmatched: false,
+            cache_dir: self
+                .host
+                .cache
+                .then(|| root.join(nestlint_engine::cache::DEFAULT_DIR)),
+            ..RunOptions::default()
+        }
+    }
+
+    /// Lints every folder (building the sessions that need it), then pushes diagnostics.
+    fn lint_now(&mut self) {
+        self.dirty = false;
+        let unsaved: HashMap<PathBuf, Arc<str>> = self
+            .documents
+            .iter()
+            .map(|(path, doc)| (path.clone(), doc.text.clone()))
+            .collect();
+        let mut refresh = false;
+        for index in 0..self.folders.len() {
+            // An open document the session does not know (created since): walk again.
+            let unknown = self.folders[index].session.as_ref().is_some_and(|session| {
+                unsaved.keys().any(|path| {
+                    self.folder_of(path) == Some(index) && !session.knows(path) && path.is_file()
+                })
+            });
+            if self.folders[index].stale || unknown {
+                self.build_session(index);
+                refresh = true;
+            }
+            let folder = &self.folders[index];
+            let Some(session) = &folder.session else {
+                continue;
+            };
+            let report = self.host.linter.lint_session(session, &unsaved);
+            self.folders[index].report = Some(report);
+        }
+        if self.pull {
+            if refresh {
+                self.server_request::<lsp::request::WorkspaceDiagnosticRefresh>(());
+            }
+        } else {
+            self.push_all();
+        }
+    }
+
+    fn build_session(&mut self, index: usize) {
+        let root = self.folders[index].root.clone();
+        let options = self.options(&root);
+        let folder = &mut self.folders[index];
+        folder.stale = false;
+        if let Some(why) = folder.session.take().and_then(Session::save) {
+            self.log(lsp::MessageType::WARNING, &format!("nestlint: {why}"));
+        }
+        let folder = &mut self.folders[index];
+        match self.host.linter.session(&root, &options) {
+            Ok(session) => {
+                folder.session = Some(session);
+                folder.error = None;
+                // Mended: the file's diagnostic goes with the next push.
+                folder.error_file = None;
+            }
+            Err(err) => {
+                folder.session = None;
+                folder.report = None;
+                let message = match &err {
+                    RunError::Config(config) => format!(
+                        "nestlint: {}: {}{}",
+                        config.path.display(),
+                        config.message,
+                        config
+                            .help
+                            .as_ref()
+                            .map(|h| format!(" ({h})"))
+                            .unwrap_or_default()
+                    ),
+                    other => format!("nestlint: {}: {other}", root.display()),
+                };
+                if folder.error.as_deref() != Some(message.as_str()) {
+                    folder.error = Some(message.clone());
+                    self.notify::<lsp::notification::ShowMessage>(lsp::ShowMessageParams {
+                        typ: lsp::MessageType::ERROR,
+                        message: message.clone(),
+                    });
+                }
+                self.log(lsp::MessageType::ERROR, &message);
+                // The configuration file itself shows the error.
+                if let RunError::Config(config) = &err {
+                    self.folders[index].error_file = Some(config.path.clone());
+                    self.push_config_error(config);
+                }
+            }
+        }
+    }
+
+    fn push_config_error(&mut self, config: &nestlint_engine::ConfigError) {
+        let Some(uri) = uri_of(&config.path) else {
+            return;
+        };
+        let range = match (&config.source, config.range) {
+            (Some(source), Some(range)) => LineIndex::new(source).range(
+                range.start as usize,
+                range.end as usize,
+                self.encoding,
+            ),
+            _ => lsp::Range::default(),
+        };
+        let diagnostic = lsp::Diagnostic {
+            range,
+            severity: Some(lsp::DiagnosticSeverity::ERROR),
+            source: Some("nestlint".to_owned()),
+            message: config.message.clone(),
+            ..Default::default()
+        };
+        self.pushed.insert(config.path.clone());
+        self.notify::<lsp::notification::PublishDiagnostics>(lsp::PublishDiagnosticsParams {
+            uri,
+            diagnostics: vec![diagnostic],
+            version: None,
+        });
+    }
+
+    /// Pushes every open document's diagnostics (and clears those of files no longer open).
+    fn push_all(&mut self) {
+        let mut now: HashSet<PathBuf> = HashSet::new();
+        let paths: Vec<PathBuf> = self.documents.keys().cloned().collect();
+        for path in paths {
+            let Some(doc) = self.documents.get(&path) else {
+                continue;
+            };
+            let diagnostics = self.diagnostics_for(&path);
+            let params = lsp::PublishDiagnosticsParams {
+                uri: doc.uri.clone(),
+                diagnostics,
+                version: Some(doc.version),
+            };
+            self.notify::<lsp::notification::PublishDiagnostics>(params);
+            now.insert(path);
+        }
+        // A configuration error stays on its file until the configuration is mended.
+        let gone: Vec<PathBuf> = self
+            .pushed
+            .iter()
+            .filter(|path| {
+                !now.contains(*path)
+                    && !self
+                        .folders
+                        .iter()
+                        .any(|f| f.error_file.as_deref() == Some(path.as_path()))
+            })
+            .cloned()
+            .collect();
+        for path in gone {
+            if let Some(uri) = uri_of(&path) {
+                self.notify::<lsp::notification::PublishDiagnostics>(
+                    lsp::PublishDiagnosticsParams {
+                        uri,
+                        diagnostics: Vec::new(),
+                        version: None,
+                    },
+                );
+            }
+            self.pushed.remove(&path);
+        }
+        self.pushed.extend(now);
+    }
+
+    fn clear_pushed(&mut self) {
+        for path in std::mem::take(&mut self.pushed) {
+            if let Some(uri) = uri_of(&path) {
+                self.notify::<lsp::notification::PublishDiagnostics>(
+                    lsp::PublishDiagnosticsParams {
+                        uri,
+                        diagnostics: Vec::new(),
+                        version: None,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The text of `path` as the last lint saw it: the open document's, or the report's.
+    fn text_of(&self, path: &Path) -> Option<Arc<str>> {
+        if let Some(doc) = self.documents.get(path) {
+            return Some(doc.text.clone());
+        }
+        let folder = &self.folders[self.folder_of(path)?];
+        folder
+            .report
+            .as_ref()?
+            .sources
+            .get(&path.to_path_buf())
+            .map(|s| s.text.clone())
+    }
+
+    /// The findings in `path`, from its folder's last lint.
+    fn findings(&self, path: &Path) -> Vec<&Diagnostic> {
+        let Some(folder) = self.folder_of(path).map(|i| &self.folders[i]) else {
+            return Vec::new();
+        };
+        let Some(report) = &folder.report else {
+            return Vec::new();
+        };
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.path.as_path() == path)
+            .collect()
+    }
+
+    fn diagnostics_for(&self, path: &Path) -> Vec<lsp::Diagnostic> {
+        let Some(text) = self.text_of(path) else {
+            return Vec::new();
+        };
+        let index = LineIndex::new(&text);
+        self.findings(path)
+            .into_iter()
+            .map(|d| self.to_lsp(d, &index))
+            .collect()
+    }
+
+    fn to_lsp(&self, d: &Diagnostic, index: &LineIndex<'_>) -> lsp::Diagnostic {
+        let related: Vec<lsp::DiagnosticRelatedInformation> = d
+            .labels
+            .iter()
+            .filter_map(|label| {
+                let text = self.text_of(&label.path)?;
+                let range = LineIndex::new(&text).range(
+                    label.range.start as usize,
+                    label.range.end as usize,
+                    self.encoding,
+                );
+                Some(lsp::DiagnosticRelatedInformation {
+                    location: lsp::Location {
+                        uri: uri_of(&label.path)?,
+                        range,
+                    },
+                    message: label.message.clone(),
+                })
+            })
+            .collect();
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        let tags = (d.rule == "unused-suppression").then(|| vec![lsp::DiagnosticTag::UNNECESSARY]);
+        lsp::Diagnostic {
+            range: index.range(d.range.start as usize, d.range.end as usize, self.encoding),
+            severity: Some(match d.severity {
+                Severity::Error => lsp::DiagnosticSeverity::ERROR,
+                Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+            }),
+            code: Some(lsp::NumberOrString::String(d.rule.to_owned())),
+            code_description: Uri::from_str(&(self.host.rule_url)(d.rule))
+                .ok()
+                .map(|href| lsp::CodeDescription { href }),
+            source: Some("nestlint".to_owned()),
+            message,
+            related_information: (!related.is_empty()).then_some(related),
+            tags,
+            data: None,
+        }
+    }
+
+    fn notification(&mut self, notification: Notification) -> Result<(), String> {
+        use lsp::notification::*;
+        match notification.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let params: lsp::DidOpenTextDocumentParams = params(notification)?;
+                let doc = params.text_document;
+                let path = path_of(&doc.uri).ok_or("not a file URI")?;
+                if self.folder_of(&path).is_none() {
+                    // A file outside every folder: its directory is linted as a folder of its own.
+                    if let Some(dir) = path.parent() {
+                        self.add_folder(dir.to_path_buf());
+                    }
+                }
+                self.documents.insert(
+                    path,
+                    Document {
+                        uri: doc.uri,
+                        version: doc.version,
+                        text: doc.text.into(),
+                    },
+                );
+                self.dirty = true;
+            }
+            DidChangeTextDocument::METHOD => {
+                let params: lsp::DidChangeTextDocumentParams = params(notification)?;
+                let path = path_of(&params.text_document.uri).ok_or("not a file URI")?;
+                // Full synchronisation: the last change is the whole text.
+                if let (Some(doc), Some(change)) = (
+                    self.documents.get_mut(&path),
+                    params.content_changes.into_iter().last(),
+                ) {
+                    doc.text = change.text.into();
+                    doc.version = params.text_document.version;
+                    self.dirty = true;
+                }
+            }
+            DidSaveTextDocument::METHOD => {
+                self.dirty = true;
+            }
+            DidCloseTextDocument::METHOD => {
+                let params: lsp::DidCloseTextDocumentParams = params(notification)?;
+                let path = path_of(&params.text_document.uri).ok_or("not a file URI")?;
+                self.documents.remove(&path);
+                self.dirty = true;
+            }
+            DidChangeWatchedFiles::METHOD => {
+                let params: lsp::DidChangeWatchedFilesParams = params(notification)?;
+                for change in params.changes {
+                    let Some(path) = path_of(&change.uri) else {
+                        continue;
+                    };
+                    let Some(index) = self.folder_of(&path) else {
+                        continue;
+                    };
+                    let structural =
+                        change.typ != lsp::FileChangeType::CHANGED || !is_source(&path);
+                    if structural {
+                        self.folders[index].stale = true;
+                    }
+                    self.dirty = true;
+                }
+            }
+            DidChangeWorkspaceFolders::METHOD => {
+                let params: lsp::DidChangeWorkspaceFoldersParams = params(notification)?;
+                for removed in params.event.removed {
+                    if let Some(root) = path_of(&removed.uri) {
+                        self.folders.retain(|f| f.root != root);
+                    }
+                }
+                for added in params.event.added {
+                    if let Some(root) = path_of(&added.uri) {
+                        self.add_folder(root);
+                    }
+                }
+                self.dirty = true;
+            }
+            DidChangeConfiguration::METHOD => {
+                for folder in &mut self.folders {
+                    folder.stale = true;
+                }
+                self.dirty = true;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn request(&mut self, request: Request) -> Result<Value, (ErrorCode, String)> {
+        use lsp::request::*;
+        let invalid = |err: String| (ErrorCode::InvalidParams, err);
+        let to_value = |value: Result<Value, serde_json::Error>| {
+            value.map_err(|e| (ErrorCode::InternalError, e.to_string()))
+        };
+        match request.method.as_str() {
+            DocumentDiagnosticRequest::METHOD => {
+                let params: lsp::DocumentDiagnosticParams =
+                    params_of(request.params).map_err(invalid)?;
+                self.settle();
+                let path = path_of(&params.text_document.uri)
+                    .ok_or_else(|| invalid("not a file URI".to_owned()))?;
+                let report = lsp::DocumentDiagnosticReportResult::Report(
+                    lsp::DocumentDiagnosticReport::Full(lsp::RelatedFullDocumentDiagnosticReport {
+                        related_documents: None,
+                        full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
+                            result_id: None,
+                            items: self.diagnostics_for(&path),
+                        },
+                    }),
+                );
+                to_value(serde_json::to_value(report))
+            }
+            WorkspaceDiagnosticRequest::METHOD => {
+                self.settle();
+                let mut paths: BTreeMap<PathBuf, ()> = BTreeMap::new();
+                for folder in &self.folders {
+                    for d in folder.report.iter().flat_map(|r| &r.diagnostics) {
+                        paths.insert(d.path.as_ref().clone(), ());
+                    }
+                }
+                let items = paths
+                    .into_keys()
+                    .filter_map(|path| {
+                        let uri = uri_of(&path)?;
+                        let version = self.documents.get(&path).map(|d| i64::from(d.version));
+                        Some(lsp::WorkspaceDocumentDiagnosticReport::Full(
+                            lsp::WorkspaceFullDocumentDiagnosticReport {
+                                uri,
+                                version,
+                                full_document_diagnostic_report:
+                                    lsp::FullDocumentDiagnosticReport {
+                                        result_id: None,
+                                        items: self.diagnostics_for(&path),
+                                    },
+                            },
+                        ))
+                    })
+                    .collect();
+                let report =
+                    lsp::WorkspaceDiagnosticReportResult::Report(lsp::WorkspaceDiagnosticReport {
+                        items,
+                    });
+                to_value(serde_json::to_value(report))
+            }
+            CodeActionRequest::METHOD => {
+                let params: lsp::CodeActionParams = params_of(request.params).map_err(invalid)?;
+                self.settle();
+                let actions = self.code_actions(&params);
+                to_value(serde_json::to_value(actions))
+            }
+            HoverRequest::METHOD => {
+                let params: lsp::HoverParams = params_of(request.params).map_err(invalid)?;
+                self.settle();
+                to_value(serde_json::to_value(self.hover(&params)))
+            }
+            other => Err((
+                ErrorCode::MethodNotFound,
+                format!("nestlint: no handler for {other}"),
+            )),
+        }
+    }
+
+    /// Lints now if an edit is waiting, so that an answer never describes an older text.
+    fn settle(&mut self) {
+        if self.dirty {
+            self.lint_now();
+        }
+    }
+
+    fn code_actions(&self, params: &lsp::CodeActionParams) -> Vec<lsp::CodeActionOrCommand> {
+        let Some(path) = path_of(&params.text_document.uri) else {
+            return Vec::new();
+        };
+        let wanted = |kind: &str| {
+            params.context.only.as_ref().is_none_or(|only| {
+                only.iter()
+                    .any(|k| kind == k.as_str() || kind.starts_with(&format!("{}.", k.as_str())))
+            })
+        };
+        let mut actions: Vec<lsp::CodeAction> = Vec::new();
+        let Some(text) = self.text_of(&path) else {
+            return Vec::new();
+        };
+        let index = LineIndex::new(&text);
+        let start = index.offset(params.range.start, self.encoding);
+        let end = index.offset(params.range.end, self.encoding);
+        if wanted(lsp::CodeActionKind::QUICKFIX.as_str()) {
+            for finding in self.findings(&path) {
+                let (from, to) = (finding.range.start as usize, finding.range.end as usize);
+                // The finding touches the range asked about (an empty range is a cursor).
+                if to < start || from > end {
+                    continue;
+                }
+                let diagnostic = self.to_lsp(finding, &index);
+                if let Some(action) = self.fix_action(finding, &diagnostic) {
+                    actions.push(action);
+                }
+                actions.extend(self.suppress_actions(
+                    finding,
+                    &diagnostic,
+                    &index,
+                    &params.text_document.uri,
+                ));
+            }
+        }
+        if wanted(FIX_ALL_KIND) {
+            if let Some(action) = self.fix_all_action(&path) {
+                actions.push(action);
+            }
+        }
+        actions
+            .into_iter()
+            .map(lsp::CodeActionOrCommand::CodeAction)
+            .collect()
+    }
+
+    fn fix_action(
+        &self,
+        finding: &Diagnostic,
+        diagnostic: &lsp::Diagnostic,
+    ) -> Option<lsp::CodeAction> {
+        let fix = finding.fix.as_ref()?;
+        if fix.applicability == Applicability::DisplayOnly || fix.edits.is_empty() {
+            return None;
+        }
+        let target = fix.target(&finding.path);
+        let text = self.text_of(target)?;
+        let index = LineIndex::new(&text);
+        let edits = fix
+            .edits
+            .iter()
+            .map(|edit| lsp::TextEdit {
+                range: index.range(
+                    edit.range.start as usize,
+                    edit.range.end as usize,
+                    self.encoding,
+                ),
+                new_text: edit.replacement.to_string(),
+            })
+            .collect();
+        let safe = fix.applicability == Applicability::Safe;
+        let title = if safe {
+            fix.title.clone()
+        } else {
+            format!("{} (unsafe: review it)", fix.title)
+        };
+        Some(lsp::CodeAction {
+            title,
+            kind: Some(lsp::CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![diagnostic.clone()]),
+            edit: Some(lsp::WorkspaceEdit {
+                changes: Some(HashMap::from([(uri_of(target)?, edits)])),
+                ..Default::default()
+            }),
+            is_preferred: Some(safe),
+            ..Default::default()
+        })
+    }
+
+    fn suppress_actions(
+        &self,
+        finding: &Diagnostic,
+        diagnostic: &lsp::Diagnostic,
+        index: &LineIndex<'_>,
+        uri: &Uri,
+    ) -> Vec<lsp::CodeAction> {
+        if finding.rule == "unused-suppression" || finding.rule == "invalid-suppression" {
+            return Vec::new();
+        }
+        let line = diagnostic.range.start.line as usize;
+        let line_text = index.line_text(line);
+        let indent: String = line_text
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .collect();
+        let insert = |at: lsp::Position, text: String| lsp::WorkspaceEdit {
+            changes: Some(HashMap::from([(
+                uri.clone(),
+                vec![lsp::TextEdit {
+                    range: lsp::Range::new(at, at),
+                    new_text: text,
+                }],
+            )])),
+            ..Default::default()
+        };
+        let reason = "TODO: say why";
+        vec![
+            lsp::CodeAction {
+                title: format!("Suppress {} for this line", finding.rule),
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                edit: Some(insert(
+                    lsp::Position::new(diagnostic.range.start.line, 0),
+                    format!(
+                        "{indent}// nestlint-ignore-next-line {} -- {reason}\n",
+                        finding.rule
+                    ),
+                )),
+                ..Default::default()
+            },
+            lsp::CodeAction {
+                title: format!("Suppress {} for this file", finding.rule),
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                edit: Some(insert(
+                    lsp::Position::new(0, 0),
+                    format!("// nestlint-ignore-file {} -- {reason}\n", finding.rule),
+                )),
+                ..Default::default()
+            },
+        ]
+    }
+
+    /// Every safe fix for the document's findings, as `--fix` applies them (round after
+    /// round), computed now: one edit per changed file.
+    fn fix_all_action(&self, path: &Path) -> Option<lsp::CodeAction> {
+        let folder = &self.folders[self.folder_of(path)?];
+        let session = folder.session.as_ref()?;
+        let unsaved: HashMap<PathBuf, Arc<str>> = self
+            .documents
+            .iter()
+            .map(|(path, doc)| (path.clone(), doc.text.clone()))
+            .collect();
+        let outcome =
+            self.host
+                .linter
+                .fix_in_session(session, &unsaved, path, FixOptions::default());
+        // `Uri` caches its parse in a cell, which clippy takes for a mutable key; the protocol's
+        // type is a map keyed by it, and nothing here mutates a key.
+        #[allow(clippy::mutable_key_type)]
+        let mut changes: HashMap<Uri, Vec<lsp::TextEdit>> = HashMap::new();
+        for file in &outcome.files {
+            let Some(file_uri) = uri_of(&file.path) else {
+                continue;
+            };
+            changes.insert(
+                file_uri,
+                vec![minimal_edit(&file.original, &file.fixed, self.encoding)],
+            );
+        }
+        Some(lsp::CodeAction {
+            title: "Fix all safely fixable nestlint findings".to_owned(),
+            kind: Some(lsp::CodeActionKind::new(FIX_ALL_KIND)),
+            edit: Some(lsp::WorkspaceEdit {
+                changes: Some(changes),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+    }
+
+    fn hover(&self, params: &lsp::HoverParams) -> Option<lsp::Hover> {
+        let position = &params.text_document_position_params;
+        let path = path_of(&position.text_document.uri)?;
+        let text = self.text_of(&path)?;
+        let index = LineIndex::new(&text);
+        let offset = index.offset(position.position, self.encoding);
+        // On a finding: its rule.
+        let finding = self
+            .findings(&path)
+            .into_iter()
+            .find(|d| (d.range.start as usize) <= offset && offset <= d.range.end as usize);
+        let (rule, range) = match finding {
+            Some(d) => (
+                d.rule.to_owned(),
+                index.range(d.range.start as usize, d.range.end as usize, self.encoding),
+            ),
+            // On a rule id in a suppression comment.
+            None => {
+                let line = position.position.line as usize;
+                let line_text = index.line_text(line);
+                let line_start = index.line_start(line);
+                let comment = line_text.find("nestlint-")?;
+                let column = offset.checked_sub(line_start)?;
+                let (start, word) = word_at(line_text, column)?;
+                if start < comment {
+                    return None;
+                }
+                (
+                    word.to_owned(),
+                    index.range(
+                        line_start + start,
+                        line_start + start + word.len(),
+                        self.encoding,
+                    ),
+                )
+            }
+        };
+        let docs = (self.host.rule_docs)(&self.host.linter, &rule)?;
+        Some(lsp::Hover {
+            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value: format!(
+                    "{docs}\n\n[{rule} documentation]({})",
+                    (self.host.rule_url)(&rule)
+                ),
+            }),
+            range: Some(range),
+        })
+    }
+}
+
+/// The rule-id-shaped word (letters, digits, `-`) around `column`, and where it starts.
+fn word_at(line: &str, column: usize) -> Option<(usize, &str)> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    if column > line.len() || !line.is_char_boundary(column) {
+        return None;
+    }
+    let start = line[..column]
+        .rfind(|c: char| !is_word(c))
+        .map_or(0, |i| i + 1);
+    let end = line[column..]
+        .find(|c: char| !is_word(c))
+        .map_or(line.len(), |i| column + i);
+    (start < end).then(|| (start, &line[start..end]))
+}
+
+/// One edit that turns `before` into `after`: the differing middle (the rest keeps its place,
+/// and the editor its cursor).
+pub fn minimal_edit(before: &str, after: &str, encoding: Encoding) -> lsp::TextEdit {
+    let mut prefix = before
+        .bytes()
+        .zip(after.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !before.is_char_boundary(prefix) || !after.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let mut suffix = before[prefix..]
+        .bytes()
+        .rev()
+        .zip(after[prefix..].bytes().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !before.is_char_boundary(before.len() - suffix)
+        || !after.is_char_boundary(after.len() - suffix)
+    {
+        suffix -= 1;
+    }
+    let index = LineIndex::new(before);
+    lsp::TextEdit {
+        range: index.range(prefix, before.len() - suffix, encoding),
+        new_text: after[prefix..after.len() - suffix].to_owned(),
+    }
+}
+
+fn is_source(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "ts" | "tsx" | "mts" | "cts"))
+}
+
+fn params<P: serde::de::DeserializeOwned>(notification: Notification) -> Result<P, String> {
+    params_of(notification.params)
+}
+
+fn params_of<P: serde::de::DeserializeOwned>(value: Value) -> Result<P, String> {
+    serde_json::from_value(value).map_err(|e| format!("malformed parameters: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_minimal_edit_replaces_only_what_differs() {
+        let edit = minimal_edit("a\nbcd\ne", "a\nbXd\ne", Encoding::Utf16);
+        assert_eq!(
+            edit.range,
+            lsp::Range::new(lsp::Position::new(1, 1), lsp::Position::new(1, 2))
+        );
+        assert_eq!(edit.new_text, "X");
+        let edit = minimal_edit("same", "same", Encoding::Utf16);
+        assert_eq!(edit.new_text, "");
+        // Never splits a character.
+        let edit = minimal_edit("é", "è", Encoding::Utf8);
+        assert_eq!(edit.new_text, "è");
+    }
+
+    #[test]
+    fn rule_ids_are_found_in_suppression_comments() {
+        let line = "// nestlint-ignore-next-line routes-guarded -- public";
+        assert_eq!(word_at(line, 33), Some((29, "routes-guarded")));
+        assert_eq!(word_at(line, 2), None);
+    }
+}

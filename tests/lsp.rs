@@ -1,0 +1,457 @@
+//! `nestlint lsp`, driven over standard input and output as an editor drives it: the real binary,
+//! JSON-RPC framed by hand (`Content-Length` headers), on a copy of the example app.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+    /// Notifications seen while waiting for something else.
+    seen: Vec<Value>,
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+impl Client {
+    fn start(root: &Path, capabilities: Value) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nestlint"))
+            .arg("lsp")
+            .current_dir(root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start nestlint lsp");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, messages) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(value) = line.strip_prefix("Content-Length: ") {
+                        length = value.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("a Content-Length header")];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let message: Value = serde_json::from_slice(&body).expect("JSON from the server");
+                if sender.send(message).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut client = Client {
+            child,
+            stdin,
+            messages,
+            next_id: 0,
+            seen: Vec::new(),
+        };
+        let result = client.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri(root),
+                "workspaceFolders": [{"uri": uri(root), "name": "app"}],
+                "capabilities": capabilities,
+            }),
+        );
+        assert_eq!(result["serverInfo"]["name"], "nestlint", "{result}");
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn write(&mut self, message: &Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.write(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and returns its response (`result` or `error`), answering the server's
+    /// own requests meanwhile.
+    fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.write(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let message = self.next_message();
+            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
+                return message;
+            }
+            self.handle(message);
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request_raw(method, params);
+        assert!(response.get("error").is_none(), "{method}: {response}");
+        response["result"].clone()
+    }
+
+    fn next_message(&mut self) -> Value {
+        match self.messages.recv_timeout(TIMEOUT) {
+            Ok(message) => message,
+            Err(RecvTimeoutError::Timeout) => panic!("no message from the server in {TIMEOUT:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the server closed its output"),
+        }
+    }
+
+    /// A request from the server is answered; a notification is kept.
+    fn handle(&mut self, message: Value) {
+        if let (Some(id), Some(_)) = (message.get("id"), message.get("method")) {
+            let id = id.clone();
+            self.write(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
+        } else {
+            self.seen.push(message);
+        }
+    }
+
+    /// The next `publishDiagnostics` for `path` (pushed mode).
+    fn diagnostics(&mut self, path: &Path) -> Vec<Value> {
+        let wanted = uri(path);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(at) = self.seen.iter().position(|m| {
+                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == wanted
+            }) {
+                let message = self.seen.remove(at);
+                return message["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            assert!(Instant::now() < deadline, "no diagnostics for {wanted}");
+            let message = self.next_message();
+            self.handle(message);
+        }
+    }
+
+    fn open(&mut self, path: &Path) {
+        let text = std::fs::read_to_string(path).unwrap();
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(path), "languageId": "typescript", "version": 1, "text": text}}),
+        );
+    }
+
+    fn change(&mut self, path: &Path, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(path), "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    fn shutdown(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    let mut codes: Vec<String> = diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    codes.sort();
+    codes
+}
+
+fn example_copy() -> (tempfile::TempDir, PathBuf) {
+    let scratch = tempfile::tempdir().unwrap();
+    let app = scratch.path().join("app");
+    common::copy_tree(&common::repo_root().join("examples/shop-api"), &app);
+    let app = app.canonicalize().unwrap();
+    (scratch, app)
+}
+
+/// Applies LSP text edits (UTF-16 positions; the example app is ASCII) to `text`.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |position: &Value| {
+        let line = position["line"].as_u64().unwrap() as usize;
+        let character = position["character"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + character
+    };
+    let mut edits: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|edit| std::cmp::Reverse(edit.0));
+    let mut out = text.to_owned();
+    for (start, end, new_text) in edits {
+        out.replace_range(start..end, &new_text);
+    }
+    out
+}
+
+#[test]
+fn pushed_diagnostics_follow_edits_fixes_suppressions_and_other_files() {
+    let (_scratch, app) = example_copy();
+    let mut client = Client::start(&app, json!({}));
+    let service = app.join("src/orders/orders.service.ts");
+    client.open(&service);
+    let diagnostics = client.diagnostics(&service);
+    assert_eq!(
+        codes(&diagnostics),
+        ["valid-repository-injection"],
+        "{diagnostics:?}"
+    );
+    let finding = &diagnostics[0];
+    assert_eq!(finding["source"], "nestlint");
+    assert_eq!(finding["severity"], 1);
+    assert_eq!(
+        finding["range"]["start"],
+        json!({"line": 8, "character": 39})
+    );
+    assert!(finding["codeDescription"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("docs/rules/valid-repository-injection.md"));
+
+    // Quick fixes at the finding: the rule's fix, and the two suppressions.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&service)}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
+    );
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.iter().any(|t| t.contains("InjectRepository")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Suppress valid-repository-injection for this line"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Suppress valid-repository-injection for this file"),
+        "{titles:?}"
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("InjectRepository"))
+        .unwrap();
+    assert_eq!(fix["isPreferred"], true, "{fix}");
+    let edits = fix["edit"]["changes"][uri(&service)].as_array().unwrap();
+    let text = std::fs::read_to_string(&service).unwrap();
+    let fixed = apply(&text, edits);
+    assert!(fixed.contains("@InjectRepository(Order)"), "{fixed}");
+
+    // The edit, as the editor sends it: the finding goes.
+    client.change(&service, 2, &fixed);
+    assert_eq!(codes(&client.diagnostics(&service)), Vec::<String>::new());
+
+    // Back to the original, then the line suppression: gone again, and no unused suppression.
+    client.change(&service, 3, &text);
+    assert_eq!(
+        codes(&client.diagnostics(&service)),
+        ["valid-repository-injection"]
+    );
+    let suppress = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().ends_with("for this line"))
+        .unwrap();
+    let suppressed = apply(
+        &text,
+        suppress["edit"]["changes"][uri(&service)]
+            .as_array()
+            .unwrap(),
+    );
+    client.change(&service, 4, &suppressed);
+    assert_eq!(
+        codes(&client.diagnostics(&service)),
+        Vec::<String>::new(),
+        "{suppressed}"
+    );
+
+    // Hover on the finding: the rule's documentation.
+    client.change(&service, 5, &text);
+    client.diagnostics(&service);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&service)}, "position": {"line": 8, "character": 45}}),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(value.starts_with("# valid-repository-injection"), "{hover}");
+
+    // Cross-file: the controller's finding depends on users.module.ts. Fixing the module on
+    // disk (not open) clears the controller's finding once the editor says the file changed.
+    let controller = app.join("src/users/users.controller.ts");
+    client.open(&controller);
+    let before = codes(&client.diagnostics(&controller));
+    assert!(
+        before.contains(&"resolvable-dependencies".to_owned()),
+        "{before:?}"
+    );
+    let module = app.join("src/users/users.module.ts");
+    let module_text = std::fs::read_to_string(&module).unwrap();
+    let mended = module_text
+        .replacen(
+            "@Module({ controllers",
+            "@Module({ imports: [JwtModule.register({})], controllers",
+            1,
+        )
+        .replacen(
+            "import { Module }",
+            "import { JwtModule } from '@nestjs/jwt';\nimport { Module }",
+            1,
+        );
+    assert!(
+        mended.contains("imports: [JwtModule"),
+        "users.module.ts changed shape"
+    );
+    assert_ne!(mended, module_text, "users.module.ts changed shape");
+    std::fs::write(&module, &mended).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&module), "type": 2}]}),
+    );
+    let after = codes(&client.diagnostics(&controller));
+    assert!(
+        !after.contains(&"resolvable-dependencies".to_owned()),
+        "{after:?}"
+    );
+
+    // A malformed request is answered with an error; the server goes on.
+    let response = client.request_raw("textDocument/hover", json!({"nonsense": true}));
+    assert_eq!(response["error"]["code"], -32602, "{response}");
+    let response = client.request_raw("nestlint/unknown", json!({}));
+    assert_eq!(response["error"]["code"], -32601, "{response}");
+    client.change(&service, 6, "export const broken = (;\n\u{0}");
+    client.diagnostics(&service);
+
+    client.shutdown();
+}
+
+#[test]
+fn pulled_diagnostics_fix_all_and_a_configuration_error() {
+    let (_scratch, app) = example_copy();
+    let capabilities = json!({
+        "textDocument": {"diagnostic": {"dynamicRegistration": false}},
+        "general": {"positionEncodings": ["utf-8", "utf-16"]},
+    });
+    let mut client = Client::start(&app, capabilities);
+    let service = app.join("src/orders/orders.service.ts");
+    client.open(&service);
+    let report = client.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri(&service)}}),
+    );
+    assert_eq!(report["kind"], "full", "{report}");
+    assert_eq!(
+        codes(report["items"].as_array().unwrap()),
+        ["valid-repository-injection"]
+    );
+    let workspace = client.request("workspace/diagnostic", json!({"previousResultIds": []}));
+    let files = workspace["items"].as_array().unwrap().len();
+    assert!(files >= 6, "{workspace}");
+
+    // Fix all (safe fixes only): the repository injection is fixed.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&service)}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": [], "only": ["source.fixAll.nestlint"]}}),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["kind"], "source.fixAll.nestlint");
+    let edits = actions[0]["edit"]["changes"][uri(&service)]
+        .as_array()
+        .unwrap();
+    let fixed = apply(&std::fs::read_to_string(&service).unwrap(), edits);
+    assert!(fixed.contains("@InjectRepository(Order)"), "{fixed}");
+
+    // A broken configuration: a message, a diagnostic on the file, and the server goes on;
+    // mended, the findings come back.
+    let config = app.join("nestlint.toml");
+    std::fs::write(&config, "[rules]\nno-such-rule = \"error\"\n").unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&config), "type": 1}]}),
+    );
+    let report = client.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri(&service)}}),
+    );
+    assert_eq!(report["items"], json!([]), "{report}");
+    assert!(
+        client
+            .seen
+            .iter()
+            .any(|m| m["method"] == "window/showMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("no-such-rule")),
+        "{:?}",
+        client.seen
+    );
+    let on_config = client.diagnostics(&config);
+    assert_eq!(on_config.len(), 1, "{on_config:?}");
+    std::fs::write(&config, "[rules]\nroutes-guarded = \"off\"\n").unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&config), "type": 2}]}),
+    );
+    let report = client.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri(&service)}}),
+    );
+    assert_eq!(
+        codes(report["items"].as_array().unwrap()),
+        ["valid-repository-injection"]
+    );
+    client.shutdown();
+}
