@@ -30,6 +30,7 @@ fn main() {
         Trial::ignorable_test("release_workflow_passes_actionlint", release_workflow),
         Trial::ignorable_test("fixed_fixtures_compile_as_before_with_tsc", fixes_compile),
         Trial::ignorable_test("di_findings_are_what_real_nest_refuses", di_oracle),
+        Trial::ignorable_test("language_server_passes_a_real_client_pygls", lsp_pygls),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
@@ -837,4 +838,42 @@ fn nest_refusal(message: &str) -> Option<(String, String)> {
         .or_else(|| exported.strip_prefix("provider "))
         .unwrap_or(exported);
     Some((module, exported.split(' ').next()?.to_owned()))
+}
+
+// ---- The language server, driven by pygls (pytest-lsp) ----
+
+/// `tests/tools/test_lsp_pygls.py` under pytest, with pygls 2 and pytest-lsp from PyPI, against
+/// the binary under test and a scratch copy of the example app.
+fn lsp_pygls() -> Outcome {
+    let bin = match common::python_tool("pygls", &["pytest-lsp==1.0.1", "pygls==2.1.1"]) {
+        Ok(bin) => bin,
+        Err(why) => return unavailable(&format!("pygls and pytest-lsp: {why}")),
+    };
+    let scratch = tempfile::tempdir()?;
+    let app = scratch.path().join("app");
+    common::copy_tree(&example(), &app);
+    let output = Command::new(bin.join("python"))
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_default_fixture_loop_scope=function",
+        ])
+        .arg(repo_root().join("tests/tools/test_lsp_pygls.py"))
+        .env("NESTLINT_BIN", env!("CARGO_BIN_EXE_nestlint"))
+        .env("NESTLINT_APP", &app)
+        .env("NESTLINT_NO_CACHE", "1")
+        .current_dir(scratch.path())
+        .output()?;
+    if !output.status.success() {
+        return Err(format!("pytest failed:\n{}", combined(&output)).into());
+    }
+    let summary = stdout(&output);
+    if !summary.contains("2 passed") {
+        return Err(format!("expected 2 tests to pass:\n{summary}").into());
+    }
+    Ok(Completion::Completed)
 }

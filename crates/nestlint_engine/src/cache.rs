@@ -60,7 +60,13 @@ fn path_key(path: &Path) -> &[u8] {
 /// One file's entry: its identity and its encoded results (in the loaded file, or new).
 enum Entry {
     Loaded(Identity, std::ops::Range<usize>),
-    New(Identity, Vec<u8>),
+    New(Identity, Arc<[u8]>),
+}
+
+/// Where an entry's encoded results are.
+enum Stored {
+    Loaded(std::ops::Range<usize>),
+    New(Arc<[u8]>),
 }
 
 /// What says an entry belongs to a file as it is now.
@@ -236,6 +242,23 @@ impl Cache {
         cache
     }
 
+    /// The latest entry of `path`: what this cache put or took for it (a session lints again
+    /// and again with one cache), else what the file held.
+    fn latest(&self, path: &Path) -> Option<(Identity, Stored)> {
+        let key = path_key(path);
+        if let Some(entry) = self.used.lock().ok().and_then(|used| match used.get(key) {
+            Some(Entry::Loaded(identity, range)) => {
+                Some((*identity, Stored::Loaded(range.clone())))
+            }
+            Some(Entry::New(identity, bytes)) => Some((*identity, Stored::New(bytes.clone()))),
+            None => None,
+        }) {
+            return Some(entry);
+        }
+        let (identity, range) = self.loaded.get(key)?;
+        Some((*identity, Stored::Loaded(range.clone())))
+    }
+
     /// The cached results of `path` and the hash of its text, when its metadata is what the
     /// entry recorded and the entry is for these settings: the file need not be read.
     pub(crate) fn get_unread(
@@ -244,32 +267,37 @@ impl Cache {
         stat: Stat,
         parts: &KeyParts,
     ) -> Option<(CachedOutcome, u128)> {
-        let (found, _) = self.loaded.get(path_key(path))?;
+        let (found, _) = self.latest(path)?;
         if found.stat != Some(stat) || found.key != key(found.text, parts) {
             return None;
         }
         let text = found.text;
-        self.get(path, *found).map(|outcome| (outcome, text))
+        self.get(path, found).map(|outcome| (outcome, text))
     }
 
     /// The cached results of `path` when its identity's key matches (and they decode). The
     /// entry is kept with `identity`'s metadata.
     pub(crate) fn get(&self, path: &Path, identity: Identity) -> Option<CachedOutcome> {
-        let (found, range) = self.loaded.get(path_key(path))?;
+        let (found, stored) = self.latest(path)?;
         if found.key != identity.key {
             return None;
         }
-        let outcome: CachedOutcome = postcard::from_bytes(self.buffer.get(range.clone())?).ok()?;
+        let bytes = match &stored {
+            Stored::Loaded(range) => self.buffer.get(range.clone())?,
+            Stored::New(bytes) => &bytes[..],
+        };
+        let outcome: CachedOutcome = postcard::from_bytes(bytes).ok()?;
         if found.stat != identity.stat {
             // Touched, copied back or first seen settled: recorded, so the next run need not
             // read the file.
             self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         if let Ok(mut used) = self.used.lock() {
-            used.insert(
-                path_key(path).into(),
-                Entry::Loaded(identity, range.clone()),
-            );
+            let entry = match stored {
+                Stored::Loaded(range) => Entry::Loaded(identity, range),
+                Stored::New(bytes) => Entry::New(identity, bytes),
+            };
+            used.insert(path_key(path).into(), entry);
         }
         Some(outcome)
     }
@@ -297,7 +325,7 @@ impl Cache {
         };
         self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut used) = self.used.lock() {
-            used.insert(path_key(path).into(), Entry::New(identity, bytes));
+            used.insert(path_key(path).into(), Entry::New(identity, bytes.into()));
         }
     }
 
@@ -342,7 +370,7 @@ impl Cache {
         for (path, entry) in &entries {
             let (identity, data): (Identity, &[u8]) = match entry {
                 Entry::Loaded(identity, range) => (*identity, &self.buffer[range.clone()]),
-                Entry::New(identity, data) => (*identity, data),
+                Entry::New(identity, data) => (*identity, &data[..]),
             };
             put_chunk(&mut bytes, path);
             bytes.extend_from_slice(&identity.key.to_le_bytes());
