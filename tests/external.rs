@@ -31,6 +31,10 @@ fn main() {
         Trial::ignorable_test("fixed_fixtures_compile_as_before_with_tsc", fixes_compile),
         Trial::ignorable_test("di_findings_are_what_real_nest_refuses", di_oracle),
         Trial::ignorable_test("language_server_passes_a_real_client_pygls", lsp_pygls),
+        Trial::ignorable_test(
+            "neovim_shows_the_servers_diagnostics_and_applies_its_fix",
+            neovim,
+        ),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
@@ -874,6 +878,87 @@ fn lsp_pygls() -> Outcome {
     let summary = stdout(&output);
     if !summary.contains("2 passed") {
         return Err(format!("expected 2 tests to pass:\n{summary}").into());
+    }
+    Ok(Completion::Completed)
+}
+
+// ---- A real editor: Neovim, headless, with its built-in LSP client ----
+
+/// `nvim` on `PATH`, or installed from Debian's packages when this runs as root where `apt-get`
+/// exists (the CI machine); otherwise why not.
+fn nvim() -> Result<PathBuf, String> {
+    let works = |nvim: &str| {
+        Command::new(nvim)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if works("nvim") {
+        return Ok(PathBuf::from("nvim"));
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root || !Path::new("/usr/bin/apt-get").exists() {
+        return Err("nvim is not installed, and apt-get cannot install it here".to_owned());
+    }
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !apt(&["install", "-y", "-qq", "neovim"]) {
+        apt(&["update", "-qq"]);
+        if !apt(&["install", "-y", "-qq", "neovim"]) {
+            return Err("`apt-get install neovim` failed".to_owned());
+        }
+    }
+    if works("nvim") {
+        Ok(PathBuf::from("nvim"))
+    } else {
+        Err("nvim was installed but does not run".to_owned())
+    }
+}
+
+/// `tests/tools/nvim_lsp.lua` in `nvim --headless`: the editor opens a file of the example app,
+/// receives nestlint's diagnostics, applies the preferred quick fix with its own code, and sees
+/// the diagnostics go.
+fn neovim() -> Outcome {
+    let nvim = match nvim() {
+        Ok(nvim) => nvim,
+        Err(why) => return unavailable(&format!("Neovim: {why}")),
+    };
+    let scratch = tempfile::tempdir()?;
+    let app = scratch.path().join("app");
+    common::copy_tree(&example(), &app);
+    let result = scratch.path().join("result.txt");
+    let mut child = Command::new(nvim)
+        .args(["--headless", "--clean", "-u", "NONE", "-S"])
+        .arg(repo_root().join("tests/tools/nvim_lsp.lua"))
+        .env("NESTLINT_BIN", env!("CARGO_BIN_EXE_nestlint"))
+        .env("NESTLINT_APP", &app)
+        .env("NESTLINT_RESULT", &result)
+        .env("NESTLINT_NO_CACHE", "1")
+        .current_dir(scratch.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    // The script waits at most 20 s for each step; a stuck editor must not hang the suite.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while child.try_wait()?.is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("nvim did not finish in 90 s".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let outcome = std::fs::read_to_string(&result).unwrap_or_else(|_| "no result written".into());
+    if outcome.trim() != "ok" {
+        return Err(format!("Neovim: {outcome}").into());
     }
     Ok(Completion::Completed)
 }

@@ -228,8 +228,9 @@ struct Server<'a> {
 impl Server<'_> {
     fn main_loop(&mut self) -> Result<(), String> {
         self.lint_now();
+        let mut shut_down = false;
         loop {
-            let message = if self.dirty {
+            let message = if self.dirty && !shut_down {
                 match self.connection.receiver.recv_timeout(DEBOUNCE) {
                     Ok(message) => message,
                     Err(RecvTimeoutError::Timeout) => {
@@ -246,18 +247,24 @@ impl Server<'_> {
             };
             match message {
                 Message::Request(request) => {
-                    match self.connection.handle_shutdown(&request) {
-                        Ok(true) => {
-                            self.clear_pushed();
-                            for folder in &mut self.folders {
-                                if let Some(session) = folder.session.take() {
-                                    let _ = session.save();
-                                }
-                            }
-                            return Ok(());
-                        }
-                        Ok(false) => {}
-                        Err(err) => return Err(err.to_string()),
+                    if request.method == <lsp::request::Shutdown as lsp::request::Request>::METHOD {
+                        // As the protocol says: answer, then wait for `exit`, answering any
+                        // other request with an error (whatever the client sends in between).
+                        self.shutdown();
+                        self.send(Response::new_ok(request.id, ()).into());
+                        shut_down = true;
+                        continue;
+                    }
+                    if shut_down {
+                        self.send(
+                            Response::new_err(
+                                request.id,
+                                ErrorCode::InvalidRequest as i32,
+                                "nestlint: the server is shutting down".to_owned(),
+                            )
+                            .into(),
+                        );
+                        continue;
                     }
                     let id = request.id.clone();
                     let response = match self.request(request) {
@@ -271,7 +278,14 @@ impl Server<'_> {
                 }
                 Message::Notification(notification) => {
                     if notification.method == lsp::notification::Exit::METHOD {
-                        return Ok(());
+                        return if shut_down {
+                            Ok(())
+                        } else {
+                            Err("exit before shutdown".to_owned())
+                        };
+                    }
+                    if shut_down {
+                        continue;
                     }
                     let method = notification.method.clone();
                     if let Err(why) = self.notification(notification) {
@@ -284,6 +298,20 @@ impl Server<'_> {
                 Message::Response(_) => {}
             }
         }
+    }
+
+    /// Clears what was published and writes each folder's cache.
+    fn shutdown(&mut self) {
+        self.clear_pushed();
+        let sessions: Vec<Session> = self
+            .folders
+            .iter_mut()
+            .filter_map(|folder| folder.session.take())
+            .collect();
+        for why in sessions.into_iter().filter_map(Session::save) {
+            self.log(lsp::MessageType::WARNING, &format!("nestlint: {why}"));
+        }
+        self.dirty = false;
     }
 
     fn send(&self, message: Message) {
