@@ -28,6 +28,11 @@ fn uri(path: &Path) -> String {
 
 impl Client {
     fn start(root: &Path, capabilities: Value) -> Client {
+        Client::start_in(&[root], capabilities)
+    }
+
+    fn start_in(roots: &[&Path], capabilities: Value) -> Client {
+        let root = roots[0];
         let mut child = Command::new(env!("CARGO_BIN_EXE_nestlint"))
             .arg("lsp")
             .current_dir(root)
@@ -78,7 +83,10 @@ impl Client {
             json!({
                 "processId": null,
                 "rootUri": uri(root),
-                "workspaceFolders": [{"uri": uri(root), "name": "app"}],
+                "workspaceFolders": roots
+                    .iter()
+                    .map(|root| json!({"uri": uri(root), "name": "app"}))
+                    .collect::<Vec<_>>(),
                 "capabilities": capabilities,
             }),
         );
@@ -451,6 +459,83 @@ fn pulled_diagnostics_fix_all_and_a_configuration_error() {
     );
     assert_eq!(
         codes(report["items"].as_array().unwrap()),
+        ["valid-repository-injection"]
+    );
+    client.shutdown();
+}
+
+#[test]
+fn progress_several_folders_and_files_that_go_away() {
+    let (_first_scratch, first) = example_copy();
+    let (_second_scratch, second) = example_copy();
+    let capabilities = json!({"window": {"workDoneProgress": true}});
+    let mut client = Client::start_in(&[&first, &second], capabilities);
+    let first_service = first.join("src/orders/orders.service.ts");
+    let second_service = second.join("src/orders/orders.service.ts");
+    client.open(&first_service);
+    client.open(&second_service);
+    assert_eq!(
+        codes(&client.diagnostics(&first_service)),
+        ["valid-repository-injection"]
+    );
+    assert_eq!(
+        codes(&client.diagnostics(&second_service)),
+        ["valid-repository-injection"]
+    );
+
+    // Indexing each folder was reported as progress, begun and ended.
+    let progress: Vec<&str> = client
+        .seen
+        .iter()
+        .filter(|m| m["method"] == "$/progress")
+        .map(|m| m["params"]["value"]["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        progress.iter().filter(|k| **k == "begin").count(),
+        2,
+        "{progress:?}"
+    );
+    assert_eq!(
+        progress.iter().filter(|k| **k == "end").count(),
+        2,
+        "{progress:?}"
+    );
+
+    // A file deleted while open, a binary file, a file of 5 MB: reported or skipped, never
+    // the end of the server.
+    std::fs::remove_file(&second_service).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&second_service), "type": 3}]}),
+    );
+    client.diagnostics(&second_service);
+    let binary = first.join("src/blob.ts");
+    std::fs::write(&binary, b"\0\x01\x02export const x = 1;\0").unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&binary), "type": 1}]}),
+    );
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&binary), "languageId": "typescript", "version": 1, "text": "\u{0}\u{1}export const x = 1;"}}),
+    );
+    client.diagnostics(&binary);
+    let huge = first.join("src/huge.ts");
+    let text = "export const value = 1;\n".repeat(220_000);
+    std::fs::write(&huge, &text).unwrap();
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&huge), "languageId": "typescript", "version": 1, "text": text}}),
+    );
+    client.diagnostics(&huge);
+    // Still answering, with the first folder's findings intact.
+    client.change(
+        &first_service,
+        2,
+        &std::fs::read_to_string(&first_service).unwrap(),
+    );
+    assert_eq!(
+        codes(&client.diagnostics(&first_service)),
         ["valid-repository-injection"]
     );
     client.shutdown();

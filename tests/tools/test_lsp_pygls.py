@@ -78,6 +78,9 @@ async def test_diagnostics_fixes_suppressions_hover_and_other_files(client: Lang
     open_document(client, SERVICE)
     items = await pulled(client, SERVICE)
     assert codes(items) == ["valid-repository-injection"]
+    # Indexing the folder was reported as progress: begun, then ended.
+    reports = [report for reports in client.progress_reports.values() for report in reports]
+    assert [r.kind for r in reports] == ["begin", "end"], reports
     finding = items[0]
     assert finding.source == "nestlint"
     assert finding.code_description.href.endswith("docs/rules/valid-repository-injection.md")

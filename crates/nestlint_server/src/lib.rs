@@ -71,6 +71,12 @@ pub fn serve(connection: Connection, host: Host) -> Result<(), String> {
         .text_document
         .as_ref()
         .is_some_and(|t| t.diagnostic.is_some());
+    let progress = params
+        .capabilities
+        .window
+        .as_ref()
+        .and_then(|w| w.work_done_progress)
+        .unwrap_or(false);
     let watch = params
         .capabilities
         .workspace
@@ -93,6 +99,7 @@ pub fn serve(connection: Connection, host: Host) -> Result<(), String> {
         host,
         encoding,
         pull,
+        progress,
         folders: Vec::new(),
         documents: HashMap::new(),
         dirty: false,
@@ -216,6 +223,8 @@ struct Server<'a> {
     encoding: Encoding,
     /// The client pulls diagnostics: none are pushed.
     pull: bool,
+    /// The client shows work-done progress (`$/progress`).
+    progress: bool,
     folders: Vec<Folder>,
     documents: HashMap<PathBuf, Document>,
     /// Something changed since the last lint.
@@ -416,16 +425,20 @@ impl Server<'_> {
                     self.folder_of(path) == Some(index) && !session.knows(path) && path.is_file()
                 })
             });
+            let mut token = None;
             if self.folders[index].stale || unknown {
+                token = self.begin_progress(index);
                 self.build_session(index);
                 refresh = true;
             }
             let folder = &self.folders[index];
-            let Some(session) = &folder.session else {
-                continue;
-            };
-            let report = self.host.linter.lint_session(session, &unsaved);
-            self.folders[index].report = Some(report);
+            if let Some(session) = &folder.session {
+                let report = self.host.linter.lint_session(session, &unsaved);
+                self.folders[index].report = Some(report);
+            }
+            if let Some(token) = token {
+                self.end_progress(token, index);
+            }
         }
         if self.pull {
             if refresh {
@@ -434,6 +447,55 @@ impl Server<'_> {
         } else {
             self.push_all();
         }
+    }
+
+    /// Starts a progress report for indexing folder `index`, where the client shows them.
+    fn begin_progress(&mut self, index: usize) -> Option<lsp::ProgressToken> {
+        if !self.progress {
+            return None;
+        }
+        self.next_request += 1;
+        let token = lsp::ProgressToken::String(format!("nestlint-index-{}", self.next_request));
+        self.server_request::<lsp::request::WorkDoneProgressCreate>(
+            lsp::WorkDoneProgressCreateParams {
+                token: token.clone(),
+            },
+        );
+        let folder = self.folders[index]
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.notify::<lsp::notification::Progress>(lsp::ProgressParams {
+            token: token.clone(),
+            value: lsp::ProgressParamsValue::WorkDone(lsp::WorkDoneProgress::Begin(
+                lsp::WorkDoneProgressBegin {
+                    title: format!("nestlint: indexing {folder}"),
+                    cancellable: Some(false),
+                    message: Some("walking, reading and linting the project".to_owned()),
+                    percentage: None,
+                },
+            )),
+        });
+        Some(token)
+    }
+
+    fn end_progress(&mut self, token: lsp::ProgressToken, index: usize) {
+        let message = match &self.folders[index].report {
+            Some(report) => format!(
+                "{} files linted, {} read as context",
+                report.files_linted, report.context_files
+            ),
+            None => "the folder cannot be linted (see the log)".to_owned(),
+        };
+        self.notify::<lsp::notification::Progress>(lsp::ProgressParams {
+            token,
+            value: lsp::ProgressParamsValue::WorkDone(lsp::WorkDoneProgress::End(
+                lsp::WorkDoneProgressEnd {
+                    message: Some(message),
+                },
+            )),
+        });
     }
 
     fn build_session(&mut self, index: usize) {
