@@ -119,16 +119,32 @@ async def test_diagnostics_fixes_suppressions_hover_and_other_files(client: Lang
         position=finding.range.start))
     assert hover.contents.value.startswith("# valid-repository-injection")
 
-    # Another file, changed on disk and announced as editors do: the open controller's finding,
-    # which depends on it, goes.
+    # Another file, edited in the editor and saved: the open controller's finding, which depends
+    # on it, goes (with the edit, before the save), and comes back when the edit is undone.
     open_document(client, CONTROLLER)
     assert "resolvable-dependencies" in codes(await pulled(client, CONTROLLER))
-    MODULE.write_text(MODULE.read_text()
-                      .replace("import { Module }", "import { JwtModule } from '@nestjs/jwt';\nimport { Module }")
-                      .replace("@Module({ controllers", "@Module({ imports: [JwtModule.register({})], controllers"))
+    module_text = MODULE.read_text()
+    mended = (module_text
+              .replace("import { Module }", "import { JwtModule } from '@nestjs/jwt';\nimport { Module }")
+              .replace("@Module({ controllers", "@Module({ imports: [JwtModule.register({})], controllers"))
+    open_document(client, MODULE)
+    change(client, MODULE, 2, mended)
+    assert "resolvable-dependencies" not in codes(await pulled(client, CONTROLLER))
+    change(client, MODULE, 3, module_text)
+    assert "resolvable-dependencies" in codes(await pulled(client, CONTROLLER))
+    change(client, MODULE, 4, mended)
+    MODULE.write_text(mended)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=MODULE.as_uri())))
+    client.text_document_did_close(types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=MODULE.as_uri())))
+    assert "resolvable-dependencies" not in codes(await pulled(client, CONTROLLER))
+
+    # A file changed on disk and announced as editors do: undone there, the finding returns.
+    MODULE.write_text(module_text)
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
         types.FileEvent(uri=MODULE.as_uri(), type=types.FileChangeType.Changed)]))
-    assert "resolvable-dependencies" not in codes(await pulled(client, CONTROLLER))
+    assert "resolvable-dependencies" in codes(await pulled(client, CONTROLLER))
 
     # A request the server does not know is an error, not the end of the server (malformed
     # parameters, which this client cannot send, are checked by tests/lsp.rs).
