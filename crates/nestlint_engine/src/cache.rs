@@ -48,6 +48,20 @@ pub struct Cache {
     dirty: std::sync::atomic::AtomicBool,
     /// Why the cache file was not used, when it was there but unreadable.
     pub problem: Option<String>,
+    /// A session's cache keeps each file's results decoded, by key: the next run (after an
+    /// edit elsewhere) takes them as they are instead of decoding thousands of entries again.
+    decoded: Option<Mutex<ByPath<(u128, Restored)>>>,
+}
+
+/// A file's results as the file pass hands them on.
+#[derive(Clone)]
+pub(crate) struct Restored {
+    pub facts: Arc<FileFacts>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub stash: Vec<(&'static str, Stash)>,
+    pub directives: Vec<Directive>,
+    pub parse_error: bool,
+    pub limited: bool,
 }
 
 /// A table keyed by a path's bytes (hashing a `Path` walks its components).
@@ -226,6 +240,7 @@ impl Cache {
             used: Mutex::new(ByPath::default()),
             dirty: std::sync::atomic::AtomicBool::new(false),
             problem: None,
+            decoded: None,
         };
         // A regular file only, read without blocking (a FIFO put there cannot hang the run).
         match crate::files::read_limited(&cache.file, MAX_CACHE_BYTES) {
@@ -240,6 +255,41 @@ impl Cache {
             Err(error) => cache.problem = Some(error.to_string()),
         }
         cache
+    }
+
+    /// Keeps results decoded between runs (a language server's session runs again and again).
+    pub(crate) fn keep_decoded(&mut self) {
+        self.decoded = Some(Mutex::new(ByPath::default()));
+    }
+
+    pub(crate) fn keeps_decoded(&self) -> bool {
+        self.decoded.is_some()
+    }
+
+    /// The results of `path` kept decoded under `key`, if any.
+    pub(crate) fn recall(&self, path: &Path, key: u128) -> Option<Restored> {
+        let decoded = self.decoded.as_ref()?.lock().ok()?;
+        let (found, restored) = decoded.get(path_key(path))?;
+        (*found == key).then(|| restored.clone())
+    }
+
+    /// Keeps `restored` as the results of `path` under `key` (when this cache keeps any).
+    pub(crate) fn remember(&self, path: &Path, key: u128, restored: &Restored) {
+        if let Some(mut decoded) = self.decoded.as_ref().and_then(|d| d.lock().ok()) {
+            decoded.insert(path_key(path).into(), (key, restored.clone()));
+        }
+    }
+
+    /// The identity of `path`'s entry when its metadata is what the entry recorded and the
+    /// entry is for these settings: the file need not be read.
+    pub(crate) fn unread_identity(
+        &self,
+        path: &Path,
+        stat: Stat,
+        parts: &KeyParts,
+    ) -> Option<Identity> {
+        let (found, _) = self.latest(path)?;
+        (found.stat == Some(stat) && found.key == key(found.text, parts)).then_some(found)
     }
 
     /// The latest entry of `path`: what this cache put or took for it (a session lints again
@@ -257,22 +307,6 @@ impl Cache {
         }
         let (identity, range) = self.loaded.get(key)?;
         Some((*identity, Stored::Loaded(range.clone())))
-    }
-
-    /// The cached results of `path` and the hash of its text, when its metadata is what the
-    /// entry recorded and the entry is for these settings: the file need not be read.
-    pub(crate) fn get_unread(
-        &self,
-        path: &Path,
-        stat: Stat,
-        parts: &KeyParts,
-    ) -> Option<(CachedOutcome, u128)> {
-        let (found, _) = self.latest(path)?;
-        if found.stat != Some(stat) || found.key != key(found.text, parts) {
-            return None;
-        }
-        let text = found.text;
-        self.get(path, found).map(|outcome| (outcome, text))
     }
 
     /// The cached results of `path` when its identity's key matches (and they decode). The

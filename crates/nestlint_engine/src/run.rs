@@ -272,7 +272,7 @@ struct FileInput {
 }
 
 struct FileOutcome {
-    facts: FileFacts,
+    facts: Arc<FileFacts>,
     diagnostics: Vec<Diagnostic>,
     stash: Vec<(&'static str, Stash)>,
     text: Option<Arc<str>>,
@@ -969,26 +969,46 @@ impl Linter {
         }
     }
 
-    /// Takes a file's results from its cache entry; `false` when the entry names a rule this
-    /// binary does not have (then the file is linted).
-    fn restore(
+    /// Takes a file's results from the cache: kept decoded (a session's later runs), or decoded
+    /// from its entry; `false` when there is none for `identity`, or it names a rule this binary
+    /// does not have (then the file is linted).
+    fn restore_cached(
         &self,
+        cache: &Cache,
         input: &FileInput,
-        cached: cache::CachedOutcome,
+        identity: Identity,
         outcome: &mut FileOutcome,
     ) -> bool {
-        let restored = cached
-            .diagnostics(&input.path, &self.rule_ids)
-            .zip(cached.stash(&self.rule_ids));
-        let Some((diagnostics, stash)) = restored else {
-            return false;
+        let restored = match cache.recall(&input.path, identity.key) {
+            Some(restored) => restored,
+            None => {
+                let Some(cached) = cache.get(&input.path, identity) else {
+                    return false;
+                };
+                let decoded = cached
+                    .diagnostics(&input.path, &self.rule_ids)
+                    .zip(cached.stash(&self.rule_ids));
+                let Some((diagnostics, stash)) = decoded else {
+                    return false;
+                };
+                let restored = cache::Restored {
+                    facts: Arc::new(cached.facts),
+                    diagnostics,
+                    stash,
+                    directives: cached.directives,
+                    parse_error: cached.parse_error,
+                    limited: cached.limited,
+                };
+                cache.remember(&input.path, identity.key, &restored);
+                restored
+            }
         };
-        outcome.facts = cached.facts;
-        outcome.diagnostics = diagnostics;
-        outcome.stash = stash;
-        outcome.directives = cached.directives;
-        outcome.parse_error = cached.parse_error;
-        outcome.limited = cached.limited;
+        outcome.facts = restored.facts;
+        outcome.diagnostics = restored.diagnostics;
+        outcome.stash = restored.stash;
+        outcome.directives = restored.directives;
+        outcome.parse_error = restored.parse_error;
+        outcome.limited = restored.limited;
         outcome.cached = true;
         true
     }
@@ -1001,7 +1021,7 @@ impl Linter {
         cache: Option<&Cache>,
     ) -> FileOutcome {
         let mut outcome = FileOutcome {
-            facts: FileFacts::default(),
+            facts: Arc::default(),
             diagnostics: Vec::new(),
             stash: Vec::new(),
             text: None,
@@ -1027,11 +1047,11 @@ impl Linter {
             _ => None,
         };
         if let (Some(cache), Some(stat)) = (cache, stat) {
-            if let Some((cached, hash)) = cache.get_unread(&input.path, stat, &parts) {
-                if self.restore(input, cached, &mut outcome) {
+            if let Some(identity) = cache.unread_identity(&input.path, stat, &parts) {
+                if self.restore_cached(cache, input, identity, &mut outcome) {
                     outcome.unread = true;
                     if input.is_target {
-                        outcome.unread_text = Some(hash);
+                        outcome.unread_text = Some(identity.text);
                     }
                     return outcome;
                 }
@@ -1057,15 +1077,27 @@ impl Linter {
             text: hash,
             stat,
         };
-        if let Some(cached) = cache.get(&input.path, identity) {
-            if self.restore(input, cached, &mut outcome) {
-                if input.is_target {
-                    outcome.text = Some(text);
-                }
-                return outcome;
+        if self.restore_cached(cache, input, identity, &mut outcome) {
+            if input.is_target {
+                outcome.text = Some(text);
             }
+            return outcome;
         }
         let outcome = self.lint_text(input, parse_only, text, outcome);
+        if outcome.problem.is_none() && cache.keeps_decoded() {
+            cache.remember(
+                &input.path,
+                identity.key,
+                &cache::Restored {
+                    facts: outcome.facts.clone(),
+                    diagnostics: outcome.diagnostics.clone(),
+                    stash: outcome.stash.clone(),
+                    directives: outcome.directives.clone(),
+                    parse_error: outcome.parse_error,
+                    limited: outcome.limited,
+                },
+            );
+        }
         if outcome.problem.is_none() {
             cache.put(
                 &input.path,
@@ -1100,16 +1132,18 @@ impl Linter {
         };
         let root = tree.root_node();
         outcome.parse_error = root.has_error();
+        let mut facts = FileFacts::default();
         if parse_only {
             // What the files import is still read: it decides which other files are read.
-            outcome.facts.imports = Imports::from_program(root, &parse_text).into_bindings();
-            outcome.facts.reexports = reexport_sources(root, &parse_text);
+            facts.imports = Imports::from_program(root, &parse_text).into_bindings();
+            facts.reexports = reexport_sources(root, &parse_text);
+            outcome.facts = Arc::new(facts);
             return outcome;
         }
         let source: &str = &parse_text;
         crate::facts::take_limit_reached();
         let imports = Imports::from_program(root, source);
-        extract_top_level(root, source, &mut outcome.facts);
+        extract_top_level(root, source, &mut facts);
         let is_test = input.is_test;
         let levels = &input.settings.levels;
         // Where code starts (imports aside): an `ignore-file` directive must come before it.
@@ -1156,10 +1190,8 @@ impl Linter {
             }
             match fact_kinds.get(kind).copied().unwrap_or(FactKind::None) {
                 FactKind::None => {}
-                FactKind::Class => {
-                    collect_class(node, export_statement, source, &mut outcome.facts)
-                }
-                FactKind::Call => call_facts(node, source, &mut outcome.facts),
+                FactKind::Class => collect_class(node, export_statement, source, &mut facts),
+                FactKind::Call => call_facts(node, source, &mut facts),
                 FactKind::Comment if find_directives => {
                     directive_at(node, &mut outcome.directives);
                 }
@@ -1179,9 +1211,10 @@ impl Linter {
             }
             false
         });
-        outcome.facts.imports = imports.into_bindings();
-        outcome.facts.assign_validating_calls();
-        outcome.facts.finish();
+        facts.imports = imports.into_bindings();
+        facts.assign_validating_calls();
+        facts.finish();
+        outcome.facts = Arc::new(facts);
         outcome.limited = crate::facts::take_limit_reached();
         if input.is_target {
             outcome.text = Some(text);

@@ -44,10 +44,11 @@ impl Linter {
     /// session; edits do not.
     pub fn session(&self, root: &Path, options: &RunOptions) -> Result<Session, RunError> {
         let prepared = self.prepare(&[root.to_path_buf()], options)?;
-        let cache = options
-            .cache_dir
-            .as_deref()
-            .map(|dir| Cache::open(dir, &self.rule_ids));
+        let cache = options.cache_dir.as_deref().map(|dir| {
+            let mut cache = Cache::open(dir, &self.rule_ids);
+            cache.keep_decoded();
+            cache
+        });
         Ok(Session {
             prepared,
             options: options.clone(),

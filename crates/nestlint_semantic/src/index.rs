@@ -25,7 +25,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 pub struct IndexedFile {
     pub path: Arc<PathBuf>,
-    pub facts: FileFacts,
+    pub facts: std::sync::Arc<FileFacts>,
     pub package: usize,
     /// The Nest monorepo app or library holding the file, else its package root.
     pub app_root: PathBuf,
