@@ -549,10 +549,20 @@ impl Package {
 
     /// The Nest monorepo project (app or library) holding `path`, else the package root.
     pub fn app_root_of(&self, path: &Path) -> &Path {
+        // Compared as bytes (paths here are normalised): `Path::starts_with` walks components,
+        // and this runs for every file of every run.
+        let bytes = path.as_os_str().as_encoded_bytes();
+        let under = |root: &PathBuf| {
+            let root = root.as_os_str().as_encoded_bytes();
+            bytes.starts_with(root)
+                && (bytes.len() == root.len()
+                    || root.ends_with(b"/")
+                    || matches!(bytes[root.len()], b'/' | b'\\'))
+        };
         self.app_roots
             .iter()
-            .filter(|root| path.starts_with(root))
-            .max_by_key(|root| root.components().count())
+            .filter(|root| under(root))
+            .max_by_key(|root| root.as_os_str().len())
             .map_or(self.root.as_path(), PathBuf::as_path)
     }
 }
