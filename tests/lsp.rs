@@ -325,6 +325,19 @@ fn pushed_diagnostics_follow_edits_fixes_suppressions_and_other_files() {
         "{suppressed}"
     );
 
+    // Hover on the rule id in the suppression comment: the rule's documentation.
+    let comment_line = suppressed.lines().nth(8).unwrap();
+    let column = comment_line.find("valid-repository-injection").unwrap() + 3;
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&service)}, "position": {"line": 8, "character": column}}),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        value.starts_with("# valid-repository-injection"),
+        "{comment_line}: {hover}"
+    );
+
     // Hover on the finding: the rule's documentation.
     client.change(&service, 5, &text);
     client.diagnostics(&service);
@@ -339,10 +352,29 @@ fn pushed_diagnostics_follow_edits_fixes_suppressions_and_other_files() {
     // disk (not open) clears the controller's finding once the editor says the file changed.
     let controller = app.join("src/users/users.controller.ts");
     client.open(&controller);
-    let before = codes(&client.diagnostics(&controller));
+    let diagnostics = client.diagnostics(&controller);
+    let before = codes(&diagnostics);
     assert!(
         before.contains(&"resolvable-dependencies".to_owned()),
         "{before:?}"
+    );
+    // The module whose context lacks the dependency is the finding's related location.
+    let resolution = diagnostics
+        .iter()
+        .find(|d| d["code"] == "resolvable-dependencies")
+        .unwrap();
+    let related = &resolution["relatedInformation"][0];
+    assert_eq!(
+        related["location"]["uri"],
+        uri(&app.join("src/users/users.module.ts")),
+        "{resolution}"
+    );
+    assert!(
+        related["message"]
+            .as_str()
+            .unwrap()
+            .contains("UsersModule's context"),
+        "{resolution}"
     );
     let module = app.join("src/users/users.module.ts");
     let module_text = std::fs::read_to_string(&module).unwrap();
