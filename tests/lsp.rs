@@ -560,6 +560,49 @@ fn progress_several_folders_and_files_that_go_away() {
         json!({"textDocument": {"uri": uri(&huge), "languageId": "typescript", "version": 1, "text": text}}),
     );
     client.diagnostics(&huge);
+    assert!(
+        client
+            .seen
+            .iter()
+            .any(|m| m["method"] == "window/logMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|text| text.contains("huge.ts") && text.contains("skipped"))),
+        "{:?}",
+        client.seen
+    );
+    // A file outside every workspace folder: linted on its own (its directory is not walked).
+    let loose = first.parent().unwrap().join("loose.ts");
+    std::fs::write(
+        &loose,
+        "import { JwtModule } from '@nestjs/jwt';\n\nexport const jwt = JwtModule.register({ secret: 'hunter2-hunter2' });\n",
+    )
+    .unwrap();
+    client.open(&loose);
+    assert_eq!(
+        codes(&client.diagnostics(&loose)),
+        ["no-hardcoded-jwt-secret"]
+    );
+
+    // A new file, opened before it exists and then saved, without watched-file events: linted
+    // once saved.
+    let fresh = first.join("src/fresh.ts");
+    let fresh_text = "import { JwtModule } from '@nestjs/jwt';\n\nexport const jwt = JwtModule.register({ secret: 'hunter2-hunter2' });\n";
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&fresh), "languageId": "typescript", "version": 1, "text": fresh_text}}),
+    );
+    assert_eq!(codes(&client.diagnostics(&fresh)), Vec::<String>::new());
+    std::fs::write(&fresh, fresh_text).unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri(&fresh)}}),
+    );
+    assert_eq!(
+        codes(&client.diagnostics(&fresh)),
+        ["no-hardcoded-jwt-secret"]
+    );
+
     // Still answering, with the first folder's findings intact.
     client.change(
         &first_service,

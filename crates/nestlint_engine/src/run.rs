@@ -1485,7 +1485,9 @@ fn project_pass(
     settings: &[Arc<FileSettings>],
     texts: &Sources,
 ) -> (ProjectIndex, Vec<Vec<Diagnostic>>) {
+    let started = std::time::Instant::now();
     let index = ProjectIndex::new(indexed, packages);
+    phase("project pass: the index", started);
     // Project rules share the index's lazily computed tables (thread-safe) and run in parallel.
     let per_rule = rules
         .par_iter()

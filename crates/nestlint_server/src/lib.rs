@@ -104,6 +104,7 @@ pub fn serve(connection: Connection, host: Host) -> Result<(), String> {
         documents: HashMap::new(),
         dirty: false,
         pushed: HashSet::new(),
+        logged: HashSet::new(),
         next_request: 0,
     };
     for root in workspace_roots(&params) {
@@ -209,6 +210,8 @@ struct Folder {
     error: Option<String>,
     /// The configuration file that holds the error, with a diagnostic on it.
     error_file: Option<PathBuf>,
+    /// Open files the last walk left out.
+    not_walked: HashSet<PathBuf>,
 }
 
 struct Document {
@@ -231,6 +234,8 @@ struct Server<'a> {
     dirty: bool,
     /// Documents diagnostics were pushed for (cleared when closed or at shutdown).
     pushed: HashSet<PathBuf>,
+    /// Problems already written to the client's log.
+    logged: HashSet<String>,
     next_request: u64,
 }
 
@@ -384,6 +389,7 @@ impl Server<'_> {
             stale: true,
             error: None,
             error_file: None,
+            not_walked: HashSet::new(),
         });
         // The longest root first: a file belongs to the innermost folder.
         self.folders
@@ -398,7 +404,12 @@ impl Server<'_> {
     fn options(&self, root: &Path) -> RunOptions {
         RunOptions {
             threads: self.host.threads,
-            display_base: root.to_path_buf(),
+            // A folder may be a single file (opened outside every workspace folder).
+            display_base: if root.is_file() {
+                root.parent().unwrap_or(root).to_path_buf()
+            } else {
+                root.to_path_buf()
+            },
             // An empty folder is not an error in an editor.
             error_on_unmatched: false,
             cache_dir: self
@@ -409,20 +420,30 @@ impl Server<'_> {
         }
     }
 
+    /// The open documents' texts, to lay over the files on disk; a document larger than the
+    /// command line would read is left out (the file on disk is then skipped as too large).
+    fn unsaved(&self) -> HashMap<PathBuf, Arc<str>> {
+        self.documents
+            .iter()
+            .filter(|(_, doc)| doc.text.len() as u64 <= nestlint_engine::MAX_FILE_BYTES)
+            .map(|(path, doc)| (path.clone(), doc.text.clone()))
+            .collect()
+    }
+
     /// Lints every folder (building the sessions that need it), then pushes diagnostics.
     fn lint_now(&mut self) {
         self.dirty = false;
-        let unsaved: HashMap<PathBuf, Arc<str>> = self
-            .documents
-            .iter()
-            .map(|(path, doc)| (path.clone(), doc.text.clone()))
-            .collect();
+        let unsaved = self.unsaved();
         let mut refresh = false;
         for index in 0..self.folders.len() {
             // An open document the session does not know (created since): walk again.
-            let unknown = self.folders[index].session.as_ref().is_some_and(|session| {
-                unsaved.keys().any(|path| {
-                    self.folder_of(path) == Some(index) && !session.knows(path) && path.is_file()
+            let folder = &self.folders[index];
+            let unknown = folder.session.as_ref().is_some_and(|session| {
+                self.documents.keys().any(|path| {
+                    self.folder_of(path) == Some(index)
+                        && !session.knows(path)
+                        && !folder.not_walked.contains(path)
+                        && path.is_file()
                 })
             });
             let mut token = None;
@@ -433,8 +454,30 @@ impl Server<'_> {
             }
             let folder = &self.folders[index];
             if let Some(session) = &folder.session {
+                // Open files the walk leaves out (ignored, excluded, in `node_modules`): known
+                // as such, so that they do not make every lint walk again.
+                let not_walked: HashSet<PathBuf> = self
+                    .documents
+                    .keys()
+                    .filter(|path| self.folder_of(path) == Some(index) && !session.knows(path))
+                    .cloned()
+                    .collect();
                 let report = self.host.linter.lint_session(session, &unsaved);
+                // Why an open document could not be linted (too large, binary, unreadable)
+                // goes to the log, once.
+                let problems: Vec<String> = report
+                    .problems
+                    .iter()
+                    .filter(|p| self.documents.contains_key(&p.path))
+                    .map(|p| format!("nestlint: {}: {}", p.path.display(), p.reason))
+                    .collect();
+                for problem in problems {
+                    if self.logged.insert(problem.clone()) {
+                        self.log(lsp::MessageType::WARNING, &problem);
+                    }
+                }
                 self.folders[index].report = Some(report);
+                self.folders[index].not_walked = not_walked;
             }
             if let Some(token) = token {
                 self.end_progress(token, index);
@@ -725,10 +768,10 @@ impl Server<'_> {
                 let doc = params.text_document;
                 let path = path_of(&doc.uri).ok_or("not a file URI")?;
                 if self.folder_of(&path).is_none() {
-                    // A file outside every folder: its directory is linted as a folder of its own.
-                    if let Some(dir) = path.parent() {
-                        self.add_folder(dir.to_path_buf());
-                    }
+                    // A file outside every folder is linted as the command line lints a file
+                    // named on it: with its package as context (never its whole directory,
+                    // which may be a home directory).
+                    self.add_folder(path.clone());
                 }
                 self.documents.insert(
                     path,
@@ -754,6 +797,15 @@ impl Server<'_> {
                 }
             }
             DidSaveTextDocument::METHOD => {
+                let params: lsp::DidSaveTextDocumentParams = params(notification)?;
+                let path = path_of(&params.text_document.uri).ok_or("not a file URI")?;
+                // A file saved for the first time (new) is walked in, watched files or not.
+                if let Some(index) = self.folder_of(&path) {
+                    let folder = &mut self.folders[index];
+                    if folder.not_walked.remove(&path) {
+                        folder.stale = true;
+                    }
+                }
                 self.dirty = true;
             }
             DidCloseTextDocument::METHOD => {
@@ -1034,11 +1086,7 @@ impl Server<'_> {
     fn fix_all_action(&self, path: &Path) -> Option<lsp::CodeAction> {
         let folder = &self.folders[self.folder_of(path)?];
         let session = folder.session.as_ref()?;
-        let unsaved: HashMap<PathBuf, Arc<str>> = self
-            .documents
-            .iter()
-            .map(|(path, doc)| (path.clone(), doc.text.clone()))
-            .collect();
+        let unsaved = self.unsaved();
         let outcome =
             self.host
                 .linter
