@@ -254,6 +254,8 @@ pub(crate) struct Prepared {
     inputs: Vec<FileInput>,
     packages: Vec<Package>,
     pub(crate) overlay: Overlay,
+    /// The workspaces discovery loaded (walking a monorepo for its packages costs a walk).
+    workspaces: WorkspaceFinder,
     /// Files named on the command line that are not linted, and paths the walks could not read,
     /// and why (reported, not errors).
     skipped: Vec<FileProblem>,
@@ -346,8 +348,7 @@ impl Linter {
     ) -> LintReport {
         let mut report = prepared.pool.install(|| {
             self.run(
-                &prepared.inputs,
-                prepared.packages.clone(),
+                prepared,
                 &options.display_base,
                 options.parse_only,
                 overlay,
@@ -458,6 +459,7 @@ impl Linter {
         let mut workspaces = WorkspaceFinder::default();
         let mut packages: Vec<Package> = Vec::new();
         let mut package_ids: BTreeMap<(PathBuf, bool), usize> = BTreeMap::new();
+        let mut last_package: Option<((PathBuf, bool), usize)> = None;
         // Keyed in path order by bytes (see `path_order_key`): comparing `Path`s walks components.
         let mut inputs: BTreeMap<Vec<u8>, FileInput> = BTreeMap::new();
         // Per directory argument: files linted, and files its configuration leaves out.
@@ -492,10 +494,23 @@ impl Linter {
                     *excluded += 1;
                 }
             }
-            let package = *package_ids.entry(key.clone()).or_insert_with(|| {
-                packages.push(Package::load_in(&key.0, key.1, &mut workspaces));
-                packages.len() - 1
-            });
+            // Files come in path order: most belong to the previous file's package (a map
+            // keyed by paths compares them component by component).
+            let package = match &last_package {
+                Some(((root, manifest), id))
+                    if *manifest == key.1 && root.as_os_str() == key.0.as_os_str() =>
+                {
+                    *id
+                }
+                _ => {
+                    let id = *package_ids.entry(key.clone()).or_insert_with(|| {
+                        packages.push(Package::load_in(&key.0, key.1, &mut workspaces));
+                        packages.len() - 1
+                    });
+                    last_package = Some((key.clone(), id));
+                    id
+                }
+            };
             inputs.insert(
                 path_order_key(file),
                 FileInput {
@@ -585,12 +600,23 @@ impl Linter {
                 let Some(package_root) = finder.root_of(&file) else {
                     continue;
                 };
-                let package = *package_ids
-                    .entry((package_root.clone(), true))
-                    .or_insert_with(|| {
-                        packages.push(Package::load_in(&package_root, true, &mut workspaces));
-                        packages.len() - 1
-                    });
+                let package = match &last_package {
+                    Some(((root, true), id)) if root.as_os_str() == package_root.as_os_str() => *id,
+                    _ => {
+                        let id = *package_ids
+                            .entry((package_root.clone(), true))
+                            .or_insert_with(|| {
+                                packages.push(Package::load_in(
+                                    &package_root,
+                                    true,
+                                    &mut workspaces,
+                                ));
+                                packages.len() - 1
+                            });
+                        last_package = Some(((package_root.clone(), true), id));
+                        id
+                    }
+                };
                 let (settings, _) = resolver.settings_for(&file).map_err(RunError::Config)?;
                 inputs.insert(
                     path_order_key(&file),
@@ -629,6 +655,7 @@ impl Linter {
             inputs,
             packages,
             overlay,
+            workspaces,
             skipped,
             symlinks,
         })
@@ -683,6 +710,7 @@ impl Linter {
             inputs,
             packages,
             overlay: Overlay::new(),
+            workspaces: WorkspaceFinder::default(),
             skipped: Vec::new(),
             symlinks: Vec::new(),
         }
@@ -690,8 +718,7 @@ impl Linter {
 
     fn run(
         &self,
-        inputs: &[FileInput],
-        mut packages: Vec<Package>,
+        prepared: &Prepared,
         display_base: &Path,
         parse_only: bool,
         overlay: &Overlay,
@@ -701,7 +728,8 @@ impl Linter {
             &std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()),
         );
         let display_base = display_base.as_path();
-        let mut inputs: Vec<FileInput> = inputs.to_vec();
+        let mut inputs: Vec<FileInput> = prepared.inputs.clone();
+        let mut packages = prepared.packages.clone();
         let started = std::time::Instant::now();
         let mut outcomes: Vec<FileOutcome> = inputs
             .par_iter()
@@ -711,7 +739,13 @@ impl Linter {
             .collect();
         phase("file pass", started);
         let started = std::time::Instant::now();
-        self.read_imported_files(&mut inputs, &mut outcomes, &mut packages, parse_only, cache);
+        let workspaces = prepared.workspaces.clone();
+        self.read_imported_files(
+            (&mut inputs, &mut outcomes),
+            (&mut packages, workspaces),
+            parse_only,
+            cache,
+        );
         phase("context files", started);
         let started = std::time::Instant::now();
         let inputs = &inputs[..];
@@ -908,9 +942,8 @@ impl Linter {
     /// depend on which directory nestlint was started in.
     fn read_imported_files(
         &self,
-        inputs: &mut Vec<FileInput>,
-        outcomes: &mut Vec<FileOutcome>,
-        packages: &mut Vec<Package>,
+        (inputs, outcomes): (&mut Vec<FileInput>, &mut Vec<FileOutcome>),
+        (packages, mut workspaces): (&mut Vec<Package>, WorkspaceFinder),
         parse_only: bool,
         cache: Option<&Cache>,
     ) {
@@ -928,7 +961,6 @@ impl Linter {
             .map(|(id, p)| (p.root.clone(), id))
             .collect();
         let mut finder = PackageFinder::new();
-        let mut workspaces = WorkspaceFinder::default();
         let mut checked = 0;
         while checked < outcomes.len() && known.len() < MAX_IMPORTED_CONTEXT {
             let bare = Memo::default();

@@ -35,26 +35,32 @@ pub fn is_lintable(path: &Path) -> bool {
 /// `Rule::reports_in_tests`): a controller in an e2e fixture serves no real traffic, a secret in
 /// a spec is a test key.
 pub fn is_test_file(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let stem_test = [
-        ".spec.",
-        ".test.",
-        ".e2e-spec.",
-        ".e2e.",
-        ".mock.",
-        ".mocks.",
-        ".fixture.",
-        ".fixtures.",
-        ".stub.",
-        ".stubs.",
-    ]
-    .iter()
-    .any(|marker| name.contains(marker));
-    stem_test
-        || path.components().any(|c| {
-            matches!(c, Component::Normal(part) if part.to_str().is_some_and(|p| TEST_DIRS.contains(&p)))
-        })
+    // Runs for every file of every run: the path's bytes are split once, not walked as
+    // components and searched ten times.
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut parts = bytes.split(|&b| b == b'/' || (cfg!(windows) && b == b'\\'));
+    let name = parts.next_back().unwrap_or_default();
+    // `users.service.spec.ts`: a marker is a dot-separated segment of the name before the last.
+    let mut segments = name.split(|&b| b == b'.');
+    segments.next();
+    segments.next_back();
+    let stem_test = segments.any(|segment| TEST_MARKERS.contains(&segment));
+    stem_test || parts.any(|part| TEST_DIRS.iter().any(|dir| dir.as_bytes() == part))
 }
+
+/// Name segments that make a file test code (`.spec.`, `.e2e-spec.`, ...).
+const TEST_MARKERS: &[&[u8]] = &[
+    b"spec",
+    b"test",
+    b"e2e-spec",
+    b"e2e",
+    b"mock",
+    b"mocks",
+    b"fixture",
+    b"fixtures",
+    b"stub",
+    b"stubs",
+];
 
 const TEST_DIRS: &[&str] = &[
     "test",
@@ -479,13 +485,14 @@ impl Package {
             }
         }
         if let Some(tsconfig) = nearest_tsconfig(root) {
-            package.load_tsconfig(&tsconfig, 0);
+            package.load_tsconfig(&tsconfig, 0, workspaces);
         }
         package
     }
 
-    fn load_tsconfig(&mut self, path: &Path, depth: usize) {
-        let Some(config) = read_json(path, &mut self.unreadable) else {
+    fn load_tsconfig(&mut self, path: &Path, depth: usize, workspaces: &mut WorkspaceFinder) {
+        // Packages of a monorepo extend the same base file: it is read and parsed once.
+        let Some(config) = workspaces.tsconfig(path, &mut self.unreadable) else {
             return;
         };
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -500,11 +507,11 @@ impl Package {
                 _ => Vec::new(),
             };
             for extends in extends.into_iter().filter(|e| e.starts_with('.')) {
-                let mut base = dir.join(extends);
+                let mut base = normalize(&dir.join(extends));
                 if base.extension().is_none() {
                     base.set_extension("json");
                 }
-                self.load_tsconfig(&base, depth + 1);
+                self.load_tsconfig(&base, depth + 1, workspaces);
             }
         }
         let Some(options) = config.get("compilerOptions") else {
@@ -515,22 +522,29 @@ impl Package {
         }
         if let Some(paths) = options.get("paths").and_then(|p| p.as_object()) {
             let base = self.base_url.clone().unwrap_or_else(|| normalize(dir));
-            self.paths = paths
-                .iter()
-                .map(|(pattern, targets)| {
-                    let targets = targets
-                        .as_array()
-                        .map(|targets| {
-                            targets
-                                .iter()
-                                .filter_map(|t| t.as_str())
-                                .map(|t| normalize(&base.join(t)))
-                                .collect()
+            // The same base file's aliases, against the same base, for every package.
+            self.paths = workspaces
+                .aliases
+                .entry((path.to_path_buf(), base.clone()))
+                .or_insert_with(|| {
+                    paths
+                        .iter()
+                        .map(|(pattern, targets)| {
+                            let targets = targets
+                                .as_array()
+                                .map(|targets| {
+                                    targets
+                                        .iter()
+                                        .filter_map(|t| t.as_str())
+                                        .map(|t| normalize(&base.join(t)))
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            (pattern.clone(), targets)
                         })
-                        .unwrap_or_default();
-                    (pattern.clone(), targets)
+                        .collect()
                 })
-                .collect();
+                .clone();
         }
     }
 
@@ -842,8 +856,24 @@ impl Workspace {
             packages: HashMap::new(),
             unreadable,
         };
-        let mut builder = WalkBuilder::new(root);
-        builder.max_depth(Some(WORKSPACE_DEPTH)).hidden(true);
+        // Only where a pattern can match: below its literal prefix (`packages/*` is looked for
+        // in `packages`, not in the whole repository), as deep as the pattern can reach.
+        let starts = walk_starts(&patterns);
+        let Some((first, rest)) = starts.split_first() else {
+            return Some(workspace);
+        };
+        let mut builder = WalkBuilder::new(root.join(first));
+        for start in rest {
+            builder.add(root.join(start));
+        }
+        let shallowest = starts
+            .iter()
+            .map(|start| start.components().count())
+            .min()
+            .unwrap_or(0);
+        builder
+            .max_depth(Some(WORKSPACE_DEPTH.saturating_sub(shallowest)))
+            .hidden(true);
         honour_ignore_files(&mut builder, root, &mut workspace.unreadable);
         let walker = builder
             .filter_entry(|entry| {
@@ -861,6 +891,7 @@ impl Workspace {
                 continue;
             };
             if relative.as_os_str().is_empty()
+                || relative.components().count() > WORKSPACE_DEPTH
                 || !include.is_match(relative)
                 || exclude.is_match(relative)
             {
@@ -921,6 +952,36 @@ impl Workspace {
         };
         Some(found.map_or(ModuleTarget::Unresolved, ModuleTarget::File))
     }
+}
+
+/// Where a walk for the packages the `patterns` name must start (relative to the workspace
+/// root): each include pattern's leading literal directories, without those inside another.
+fn walk_starts(patterns: &[String]) -> Vec<PathBuf> {
+    let mut starts: Vec<PathBuf> = patterns
+        .iter()
+        .filter(|pattern| !pattern.starts_with('!'))
+        .map(|pattern| {
+            let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+            let mut prefix = PathBuf::new();
+            let parts: Vec<&str> = pattern.split('/').collect();
+            // The last part is the package directory itself: the walk starts at its parent.
+            for part in &parts[..parts.len().saturating_sub(1)] {
+                if part.contains(['*', '?', '[', '{']) || *part == ".." {
+                    break;
+                }
+                prefix.push(part);
+            }
+            prefix
+        })
+        .collect();
+    starts.sort();
+    starts.dedup();
+    let all = starts.clone();
+    starts.retain(|start| {
+        !all.iter()
+            .any(|other| other != start && start.starts_with(other))
+    });
+    starts
 }
 
 /// The sources an emitted entry point comes from: `./dist/index.d.ts` → `dist/index`,
@@ -1008,13 +1069,32 @@ fn pnpm_packages(text: &str) -> Vec<String> {
     out
 }
 
-/// Finds the workspace a package belongs to, loading each workspace once.
-#[derive(Default)]
+/// Finds the workspace a package belongs to, loading each workspace once (a clone shares what
+/// was loaded so far: discovery hands it on to the reading of context files).
+#[derive(Clone, Default)]
 pub struct WorkspaceFinder {
     by_root: HashMap<PathBuf, Option<Arc<Workspace>>>,
+    /// `tsconfig.json` files as parsed, by path.
+    tsconfigs: HashMap<PathBuf, Option<Arc<serde_json::Value>>>,
+    /// A `tsconfig.json`'s `paths`, resolved against a base directory.
+    #[allow(clippy::type_complexity)]
+    aliases: HashMap<(PathBuf, PathBuf), Vec<(String, Vec<PathBuf>)>>,
 }
 
 impl WorkspaceFinder {
+    /// The `tsconfig.json` at `path`, parsed once per run (why it could not be read goes to
+    /// `unreadable` the first time).
+    fn tsconfig(
+        &mut self,
+        path: &Path,
+        unreadable: &mut Vec<(PathBuf, String)>,
+    ) -> Option<Arc<serde_json::Value>> {
+        self.tsconfigs
+            .entry(path.to_path_buf())
+            .or_insert_with(|| read_json(path, unreadable).map(Arc::new))
+            .clone()
+    }
+
     /// The nearest workspace at or above `package_root` that lists it (or its directory).
     pub fn workspace_of(&mut self, package_root: &Path) -> Option<Arc<Workspace>> {
         for dir in package_root.ancestors() {
@@ -1095,6 +1175,26 @@ pub fn package_roots(files: &[PathBuf], finder: &mut PackageFinder) -> BTreeSet<
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn workspace_walks_start_below_each_patterns_literal_prefix() {
+        let patterns: Vec<String> = [
+            "packages/*",
+            "packages/plugins/*",
+            "./apps/*/",
+            "!packages/legacy",
+            "tools/**",
+            "libs/{a,b}/*",
+        ]
+        .iter()
+        .map(|p| (*p).to_owned())
+        .collect();
+        let starts = super::walk_starts(&patterns);
+        let starts: Vec<&str> = starts.iter().filter_map(|p| p.to_str()).collect();
+        assert_eq!(starts, ["apps", "libs", "packages", "tools"]);
+        let everything = super::walk_starts(&["*".to_owned()]);
+        assert_eq!(everything, [std::path::PathBuf::new()]);
+    }
 
     #[cfg(unix)]
     #[test]
