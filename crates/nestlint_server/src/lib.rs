@@ -412,9 +412,8 @@ impl Server<'_> {
             },
             // An empty folder is not an error in an editor.
             error_on_unmatched: false,
-            cache_dir: self
-                .host
-                .cache
+            // A folder's cache lives in it; a lone file gets none (its directory may be any).
+            cache_dir: (self.host.cache && root.is_dir())
                 .then(|| root.join(nestlint_engine::cache::DEFAULT_DIR)),
             ..RunOptions::default()
         }
