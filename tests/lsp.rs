@@ -615,3 +615,26 @@ fn progress_several_folders_and_files_that_go_away() {
     );
     client.shutdown();
 }
+
+#[test]
+fn a_monorepo_app_has_the_same_findings_opened_from_its_root_or_its_own_folder() {
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = scratch.path().join("monorepo");
+    common::copy_tree(
+        &common::repo_root().join("fixtures/projects/monorepo"),
+        &repo,
+    );
+    let repo = repo.canonicalize().unwrap();
+    let module = repo.join("apps/admin/src/app.module.ts");
+    for folder in [repo.clone(), repo.join("apps/admin")] {
+        let mut client = Client::start(&folder, json!({}));
+        client.open(&module);
+        assert_eq!(
+            codes(&client.diagnostics(&module)),
+            ["routes-guarded"],
+            "opened from {}",
+            folder.display()
+        );
+        client.shutdown();
+    }
+}
