@@ -164,10 +164,21 @@ impl Server<'_> {
         let folder = &self.folders[self.folder_of(path)?];
         let session = folder.session.as_ref()?;
         let unsaved = self.unsaved();
-        let outcome =
+        let outcome = crate::guarded(|| {
             self.host
                 .linter
-                .fix_in_session(session, &unsaved, path, FixOptions::default());
+                .fix_in_session(session, &unsaved, path, FixOptions::default())
+        });
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(why) => {
+                self.log(
+                    lsp::MessageType::ERROR,
+                    &format!("nestlint: fixing {} failed: {why}", path.display()),
+                );
+                return None;
+            }
+        };
         // `Uri` caches its parse in a cell, which clippy takes for a mutable key; the protocol's
         // type is a map keyed by it, and nothing here mutates a key.
         #[allow(clippy::mutable_key_type)]

@@ -453,33 +453,7 @@ impl Server<'_> {
                 self.build_session(index);
                 refresh = true;
             }
-            let folder = &self.folders[index];
-            if let Some(session) = &folder.session {
-                // Open files the walk leaves out (ignored, excluded, in `node_modules`): known
-                // as such, so that they do not make every lint walk again.
-                let not_walked: HashSet<PathBuf> = self
-                    .documents
-                    .keys()
-                    .filter(|path| self.folder_of(path) == Some(index) && !session.knows(path))
-                    .cloned()
-                    .collect();
-                let report = self.host.linter.lint_session(session, &unsaved);
-                // Why an open document could not be linted (too large, binary, unreadable)
-                // goes to the log, once.
-                let problems: Vec<String> = report
-                    .problems
-                    .iter()
-                    .filter(|p| self.documents.contains_key(&p.path))
-                    .map(|p| format!("nestlint: {}: {}", p.path.display(), p.reason))
-                    .collect();
-                for problem in problems {
-                    if self.logged.insert(problem.clone()) {
-                        self.log(lsp::MessageType::WARNING, &problem);
-                    }
-                }
-                self.folders[index].report = Some(report);
-                self.folders[index].not_walked = not_walked;
-            }
+            self.lint_folder(index, &unsaved);
             if let Some(token) = token {
                 self.end_progress(token, index);
             }
@@ -491,6 +465,52 @@ impl Server<'_> {
         } else {
             self.push_all();
         }
+    }
+
+    /// Lints folder `index` with the open documents' texts, keeping the report.
+    fn lint_folder(&mut self, index: usize, unsaved: &HashMap<PathBuf, Arc<str>>) {
+        let Some(session) = &self.folders[index].session else {
+            return;
+        };
+        // Open files the walk leaves out (ignored, excluded, in `node_modules`): known
+        // as such, so that they do not make every lint walk again.
+        let not_walked: HashSet<PathBuf> = self
+            .documents
+            .keys()
+            .filter(|path| self.folder_of(path) == Some(index) && !session.knows(path))
+            .cloned()
+            .collect();
+        let linted = guarded(|| self.host.linter.lint_session(session, unsaved));
+        let report = match linted {
+            Ok(report) => report,
+            Err(why) => {
+                // A bug in nestlint, not in the user's code: said, and the server
+                // goes on with the last findings.
+                self.log(
+                    lsp::MessageType::ERROR,
+                    &format!(
+                        "nestlint: linting {} failed: {why}",
+                        self.folders[index].root.display()
+                    ),
+                );
+                return;
+            }
+        };
+        // Why an open document could not be linted (too large, binary, unreadable)
+        // goes to the log, once.
+        let problems: Vec<String> = report
+            .problems
+            .iter()
+            .filter(|p| self.documents.contains_key(&p.path))
+            .map(|p| format!("nestlint: {}: {}", p.path.display(), p.reason))
+            .collect();
+        for problem in problems {
+            if self.logged.insert(problem.clone()) {
+                self.log(lsp::MessageType::WARNING, &problem);
+            }
+        }
+        self.folders[index].report = Some(report);
+        self.folders[index].not_walked = not_walked;
     }
 
     /// Starts a progress report for indexing folder `index`, where the client shows them.
@@ -937,6 +957,17 @@ impl Server<'_> {
             self.lint_now();
         }
     }
+}
+
+/// Runs `work`, turning a panic (a bug in nestlint) into an error: the server outlives it.
+pub(crate) fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned())
+    })
 }
 
 fn is_source(path: &Path) -> bool {
