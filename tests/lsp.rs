@@ -638,3 +638,42 @@ fn a_monorepo_app_has_the_same_findings_opened_from_its_root_or_its_own_folder()
         client.shutdown();
     }
 }
+
+#[test]
+fn configuration_changes_are_seen_without_watched_file_events() {
+    let (_scratch, app) = example_copy();
+    // No capabilities: the client reports no file changes (Neovim 0.7 does not).
+    let mut client = Client::start(&app, json!({}));
+    let service = app.join("src/orders/orders.service.ts");
+    let text = std::fs::read_to_string(&service).unwrap();
+    client.open(&service);
+    assert_eq!(
+        codes(&client.diagnostics(&service)),
+        ["valid-repository-injection"]
+    );
+
+    // A new nestlint.toml turns the rule off: seen at the next lint (any edit).
+    let config = app.join("nestlint.toml");
+    std::fs::write(&config, "[rules]\nvalid-repository-injection = \"off\"\n").unwrap();
+    client.change(&service, 2, &text);
+    assert_eq!(codes(&client.diagnostics(&service)), Vec::<String>::new());
+
+    // Broken: said, and no findings; mended: the findings come back.
+    std::fs::write(&config, "[rules]\nno-such-rule = \"error\"\n").unwrap();
+    client.change(&service, 3, &text);
+    assert_eq!(codes(&client.diagnostics(&service)), Vec::<String>::new());
+    assert!(
+        client
+            .seen
+            .iter()
+            .any(|m| m["method"] == "window/showMessage"),
+        "{:?}",
+        client.seen
+    );
+    std::fs::write(&config, "[rules]\nvalid-repository-injection = \"warn\"\n").unwrap();
+    client.change(&service, 4, &text);
+    let diagnostics = client.diagnostics(&service);
+    assert_eq!(codes(&diagnostics), ["valid-repository-injection"]);
+    assert_eq!(diagnostics[0]["severity"], 2, "{diagnostics:?}");
+    client.shutdown();
+}

@@ -256,6 +256,9 @@ pub(crate) struct Prepared {
     pub(crate) overlay: Overlay,
     /// The workspaces discovery loaded (walking a monorepo for its packages costs a walk).
     workspaces: WorkspaceFinder,
+    /// The files that configure the run (configuration, manifests, tsconfig files, and where a
+    /// configuration could appear), as they were: a long-lived session checks them.
+    pub(crate) configured_by: Vec<(PathBuf, Option<FileStamp>)>,
     /// Files named on the command line that are not linted, and paths the walks could not read,
     /// and why (reported, not errors).
     skipped: Vec<FileProblem>,
@@ -289,6 +292,23 @@ struct FileOutcome {
     cached: bool,
     /// It came from the cache without being read.
     unread: bool,
+}
+
+/// What says a file changed: its modification time and size (`None`: it does not exist).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+impl FileStamp {
+    pub(crate) fn of(path: &Path) -> Option<FileStamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            modified: metadata.modified().ok(),
+            len: metadata.len(),
+        })
+    }
 }
 
 impl Prepared {
@@ -650,12 +670,32 @@ impl Linter {
                 .into_iter()
                 .map(|(path, reason)| FileProblem { path, reason }),
         );
+        let mut configured_by: Vec<PathBuf> =
+            resolver.loaded_files().map(Path::to_path_buf).collect();
+        for dir in typed.keys() {
+            configured_by.push(dir.join(crate::config::CONFIG_FILE_NAME));
+        }
+        for package in &packages {
+            for name in ["package.json", "nest-cli.json", "tsconfig.json"] {
+                configured_by.push(package.root.join(name));
+            }
+        }
+        configured_by.sort();
+        configured_by.dedup();
+        let configured_by = configured_by
+            .into_iter()
+            .map(|path| {
+                let stamp = FileStamp::of(&path);
+                (path, stamp)
+            })
+            .collect();
         Ok(Prepared {
             pool,
             inputs,
             packages,
             overlay,
             workspaces,
+            configured_by,
             skipped,
             symlinks,
         })
@@ -711,6 +751,7 @@ impl Linter {
             packages,
             overlay: Overlay::new(),
             workspaces: WorkspaceFinder::default(),
+            configured_by: Vec::new(),
             skipped: Vec::new(),
             symlinks: Vec::new(),
         }

@@ -32,6 +32,17 @@ impl Session {
         self.cache.and_then(Cache::finish)
     }
 
+    /// Whether a file that configures the session changed since it was prepared (its
+    /// `nestlint.toml` and what it extends, a `nestlint.toml` created where one would be read,
+    /// a package's `package.json`, `nest-cli.json` or `tsconfig.json`): then it must be
+    /// prepared again. A few `stat`s; works whether or not the editor reports file changes.
+    pub fn configuration_changed(&self) -> bool {
+        self.prepared
+            .configured_by
+            .iter()
+            .any(|(path, stamp)| crate::run::FileStamp::of(path) != *stamp)
+    }
+
     /// Whether `path` is a file this session lints or reads.
     pub fn knows(&self, path: &Path) -> bool {
         self.prepared.knows(path)

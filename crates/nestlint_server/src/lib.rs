@@ -210,8 +210,9 @@ struct Folder {
     stale: bool,
     /// Why the folder cannot be linted (a configuration error), shown once per cause.
     error: Option<String>,
-    /// The configuration file that holds the error, with a diagnostic on it.
-    error_file: Option<PathBuf>,
+    /// The configuration file that holds the error, with a diagnostic on it, and how it was
+    /// then (a change to it is worth another try, watched files or not).
+    error_file: Option<(PathBuf, Option<Stamp>)>,
     /// Open files the last walk left out.
     not_walked: HashSet<PathBuf>,
 }
@@ -448,7 +449,12 @@ impl Server<'_> {
                 })
             });
             let mut token = None;
-            if self.folders[index].stale || unknown {
+            let reconfigured = match (&folder.session, &folder.error_file) {
+                (Some(session), _) => session.configuration_changed(),
+                (None, Some((file, then))) => stamp(file) != *then,
+                (None, None) => false,
+            };
+            if self.folders[index].stale || unknown || reconfigured {
                 token = self.begin_progress(index);
                 self.build_session(index);
                 refresh = true;
@@ -604,7 +610,8 @@ impl Server<'_> {
                 self.log(lsp::MessageType::ERROR, &message);
                 // The configuration file itself shows the error.
                 if let RunError::Config(config) = &err {
-                    self.folders[index].error_file = Some(config.path.clone());
+                    self.folders[index].error_file =
+                        Some((config.path.clone(), stamp(&config.path)));
                     self.push_config_error(config);
                 }
             }
@@ -664,7 +671,7 @@ impl Server<'_> {
                     && !self
                         .folders
                         .iter()
-                        .any(|f| f.error_file.as_deref() == Some(path.as_path()))
+                        .any(|f| f.error_file.as_ref().is_some_and(|(file, _)| file == *path))
             })
             .cloned()
             .collect();
@@ -968,6 +975,14 @@ pub(crate) fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic".to_owned())
     })
+}
+
+/// What says a file changed: its modification time and size.
+type Stamp = (Option<std::time::SystemTime>, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.modified().ok(), metadata.len()))
 }
 
 fn is_source(path: &Path) -> bool {
