@@ -51,6 +51,8 @@ pub struct Cache {
     /// A session's cache keeps each file's results decoded, by key: the next run (after an
     /// edit elsewhere) takes them as they are instead of decoding thousands of entries again.
     decoded: Option<Mutex<ByPath<(u128, Restored)>>>,
+    /// A session's imports as the index resolved them (see `ImportMemo`).
+    imports: Option<crate::index::ImportMemo>,
 }
 
 /// A file's results as the file pass hands them on.
@@ -241,6 +243,7 @@ impl Cache {
             dirty: std::sync::atomic::AtomicBool::new(false),
             problem: None,
             decoded: None,
+            imports: None,
         };
         // A regular file only, read without blocking (a FIFO put there cannot hang the run).
         match crate::files::read_limited(&cache.file, MAX_CACHE_BYTES) {
@@ -260,6 +263,11 @@ impl Cache {
     /// Keeps results decoded between runs (a language server's session runs again and again).
     pub(crate) fn keep_decoded(&mut self) {
         self.decoded = Some(Mutex::new(ByPath::default()));
+        self.imports = Some(crate::index::ImportMemo::default());
+    }
+
+    pub(crate) fn import_memo(&self) -> Option<&crate::index::ImportMemo> {
+        self.imports.as_ref()
     }
 
     pub(crate) fn keeps_decoded(&self) -> bool {

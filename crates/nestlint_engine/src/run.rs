@@ -862,6 +862,7 @@ impl Linter {
             &enabled_anywhere,
             &settings,
             &texts,
+            cache.and_then(Cache::import_memo),
         );
         phase("project pass", started);
         let started = std::time::Instant::now();
@@ -1557,9 +1558,10 @@ fn project_pass(
     enabled_anywhere: &[bool],
     settings: &[Arc<FileSettings>],
     texts: &Sources,
+    memo: Option<&nestlint_semantic::index::ImportMemo>,
 ) -> (ProjectIndex, Vec<Vec<Diagnostic>>) {
     let started = std::time::Instant::now();
-    let index = ProjectIndex::new(indexed, packages);
+    let index = ProjectIndex::new_with(indexed, packages, memo);
     phase("project pass: the index", started);
     // Project rules share the index's lazily computed tables (thread-safe) and run in parallel.
     let per_rule = rules

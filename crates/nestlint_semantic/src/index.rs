@@ -128,8 +128,71 @@ pub struct ProjectIndex {
 
 const MAX_REEXPORT_DEPTH: usize = 16;
 
+/// A file's import positions by local name, for files with many imports.
+fn imports_by_local(facts: &FileFacts) -> Option<FastMap<Name, usize>> {
+    if facts.imports.len() <= SCANNED_IMPORTS {
+        return None;
+    }
+    let mut table = FastMap::with_capacity_and_hasher(facts.imports.len(), Default::default());
+    for (position, binding) in facts.imports.iter().enumerate() {
+        table.entry(binding.local.clone()).or_insert(position);
+    }
+    Some(table)
+}
+
+/// What the index resolved for each file's imports, kept between the runs of a long-lived
+/// session (a language server): a file whose facts are the very same (`Arc::ptr_eq`), in a run
+/// over the very same files, resolves to the same targets.
+#[derive(Default)]
+pub struct ImportMemo {
+    state: std::sync::Mutex<MemoState>,
+}
+
+#[derive(Default)]
+struct MemoState {
+    /// The hash of the run's paths, in order (file ids are positions in that list).
+    files: u128,
+    /// By file id.
+    by_file: Vec<ResolvedImports>,
+}
+
+#[derive(Clone)]
+struct ResolvedImports {
+    facts: Arc<FileFacts>,
+    imports: Vec<ImportTarget>,
+    reexports: Vec<ImportTarget>,
+}
+
 impl ProjectIndex {
-    pub fn new(mut files: Vec<IndexedFile>, packages: Vec<Package>) -> Self {
+    pub fn new(files: Vec<IndexedFile>, packages: Vec<Package>) -> Self {
+        Self::new_with(files, packages, None)
+    }
+
+    /// [`ProjectIndex::new`], taking from `memo` what an earlier run over the same files
+    /// resolved, and leaving this run's answers in it.
+    pub fn new_with(
+        mut files: Vec<IndexedFile>,
+        packages: Vec<Package>,
+        memo: Option<&ImportMemo>,
+    ) -> Self {
+        let fingerprint = memo.map(|_| {
+            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+            for file in &files {
+                hasher.update(file.path.as_os_str().as_encoded_bytes());
+                hasher.update(b"\0");
+            }
+            hasher.digest128()
+        });
+        let previous: Vec<ResolvedImports> = match (memo, fingerprint) {
+            (Some(memo), Some(fingerprint)) => memo
+                .state
+                .lock()
+                .ok()
+                .filter(|state| state.files == fingerprint)
+                .map(|mut state| std::mem::take(&mut state.by_file))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         let mut by_path: PathTable<FileId> = PathTable::with_capacity(files.len());
         for (id, file) in files.iter().enumerate() {
             by_path.insert(&file.path, id);
@@ -147,7 +210,16 @@ impl ProjectIndex {
                 resolve_specifier(specifier, from, package, &known)
             })
         };
-        files.par_iter_mut().for_each(|file| {
+        files.par_iter_mut().enumerate().for_each(|(id, file)| {
+            if let Some(known) = previous
+                .get(id)
+                .filter(|known| Arc::ptr_eq(&known.facts, &file.facts))
+            {
+                file.import_targets = known.imports.clone();
+                file.reexport_targets = known.reexports.clone();
+                file.imports_by_local = imports_by_local(&file.facts);
+                return;
+            }
             let mut targets: Vec<ImportTarget> = Vec::with_capacity(file.facts.imports.len());
             for (i, import) in file.facts.imports.iter().enumerate() {
                 // The bindings of one import statement are adjacent and share its source.
@@ -169,15 +241,21 @@ impl ProjectIndex {
                     )
                 })
                 .collect();
-            if file.facts.imports.len() > SCANNED_IMPORTS {
-                let mut table =
-                    FastMap::with_capacity_and_hasher(file.facts.imports.len(), Default::default());
-                for (position, binding) in file.facts.imports.iter().enumerate() {
-                    table.entry(binding.local.clone()).or_insert(position);
-                }
-                file.imports_by_local = Some(table);
-            }
+            file.imports_by_local = imports_by_local(&file.facts);
         });
+        if let (Some(memo), Some(fingerprint)) = (memo, fingerprint) {
+            if let Ok(mut state) = memo.state.lock() {
+                state.files = fingerprint;
+                state.by_file = files
+                    .iter()
+                    .map(|file| ResolvedImports {
+                        facts: file.facts.clone(),
+                        imports: file.import_targets.clone(),
+                        reexports: file.reexport_targets.clone(),
+                    })
+                    .collect();
+            }
+        }
         Self {
             files,
             by_path,
