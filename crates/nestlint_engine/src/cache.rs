@@ -53,6 +53,35 @@ pub struct Cache {
     decoded: Option<Mutex<ByPath<(u128, Restored)>>>,
     /// A session's imports as the index resolved them (see `ImportMemo`).
     imports: Option<crate::index::ImportMemo>,
+    /// A session's files outside its walk, as each input's imports lead to them.
+    context: Option<ContextMemo>,
+}
+
+/// Per input of a session's runs (by position: a session's inputs do not change), the files
+/// outside the walk its imports lead to, with the facts that answer is for; `None` where the
+/// answer needed a look at the disk (it is asked again every run).
+#[derive(Default)]
+pub(crate) struct ContextMemo {
+    by_input: Mutex<Vec<Option<(Arc<FileFacts>, Vec<PathBuf>)>>>,
+}
+
+impl ContextMemo {
+    /// What the last run kept, if it was for `inputs` inputs.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn take(&self, inputs: usize) -> Vec<Option<(Arc<FileFacts>, Vec<PathBuf>)>> {
+        self.by_input
+            .lock()
+            .ok()
+            .map(|mut kept| std::mem::take(&mut *kept))
+            .filter(|kept| kept.len() == inputs)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn keep(&self, answers: Vec<Option<(Arc<FileFacts>, Vec<PathBuf>)>>) {
+        if let Ok(mut kept) = self.by_input.lock() {
+            *kept = answers;
+        }
+    }
 }
 
 /// A file's results as the file pass hands them on.
@@ -244,6 +273,7 @@ impl Cache {
             problem: None,
             decoded: None,
             imports: None,
+            context: None,
         };
         // A regular file only, read without blocking (a FIFO put there cannot hang the run).
         match crate::files::read_limited(&cache.file, MAX_CACHE_BYTES) {
@@ -264,6 +294,11 @@ impl Cache {
     pub(crate) fn keep_decoded(&mut self) {
         self.decoded = Some(Mutex::new(ByPath::default()));
         self.imports = Some(crate::index::ImportMemo::default());
+        self.context = Some(ContextMemo::default());
+    }
+
+    pub(crate) fn context_memo(&self) -> Option<&ContextMemo> {
+        self.context.as_ref()
     }
 
     pub(crate) fn import_memo(&self) -> Option<&crate::index::ImportMemo> {

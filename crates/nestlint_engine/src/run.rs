@@ -1004,14 +1004,39 @@ impl Linter {
             .collect();
         let mut finder = PackageFinder::new();
         let mut checked = 0;
+        let memo = cache.and_then(Cache::context_memo);
         while checked < outcomes.len() && known.len() < MAX_IMPORTED_CONTEXT {
             let bare = Memo::default();
-            let missing: BTreeSet<PathBuf> = (checked..outcomes.len())
+            // The first round asks about the run's own inputs against the same known files
+            // every time: a session keeps each file's answer while its facts are the same and
+            // the answer needed no look at the disk.
+            let first = checked == 0;
+            let previous = match (first, memo) {
+                (true, Some(memo)) => memo.take(outcomes.len()),
+                _ => Vec::new(),
+            };
+            let found: Vec<(Vec<PathBuf>, bool)> = (checked..outcomes.len())
                 .into_par_iter()
-                .flat_map_iter(|i| {
-                    imported_outside(&inputs[i], &outcomes[i].facts, packages, &known, &bare)
+                .map(|i| match previous.get(i) {
+                    Some(Some((facts, files))) if Arc::ptr_eq(facts, &outcomes[i].facts) => {
+                        (files.clone(), false)
+                    }
+                    _ => imported_outside(&inputs[i], &outcomes[i].facts, packages, &known, &bare),
                 })
                 .collect();
+            if let (true, Some(memo)) = (first, memo) {
+                memo.keep(
+                    found
+                        .iter()
+                        .zip(outcomes.iter())
+                        .map(|((files, disk), outcome)| {
+                            (!disk).then(|| (outcome.facts.clone(), files.clone()))
+                        })
+                        .collect(),
+                );
+            }
+            let missing: BTreeSet<PathBuf> =
+                found.into_iter().flat_map(|(files, _)| files).collect();
             checked = outcomes.len();
             let mut added = Vec::new();
             for file in missing {
@@ -1353,8 +1378,8 @@ fn imported_outside(
     facts: &FileFacts,
     packages: &[Package],
     known: &PathTable<()>,
-    bare: &Memo<(usize, String), Option<PathBuf>>,
-) -> Vec<PathBuf> {
+    bare: &Memo<(usize, String), (Option<PathBuf>, bool)>,
+) -> (Vec<PathBuf>, bool) {
     let package = &packages[input.package];
     let in_memory = |p: &Path| known.contains(p);
     let on_disk = |p: &Path| {
@@ -1372,20 +1397,24 @@ fn imported_outside(
     sources.sort_unstable();
     sources.dedup();
     let mut out = Vec::new();
+    // Whether an answer needed a look at the disk (then it is not kept between runs).
+    let mut disk = false;
     for specifier in sources {
         // A bare specifier resolves the same from every file of the package: once per walk.
         let find = || outside_file(specifier, input, package, known, &in_memory, &on_disk);
-        let found = if specifier.starts_with('.') {
+        let (found, looked) = if specifier.starts_with('.') {
             find()
         } else {
             bare.get_or_compute((input.package, specifier.to_owned()), find)
         };
+        disk |= looked;
         out.extend(found);
     }
-    out
+    (out, disk)
 }
 
-/// The file outside what was read that `specifier` leads to, if any.
+/// The file outside what was read that `specifier` leads to, if any, and whether the disk was
+/// looked at to find out.
 fn outside_file(
     specifier: &str,
     input: &FileInput,
@@ -1393,13 +1422,13 @@ fn outside_file(
     known: &PathTable<()>,
     in_memory: &dyn Fn(&Path) -> bool,
     on_disk: &dyn Fn(&Path) -> bool,
-) -> Option<PathBuf> {
+) -> (Option<PathBuf>, bool) {
     if resolve_specifier(specifier, &input.path, package, in_memory) != ModuleTarget::Unresolved {
-        return None;
+        return (None, false);
     }
     match resolve_specifier(specifier, &input.path, package, on_disk) {
-        ModuleTarget::File(file) if !known.contains(&file) => Some(file),
-        _ => None,
+        ModuleTarget::File(file) if !known.contains(&file) => (Some(file), true),
+        _ => (None, true),
     }
 }
 
