@@ -62,13 +62,15 @@ pub struct Cache {
 /// answer needed a look at the disk (it is asked again every run).
 #[derive(Default)]
 pub(crate) struct ContextMemo {
-    by_input: Mutex<Vec<Option<(Arc<FileFacts>, Vec<PathBuf>)>>>,
+    by_input: Mutex<Vec<ContextAnswer>>,
 }
+
+/// An input's facts and the files outside the walk they lead to; `None`: not kept.
+pub(crate) type ContextAnswer = Option<(Arc<FileFacts>, Vec<PathBuf>)>;
 
 impl ContextMemo {
     /// What the last run kept, if it was for `inputs` inputs.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn take(&self, inputs: usize) -> Vec<Option<(Arc<FileFacts>, Vec<PathBuf>)>> {
+    pub(crate) fn take(&self, inputs: usize) -> Vec<ContextAnswer> {
         self.by_input
             .lock()
             .ok()
@@ -77,7 +79,7 @@ impl ContextMemo {
             .unwrap_or_default()
     }
 
-    pub(crate) fn keep(&self, answers: Vec<Option<(Arc<FileFacts>, Vec<PathBuf>)>>) {
+    pub(crate) fn keep(&self, answers: Vec<ContextAnswer>) {
         if let Ok(mut kept) = self.by_input.lock() {
             *kept = answers;
         }

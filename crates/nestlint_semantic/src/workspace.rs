@@ -1069,6 +1069,9 @@ fn pnpm_packages(text: &str) -> Vec<String> {
     out
 }
 
+/// A `tsconfig.json`'s `paths`: each pattern and the directories it maps to.
+type PathAliases = Vec<(String, Vec<PathBuf>)>;
+
 /// Finds the workspace a package belongs to, loading each workspace once (a clone shares what
 /// was loaded so far: discovery hands it on to the reading of context files).
 #[derive(Clone, Default)]
@@ -1077,8 +1080,7 @@ pub struct WorkspaceFinder {
     /// `tsconfig.json` files as parsed, by path.
     tsconfigs: HashMap<PathBuf, Option<Arc<serde_json::Value>>>,
     /// A `tsconfig.json`'s `paths`, resolved against a base directory.
-    #[allow(clippy::type_complexity)]
-    aliases: HashMap<(PathBuf, PathBuf), Vec<(String, Vec<PathBuf>)>>,
+    aliases: HashMap<(PathBuf, PathBuf), PathAliases>,
 }
 
 impl WorkspaceFinder {
