@@ -50,7 +50,7 @@ pub struct Cache {
     pub problem: Option<String>,
     /// A session's cache keeps each file's results decoded, by key: the next run (after an
     /// edit elsewhere) takes them as they are instead of decoding thousands of entries again.
-    decoded: Option<Mutex<ByPath<(u128, Restored)>>>,
+    decoded: Option<std::sync::RwLock<ByPath<(Identity, Restored)>>>,
     /// A session's imports as the index resolved them (see `ImportMemo`).
     imports: Option<crate::index::ImportMemo>,
     /// A session's files outside its walk, as each input's imports lead to them.
@@ -294,7 +294,7 @@ impl Cache {
 
     /// Keeps results decoded between runs (a language server's session runs again and again).
     pub(crate) fn keep_decoded(&mut self) {
-        self.decoded = Some(Mutex::new(ByPath::default()));
+        self.decoded = Some(std::sync::RwLock::new(ByPath::default()));
         self.imports = Some(crate::index::ImportMemo::default());
         self.context = Some(ContextMemo::default());
     }
@@ -312,16 +312,30 @@ impl Cache {
     }
 
     /// The results of `path` kept decoded under `key`, if any.
-    pub(crate) fn recall(&self, path: &Path, key: u128) -> Option<Restored> {
-        let decoded = self.decoded.as_ref()?.lock().ok()?;
+    pub(crate) fn recall(&self, path: &Path, key: u128) -> Option<(Identity, Restored)> {
+        let decoded = self.decoded.as_ref()?.read().ok()?;
         let (found, restored) = decoded.get(path_key(path))?;
-        (*found == key).then(|| restored.clone())
+        (found.key == key).then(|| (*found, restored.clone()))
     }
 
-    /// Keeps `restored` as the results of `path` under `key` (when this cache keeps any).
-    pub(crate) fn remember(&self, path: &Path, key: u128, restored: &Restored) {
-        if let Some(mut decoded) = self.decoded.as_ref().and_then(|d| d.lock().ok()) {
-            decoded.insert(path_key(path).into(), (key, restored.clone()));
+    /// The results of `path` kept decoded, and their identity, when its metadata is what they
+    /// were recorded with and they are for these settings: one lookup, no read.
+    pub(crate) fn recall_unread(
+        &self,
+        path: &Path,
+        stat: Stat,
+        parts: &KeyParts,
+    ) -> Option<(Identity, Restored)> {
+        let decoded = self.decoded.as_ref()?.read().ok()?;
+        let (found, restored) = decoded.get(path_key(path))?;
+        (found.stat == Some(stat) && found.key == key(found.text, parts))
+            .then(|| (*found, restored.clone()))
+    }
+
+    /// Keeps `restored` as the results of `path` with `identity` (when this cache keeps any).
+    pub(crate) fn remember(&self, path: &Path, identity: Identity, restored: &Restored) {
+        if let Some(mut decoded) = self.decoded.as_ref().and_then(|d| d.write().ok()) {
+            decoded.insert(path_key(path).into(), (identity, restored.clone()));
         }
     }
 
@@ -648,7 +662,7 @@ impl CachedOutcome {
             .iter()
             .map(|(rule, bytes)| {
                 let rule = *rule_ids.iter().find(|id| **id == rule)?;
-                Some((rule, bytes.clone().into_boxed_slice()))
+                Some((rule, Stash::from(bytes.as_slice())))
             })
             .collect()
     }

@@ -247,7 +247,7 @@ impl<'a, 't> FileContext<'a, 't> {
     /// is cached with the file's facts.
     pub fn stash<T: serde::Serialize>(&mut self, value: T) {
         if let Ok(bytes) = postcard::to_allocvec(&value) {
-            self.stash.push((self.rule.id, bytes.into_boxed_slice()));
+            self.stash.push((self.rule.id, bytes.into()));
         }
     }
 

@@ -311,6 +311,19 @@ impl FileStamp {
     }
 }
 
+impl FileOutcome {
+    /// Takes a file's results from the cache.
+    fn restore(&mut self, restored: cache::Restored) {
+        self.facts = restored.facts;
+        self.diagnostics = restored.diagnostics;
+        self.stash = restored.stash;
+        self.directives = restored.directives;
+        self.parse_error = restored.parse_error;
+        self.limited = restored.limited;
+        self.cached = true;
+    }
+}
+
 impl Prepared {
     /// Whether `path` is one of the run's inputs (linted or read as context).
     pub(crate) fn knows(&self, path: &Path) -> bool {
@@ -1079,7 +1092,14 @@ impl Linter {
         outcome: &mut FileOutcome,
     ) -> bool {
         let restored = match cache.recall(&input.path, identity.key) {
-            Some(restored) => restored,
+            Some((kept, restored)) => {
+                if kept != identity {
+                    // The same text, new metadata: kept with it, so that the next run need not
+                    // read the file.
+                    cache.remember(&input.path, identity, &restored);
+                }
+                restored
+            }
             None => {
                 let Some(cached) = cache.get(&input.path, identity) else {
                     return false;
@@ -1098,17 +1118,11 @@ impl Linter {
                     parse_error: cached.parse_error,
                     limited: cached.limited,
                 };
-                cache.remember(&input.path, identity.key, &restored);
+                cache.remember(&input.path, identity, &restored);
                 restored
             }
         };
-        outcome.facts = restored.facts;
-        outcome.diagnostics = restored.diagnostics;
-        outcome.stash = restored.stash;
-        outcome.directives = restored.directives;
-        outcome.parse_error = restored.parse_error;
-        outcome.limited = restored.limited;
-        outcome.cached = true;
+        outcome.restore(restored);
         true
     }
 
@@ -1146,6 +1160,15 @@ impl Linter {
             _ => None,
         };
         if let (Some(cache), Some(stat)) = (cache, stat) {
+            // A session's later runs: what is kept decoded, in one lookup.
+            if let Some((identity, restored)) = cache.recall_unread(&input.path, stat, &parts) {
+                outcome.restore(restored);
+                outcome.unread = true;
+                if input.is_target {
+                    outcome.unread_text = Some(identity.text);
+                }
+                return outcome;
+            }
             if let Some(identity) = cache.unread_identity(&input.path, stat, &parts) {
                 if self.restore_cached(cache, input, identity, &mut outcome) {
                     outcome.unread = true;
@@ -1186,7 +1209,7 @@ impl Linter {
         if outcome.problem.is_none() && cache.keeps_decoded() {
             cache.remember(
                 &input.path,
-                identity.key,
+                identity,
                 &cache::Restored {
                     facts: outcome.facts.clone(),
                     diagnostics: outcome.diagnostics.clone(),

@@ -14,7 +14,7 @@ use crate::facts::{CalleeName, ClassFact, ConstFact, FileFacts, FunctionFact, Ty
 /// Data a rule's file half leaves for its project half.
 /// What a rule's file half hands to its project half, encoded (so that it can be cached with the
 /// file's facts).
-pub type Stash = Box<[u8]>;
+pub type Stash = Arc<[u8]>;
 use crate::memo::Memo;
 use crate::workspace::{resolve_specifier, ModuleTarget, Package, PathTable};
 
