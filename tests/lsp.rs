@@ -13,6 +13,14 @@ use serde_json::{json, Value};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The protocol's `FileChangeType`.
+#[derive(Clone, Copy)]
+enum FileChange {
+    Created = 1,
+    Changed = 2,
+    Deleted = 3,
+}
+
 struct Client {
     child: Child,
     stdin: ChildStdin,
@@ -166,6 +174,11 @@ impl Client {
 
     fn open(&mut self, path: &Path) {
         let text = std::fs::read_to_string(path).unwrap();
+        self.open_text(path, &text);
+    }
+
+    /// Opens `path` with `text` in the editor (which need not be what is on disk).
+    fn open_text(&mut self, path: &Path, text: &str) {
         self.notify(
             "textDocument/didOpen",
             json!({"textDocument": {"uri": uri(path), "languageId": "typescript", "version": 1, "text": text}}),
@@ -176,6 +189,14 @@ impl Client {
         self.notify(
             "textDocument/didChange",
             json!({"textDocument": {"uri": uri(path), "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    /// `workspace/didChangeWatchedFiles` for one file, as an editor's watcher sends it.
+    fn watched(&mut self, path: &Path, change: FileChange) {
+        self.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": uri(path), "type": change as u8}]}),
         );
     }
 
@@ -395,10 +416,7 @@ fn pushed_diagnostics_follow_edits_fixes_suppressions_and_other_files() {
     );
     assert_ne!(mended, module_text, "users.module.ts changed shape");
     std::fs::write(&module, &mended).unwrap();
-    client.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&module), "type": 2}]}),
-    );
+    client.watched(&module, FileChange::Changed);
     let after = codes(&client.diagnostics(&controller));
     assert!(
         !after.contains(&"resolvable-dependencies".to_owned()),
@@ -457,10 +475,7 @@ fn pulled_diagnostics_fix_all_and_a_configuration_error() {
     // mended, the findings come back.
     let config = app.join("nestlint.toml");
     std::fs::write(&config, "[rules]\nno-such-rule = \"error\"\n").unwrap();
-    client.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&config), "type": 1}]}),
-    );
+    client.watched(&config, FileChange::Created);
     let report = client.request(
         "textDocument/diagnostic",
         json!({"textDocument": {"uri": uri(&service)}}),
@@ -481,10 +496,7 @@ fn pulled_diagnostics_fix_all_and_a_configuration_error() {
     let on_config = client.diagnostics(&config);
     assert_eq!(on_config.len(), 1, "{on_config:?}");
     std::fs::write(&config, "[rules]\nroutes-guarded = \"off\"\n").unwrap();
-    client.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&config), "type": 2}]}),
-    );
+    client.watched(&config, FileChange::Changed);
     let report = client.request(
         "textDocument/diagnostic",
         json!({"textDocument": {"uri": uri(&service)}}),
@@ -493,6 +505,8 @@ fn pulled_diagnostics_fix_all_and_a_configuration_error() {
         codes(report["items"].as_array().unwrap()),
         ["valid-repository-injection"]
     );
+    // The mended file's diagnostic is taken back (the client pulls, but that one was pushed).
+    assert_eq!(client.diagnostics(&config), Vec::<Value>::new());
     client.shutdown();
 }
 
@@ -536,29 +550,17 @@ fn progress_several_folders_and_files_that_go_away() {
     // A file deleted while open, a binary file, a file of 5 MB: reported or skipped, never
     // the end of the server.
     std::fs::remove_file(&second_service).unwrap();
-    client.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&second_service), "type": 3}]}),
-    );
+    client.watched(&second_service, FileChange::Deleted);
     client.diagnostics(&second_service);
     let binary = first.join("src/blob.ts");
     std::fs::write(&binary, b"\0\x01\x02export const x = 1;\0").unwrap();
-    client.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&binary), "type": 1}]}),
-    );
-    client.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri(&binary), "languageId": "typescript", "version": 1, "text": "\u{0}\u{1}export const x = 1;"}}),
-    );
+    client.watched(&binary, FileChange::Created);
+    client.open_text(&binary, "\u{0}\u{1}export const x = 1;");
     client.diagnostics(&binary);
     let huge = first.join("src/huge.ts");
     let text = "export const value = 1;\n".repeat(220_000);
     std::fs::write(&huge, &text).unwrap();
-    client.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri(&huge), "languageId": "typescript", "version": 1, "text": text}}),
-    );
+    client.open_text(&huge, &text);
     client.diagnostics(&huge);
     assert!(
         client
@@ -588,10 +590,7 @@ fn progress_several_folders_and_files_that_go_away() {
     // once saved.
     let fresh = first.join("src/fresh.ts");
     let fresh_text = "import { JwtModule } from '@nestjs/jwt';\n\nexport const jwt = JwtModule.register({ secret: 'hunter2-hunter2' });\n";
-    client.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri(&fresh), "languageId": "typescript", "version": 1, "text": fresh_text}}),
-    );
+    client.open_text(&fresh, &fresh_text);
     assert_eq!(codes(&client.diagnostics(&fresh)), Vec::<String>::new());
     std::fs::write(&fresh, fresh_text).unwrap();
     client.notify(

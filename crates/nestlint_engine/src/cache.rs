@@ -50,7 +50,7 @@ pub struct Cache {
     pub problem: Option<String>,
     /// A session's cache keeps each file's results decoded, by key: the next run (after an
     /// edit elsewhere) takes them as they are instead of decoding thousands of entries again.
-    decoded: Option<std::sync::RwLock<ByPath<(Identity, Restored)>>>,
+    decoded: Option<std::sync::RwLock<ByPath<(Identity, FilePass)>>>,
     /// A session's imports as the index resolved them (see `ImportMemo`).
     imports: Option<crate::index::ImportMemo>,
     /// A session's files outside its walk, as each input's imports lead to them.
@@ -86,9 +86,10 @@ impl ContextMemo {
     }
 }
 
-/// A file's results as the file pass hands them on.
-#[derive(Clone)]
-pub(crate) struct Restored {
+/// What the per-file pass produced for a file: what the cache stores, and what a session's
+/// cache keeps decoded.
+#[derive(Clone, Default)]
+pub(crate) struct FilePass {
     pub facts: Arc<FileFacts>,
     pub diagnostics: Vec<Diagnostic>,
     pub stash: Vec<(&'static str, Stash)>,
@@ -125,6 +126,14 @@ pub(crate) struct Identity {
     pub text: u128,
     /// The file's metadata when it was read, when it can vouch for the text (see [`Stat`]).
     pub stat: Option<Stat>,
+}
+
+impl Identity {
+    /// Whether this entry is the file's as it is now, by its metadata alone (`stat`), for
+    /// these settings.
+    fn vouches_for(&self, stat: Stat, parts: &KeyParts) -> bool {
+        self.stat == Some(stat) && self.key == key(self.text, parts)
+    }
 }
 
 /// A file's metadata, as far as it says whether the file changed.
@@ -227,16 +236,6 @@ struct CachedFix {
     file: Option<PathBuf>,
 }
 
-/// What the file pass produced, as [`Cache::put`] takes it.
-pub(crate) struct PassResults<'a> {
-    pub facts: &'a FileFacts,
-    pub diagnostics: &'a [Diagnostic],
-    pub stash: &'a [(&'static str, Stash)],
-    pub directives: &'a [Directive],
-    pub parse_error: bool,
-    pub limited: bool,
-}
-
 /// What a file's key is made of besides its text.
 pub(crate) struct KeyParts {
     pub settings: u64,
@@ -292,8 +291,9 @@ impl Cache {
         cache
     }
 
-    /// Keeps results decoded between runs (a language server's session runs again and again).
-    pub(crate) fn keep_decoded(&mut self) {
+    /// Keeps results between runs, decoded, with what the index and the context files made of
+    /// them (a language server's session runs again and again).
+    pub(crate) fn keep_between_runs(&mut self) {
         self.decoded = Some(std::sync::RwLock::new(ByPath::default()));
         self.imports = Some(crate::index::ImportMemo::default());
         self.context = Some(ContextMemo::default());
@@ -307,15 +307,11 @@ impl Cache {
         self.imports.as_ref()
     }
 
-    pub(crate) fn keeps_decoded(&self) -> bool {
-        self.decoded.is_some()
-    }
-
     /// The results of `path` kept decoded under `key`, if any.
-    pub(crate) fn recall(&self, path: &Path, key: u128) -> Option<(Identity, Restored)> {
+    pub(crate) fn recall(&self, path: &Path, key: u128) -> Option<(Identity, FilePass)> {
         let decoded = self.decoded.as_ref()?.read().ok()?;
-        let (found, restored) = decoded.get(path_key(path))?;
-        (found.key == key).then(|| (*found, restored.clone()))
+        let (found, pass) = decoded.get(path_key(path))?;
+        (found.key == key).then(|| (*found, pass.clone()))
     }
 
     /// The results of `path` kept decoded, and their identity, when its metadata is what they
@@ -325,17 +321,19 @@ impl Cache {
         path: &Path,
         stat: Stat,
         parts: &KeyParts,
-    ) -> Option<(Identity, Restored)> {
+    ) -> Option<(Identity, FilePass)> {
         let decoded = self.decoded.as_ref()?.read().ok()?;
-        let (found, restored) = decoded.get(path_key(path))?;
-        (found.stat == Some(stat) && found.key == key(found.text, parts))
-            .then(|| (*found, restored.clone()))
+        let (found, pass) = decoded.get(path_key(path))?;
+        found
+            .vouches_for(stat, parts)
+            .then(|| (*found, pass.clone()))
     }
 
-    /// Keeps `restored` as the results of `path` with `identity` (when this cache keeps any).
-    pub(crate) fn remember(&self, path: &Path, identity: Identity, restored: &Restored) {
+    /// Keeps `pass` as the results of `path` with `identity`: only a session's cache keeps
+    /// any (nothing is cloned otherwise).
+    pub(crate) fn remember(&self, path: &Path, identity: Identity, pass: &FilePass) {
         if let Some(mut decoded) = self.decoded.as_ref().and_then(|d| d.write().ok()) {
-            decoded.insert(path_key(path).into(), (identity, restored.clone()));
+            decoded.insert(path_key(path).into(), (identity, pass.clone()));
         }
     }
 
@@ -348,7 +346,7 @@ impl Cache {
         parts: &KeyParts,
     ) -> Option<Identity> {
         let (found, _) = self.latest(path)?;
-        (found.stat == Some(stat) && found.key == key(found.text, parts)).then_some(found)
+        found.vouches_for(stat, parts).then_some(found)
     }
 
     /// The latest entry of `path`: what this cache put or took for it (a session lints again
@@ -395,10 +393,11 @@ impl Cache {
         Some(outcome)
     }
 
-    /// Records what the file pass produced for `path`.
-    pub(crate) fn put(&self, path: &Path, identity: Identity, results: &PassResults<'_>) {
+    /// Records what the file pass produced for `path` (and keeps it decoded in a session).
+    pub(crate) fn put(&self, path: &Path, identity: Identity, results: &FilePass) {
+        self.remember(path, identity, results);
         let out = OutcomeOut {
-            facts: results.facts,
+            facts: &results.facts,
             diagnostics: results
                 .diagnostics
                 .iter()
@@ -409,7 +408,7 @@ impl Cache {
                 .iter()
                 .map(|(rule, bytes)| (*rule, &bytes[..]))
                 .collect(),
-            directives: results.directives,
+            directives: &results.directives,
             parse_error: results.parse_error,
             limited: results.limited,
         };

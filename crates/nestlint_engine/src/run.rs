@@ -10,14 +10,14 @@ use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
 use nestlint_syntax::{parse, Imports, KindIds, Node, NodeExt};
 use rayon::prelude::*;
 
-use crate::cache::{self, Cache, Identity, KeyParts, PassResults, Stat};
+use crate::cache::{self, Cache, FilePass, Identity, KeyParts, Stat};
 use crate::config::{
     CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings, FixSetting,
 };
 use crate::facts::{call_facts, extract_top_level, ClassFact, FileFacts};
-use crate::files::{ReadError, MAX_FILE_BYTES};
+use crate::files::{FileStamp, ReadError, MAX_FILE_BYTES};
 use crate::index::{IndexedFile, ProjectIndex};
-use crate::rule::{FileContext, ProjectContext, Rule, Stash, TYPE_LEVEL_KINDS};
+use crate::rule::{FileContext, ProjectContext, Rule, TYPE_LEVEL_KINDS};
 use crate::sources::Sources;
 use crate::suppress::{self, Directive, SuppressionRule, INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 use crate::workspace::{
@@ -277,51 +277,16 @@ struct FileInput {
 }
 
 struct FileOutcome {
-    facts: Arc<FileFacts>,
-    diagnostics: Vec<Diagnostic>,
-    stash: Vec<(&'static str, Stash)>,
+    /// What the per-file pass produced (or the cache kept).
+    pass: FilePass,
     text: Option<Arc<str>>,
     /// A target the cache vouched for by its metadata, not read: its text's hash.
     unread_text: Option<u128>,
-    directives: Vec<Directive>,
-    parse_error: bool,
-    /// Facts were read only as far as the limits allow (code nested too deep, say).
-    limited: bool,
     problem: Option<String>,
     /// It came from the cache.
     cached: bool,
     /// It came from the cache without being read.
     unread: bool,
-}
-
-/// What says a file changed: its modification time and size (`None`: it does not exist).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct FileStamp {
-    modified: Option<std::time::SystemTime>,
-    len: u64,
-}
-
-impl FileStamp {
-    pub(crate) fn of(path: &Path) -> Option<FileStamp> {
-        let metadata = std::fs::metadata(path).ok()?;
-        Some(FileStamp {
-            modified: metadata.modified().ok(),
-            len: metadata.len(),
-        })
-    }
-}
-
-impl FileOutcome {
-    /// Takes a file's results from the cache.
-    fn restore(&mut self, restored: cache::Restored) {
-        self.facts = restored.facts;
-        self.diagnostics = restored.diagnostics;
-        self.stash = restored.stash;
-        self.directives = restored.directives;
-        self.parse_error = restored.parse_error;
-        self.limited = restored.limited;
-        self.cached = true;
-    }
 }
 
 impl Prepared {
@@ -819,8 +784,8 @@ impl Linter {
                 for (enabled, level) in enabled_anywhere.iter_mut().zip(&input.settings.levels) {
                     *enabled |= level.is_some();
                 }
-                if !outcome.directives.is_empty() {
-                    directives.insert(input.path.clone(), outcome.directives);
+                if !outcome.pass.directives.is_empty() {
+                    directives.insert(input.path.clone(), outcome.pass.directives);
                 }
             }
             // A file that could not be read is reported, not counted as linted.
@@ -835,10 +800,10 @@ impl Linter {
             }
             if input.is_target {
                 report.files_linted += usize::from(read);
-                if outcome.parse_error {
+                if outcome.pass.parse_error {
                     report.parse_error_files.push(input.path.as_ref().clone());
                 }
-                if outcome.limited {
+                if outcome.pass.limited {
                     report.limited_files.push(input.path.as_ref().clone());
                 }
                 if let Some(text) = outcome.text {
@@ -849,20 +814,20 @@ impl Linter {
             } else {
                 report.context_files += 1;
             }
-            report.diagnostics.extend(outcome.diagnostics);
+            report.diagnostics.extend(outcome.pass.diagnostics);
             let package = &packages[input.package];
             let app_root = package.app_root_of(&input.path).to_path_buf();
             indexed.push(IndexedFile {
                 is_test: input.is_test,
                 path: input.path.clone(),
-                facts: outcome.facts,
+                facts: outcome.pass.facts,
                 package: input.package,
                 app_root,
                 is_target: input.is_target,
                 import_targets: Vec::new(),
                 reexport_targets: Vec::new(),
                 imports_by_local: None,
-                stash: outcome.stash,
+                stash: outcome.pass.stash,
             });
         }
         let rules: &[Box<dyn Rule>] = if parse_only { &[] } else { &self.rules };
@@ -1031,10 +996,16 @@ impl Linter {
             let found: Vec<(Vec<PathBuf>, bool)> = (checked..outcomes.len())
                 .into_par_iter()
                 .map(|i| match previous.get(i) {
-                    Some(Some((facts, files))) if Arc::ptr_eq(facts, &outcomes[i].facts) => {
+                    Some(Some((facts, files))) if Arc::ptr_eq(facts, &outcomes[i].pass.facts) => {
                         (files.clone(), false)
                     }
-                    _ => imported_outside(&inputs[i], &outcomes[i].facts, packages, &known, &bare),
+                    _ => imported_outside(
+                        &inputs[i],
+                        &outcomes[i].pass.facts,
+                        packages,
+                        &known,
+                        &bare,
+                    ),
                 })
                 .collect();
             if let (true, Some(memo)) = (first, memo) {
@@ -1043,7 +1014,7 @@ impl Linter {
                         .iter()
                         .zip(outcomes.iter())
                         .map(|((files, disk), outcome)| {
-                            (!disk).then(|| (outcome.facts.clone(), files.clone()))
+                            (!disk).then(|| (outcome.pass.facts.clone(), files.clone()))
                         })
                         .collect(),
                 );
@@ -1081,49 +1052,36 @@ impl Linter {
         }
     }
 
-    /// Takes a file's results from the cache: kept decoded (a session's later runs), or decoded
-    /// from its entry; `false` when there is none for `identity`, or it names a rule this binary
-    /// does not have (then the file is linted).
-    fn restore_cached(
+    /// A file's results from the cache: kept decoded (a session's later runs), or decoded from
+    /// its entry; `None` when there is none for `identity`, or it names a rule this binary does
+    /// not have (then the file is linted).
+    fn cached_pass(
         &self,
         cache: &Cache,
         input: &FileInput,
         identity: Identity,
-        outcome: &mut FileOutcome,
-    ) -> bool {
-        let restored = match cache.recall(&input.path, identity.key) {
-            Some((kept, restored)) => {
-                if kept != identity {
-                    // The same text, new metadata: kept with it, so that the next run need not
-                    // read the file.
-                    cache.remember(&input.path, identity, &restored);
-                }
-                restored
+    ) -> Option<FilePass> {
+        if let Some((kept, pass)) = cache.recall(&input.path, identity.key) {
+            if kept != identity {
+                // The same text, new metadata: kept with it, so that the next run need not
+                // read the file.
+                cache.remember(&input.path, identity, &pass);
             }
-            None => {
-                let Some(cached) = cache.get(&input.path, identity) else {
-                    return false;
-                };
-                let decoded = cached
-                    .diagnostics(&input.path, &self.rule_ids)
-                    .zip(cached.stash(&self.rule_ids));
-                let Some((diagnostics, stash)) = decoded else {
-                    return false;
-                };
-                let restored = cache::Restored {
-                    facts: Arc::new(cached.facts),
-                    diagnostics,
-                    stash,
-                    directives: cached.directives,
-                    parse_error: cached.parse_error,
-                    limited: cached.limited,
-                };
-                cache.remember(&input.path, identity, &restored);
-                restored
-            }
+            return Some(pass);
+        }
+        let cached = cache.get(&input.path, identity)?;
+        let diagnostics = cached.diagnostics(&input.path, &self.rule_ids)?;
+        let stash = cached.stash(&self.rule_ids)?;
+        let pass = FilePass {
+            facts: Arc::new(cached.facts),
+            diagnostics,
+            stash,
+            directives: cached.directives,
+            parse_error: cached.parse_error,
+            limited: cached.limited,
         };
-        outcome.restore(restored);
-        true
+        cache.remember(&input.path, identity, &pass);
+        Some(pass)
     }
 
     fn lint_file(
@@ -1134,14 +1092,9 @@ impl Linter {
         cache: Option<&Cache>,
     ) -> FileOutcome {
         let mut outcome = FileOutcome {
-            facts: Arc::default(),
-            diagnostics: Vec::new(),
-            stash: Vec::new(),
+            pass: FilePass::default(),
             text: None,
             unread_text: None,
-            directives: Vec::new(),
-            parse_error: false,
-            limited: false,
             problem: None,
             cached: false,
             unread: false,
@@ -1160,23 +1113,19 @@ impl Linter {
             _ => None,
         };
         if let (Some(cache), Some(stat)) = (cache, stat) {
-            // A session's later runs: what is kept decoded, in one lookup.
-            if let Some((identity, restored)) = cache.recall_unread(&input.path, stat, &parts) {
-                outcome.restore(restored);
+            // What a session keeps decoded, in one lookup; else the entry the metadata matches.
+            let unread = cache.recall_unread(&input.path, stat, &parts).or_else(|| {
+                let identity = cache.unread_identity(&input.path, stat, &parts)?;
+                Some((identity, self.cached_pass(cache, input, identity)?))
+            });
+            if let Some((identity, pass)) = unread {
+                outcome.pass = pass;
+                outcome.cached = true;
                 outcome.unread = true;
                 if input.is_target {
                     outcome.unread_text = Some(identity.text);
                 }
                 return outcome;
-            }
-            if let Some(identity) = cache.unread_identity(&input.path, stat, &parts) {
-                if self.restore_cached(cache, input, identity, &mut outcome) {
-                    outcome.unread = true;
-                    if input.is_target {
-                        outcome.unread_text = Some(identity.text);
-                    }
-                    return outcome;
-                }
             }
         }
         let text = match overlay {
@@ -1199,40 +1148,17 @@ impl Linter {
             text: hash,
             stat,
         };
-        if self.restore_cached(cache, input, identity, &mut outcome) {
+        if let Some(pass) = self.cached_pass(cache, input, identity) {
+            outcome.pass = pass;
+            outcome.cached = true;
             if input.is_target {
                 outcome.text = Some(text);
             }
             return outcome;
         }
         let outcome = self.lint_text(input, parse_only, text, outcome);
-        if outcome.problem.is_none() && cache.keeps_decoded() {
-            cache.remember(
-                &input.path,
-                identity,
-                &cache::Restored {
-                    facts: outcome.facts.clone(),
-                    diagnostics: outcome.diagnostics.clone(),
-                    stash: outcome.stash.clone(),
-                    directives: outcome.directives.clone(),
-                    parse_error: outcome.parse_error,
-                    limited: outcome.limited,
-                },
-            );
-        }
         if outcome.problem.is_none() {
-            cache.put(
-                &input.path,
-                identity,
-                &PassResults {
-                    facts: &outcome.facts,
-                    diagnostics: &outcome.diagnostics,
-                    stash: &outcome.stash,
-                    directives: &outcome.directives,
-                    parse_error: outcome.parse_error,
-                    limited: outcome.limited,
-                },
-            );
+            cache.put(&input.path, identity, &outcome.pass);
         }
         outcome
     }
@@ -1253,13 +1179,13 @@ impl Linter {
             return outcome;
         };
         let root = tree.root_node();
-        outcome.parse_error = root.has_error();
+        outcome.pass.parse_error = root.has_error();
         let mut facts = FileFacts::default();
         if parse_only {
             // What the files import is still read: it decides which other files are read.
             facts.imports = Imports::from_program(root, &parse_text).into_bindings();
             facts.reexports = reexport_sources(root, &parse_text);
-            outcome.facts = Arc::new(facts);
+            outcome.pass.facts = Arc::new(facts);
             return outcome;
         }
         let source: &str = &parse_text;
@@ -1303,8 +1229,8 @@ impl Linter {
                         is_test,
                         rule: rule.meta(),
                         options: input.settings.options[rule_index].as_ref(),
-                        diagnostics: &mut outcome.diagnostics,
-                        stash: &mut outcome.stash,
+                        diagnostics: &mut outcome.pass.diagnostics,
+                        stash: &mut outcome.pass.stash,
                         scope: &scope,
                     };
                     rule.check_node(node, &mut ctx);
@@ -1315,7 +1241,7 @@ impl Linter {
                 FactKind::Class => collect_class(node, export_statement, source, &mut facts),
                 FactKind::Call => call_facts(node, source, &mut facts),
                 FactKind::Comment if find_directives => {
-                    directive_at(node, &mut outcome.directives);
+                    directive_at(node, &mut outcome.pass.directives);
                 }
                 FactKind::Comment => {}
             }
@@ -1326,7 +1252,7 @@ impl Linter {
                 nestlint_syntax::visit_named(node, |inner| {
                     let kind = usize::from(inner.kind_id());
                     if fact_kinds.get(kind) == Some(&FactKind::Comment) {
-                        directive_at(inner, &mut outcome.directives);
+                        directive_at(inner, &mut outcome.pass.directives);
                     }
                     true
                 });
@@ -1336,8 +1262,8 @@ impl Linter {
         facts.imports = imports.into_bindings();
         facts.assign_validating_calls();
         facts.finish();
-        outcome.facts = Arc::new(facts);
-        outcome.limited = crate::facts::take_limit_reached();
+        outcome.pass.facts = Arc::new(facts);
+        outcome.pass.limited = crate::facts::take_limit_reached();
         if input.is_target {
             outcome.text = Some(text);
         }

@@ -40,7 +40,7 @@ impl Session {
         self.prepared
             .configured_by
             .iter()
-            .any(|(path, stamp)| crate::run::FileStamp::of(path) != *stamp)
+            .any(|(path, stamp)| crate::files::FileStamp::of(path) != *stamp)
     }
 
     /// Whether `path` is a file this session lints or reads.
@@ -57,7 +57,7 @@ impl Linter {
         let prepared = self.prepare(&[root.to_path_buf()], options)?;
         let cache = options.cache_dir.as_deref().map(|dir| {
             let mut cache = Cache::open(dir, &self.rule_ids);
-            cache.keep_decoded();
+            cache.keep_between_runs();
             cache
         });
         Ok(Session {

@@ -107,6 +107,24 @@ pub fn metadata(path: &Path) -> Result<Metadata, ReadError> {
     Ok(std::fs::metadata(path)?)
 }
 
+/// What says a file changed, for checking a handful of files often (configuration): its
+/// modification time and size. `of` is `None` for a file that does not exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+impl FileStamp {
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            modified: metadata.modified().ok(),
+            len: metadata.len(),
+        })
+    }
+}
+
 /// Whether `path` leads to a regular file (following symbolic links). Unlike
 /// `Path::is_file`, says why not.
 pub fn regular_file(path: &Path) -> Result<Metadata, ReadError> {

@@ -21,6 +21,7 @@ use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestI
 use lsp_types::notification::Notification as _;
 use lsp_types::{self as lsp, Uri};
 use nestlint_diagnostics::{Diagnostic, Severity};
+use nestlint_engine::files::FileStamp;
 use nestlint_engine::session::Session;
 use nestlint_engine::{LintReport, Linter, RunError, RunOptions};
 use serde_json::Value;
@@ -212,7 +213,7 @@ struct Folder {
     error: Option<String>,
     /// The configuration file that holds the error, with a diagnostic on it, and how it was
     /// then (a change to it is worth another try, watched files or not).
-    error_file: Option<(PathBuf, Option<Stamp>)>,
+    error_file: Option<(PathBuf, Option<FileStamp>)>,
     /// Open files the last walk left out.
     not_walked: HashSet<PathBuf>,
 }
@@ -451,7 +452,7 @@ impl Server<'_> {
             let mut token = None;
             let reconfigured = match (&folder.session, &folder.error_file) {
                 (Some(session), _) => session.configuration_changed(),
-                (None, Some((file, then))) => stamp(file) != *then,
+                (None, Some((file, then))) => FileStamp::of(file) != *then,
                 (None, None) => false,
             };
             if self.folders[index].stale || unknown || reconfigured {
@@ -464,13 +465,10 @@ impl Server<'_> {
                 self.end_progress(token, index);
             }
         }
-        if self.pull {
-            if refresh {
-                self.server_request::<lsp::request::WorkspaceDiagnosticRefresh>(());
-            }
-        } else {
-            self.push_all();
+        if self.pull && refresh {
+            self.server_request::<lsp::request::WorkspaceDiagnosticRefresh>(());
         }
+        self.publish();
     }
 
     /// Lints folder `index` with the open documents' texts, keeping the report.
@@ -611,7 +609,7 @@ impl Server<'_> {
                 // The configuration file itself shows the error.
                 if let RunError::Config(config) = &err {
                     self.folders[index].error_file =
-                        Some((config.path.clone(), stamp(&config.path)));
+                        Some((config.path.clone(), FileStamp::of(&config.path)));
                     self.push_config_error(config);
                 }
             }
@@ -645,62 +643,48 @@ impl Server<'_> {
         });
     }
 
-    /// Pushes every open document's diagnostics (and clears those of files no longer open).
-    fn push_all(&mut self) {
+    /// Pushes every open document's diagnostics (unless the client pulls them), and clears
+    /// what was pushed for files no longer open and configuration errors since mended.
+    fn publish(&mut self) {
         let mut now: HashSet<PathBuf> = HashSet::new();
-        let paths: Vec<PathBuf> = self.documents.keys().cloned().collect();
-        for path in paths {
-            let Some(doc) = self.documents.get(&path) else {
-                continue;
-            };
-            let diagnostics = self.diagnostics_for(&path);
-            let params = lsp::PublishDiagnosticsParams {
-                uri: doc.uri.clone(),
-                diagnostics,
-                version: Some(doc.version),
-            };
-            self.notify::<lsp::notification::PublishDiagnostics>(params);
-            now.insert(path);
+        if !self.pull {
+            for (path, doc) in &self.documents {
+                let params = lsp::PublishDiagnosticsParams {
+                    uri: doc.uri.clone(),
+                    diagnostics: self.diagnostics_for(path),
+                    version: Some(doc.version),
+                };
+                self.notify::<lsp::notification::PublishDiagnostics>(params);
+                now.insert(path.clone());
+            }
         }
         // A configuration error stays on its file until the configuration is mended.
-        let gone: Vec<PathBuf> = self
-            .pushed
-            .iter()
-            .filter(|path| {
-                !now.contains(*path)
-                    && !self
-                        .folders
-                        .iter()
-                        .any(|f| f.error_file.as_ref().is_some_and(|(file, _)| file == *path))
-            })
-            .cloned()
-            .collect();
+        now.extend(
+            self.folders
+                .iter()
+                .filter_map(|f| f.error_file.as_ref().map(|(file, _)| file.clone())),
+        );
+        let gone: Vec<PathBuf> = self.pushed.difference(&now).cloned().collect();
         for path in gone {
-            if let Some(uri) = uri_of(&path) {
-                self.notify::<lsp::notification::PublishDiagnostics>(
-                    lsp::PublishDiagnosticsParams {
-                        uri,
-                        diagnostics: Vec::new(),
-                        version: None,
-                    },
-                );
-            }
-            self.pushed.remove(&path);
+            self.publish_none(&path);
         }
-        self.pushed.extend(now);
+        self.pushed = now;
+    }
+
+    /// Clears what was published for `path`.
+    fn publish_none(&self, path: &Path) {
+        if let Some(uri) = uri_of(path) {
+            self.notify::<lsp::notification::PublishDiagnostics>(lsp::PublishDiagnosticsParams {
+                uri,
+                diagnostics: Vec::new(),
+                version: None,
+            });
+        }
     }
 
     fn clear_pushed(&mut self) {
         for path in std::mem::take(&mut self.pushed) {
-            if let Some(uri) = uri_of(&path) {
-                self.notify::<lsp::notification::PublishDiagnostics>(
-                    lsp::PublishDiagnosticsParams {
-                        uri,
-                        diagnostics: Vec::new(),
-                        version: None,
-                    },
-                );
-            }
+            self.publish_none(&path);
         }
     }
 
@@ -975,14 +959,6 @@ pub(crate) fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic".to_owned())
     })
-}
-
-/// What says a file changed: its modification time and size.
-type Stamp = (Option<std::time::SystemTime>, u64);
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let metadata = std::fs::metadata(path).ok()?;
-    Some((metadata.modified().ok(), metadata.len()))
 }
 
 fn is_source(path: &Path) -> bool {

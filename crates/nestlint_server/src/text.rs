@@ -9,38 +9,28 @@ pub enum Encoding {
     Utf16,
 }
 
-/// Where each line of a text starts.
+/// A text's lines (the diagnostics crate's index: the same line terminators as the renderers),
+/// with positions counted in the agreed encoding.
 pub struct LineIndex<'a> {
     text: &'a str,
-    starts: Vec<usize>,
+    lines: nestlint_diagnostics::LineIndex,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        // `\r\n` and `\n` end a line; a lone `\r` too (the engine counts lines the same way).
-        let bytes = text.as_bytes();
-        let mut at = 0;
-        while at < bytes.len() {
-            match bytes[at] {
-                b'\n' => starts.push(at + 1),
-                b'\r' if bytes.get(at + 1) != Some(&b'\n') => starts.push(at + 1),
-                _ => {}
-            }
-            at += 1;
+        LineIndex {
+            text,
+            lines: nestlint_diagnostics::LineIndex::new(text),
         }
-        LineIndex { text, starts }
     }
 
     pub fn position(&self, offset: usize, encoding: Encoding) -> Position {
-        let offset = offset.min(self.text.len());
-        let line = self.starts.partition_point(|&start| start <= offset) - 1;
-        let start = self.starts[line];
-        let mut end = offset;
-        while !self.text.is_char_boundary(end) {
-            end -= 1;
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
         }
-        let prefix = &self.text[start..end];
+        let line = self.lines.line_of(offset);
+        let prefix = &self.text[self.lines.line_start(line)..offset];
         let character = match encoding {
             Encoding::Utf8 => prefix.len(),
             Encoding::Utf16 => prefix.encode_utf16().count(),
@@ -59,19 +49,15 @@ impl<'a> LineIndex<'a> {
     /// end, as the protocol says).
     pub fn offset(&self, position: Position, encoding: Encoding) -> usize {
         let line = position.line as usize;
-        let Some(&start) = self.starts.get(line) else {
+        if line >= self.lines.line_count() {
             return self.text.len();
-        };
-        let end = self
-            .starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(self.text.len());
-        let line_text = &self.text[start..end];
+        }
+        let start = self.lines.line_start(line);
+        let line_text = self.line_text(line);
         let wanted = position.character as usize;
         let mut units = 0;
         for (at, ch) in line_text.char_indices() {
-            if units >= wanted || ch == '\n' || ch == '\r' {
+            if units >= wanted {
                 return start + at;
             }
             units += match encoding {
@@ -79,24 +65,16 @@ impl<'a> LineIndex<'a> {
                 Encoding::Utf16 => ch.len_utf16(),
             };
         }
-        end
+        start + line_text.len()
     }
 
     /// The text of line `line`, without its line break.
     pub fn line_text(&self, line: usize) -> &'a str {
-        let Some(&start) = self.starts.get(line) else {
-            return "";
-        };
-        let end = self
-            .starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(self.text.len());
-        self.text[start..end].trim_end_matches(['\n', '\r'])
+        self.lines.line_text(self.text, line)
     }
 
     pub fn line_start(&self, line: usize) -> usize {
-        self.starts.get(line).copied().unwrap_or(self.text.len())
+        self.lines.line_start(line)
     }
 }
 
