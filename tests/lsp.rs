@@ -590,7 +590,7 @@ fn progress_several_folders_and_files_that_go_away() {
     // once saved.
     let fresh = first.join("src/fresh.ts");
     let fresh_text = "import { JwtModule } from '@nestjs/jwt';\n\nexport const jwt = JwtModule.register({ secret: 'hunter2-hunter2' });\n";
-    client.open_text(&fresh, &fresh_text);
+    client.open_text(&fresh, fresh_text);
     assert_eq!(codes(&client.diagnostics(&fresh)), Vec::<String>::new());
     std::fs::write(&fresh, fresh_text).unwrap();
     client.notify(
