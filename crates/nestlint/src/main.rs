@@ -65,13 +65,16 @@ struct Cli {
     lint: LintArgs,
 }
 
+/// `NESTLINT_NO_CACHE` set to anything but `0`, `false` or nothing.
+fn cache_off_by_environment() -> bool {
+    std::env::var("NESTLINT_NO_CACHE").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
 /// Where the cache lives, or `None` without one: `--no-cache` or `NESTLINT_NO_CACHE` (any value
 /// but `0`, `false` or empty) turn it off; `--cache-dir`, then `NESTLINT_CACHE_DIR`, choose the
 /// directory; else `.nestlint_cache` in the current directory (ruff's habit).
 fn cache_dir(cli: &LintArgs, cwd: &std::path::Path) -> Option<PathBuf> {
-    let env_off =
-        std::env::var("NESTLINT_NO_CACHE").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
-    if cli.no_cache || env_off {
+    if cli.no_cache || cache_off_by_environment() {
         return None;
     }
     let dir = cli
@@ -350,8 +353,6 @@ fn main() -> ExitCode {
 
 /// `nestlint lsp`: the language server, until the client says `exit`.
 fn lsp(linter: Linter, threads: Option<usize>, no_cache: bool) -> ExitCode {
-    let env_off =
-        std::env::var("NESTLINT_NO_CACHE").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
     let host = nestlint_server::Host {
         linter,
         rule_url: formats::rule_url,
@@ -363,7 +364,7 @@ fn lsp(linter: Linter, threads: Option<usize>, no_cache: bool) -> ExitCode {
                 .map(|rule| docs::page(rule.meta()))
         },
         threads: threads.unwrap_or(0),
-        cache: !(no_cache || env_off),
+        cache: !(no_cache || cache_off_by_environment()),
     };
     match nestlint_server::run_stdio(host) {
         Ok(()) => ExitCode::SUCCESS,

@@ -472,12 +472,12 @@ impl<'r> ConfigResolver<'r> {
         Ok(resolver)
     }
 
-    /// The settings for `file`, and whether its config's include/exclude globs let it be linted.
     /// The configuration files read so far (with what they extend).
     pub fn loaded_files(&self) -> impl Iterator<Item = &Path> {
         self.loaded.keys().map(PathBuf::as_path)
     }
 
+    /// The settings for `file`, and whether its config's include/exclude globs let it be linted.
     pub fn settings_for(&mut self, file: &Path) -> Result<(Arc<FileSettings>, bool), ConfigError> {
         let dir = file.parent().unwrap_or(Path::new(""));
         // Files come in path order: most share the previous one's directory (no hashing).

@@ -242,7 +242,6 @@ impl<'a, 't> FileContext<'a, 't> {
         self.options.and_then(|o| o.downcast_ref::<T>())
     }
 
-    /// Leaves `value` for this rule's `check_project`.
     /// Hands `value` to the rule's project half ([`ProjectIndex::stashed`]), encoded so that it
     /// is cached with the file's facts.
     pub fn stash<T: serde::Serialize>(&mut self, value: T) {

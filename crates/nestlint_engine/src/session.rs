@@ -8,25 +8,19 @@ use std::sync::Arc;
 
 use crate::cache::Cache;
 use crate::fix::{FixOptions, FixOutcome};
-use crate::run::{Overlay, Prepared};
+use crate::run::Prepared;
 use crate::{LintReport, Linter, RunError, RunOptions};
 
 /// A workspace folder, prepared for linting.
 pub struct Session {
     prepared: Prepared,
     options: RunOptions,
-    root: PathBuf,
     /// Opened once: every run takes unchanged files from it, and only what differs from it
     /// (the documents being edited) is parsed again. Written by [`Session::save`].
     cache: Option<Cache>,
 }
 
 impl Session {
-    /// The folder this session lints.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Writes the cache (what went wrong, if anything did).
     pub fn save(self) -> Option<String> {
         self.cache.and_then(Cache::finish)
@@ -63,7 +57,6 @@ impl Linter {
         Ok(Session {
             prepared,
             options: options.clone(),
-            root: root.to_path_buf(),
             cache,
         })
     }
@@ -74,11 +67,10 @@ impl Linter {
         session: &Session,
         unsaved: &HashMap<PathBuf, Arc<str>>,
     ) -> LintReport {
-        let overlay: Overlay = unsaved.clone();
         self.run_with_cache(
             &session.prepared,
             &session.options,
-            &overlay,
+            unsaved,
             session.cache.as_ref(),
         )
     }

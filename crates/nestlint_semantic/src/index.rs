@@ -11,7 +11,6 @@ use rayon::prelude::*;
 
 use crate::facts::{CalleeName, ClassFact, ConstFact, FileFacts, FunctionFact, TypeDeclFact};
 
-/// Data a rule's file half leaves for its project half.
 /// What a rule's file half hands to its project half, encoded (so that it can be cached with the
 /// file's facts).
 pub type Stash = Arc<[u8]>;
@@ -25,7 +24,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 pub struct IndexedFile {
     pub path: Arc<PathBuf>,
-    pub facts: std::sync::Arc<FileFacts>,
+    pub facts: Arc<FileFacts>,
     pub package: usize,
     /// The Nest monorepo app or library holding the file, else its package root.
     pub app_root: PathBuf,
