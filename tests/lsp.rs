@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -28,6 +29,8 @@ struct Client {
     next_id: i64,
     /// Notifications seen while waiting for something else.
     seen: Vec<Value>,
+    /// What the server wrote to its standard error (also passed on to the test's).
+    stderr: Arc<Mutex<String>>,
 }
 
 fn uri(path: &Path) -> String {
@@ -40,17 +43,34 @@ impl Client {
     }
 
     fn start_in(roots: &[&Path], capabilities: Value) -> Client {
+        Client::start_with(roots, capabilities, &[])
+    }
+
+    /// Starts the server with `env` set.
+    fn start_with(roots: &[&Path], capabilities: Value, env: &[(&str, &str)]) -> Client {
         let root = roots[0];
         let mut child = Command::new(env!("CARGO_BIN_EXE_nestlint"))
             .arg("lsp")
             .current_dir(root)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start nestlint lsp");
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut errors = BufReader::new(child.stderr.take().unwrap());
+        let written = stderr.clone();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while errors.read_line(&mut line).unwrap_or(0) > 0 {
+                eprint!("{line}");
+                written.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
         let (sender, messages) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
@@ -85,6 +105,7 @@ impl Client {
             messages,
             next_id: 0,
             seen: Vec::new(),
+            stderr,
         };
         let result = client.request(
             "initialize",
@@ -198,6 +219,16 @@ impl Client {
             "workspace/didChangeWatchedFiles",
             json!({"changes": [{"uri": uri(path), "type": change as u8}]}),
         );
+    }
+
+    /// How many lines of the server's standard error contain `needle` so far.
+    fn stderr_lines(&self, needle: &str) -> usize {
+        self.stderr
+            .lock()
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains(needle))
+            .count()
     }
 
     fn shutdown(mut self) {
@@ -674,5 +705,86 @@ fn configuration_changes_are_seen_without_watched_file_events() {
     let diagnostics = client.diagnostics(&service);
     assert_eq!(codes(&diagnostics), ["valid-repository-injection"]);
     assert_eq!(diagnostics[0]["severity"], 2, "{diagnostics:?}");
+    client.shutdown();
+}
+
+#[test]
+fn with_watched_files_an_edit_that_changes_no_fact_is_linted_alone() {
+    let (_scratch, app) = example_copy();
+    let capabilities =
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    // The server says on its standard error how each lint went.
+    let mut client = Client::start_with(&[&app], capabilities, &[("NESTLINT_TIMINGS", "1")]);
+    let service = app.join("src/orders/orders.service.ts");
+    let text = std::fs::read_to_string(&service).unwrap();
+    client.open(&service);
+    let diagnostics = client.diagnostics(&service);
+    assert_eq!(codes(&diagnostics), ["valid-repository-injection"]);
+    assert_eq!(
+        diagnostics[0]["range"]["start"],
+        json!({"line": 8, "character": 39})
+    );
+
+    // A comment above everything moves every fact: the file alone is linted again, and the
+    // project rule's finding moves with it.
+    let noted = format!("// Orders are never deleted, only cancelled.\n{text}");
+    client.change(&service, 2, &noted);
+    let diagnostics = client.diagnostics(&service);
+    assert_eq!(codes(&diagnostics), ["valid-repository-injection"]);
+    assert_eq!(
+        diagnostics[0]["range"]["start"],
+        json!({"line": 9, "character": 39})
+    );
+    let deadline = Instant::now() + TIMEOUT;
+    while client.stderr_lines("edited documents alone") == 0 {
+        assert!(Instant::now() < deadline, "the edit was not linted alone");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Its fix was left out of that lint (it edits the edited file); asked for, it comes, and
+    // fits the text as it is now.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&service)}, "range": diagnostics[0]["range"], "context": {"diagnostics": [diagnostics[0]]}}),
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("InjectRepository"))
+        .unwrap_or_else(|| panic!("no fix offered: {actions}"));
+    let fixed = apply(
+        &noted,
+        fix["edit"]["changes"][uri(&service)].as_array().unwrap(),
+    );
+    assert!(fixed.starts_with("// Orders are never deleted"), "{fixed}");
+    assert!(fixed.contains("@InjectRepository(Order)"), "{fixed}");
+
+    // The fix changes facts: the whole project is linted, and the finding goes.
+    client.change(&service, 3, &fixed);
+    assert_eq!(codes(&client.diagnostics(&service)), Vec::<String>::new());
+
+    // A file changed on disk, as the watcher reports it: every file is looked at again.
+    let controller = app.join("src/users/users.controller.ts");
+    client.open(&controller);
+    assert!(codes(&client.diagnostics(&controller)).contains(&"resolvable-dependencies".to_owned()));
+    let module = app.join("src/users/users.module.ts");
+    let mended = std::fs::read_to_string(&module)
+        .unwrap()
+        .replacen(
+            "@Module({ controllers",
+            "@Module({ imports: [JwtModule.register({})], controllers",
+            1,
+        )
+        .replacen(
+            "import { Module }",
+            "import { JwtModule } from '@nestjs/jwt';\nimport { Module }",
+            1,
+        );
+    std::fs::write(&module, &mended).unwrap();
+    client.watched(&module, FileChange::Changed);
+    assert!(
+        !codes(&client.diagnostics(&controller)).contains(&"resolvable-dependencies".to_owned())
+    );
     client.shutdown();
 }

@@ -8,10 +8,12 @@ pub mod cache;
 pub mod config;
 pub mod edits;
 pub mod fix;
+mod incremental;
 pub mod rule;
 mod run;
 pub mod selfcheck;
 pub mod session;
+mod shifted;
 mod sources;
 pub mod suppress;
 

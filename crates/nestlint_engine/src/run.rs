@@ -16,6 +16,7 @@ use crate::config::{
 };
 use crate::facts::{call_facts, extract_top_level, ClassFact, FileFacts};
 use crate::files::{FileStamp, ReadError, MAX_FILE_BYTES};
+use crate::incremental::RetainedFile;
 use crate::index::{IndexedFile, ProjectIndex};
 use crate::rule::{FileContext, ProjectContext, Rule, TYPE_LEVEL_KINDS};
 use crate::sources::Sources;
@@ -103,7 +104,7 @@ pub struct FileProblem {
     pub reason: String,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct LintReport {
     /// Sorted by path, position, rule.
     pub diagnostics: Vec<Diagnostic>,
@@ -127,6 +128,13 @@ pub struct LintReport {
     pub unread_files: usize,
     /// Why the cache could not be read or written, when it could not (the run went on).
     pub cache_problem: Option<String>,
+    /// Some findings lack the fixes a full run would give them: an edited document was linted
+    /// again alone, and fixes that edit it are built again only when asked for
+    /// ([`Linter::lint_session_exactly`]).
+    pub fixes_pending: bool,
+    /// Only edited documents were linted again: the project pass's findings of the last full
+    /// run, moved with the edits, stand (see [`Linter::lint_session`]).
+    pub edited_alone: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -251,7 +259,7 @@ pub(crate) type Overlay = HashMap<PathBuf, Arc<str>>;
 /// What a run lints, resolved once: the fix loop lints the same inputs round after round.
 pub(crate) struct Prepared {
     pub(crate) pool: Arc<rayon::ThreadPool>,
-    inputs: Vec<FileInput>,
+    pub(crate) inputs: Vec<FileInput>,
     packages: Vec<Package>,
     pub(crate) overlay: Overlay,
     /// The workspaces discovery loaded (walking a monorepo for its packages costs a walk).
@@ -267,26 +275,28 @@ pub(crate) struct Prepared {
 }
 
 #[derive(Clone)]
-struct FileInput {
-    path: Arc<PathBuf>,
+pub(crate) struct FileInput {
+    pub(crate) path: Arc<PathBuf>,
     package: usize,
-    is_target: bool,
-    settings: Arc<FileSettings>,
+    pub(crate) is_target: bool,
+    pub(crate) settings: Arc<FileSettings>,
     /// Test code, judged on the path below the package root.
-    is_test: bool,
+    pub(crate) is_test: bool,
 }
 
-struct FileOutcome {
+pub(crate) struct FileOutcome {
     /// What the per-file pass produced (or the cache kept).
-    pass: FilePass,
+    pub(crate) pass: FilePass,
     text: Option<Arc<str>>,
     /// A target the cache vouched for by its metadata, not read: its text's hash.
     unread_text: Option<u128>,
-    problem: Option<String>,
+    pub(crate) problem: Option<String>,
     /// It came from the cache.
     cached: bool,
     /// It came from the cache without being read.
     unread: bool,
+    /// Broken code, parsed with the help of an earlier tree: not cached.
+    reparsed_broken: bool,
 }
 
 impl Prepared {
@@ -344,19 +354,34 @@ impl Linter {
         overlay: &Overlay,
         cache: Option<&Cache>,
     ) -> LintReport {
-        let mut report = prepared.pool.install(|| {
+        self.run_retaining(prepared, options, overlay, cache, false)
+            .0
+    }
+
+    /// [`Linter::run_with_cache`], and with `retain` what [`Linter::relint_edited`] needs to lint
+    /// the overlay's files again alone.
+    pub(crate) fn run_retaining(
+        &self,
+        prepared: &Prepared,
+        options: &RunOptions,
+        overlay: &Overlay,
+        cache: Option<&Cache>,
+        retain: bool,
+    ) -> (LintReport, Option<HashMap<PathBuf, RetainedFile>>) {
+        let (mut report, retained) = prepared.pool.install(|| {
             self.run(
                 prepared,
                 &options.display_base,
                 options.parse_only,
                 overlay,
                 cache,
+                retain,
             )
         });
         report.problems.extend(prepared.skipped.iter().cloned());
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
         report.symlinks_not_followed = prepared.symlinks.clone();
-        report
+        (report, retained)
     }
 
     /// Resolves configuration, walks the paths and finds each file's package.
@@ -735,6 +760,8 @@ impl Linter {
         }
     }
 
+    /// The run itself. With `retain`, also what [`Linter::relint_edited`] needs to lint the
+    /// overlay's files again alone.
     fn run(
         &self,
         prepared: &Prepared,
@@ -742,7 +769,8 @@ impl Linter {
         parse_only: bool,
         overlay: &Overlay,
         cache: Option<&Cache>,
-    ) -> LintReport {
+        retain: bool,
+    ) -> (LintReport, Option<HashMap<PathBuf, RetainedFile>>) {
         let display_base = normalize(
             &std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()),
         );
@@ -776,8 +804,24 @@ impl Linter {
         let mut settings: Vec<Arc<FileSettings>> = Vec::with_capacity(inputs.len());
         // A project rule runs when some target file has it on.
         let mut enabled_anywhere = vec![false; self.rules.len()];
-        for (input, outcome) in inputs.iter().zip(outcomes) {
+        let mut retained: HashMap<PathBuf, RetainedFile> = HashMap::new();
+        for (position, (input, outcome)) in inputs.iter().zip(outcomes).enumerate() {
             settings.push(input.settings.clone());
+            if retain && input.is_target {
+                if let (Some(text), None) = (overlay.get(input.path.as_path()), &outcome.problem) {
+                    retained.insert(
+                        input.path.as_ref().clone(),
+                        RetainedFile {
+                            input: position,
+                            text: text.clone(),
+                            facts: outcome.pass.facts.clone(),
+                            stash: outcome.pass.stash.clone(),
+                            tree: None,
+                            project: Vec::new(),
+                        },
+                    );
+                }
+            }
             report.cached_files += usize::from(outcome.cached);
             report.unread_files += usize::from(outcome.unread);
             if input.is_target {
@@ -852,38 +896,24 @@ impl Linter {
             .map(|(i, id)| (*id, i))
             .collect();
         let mut by_file: BTreeMap<crate::FileId, Vec<Diagnostic>> = BTreeMap::new();
-        for mut diagnostic in report
-            .diagnostics
-            .drain(..)
-            .chain(per_rule.into_iter().flatten())
-        {
+        let file_pass = report.diagnostics.drain(..).map(|d| (d, false));
+        let project = per_rule.into_iter().flatten().map(|d| (d, true));
+        for (diagnostic, from_project) in file_pass.chain(project) {
             let Some(id) = index.file_id(&diagnostic.path) else {
                 continue;
             };
             if !index.file(id).is_target {
                 continue;
             }
-            let level = rule_index
-                .get(diagnostic.rule)
-                .and_then(|&r| settings[id].levels[r]);
-            let Some(severity) = level else {
+            let editable = |target: &PathBuf| texts.contains(target);
+            let Some(diagnostic) =
+                at_configured_level(diagnostic, &settings[id], &rule_index, editable)
+            else {
                 continue;
             };
-            diagnostic.severity = severity;
-            if let Some(mut fix) = diagnostic.fix.take() {
-                let setting = rule_index
-                    .get(diagnostic.rule)
-                    .and_then(|&r| settings[id].fixes[r]);
-                // A fix may edit only files the user asked to lint.
-                let editable = fix
-                    .file
-                    .as_ref()
-                    .is_none_or(|target| texts.contains(target));
-                if let (Some(applicability), true) =
-                    (FixSetting::apply(setting, fix.applicability), editable)
-                {
-                    fix.applicability = applicability;
-                    diagnostic.fix = Some(fix);
+            if from_project {
+                if let Some(file) = retained.get_mut(diagnostic.path.as_ref()) {
+                    file.project.push(diagnostic.clone());
                 }
             }
             by_file.entry(id).or_default().push(diagnostic);
@@ -896,26 +926,14 @@ impl Linter {
         }
         for (id, diagnostics) in by_file {
             let path = index.file(id).path.clone();
-            let mut kept = match (directives.get(&path), texts.get(&path)) {
-                (Some(file_directives), Some(text)) => suppress::apply(
-                    &path,
-                    text,
-                    file_directives,
-                    diagnostics,
-                    &settings[id],
-                    &rule_ids,
-                ),
-                _ => diagnostics,
-            };
-            // Test code: only the rules that judge it (after suppressions saw every finding).
-            if index.file(id).is_test {
-                kept.retain(|d| {
-                    rule_index
-                        .get(d.rule)
-                        .is_some_and(|&r| self.rules[r].reports_in_tests())
-                });
-            }
-            report.diagnostics.extend(kept);
+            let text = texts.get(&path).map(|t| t.as_ref());
+            report.diagnostics.extend(self.shown_in_file(
+                &path,
+                (text, directives.get(&path).map(Vec::as_slice)),
+                diagnostics,
+                (&settings[id], index.file(id).is_test),
+                (&rule_ids, &rule_index),
+            ));
         }
         std::thread::spawn(move || drop(index));
         phase("findings", started);
@@ -953,7 +971,7 @@ impl Linter {
             }
         }
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
-        report
+        (report, retain.then_some(retained))
     }
 
     /// Reads, as context, the files that imports lead to outside what was walked: another package
@@ -1084,12 +1102,25 @@ impl Linter {
         Some(pass)
     }
 
-    fn lint_file(
+    pub(crate) fn lint_file(
         &self,
         input: &FileInput,
         parse_only: bool,
         overlay: Option<&Arc<str>>,
         cache: Option<&Cache>,
+    ) -> FileOutcome {
+        self.lint_file_reparsing(input, parse_only, overlay, cache, None)
+    }
+
+    /// [`Linter::lint_file`], parsing the text with the help of `tree` (an earlier tree of the
+    /// file, told of the edit) when there is one, and leaving the new tree there.
+    pub(crate) fn lint_file_reparsing(
+        &self,
+        input: &FileInput,
+        parse_only: bool,
+        overlay: Option<&Arc<str>>,
+        cache: Option<&Cache>,
+        tree: Option<&mut Option<nestlint_syntax::Tree>>,
     ) -> FileOutcome {
         let mut outcome = FileOutcome {
             pass: FilePass::default(),
@@ -1098,6 +1129,7 @@ impl Linter {
             problem: None,
             cached: false,
             unread: false,
+            reparsed_broken: false,
         };
         let cache = cache.filter(|_| !parse_only);
         let parts = KeyParts {
@@ -1140,7 +1172,7 @@ impl Linter {
             },
         };
         let Some(cache) = cache else {
-            return self.lint_text(input, parse_only, text, outcome);
+            return self.lint_text(input, parse_only, text, outcome, tree);
         };
         let hash = cache::text_hash(&text);
         let identity = Identity {
@@ -1156,8 +1188,8 @@ impl Linter {
             }
             return outcome;
         }
-        let outcome = self.lint_text(input, parse_only, text, outcome);
-        if outcome.problem.is_none() {
+        let outcome = self.lint_text(input, parse_only, text, outcome, tree);
+        if outcome.problem.is_none() && !outcome.reparsed_broken {
             cache.put(&input.path, identity, &outcome.pass);
         }
         outcome
@@ -1171,13 +1203,30 @@ impl Linter {
         parse_only: bool,
         text: Arc<str>,
         mut outcome: FileOutcome,
+        reparse: Option<&mut Option<nestlint_syntax::Tree>>,
     ) -> FileOutcome {
         let tsx = nestlint_syntax::is_tsx(&input.path);
         let parse_text = nestlint_syntax::without_bom(&text);
-        let Some(tree) = parse(&parse_text, tsx) else {
+        let mut parsed = match reparse.as_ref().and_then(|slot| slot.as_ref()) {
+            Some(old) => nestlint_syntax::parse_again(&parse_text, tsx, Some(old)),
+            None => parse(&parse_text, tsx),
+        };
+        let reused = reparse.as_ref().is_some_and(|slot| slot.is_some());
+        if reused && parsed.is_none() {
+            parsed = parse(&parse_text, tsx);
+        }
+        // tree-sitter reuses no subtree that error recovery built, and tests/incremental.rs finds
+        // the same findings as a parse from scratch; still, broken code parsed from an edited
+        // tree is not cached, so a command-line run never depends on it.
+        outcome.reparsed_broken =
+            reused && parsed.as_ref().is_some_and(|t| t.root_node().has_error());
+        let Some(tree) = parsed else {
             outcome.problem = Some("skipped: the parser gave up on this file".to_owned());
             return outcome;
         };
+        if let Some(slot) = reparse {
+            *slot = Some(tree.clone());
+        }
         let root = tree.root_node();
         outcome.pass.parse_error = root.has_error();
         let mut facts = FileFacts::default();
@@ -1273,14 +1322,19 @@ impl Linter {
 
 /// With `NESTLINT_TIMINGS` set, prints how long a phase of the run took (to stderr): where the
 /// time goes on a real app, without a profiler.
-fn phase(name: &str, started: std::time::Instant) {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if *ON.get_or_init(|| std::env::var_os("NESTLINT_TIMINGS").is_some()) {
+pub(crate) fn phase(name: &str, started: std::time::Instant) {
+    if timings_on() {
         eprintln!(
             "nestlint: timing: {name}: {:.1} ms",
             started.elapsed().as_secs_f64() * 1000.0
         );
     }
+}
+
+/// Whether `NESTLINT_TIMINGS` is set.
+pub(crate) fn timings_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("NESTLINT_TIMINGS").is_some())
 }
 
 /// A key that sorts paths as `Path`'s own order does (component by component), compared as plain
@@ -1524,6 +1578,59 @@ pub fn display_path(path: &Path, base: &Path) -> String {
         relative.push(part);
     }
     relative.display().to_string()
+}
+
+/// `diagnostic` at the level its file's `settings` give its rule, or nothing where the rule is
+/// off; its fix is kept where the settings allow it and it edits only files being linted.
+pub(crate) fn at_configured_level(
+    mut diagnostic: Diagnostic,
+    settings: &FileSettings,
+    rule_index: &HashMap<&str, usize>,
+    editable: impl Fn(&PathBuf) -> bool,
+) -> Option<Diagnostic> {
+    let rule = rule_index.get(diagnostic.rule).copied();
+    diagnostic.severity = rule.and_then(|r| settings.levels[r])?;
+    if let Some(mut fix) = diagnostic.fix.take() {
+        let setting = rule.and_then(|r| settings.fixes[r]);
+        // A fix may edit only files the user asked to lint.
+        let editable = fix.file.as_deref().is_none_or(editable);
+        if let (Some(applicability), true) =
+            (FixSetting::apply(setting, fix.applicability), editable)
+        {
+            fix.applicability = applicability;
+            diagnostic.fix = Some(fix);
+        }
+    }
+    Some(diagnostic)
+}
+
+impl Linter {
+    /// What is shown of a file's `diagnostics`: what its suppression comments leave (and the
+    /// comments that suppress nothing), and in test code only the rules that judge it.
+    pub(crate) fn shown_in_file(
+        &self,
+        path: &Arc<PathBuf>,
+        (text, directives): (Option<&str>, Option<&[Directive]>),
+        diagnostics: Vec<Diagnostic>,
+        (settings, is_test): (&FileSettings, bool),
+        (rule_ids, rule_index): (&[&'static str], &HashMap<&str, usize>),
+    ) -> Vec<Diagnostic> {
+        let mut kept = match (directives, text) {
+            (Some(directives), Some(text)) => {
+                suppress::apply(path, text, directives, diagnostics, settings, rule_ids)
+            }
+            _ => diagnostics,
+        };
+        // Test code: only the rules that judge it (after suppressions saw every finding).
+        if is_test {
+            kept.retain(|d| {
+                rule_index
+                    .get(d.rule)
+                    .is_some_and(|&r| self.rules[r].reports_in_tests())
+            });
+        }
+        kept
+    }
 }
 
 /// The project half of a run: the index over every file's facts, then each enabled rule's

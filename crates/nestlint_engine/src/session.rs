@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::cache::Cache;
 use crate::fix::{FixOptions, FixOutcome};
+use crate::incremental::Retained;
 use crate::run::Prepared;
 use crate::{LintReport, Linter, RunError, RunOptions};
 
@@ -18,6 +20,13 @@ pub struct Session {
     /// Opened once: every run takes unchanged files from it, and only what differs from it
     /// (the documents being edited) is parsed again. Written by [`Session::save`].
     cache: Option<Cache>,
+    /// The caller reports every change to the files on disk ([`Session::files_changed`]): a run
+    /// may then take the files as the last run found them, and lint only edited documents again.
+    trusts_file_events: AtomicBool,
+    /// A file changed on disk since the last full run.
+    files_changed: AtomicBool,
+    /// What the last full run left for the next to start from.
+    retained: Mutex<Option<Retained>>,
 }
 
 impl Session {
@@ -35,6 +44,18 @@ impl Session {
             .configured_by
             .iter()
             .any(|(path, stamp)| crate::files::FileStamp::of(path) != *stamp)
+    }
+
+    /// Promises that [`Session::files_changed`] is called for every change to the files on disk
+    /// (an editor watching them). Runs may then trust that what was not reported is unchanged:
+    /// an edit that changes no fact is linted in the edited document alone.
+    pub fn trust_file_events(&self) {
+        self.trusts_file_events.store(true, Ordering::Relaxed);
+    }
+
+    /// Files changed on disk: the next run looks at every file again.
+    pub fn files_changed(&self) {
+        self.files_changed.store(true, Ordering::Relaxed);
     }
 
     /// Whether `path` is a file this session lints or reads.
@@ -58,21 +79,80 @@ impl Linter {
             prepared,
             options: options.clone(),
             cache,
+            trusts_file_events: AtomicBool::new(false),
+            files_changed: AtomicBool::new(false),
+            retained: Mutex::new(None),
         })
     }
 
-    /// Lints the session's files, with `unsaved` texts in place of what is on disk.
+    /// Lints the session's files, with `unsaved` texts in place of what is on disk. When the
+    /// session trusts file events and only unsaved texts changed, in ways that change no fact,
+    /// only they are linted again; some fixes may then be left out
+    /// ([`LintReport::fixes_pending`]).
     pub fn lint_session(
         &self,
         session: &Session,
         unsaved: &HashMap<PathBuf, Arc<str>>,
     ) -> LintReport {
-        self.run_with_cache(
+        if session.trusts_file_events.load(Ordering::Relaxed)
+            && !session.files_changed.load(Ordering::Relaxed)
+        {
+            let mut retained = session
+                .retained
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(last) = retained.as_mut() {
+                let started = std::time::Instant::now();
+                let relinted = self.relint_edited(
+                    &session.prepared,
+                    &session.options,
+                    unsaved,
+                    session.cache.as_ref(),
+                    last,
+                );
+                match relinted {
+                    Ok(report) => {
+                        crate::run::phase("edited documents alone", started);
+                        return report;
+                    }
+                    Err(why) if crate::run::timings_on() => {
+                        eprintln!("nestlint: timing: the project pass runs: {why}");
+                    }
+                    Err(_) => {}
+                }
+                *retained = None;
+            }
+        }
+        self.lint_session_exactly(session, unsaved)
+    }
+
+    /// [`Linter::lint_session`], looking at every file and running the project pass: a report
+    /// with every fix.
+    pub fn lint_session_exactly(
+        &self,
+        session: &Session,
+        unsaved: &HashMap<PathBuf, Arc<str>>,
+    ) -> LintReport {
+        // Cleared first: a change reported while this run goes on is seen by the next.
+        session.files_changed.store(false, Ordering::Relaxed);
+        let retain = session.trusts_file_events.load(Ordering::Relaxed);
+        let (report, files) = self.run_retaining(
             &session.prepared,
             &session.options,
             unsaved,
             session.cache.as_ref(),
-        )
+            retain,
+        );
+        let retained = files.map(|files| Retained {
+            overlay: unsaved.clone(),
+            files,
+            report: report.clone(),
+        });
+        *session
+            .retained
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = retained;
+        report
     }
 
     /// The fixes `fix` allows for the findings in `file`, applied in memory (as `--fix` does,

@@ -109,6 +109,8 @@ pub fn serve(connection: Connection, host: Host) -> Result<(), String> {
         pushed: HashSet::new(),
         logged: HashSet::new(),
         next_request: 0,
+        watch_request: None,
+        watching: false,
     };
     for root in workspace_roots(&params) {
         server.add_folder(root);
@@ -241,6 +243,11 @@ struct Server<'a> {
     /// Problems already written to the client's log.
     logged: HashSet<String>,
     next_request: u64,
+    /// The request registering the file watchers, until the client answers it.
+    watch_request: Option<RequestId>,
+    /// The client reports changes to files on disk: sessions may trust that what it did not
+    /// report is unchanged.
+    watching: bool,
 }
 
 impl Server<'_> {
@@ -313,7 +320,7 @@ impl Server<'_> {
                         );
                     }
                 }
-                Message::Response(_) => {}
+                Message::Response(response) => self.response(response),
             }
         }
     }
@@ -340,10 +347,25 @@ impl Server<'_> {
         self.send(Notification::new(N::METHOD.to_owned(), params).into());
     }
 
-    fn server_request<R: lsp::request::Request>(&mut self, params: R::Params) {
+    fn server_request<R: lsp::request::Request>(&mut self, params: R::Params) -> RequestId {
         self.next_request += 1;
         let id = RequestId::from(format!("nestlint-{}", self.next_request));
-        self.send(Request::new(id, R::METHOD.to_owned(), params).into());
+        self.send(Request::new(id.clone(), R::METHOD.to_owned(), params).into());
+        id
+    }
+
+    /// The client's answer to a request of ours: the file watchers, once registered, are
+    /// trusted to report every change on disk.
+    fn response(&mut self, response: Response) {
+        if self.watch_request.as_ref() == Some(&response.id) {
+            self.watch_request = None;
+            if response.response_result.is_ok() {
+                self.watching = true;
+                for session in self.folders.iter().filter_map(|f| f.session.as_ref()) {
+                    session.trust_file_events();
+                }
+            }
+        }
     }
 
     /// A line in the client's log (the output panel), and nothing else.
@@ -377,9 +399,10 @@ impl Server<'_> {
             method: lsp::notification::DidChangeWatchedFiles::METHOD.to_owned(),
             register_options: serde_json::to_value(options).ok(),
         };
-        self.server_request::<lsp::request::RegisterCapability>(lsp::RegistrationParams {
+        let id = self.server_request::<lsp::request::RegisterCapability>(lsp::RegistrationParams {
             registrations: vec![registration],
         });
+        self.watch_request = Some(id);
     }
 
     fn add_folder(&mut self, root: PathBuf) {
@@ -460,7 +483,7 @@ impl Server<'_> {
                 self.build_session(index);
                 refresh = true;
             }
-            self.lint_folder(index, &unsaved);
+            self.lint_folder(index, &unsaved, false);
             if let Some(token) = token {
                 self.end_progress(token, index);
             }
@@ -472,7 +495,9 @@ impl Server<'_> {
     }
 
     /// Lints folder `index` with the open documents' texts, keeping the report.
-    fn lint_folder(&mut self, index: usize, unsaved: &HashMap<PathBuf, Arc<str>>) {
+    /// With `exactly`, every file is looked at and every fix built
+    /// ([`nestlint_engine::Linter::lint_session_exactly`]).
+    fn lint_folder(&mut self, index: usize, unsaved: &HashMap<PathBuf, Arc<str>>, exactly: bool) {
         let Some(session) = &self.folders[index].session else {
             return;
         };
@@ -484,7 +509,13 @@ impl Server<'_> {
             .filter(|path| self.folder_of(path) == Some(index) && !session.knows(path))
             .cloned()
             .collect();
-        let linted = guarded(|| self.host.linter.lint_session(session, unsaved));
+        let linted = guarded(|| {
+            if exactly {
+                self.host.linter.lint_session_exactly(session, unsaved)
+            } else {
+                self.host.linter.lint_session(session, unsaved)
+            }
+        });
         let report = match linted {
             Ok(report) => report,
             Err(why) => {
@@ -575,8 +606,12 @@ impl Server<'_> {
             self.log(lsp::MessageType::WARNING, &format!("nestlint: {why}"));
         }
         let folder = &mut self.folders[index];
+        let watching = self.watching;
         match self.host.linter.session(&root, &options) {
             Ok(session) => {
+                if watching {
+                    session.trust_file_events();
+                }
                 folder.session = Some(session);
                 folder.error = None;
                 // Mended: the file's diagnostic goes with the next push.
@@ -840,6 +875,9 @@ impl Server<'_> {
                     if structural {
                         self.folders[index].stale = true;
                     }
+                    if let Some(session) = &self.folders[index].session {
+                        session.files_changed();
+                    }
                     self.dirty = true;
                 }
             }
@@ -927,6 +965,9 @@ impl Server<'_> {
             CodeActionRequest::METHOD => {
                 let params: lsp::CodeActionParams = params_of(request.params).map_err(invalid)?;
                 self.settle();
+                if let Some(path) = path_of(&params.text_document.uri) {
+                    self.complete_fixes(&path);
+                }
                 let actions = self.code_actions(&params);
                 to_value(serde_json::to_value(actions))
             }
@@ -946,6 +987,22 @@ impl Server<'_> {
     fn settle(&mut self) {
         if self.dirty {
             self.lint_now();
+        }
+    }
+
+    /// Lints `path`'s folder again in full when its last lint left fixes out (an edited
+    /// document was linted alone): code actions offer every fix.
+    fn complete_fixes(&mut self, path: &Path) {
+        let Some(index) = self.folder_of(path) else {
+            return;
+        };
+        let pending = self.folders[index]
+            .report
+            .as_ref()
+            .is_some_and(|report| report.fixes_pending);
+        if pending {
+            let unsaved = self.unsaved();
+            self.lint_folder(index, &unsaved, true);
         }
     }
 }

@@ -9,8 +9,11 @@ mod parse;
 
 pub use field::{Field, NodeExt};
 pub use imports::{type_keyword, ImportBinding, ImportedName, Imports};
-pub use parse::{is_tsx, language, parse, syntax_error_count, without_bom, KindId, KindIds};
-pub use tree_sitter::{Node, Tree, TreeCursor};
+pub use parse::{
+    edit_between, is_tsx, language, parse, parse_again, syntax_error_count, without_bom, KindId,
+    KindIds,
+};
+pub use tree_sitter::{InputEdit, Node, Tree, TreeCursor};
 
 /// An owned identifier or short string kept in facts. Most names fit inline (up to 24 bytes), so
 /// facts cost no allocation per name: that is most of the memory of a run's project pass.

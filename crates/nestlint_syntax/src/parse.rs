@@ -20,6 +20,12 @@ thread_local! {
 /// Parses `source`; `None` only if tree-sitter gives up entirely (it normally recovers with
 /// `ERROR` nodes instead).
 pub fn parse(source: &str, tsx: bool) -> Option<Tree> {
+    parse_again(source, tsx, None)
+}
+
+/// Parses `source`, reusing what `old` (an earlier tree of the file, told of the edit with
+/// [`Tree::edit`]) holds of the text the edit left alone.
+pub fn parse_again(source: &str, tsx: bool, old: Option<&Tree>) -> Option<Tree> {
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         let slot = &mut parsers[usize::from(tsx)];
@@ -30,7 +36,7 @@ pub fn parse(source: &str, tsx: bool) -> Option<Tree> {
         }
         let parser = slot.as_mut()?;
         parser.reset();
-        parser.parse(source, None)
+        parser.parse(source, old)
     })
 }
 
@@ -94,5 +100,41 @@ impl KindIds {
     pub fn count(&self, tsx: bool) -> usize {
         let language = if tsx { &self.tsx } else { &self.typescript };
         language.node_kind_count()
+    }
+}
+
+/// The edit that turns `old` into `new`, for [`Tree::edit`]: the bytes the two texts share at
+/// the start and at the end are kept, what lies between was replaced.
+pub fn edit_between(old: &str, new: &str) -> tree_sitter::InputEdit {
+    let (old_bytes, new_bytes) = (old.as_bytes(), new.as_bytes());
+    let prefix = old_bytes
+        .iter()
+        .zip(new_bytes)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let room = old_bytes.len().min(new_bytes.len()) - prefix;
+    let suffix = old_bytes[prefix..]
+        .iter()
+        .rev()
+        .zip(new_bytes[prefix..].iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let point = |text: &[u8], offset: usize| {
+        let before = &text[..offset];
+        let row = before.iter().filter(|&&b| b == b'\n').count();
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        tree_sitter::Point::new(row, offset - line_start)
+    };
+    tree_sitter::InputEdit {
+        start_byte: prefix,
+        old_end_byte: old_bytes.len() - suffix,
+        new_end_byte: new_bytes.len() - suffix,
+        start_position: point(old_bytes, prefix),
+        old_end_position: point(old_bytes, old_bytes.len() - suffix),
+        new_end_position: point(new_bytes, new_bytes.len() - suffix),
     }
 }
