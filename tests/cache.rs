@@ -386,3 +386,55 @@ fn without_timing(output: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Whether the run took the project pass's findings from the cache.
+fn project_recorded(stderr: &str) -> bool {
+    stderr.contains("the project pass did not run")
+}
+
+#[test]
+fn a_project_unchanged_since_the_last_run_takes_its_recorded_findings() {
+    let (_scratch, app, cache) = example_copy();
+    let (_, cold, err) = run(&app, Some(&cache), &[]);
+    assert!(!project_recorded(&err), "{err}");
+    assert!(cold.contains("resolvable-dependencies"), "{cold}");
+    let (_, warm, err) = run(&app, Some(&cache), &[]);
+    assert!(project_recorded(&err), "{err}");
+    assert_eq!(cold, warm);
+
+    // One file's facts change: the project pass runs, and its findings follow the change.
+    let module = app.join("src/users/users.module.ts");
+    let mended = std::fs::read_to_string(&module)
+        .unwrap()
+        .replacen(
+            "@Module({ controllers",
+            "@Module({ imports: [JwtModule.register({})], controllers",
+            1,
+        )
+        .replacen(
+            "import { Module }",
+            "import { JwtModule } from '@nestjs/jwt';\nimport { Module }",
+            1,
+        );
+    std::fs::write(&module, &mended).unwrap();
+    let (_, edited, err) = run(&app, Some(&cache), &[]);
+    assert!(!project_recorded(&err), "{err}");
+    let (_, truth, _) = run(&app, None, &[]);
+    assert_eq!(edited, truth);
+    assert_ne!(edited, cold);
+    let (_, again, err) = run(&app, Some(&cache), &[]);
+    assert!(project_recorded(&err), "{err}");
+    assert_eq!(again, truth);
+
+    // What no file's key covers changes the project too: a package's manifest (which packages
+    // it depends on decides what an import of one means).
+    let manifest = app.join("package.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let without_jwt = text.replace("\"@nestjs/jwt\"", "\"@nestjs/not-jwt\"");
+    assert_ne!(text, without_jwt, "package.json changed shape");
+    std::fs::write(&manifest, &without_jwt).unwrap();
+    let (_, edited, err) = run(&app, Some(&cache), &[]);
+    assert!(!project_recorded(&err), "{err}");
+    let (_, truth, _) = run(&app, None, &[]);
+    assert_eq!(edited, truth);
+}

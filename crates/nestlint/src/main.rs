@@ -625,6 +625,13 @@ fn lint(linter: &Linter, cli: &LintArgs, cwd: &std::path::Path) -> ExitCode {
                 "nestlint: {} files not read (their metadata vouched for them)",
                 report.unread_files
             );
+            if report.project_recorded {
+                let _ = writeln!(
+                    stderr,
+                    "nestlint: the project pass did not run: the cache recorded its findings for \
+                     the same files, settings and packages"
+                );
+            }
         }
     }
     if let Some(problem) = &report.cache_problem {

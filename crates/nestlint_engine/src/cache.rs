@@ -29,7 +29,7 @@ use crate::suppress::Directive;
 pub const DEFAULT_DIR: &str = ".nestlint_cache";
 
 /// What starts every cache file, and its format's version.
-const MAGIC: &[u8; 8] = b"NLCACHE3";
+const MAGIC: &[u8; 8] = b"NLCACHE4";
 
 /// The cache of one run.
 pub struct Cache {
@@ -55,6 +55,14 @@ pub struct Cache {
     imports: Option<crate::index::ImportMemo>,
     /// A session's files outside its walk, as each input's imports lead to them.
     context: Option<ContextMemo>,
+    /// The last run's project findings, as the file held them: the project's key and where
+    /// they lie in `buffer`.
+    loaded_project: Option<(u128, std::ops::Range<usize>)>,
+    /// The project findings this run recorded (see [`Cache::record_project_findings`]).
+    project: Mutex<Option<(u128, Arc<[u8]>)>>,
+    /// No file changed on disk since the last run (the editor says so): a session takes the
+    /// results it keeps without a look at the files' metadata.
+    trusting: std::sync::atomic::AtomicBool,
 }
 
 /// Per input of a session's runs (by position: a session's inputs do not change), the files
@@ -273,14 +281,18 @@ impl Cache {
             dirty: std::sync::atomic::AtomicBool::new(false),
             problem: None,
             decoded: None,
+            loaded_project: None,
+            project: Mutex::new(None),
+            trusting: std::sync::atomic::AtomicBool::new(false),
             imports: None,
             context: None,
         };
         // A regular file only, read without blocking (a FIFO put there cannot hang the run).
         match crate::files::read_limited(&cache.file, MAX_CACHE_BYTES) {
             Ok(bytes) => match read_entries(&bytes, &cache.binary) {
-                Ok(entries) => {
+                Ok((entries, project)) => {
                     cache.loaded = entries;
+                    cache.loaded_project = project;
                     cache.buffer = Arc::from(bytes);
                 }
                 Err(why) => cache.problem = Some(why),
@@ -326,6 +338,29 @@ impl Cache {
         let (found, pass) = decoded.get(path_key(path))?;
         found
             .vouches_for(stat, parts)
+            .then(|| (*found, pass.clone()))
+    }
+
+    /// Whether the next runs may take files as the last run found them ([`Cache::recall_trusted`]).
+    pub(crate) fn trust_unchanged(&self, trust: bool) {
+        self.trusting
+            .store(trust, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The results of `path` kept decoded, when the files are trusted to be unchanged and the
+    /// results are those of the file on disk (read and vouched for by its metadata then, not an
+    /// editor's unsaved text) for these settings: no look at the file at all.
+    pub(crate) fn recall_trusted(
+        &self,
+        path: &Path,
+        parts: &KeyParts,
+    ) -> Option<(Identity, FilePass)> {
+        if !self.trusting.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        let decoded = self.decoded.as_ref()?.read().ok()?;
+        let (found, pass) = decoded.get(path_key(path))?;
+        (found.stat.is_some() && found.key == key(found.text, parts))
             .then(|| (*found, pass.clone()))
     }
 
@@ -421,6 +456,56 @@ impl Cache {
         }
     }
 
+    /// The project findings recorded for a project with this `key` (by this run, or the last
+    /// one), with their rule ids mapped back to the binary's.
+    pub(crate) fn project_findings(
+        &self,
+        key: u128,
+        rule_ids: &[&'static str],
+    ) -> Option<Vec<Diagnostic>> {
+        let recorded = self.project.lock().ok()?.clone();
+        let bytes: Arc<[u8]> = match (recorded, &self.loaded_project) {
+            (Some((found, bytes)), _) => (found == key).then_some(bytes)?,
+            (None, Some((found, range))) => {
+                (*found == key).then(|| Arc::from(&self.buffer[range.clone()]))?
+            }
+            (None, None) => return None,
+        };
+        let stored: Vec<(PathBuf, Vec<CachedDiagnostic>)> = postcard::from_bytes(&bytes).ok()?;
+        let mut findings = Vec::new();
+        for (path, diagnostics) in stored {
+            let path = Arc::new(path);
+            for diagnostic in &diagnostics {
+                findings.push(diagnostic.restore(&path, rule_ids)?);
+            }
+        }
+        Some(findings)
+    }
+
+    /// Records `findings`, the project pass's over a project with this `key`, for the next run.
+    pub(crate) fn record_project_findings<'a>(
+        &self,
+        key: u128,
+        findings: impl Iterator<Item = &'a Diagnostic>,
+    ) {
+        let mut by_path: std::collections::BTreeMap<&Path, Vec<CachedDiagnostic>> =
+            std::collections::BTreeMap::new();
+        for diagnostic in findings {
+            by_path
+                .entry(diagnostic.path.as_path())
+                .or_default()
+                .push(CachedDiagnostic::from(diagnostic));
+        }
+        let stored: Vec<(&Path, Vec<CachedDiagnostic>)> = by_path.into_iter().collect();
+        let Ok(bytes) = postcard::to_allocvec(&stored) else {
+            return;
+        };
+        if let Ok(mut project) = self.project.lock() {
+            *project = Some((key, bytes.into()));
+        }
+        self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Writes the cache; what went wrong, as a warning for the user, if anything did.
     pub fn finish(self) -> Option<String> {
         let unread = self.problem.clone();
@@ -470,6 +555,15 @@ impl Cache {
             Stat::write(identity.stat, &mut bytes);
             put_chunk(&mut bytes, data);
         }
+        // The project findings: this run's, else the last run's, else none (key 0, empty).
+        let recorded = self.project.into_inner().unwrap_or_default();
+        let (key, data): (u128, &[u8]) = match (&recorded, &self.loaded_project) {
+            (Some((key, data)), _) => (*key, data),
+            (None, Some((key, range))) => (*key, &self.buffer[range.clone()]),
+            (None, None) => (0, &[]),
+        };
+        bytes.extend_from_slice(&key.to_le_bytes());
+        put_chunk(&mut bytes, data);
         std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
         let ignore = self.dir.join(".gitignore");
         if !ignore.exists() {
@@ -507,10 +601,17 @@ fn put_chunk(out: &mut Vec<u8>, bytes: &[u8]) {
 /// Reads the file's frame: every entry's path, identity and where its data lies. Nothing is trusted:
 /// a length past the end, a path that is not one, a count that does not match, and the file is
 /// not used.
+#[allow(clippy::type_complexity)]
 fn read_entries(
     bytes: &[u8],
     binary: &str,
-) -> Result<ByPath<(Identity, std::ops::Range<usize>)>, String> {
+) -> Result<
+    (
+        ByPath<(Identity, std::ops::Range<usize>)>,
+        Option<(u128, std::ops::Range<usize>)>,
+    ),
+    String,
+> {
     let broken = || "unreadable: its frame is broken".to_owned();
     let mut at = MAGIC.len();
     if bytes.get(..at) != Some(MAGIC.as_slice()) {
@@ -567,10 +668,16 @@ fn read_entries(
         let data = take(data_len)?;
         entries.insert(path, (Identity { key, text, stat }, data));
     }
+    let mut raw = [0u8; 16];
+    raw.copy_from_slice(&bytes[take(16)?]);
+    let project_key = u128::from_le_bytes(raw);
+    let project_len = number(&mut take)?;
+    let project = take(project_len)?;
     if at != bytes.len() {
         return Err(broken());
     }
-    Ok(entries)
+    let project = (!project.is_empty()).then_some((project_key, project));
+    Ok((entries, project))
 }
 
 #[cfg(unix)]
@@ -619,40 +726,7 @@ impl CachedOutcome {
     ) -> Option<Vec<Diagnostic>> {
         self.diagnostics
             .iter()
-            .map(|d| {
-                let rule = *rule_ids.iter().find(|id| **id == d.rule)?;
-                let arc = |p: &PathBuf| {
-                    if p == path.as_ref() {
-                        path.clone()
-                    } else {
-                        Arc::new(p.clone())
-                    }
-                };
-                Some(Diagnostic {
-                    rule,
-                    severity: d.severity,
-                    path: path.clone(),
-                    range: d.range,
-                    message: d.message.clone(),
-                    note: d.note.clone(),
-                    help: d.help.clone(),
-                    labels: d
-                        .labels
-                        .iter()
-                        .map(|(p, range, message)| Label {
-                            path: arc(p),
-                            range: *range,
-                            message: message.clone(),
-                        })
-                        .collect(),
-                    fix: d.fix.as_ref().map(|f| Fix {
-                        title: f.title.clone(),
-                        applicability: f.applicability,
-                        edits: f.edits.clone(),
-                        file: f.file.as_ref().map(arc),
-                    }),
-                })
-            })
+            .map(|d| d.restore(path, rule_ids))
             .collect()
     }
 
@@ -664,6 +738,46 @@ impl CachedOutcome {
                 Some((rule, Stash::from(bytes.as_slice())))
             })
             .collect()
+    }
+}
+
+impl CachedDiagnostic {
+    /// The finding in `path`, its rule id mapped back to the binary's; `None` when it names a
+    /// rule this binary does not have.
+    fn restore(&self, path: &Arc<PathBuf>, rule_ids: &[&'static str]) -> Option<Diagnostic> {
+        let d = self;
+        let rule = *rule_ids.iter().find(|id| **id == d.rule)?;
+        let arc = |p: &PathBuf| {
+            if p == path.as_ref() {
+                path.clone()
+            } else {
+                Arc::new(p.clone())
+            }
+        };
+        Some(Diagnostic {
+            rule,
+            severity: d.severity,
+            path: path.clone(),
+            range: d.range,
+            message: d.message.clone(),
+            note: d.note.clone(),
+            help: d.help.clone(),
+            labels: d
+                .labels
+                .iter()
+                .map(|(p, range, message)| Label {
+                    path: arc(p),
+                    range: *range,
+                    message: message.clone(),
+                })
+                .collect(),
+            fix: d.fix.as_ref().map(|f| Fix {
+                title: f.title.clone(),
+                applicability: f.applicability,
+                edits: f.edits.clone(),
+                file: f.file.as_ref().map(arc),
+            }),
+        })
     }
 }
 

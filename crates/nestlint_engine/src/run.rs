@@ -135,6 +135,9 @@ pub struct LintReport {
     /// Only edited documents were linted again: the project pass's findings of the last full
     /// run, moved with the edits, stand (see [`Linter::lint_session`]).
     pub edited_alone: bool,
+    /// The project pass did not run: its findings were recorded by an earlier run over the same
+    /// files (the same texts, settings and packages), and are taken from the cache.
+    pub project_recorded: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -297,6 +300,8 @@ pub(crate) struct FileOutcome {
     unread: bool,
     /// Broken code, parsed with the help of an earlier tree: not cached.
     reparsed_broken: bool,
+    /// The cache's key for the text linted (its hash and the settings), when it is cached.
+    key: Option<u128>,
 }
 
 impl Prepared {
@@ -805,7 +810,10 @@ impl Linter {
         // A project rule runs when some target file has it on.
         let mut enabled_anywhere = vec![false; self.rules.len()];
         let mut retained: HashMap<PathBuf, RetainedFile> = HashMap::new();
+        // Each file's cache key, where it has one.
+        let mut keys: Vec<Option<u128>> = Vec::with_capacity(inputs.len());
         for (position, (input, outcome)) in inputs.iter().zip(outcomes).enumerate() {
+            keys.push(outcome.key);
             settings.push(input.settings.clone());
             if retain && input.is_target {
                 if let (Some(text), None) = (overlay.get(input.path.as_path()), &outcome.problem) {
@@ -877,16 +885,50 @@ impl Linter {
         let rules: &[Box<dyn Rule>] = if parse_only { &[] } else { &self.rules };
         phase("collecting facts", started);
         let started = std::time::Instant::now();
-        let (index, per_rule) = project_pass(
-            indexed,
-            packages,
-            rules,
-            &enabled_anywhere,
-            &settings,
-            &texts,
-            cache.and_then(Cache::import_memo),
-        );
-        phase("project pass", started);
+        // What the findings need of the index, kept apart: a run whose project is as the
+        // cache's last one recorded takes that run's project findings, with no index at all.
+        let files: Vec<(Arc<PathBuf>, bool, bool)> = indexed
+            .iter()
+            .map(|file| (file.path.clone(), file.is_target, file.is_test))
+            .collect();
+        let ids: HashMap<&[u8], usize> = files
+            .iter()
+            .enumerate()
+            .map(|(id, file)| (file.0.as_os_str().as_encoded_bytes(), id))
+            .collect();
+        let file_id = |path: &Path| ids.get(path.as_os_str().as_encoded_bytes()).copied();
+        let project_key = match cache {
+            Some(_) if !parse_only => project_key(&indexed, &keys, &packages, &enabled_anywhere),
+            _ => None,
+        };
+        let recorded = project_key
+            .and_then(|key| cache.and_then(|cache| cache.project_findings(key, &self.rule_ids)));
+        let per_rule = match recorded {
+            Some(findings) => {
+                report.project_recorded = true;
+                // Freeing thousands of files' facts takes a while: not on the way to the output.
+                std::thread::spawn(move || drop((indexed, packages)));
+                phase("project pass: as recorded", started);
+                vec![findings]
+            }
+            None => {
+                let (index, per_rule) = project_pass(
+                    indexed,
+                    packages,
+                    rules,
+                    &enabled_anywhere,
+                    &settings,
+                    &texts,
+                    cache.and_then(Cache::import_memo),
+                );
+                std::thread::spawn(move || drop(index));
+                if let (Some(cache), Some(key)) = (cache, project_key) {
+                    cache.record_project_findings(key, per_rule.iter().flatten());
+                }
+                phase("project pass", started);
+                per_rule
+            }
+        };
         let started = std::time::Instant::now();
         // Findings go only to the files the user asked about, at the level their config sets.
         let rule_ids: Vec<&'static str> = self.rules.iter().map(|r| r.meta().id).collect();
@@ -899,10 +941,10 @@ impl Linter {
         let file_pass = report.diagnostics.drain(..).map(|d| (d, false));
         let project = per_rule.into_iter().flatten().map(|d| (d, true));
         for (diagnostic, from_project) in file_pass.chain(project) {
-            let Some(id) = index.file_id(&diagnostic.path) else {
+            let Some(id) = file_id(&diagnostic.path) else {
                 continue;
             };
-            if !index.file(id).is_target {
+            if !files[id].1 {
                 continue;
             }
             let editable = |target: &PathBuf| texts.contains(target);
@@ -920,22 +962,21 @@ impl Linter {
         }
         // Files with suppression comments and no finding still get their unused ones reported.
         for path in directives.keys() {
-            if let Some(id) = index.file_id(path) {
+            if let Some(id) = file_id(path) {
                 by_file.entry(id).or_default();
             }
         }
         for (id, diagnostics) in by_file {
-            let path = index.file(id).path.clone();
+            let path = files[id].0.clone();
             let text = texts.get(&path).map(|t| t.as_ref());
             report.diagnostics.extend(self.shown_in_file(
                 &path,
                 (text, directives.get(&path).map(Vec::as_slice)),
                 diagnostics,
-                (&settings[id], index.file(id).is_test),
+                (&settings[id], files[id].2),
                 (&rule_ids, &rule_index),
             ));
         }
-        std::thread::spawn(move || drop(index));
         phase("findings", started);
         sort_diagnostics(&mut report.diagnostics);
         report.diagnostics.dedup();
@@ -1130,6 +1171,7 @@ impl Linter {
             cached: false,
             unread: false,
             reparsed_broken: false,
+            key: None,
         };
         let cache = cache.filter(|_| !parse_only);
         let parts = KeyParts {
@@ -1137,6 +1179,21 @@ impl Linter {
             is_target: input.is_target,
             is_test: input.is_test,
         };
+        // Files an editor says are unchanged: what the session keeps, without a look.
+        let trusted = match (cache, overlay) {
+            (Some(cache), None) => cache.recall_trusted(&input.path, &parts),
+            _ => None,
+        };
+        if let Some((identity, pass)) = trusted {
+            outcome.pass = pass;
+            outcome.key = Some(identity.key);
+            outcome.cached = true;
+            outcome.unread = true;
+            if input.is_target {
+                outcome.unread_text = Some(identity.text);
+            }
+            return outcome;
+        }
         // The metadata first: a file the cache vouches for by it is not read at all.
         let stat = match (cache, overlay) {
             (Some(_), None) => crate::files::metadata(&input.path)
@@ -1152,6 +1209,7 @@ impl Linter {
             });
             if let Some((identity, pass)) = unread {
                 outcome.pass = pass;
+                outcome.key = Some(identity.key);
                 outcome.cached = true;
                 outcome.unread = true;
                 if input.is_target {
@@ -1182,15 +1240,17 @@ impl Linter {
         };
         if let Some(pass) = self.cached_pass(cache, input, identity) {
             outcome.pass = pass;
+            outcome.key = Some(identity.key);
             outcome.cached = true;
             if input.is_target {
                 outcome.text = Some(text);
             }
             return outcome;
         }
-        let outcome = self.lint_text(input, parse_only, text, outcome, tree);
+        let mut outcome = self.lint_text(input, parse_only, text, outcome, tree);
         if outcome.problem.is_none() && !outcome.reparsed_broken {
             cache.put(&input.path, identity, &outcome.pass);
+            outcome.key = Some(identity.key);
         }
         outcome
     }
@@ -1631,6 +1691,36 @@ impl Linter {
         }
         kept
     }
+}
+
+/// What the project pass's findings are a function of: every file's cache key (its text and
+/// the settings that run on it), where it lies (package, application, target or context, test
+/// code), the packages (manifests, path aliases, workspaces) and which project rules run. `None`
+/// when a file has no key (it was not cached).
+fn project_key(
+    indexed: &[IndexedFile],
+    keys: &[Option<u128>],
+    packages: &[Package],
+    enabled_anywhere: &[bool],
+) -> Option<u128> {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for (file, key) in indexed.iter().zip(keys) {
+        hasher.update(&key.as_ref()?.to_le_bytes());
+        let path = file.path.as_os_str().as_encoded_bytes();
+        hasher.update(&(path.len() as u64).to_le_bytes());
+        hasher.update(path);
+        let app_root = file.app_root.as_os_str().as_encoded_bytes();
+        hasher.update(&(app_root.len() as u64).to_le_bytes());
+        hasher.update(app_root);
+        hasher.update(&(file.package as u64).to_le_bytes());
+        hasher.update(&[u8::from(file.is_target), u8::from(file.is_test)]);
+    }
+    for package in packages {
+        hasher.update(package.fingerprint().as_bytes());
+    }
+    let enabled: Vec<u8> = enabled_anywhere.iter().map(|&on| u8::from(on)).collect();
+    hasher.update(&enabled);
+    Some(hasher.digest128())
 }
 
 /// The project half of a run: the index over every file's facts, then each enabled rule's

@@ -134,8 +134,11 @@ impl Linter {
         unsaved: &HashMap<PathBuf, Arc<str>>,
     ) -> LintReport {
         // Cleared first: a change reported while this run goes on is seen by the next.
-        session.files_changed.store(false, Ordering::Relaxed);
+        let changed = session.files_changed.swap(false, Ordering::Relaxed);
         let retain = session.trusts_file_events.load(Ordering::Relaxed);
+        if let Some(cache) = &session.cache {
+            cache.trust_unchanged(retain && !changed);
+        }
         let (report, files) = self.run_retaining(
             &session.prepared,
             &session.options,
@@ -143,6 +146,9 @@ impl Linter {
             session.cache.as_ref(),
             retain,
         );
+        if let Some(cache) = &session.cache {
+            cache.trust_unchanged(false);
+        }
         let retained = files.map(|files| Retained {
             overlay: unsaved.clone(),
             files,

@@ -176,18 +176,25 @@ fn implicit_applications(
     modules: &[(ClassKey, Option<&Value>)],
     metadata: &HashMap<ClassKey, Option<&Value>>,
 ) -> Vec<Application> {
-    let mut scopes: std::collections::BTreeMap<
-        (usize, std::path::PathBuf),
-        (FileId, Vec<ClassKey>),
-    > = std::collections::BTreeMap::new();
+    // Each scope's first file, found by the scope's bytes (comparing paths component by
+    // component for every file of a monorepo cost more than the rest of this model).
+    let mut first_files: HashMap<(usize, &[u8]), FileId> = HashMap::new();
     for (file, indexed) in index.files() {
         if indexed.is_test {
             continue;
         }
-        scopes
-            .entry(scope_key(index, file))
-            .or_insert((file, Vec::new()));
+        let (package, root) = index.app_scope(file);
+        first_files
+            .entry((package, root.as_os_str().as_encoded_bytes()))
+            .or_insert(file);
     }
+    let mut scopes: std::collections::BTreeMap<
+        (usize, std::path::PathBuf),
+        (FileId, Vec<ClassKey>),
+    > = first_files
+        .into_values()
+        .map(|file| (scope_key(index, file), (file, Vec::new())))
+        .collect();
     for (module, _) in modules {
         if let Some(entry) = scopes.get_mut(&scope_key(index, module.file)) {
             entry.1.push(*module);
@@ -226,6 +233,9 @@ fn collect_app_calls(index: &ProjectIndex, app: &mut Application) {
             continue;
         }
         let calls = &indexed.facts.app_calls;
+        if calls.is_empty() {
+            continue;
+        }
         let own = file == app.file && !app.implicit;
         // A helper bootstraps nothing itself and lies beside the bootstrap (`setup.ts` next to
         // `main.ts`); without a bootstrap, anywhere in the scope.

@@ -387,8 +387,13 @@ impl<V> PathTable<V> {
 
     /// Adds `path` (normalised); returns whether it was new.
     pub fn insert(&mut self, path: &Path, value: V) -> bool {
-        let key = normalize(path).into_os_string().into_encoded_bytes();
-        self.map.insert(key.into_boxed_slice(), value).is_none()
+        let bytes = path.as_os_str().as_encoded_bytes();
+        let key: Box<[u8]> = if is_normal_form(bytes) {
+            bytes.into()
+        } else {
+            normalize(path).into_os_string().into_encoded_bytes().into()
+        };
+        self.map.insert(key, value).is_none()
     }
 
     pub fn get(&self, path: &Path) -> Option<&V> {
@@ -453,6 +458,35 @@ pub struct Package {
 }
 
 impl Package {
+    /// Everything the package holds, written out the same way every run (sets and maps
+    /// sorted): what a record of a run's results must match.
+    pub fn fingerprint(&self) -> String {
+        let mut dependencies: Vec<&String> = self.dependencies.iter().collect();
+        dependencies.sort();
+        let workspace = self.workspace.as_ref().map(|w| {
+            let mut packages: Vec<(&String, &PathBuf, &Vec<String>)> = w
+                .packages
+                .iter()
+                .map(|(name, p)| (name, &p.dir, &p.entries))
+                .collect();
+            packages.sort();
+            (&w.root, packages, &w.unreadable)
+        });
+        format!(
+            "{:?}",
+            (
+                &self.root,
+                self.has_manifest,
+                dependencies,
+                &self.paths,
+                &self.base_url,
+                &self.app_roots,
+                workspace,
+                &self.unreadable,
+            )
+        )
+    }
+
     pub fn load(root: &Path, has_manifest: bool) -> Package {
         Package::load_in(root, has_manifest, &mut WorkspaceFinder::default())
     }
