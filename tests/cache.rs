@@ -404,18 +404,7 @@ fn a_project_unchanged_since_the_last_run_takes_its_recorded_findings() {
 
     // One file's facts change: the project pass runs, and its findings follow the change.
     let module = app.join("src/users/users.module.ts");
-    let mended = std::fs::read_to_string(&module)
-        .unwrap()
-        .replacen(
-            "@Module({ controllers",
-            "@Module({ imports: [JwtModule.register({})], controllers",
-            1,
-        )
-        .replacen(
-            "import { Module }",
-            "import { JwtModule } from '@nestjs/jwt';\nimport { Module }",
-            1,
-        );
+    let mended = common::users_module_with_jwt(&std::fs::read_to_string(&module).unwrap());
     std::fs::write(&module, &mended).unwrap();
     let (_, edited, err) = run(&app, Some(&cache), &[]);
     assert!(!project_recorded(&err), "{err}");

@@ -181,20 +181,6 @@ fn edit_and_compare(root: &Path, file: &Path, seed: u64) -> Result<usize, String
     Ok(alone)
 }
 
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|e| e.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "ts") {
-            out.push(path);
-        }
-    }
-}
-
 fn main() {
     let args = Arguments::from_args();
     // Resolved, as an editor's paths are: unsaved texts are matched to files by path.
@@ -219,7 +205,8 @@ fn main() {
             .to_string();
         trials.push(Trial::test(format!("linted_alone::{name}"), move || {
             let mut files = Vec::new();
-            sources(&project, &mut files);
+            let typescript = |path: &Path| path.extension().is_some_and(|e| e == "ts");
+            common::files_below(&project, &typescript, &mut files);
             let (mut alone, mut steps) = (0, 0);
             for (seed, file) in files.iter().enumerate() {
                 alone += edit_and_compare(&project, file, seed as u64 + 7)

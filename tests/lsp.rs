@@ -430,22 +430,7 @@ fn pushed_diagnostics_follow_edits_fixes_suppressions_and_other_files() {
     );
     let module = app.join("src/users/users.module.ts");
     let module_text = std::fs::read_to_string(&module).unwrap();
-    let mended = module_text
-        .replacen(
-            "@Module({ controllers",
-            "@Module({ imports: [JwtModule.register({})], controllers",
-            1,
-        )
-        .replacen(
-            "import { Module }",
-            "import { JwtModule } from '@nestjs/jwt';\nimport { Module }",
-            1,
-        );
-    assert!(
-        mended.contains("imports: [JwtModule"),
-        "users.module.ts changed shape"
-    );
-    assert_ne!(mended, module_text, "users.module.ts changed shape");
+    let mended = common::users_module_with_jwt(&module_text);
     std::fs::write(&module, &mended).unwrap();
     client.watched(&module, FileChange::Changed);
     let after = codes(&client.diagnostics(&controller));
@@ -769,18 +754,7 @@ fn with_watched_files_an_edit_that_changes_no_fact_is_linted_alone() {
     client.open(&controller);
     assert!(codes(&client.diagnostics(&controller)).contains(&"resolvable-dependencies".to_owned()));
     let module = app.join("src/users/users.module.ts");
-    let mended = std::fs::read_to_string(&module)
-        .unwrap()
-        .replacen(
-            "@Module({ controllers",
-            "@Module({ imports: [JwtModule.register({})], controllers",
-            1,
-        )
-        .replacen(
-            "import { Module }",
-            "import { JwtModule } from '@nestjs/jwt';\nimport { Module }",
-            1,
-        );
+    let mended = common::users_module_with_jwt(&std::fs::read_to_string(&module).unwrap());
     std::fs::write(&module, &mended).unwrap();
     client.watched(&module, FileChange::Changed);
     assert!(

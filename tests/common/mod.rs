@@ -259,3 +259,43 @@ pub fn host_triple() -> String {
         .trim()
         .to_owned()
 }
+
+/// The example app's `users.module.ts` with `JwtModule` imported: what mends the users
+/// controller's `resolvable-dependencies` finding.
+#[allow(dead_code)]
+pub fn users_module_with_jwt(text: &str) -> String {
+    let mended = text
+        .replacen(
+            "@Module({ controllers",
+            "@Module({ imports: [JwtModule.register({})], controllers",
+            1,
+        )
+        .replacen(
+            "import { Module }",
+            "import { JwtModule } from '@nestjs/jwt';\nimport { Module }",
+            1,
+        );
+    assert!(
+        mended.contains("imports: [JwtModule") && mended.contains("from '@nestjs/jwt'"),
+        "users.module.ts changed shape"
+    );
+    mended
+}
+
+/// The files below `dir` (sorted, `node_modules` left out) that `keep` keeps.
+#[allow(dead_code)]
+pub fn files_below(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|e| e.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "node_modules") {
+                files_below(&path, keep, out);
+            }
+        } else if keep(&path) {
+            out.push(path);
+        }
+    }
+}

@@ -304,6 +304,20 @@ pub(crate) struct FileOutcome {
     key: Option<u128>,
 }
 
+impl FileOutcome {
+    /// The outcome of a file the cache vouched for without its being read.
+    fn unread(mut self, input: &FileInput, identity: Identity, pass: FilePass) -> FileOutcome {
+        self.pass = pass;
+        self.key = Some(identity.key);
+        self.cached = true;
+        self.unread = true;
+        if input.is_target {
+            self.unread_text = Some(identity.text);
+        }
+        self
+    }
+}
+
 impl Prepared {
     /// Whether `path` is one of the run's inputs (linted or read as context).
     pub(crate) fn knows(&self, path: &Path) -> bool {
@@ -1185,14 +1199,7 @@ impl Linter {
             _ => None,
         };
         if let Some((identity, pass)) = trusted {
-            outcome.pass = pass;
-            outcome.key = Some(identity.key);
-            outcome.cached = true;
-            outcome.unread = true;
-            if input.is_target {
-                outcome.unread_text = Some(identity.text);
-            }
-            return outcome;
+            return outcome.unread(input, identity, pass);
         }
         // The metadata first: a file the cache vouches for by it is not read at all.
         let stat = match (cache, overlay) {
@@ -1208,14 +1215,7 @@ impl Linter {
                 Some((identity, self.cached_pass(cache, input, identity)?))
             });
             if let Some((identity, pass)) = unread {
-                outcome.pass = pass;
-                outcome.key = Some(identity.key);
-                outcome.cached = true;
-                outcome.unread = true;
-                if input.is_target {
-                    outcome.unread_text = Some(identity.text);
-                }
-                return outcome;
+                return outcome.unread(input, identity, pass);
             }
         }
         let text = match overlay {

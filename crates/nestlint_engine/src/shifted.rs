@@ -343,49 +343,35 @@ impl<'a, 'm> Compound<'a, 'm> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unmappable;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Unmappable> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unmappable> {
-        self.finish()
-    }
+/// The ways serde writes a sequence, tuple or struct, each element by element.
+macro_rules! elements {
+    ($($trait:ident :: $method:ident $(($name:ident))?),* $(,)?) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Unmappable;
+            fn $method<T: ?Sized + Serialize>(
+                &mut self,
+                $($name: &'static str,)?
+                value: &T,
+            ) -> Result<(), Unmappable> {
+                $(let _ = $name;)?
+                self.element(value)
+            }
+            fn end(self) -> Result<(), Unmappable> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unmappable;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Unmappable> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unmappable> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unmappable;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Unmappable> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unmappable> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unmappable;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Unmappable> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unmappable> {
-        self.finish()
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+    SerializeStruct::serialize_field(field),
+    SerializeStructVariant::serialize_field(field),
+);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
@@ -395,36 +381,6 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Unmappable> {
         value.serialize(&mut *self.writer)
-    }
-    fn end(self) -> Result<(), Unmappable> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unmappable;
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Unmappable> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unmappable> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unmappable;
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Unmappable> {
-        self.element(value)
     }
     fn end(self) -> Result<(), Unmappable> {
         self.finish()
