@@ -33,6 +33,31 @@ pub(crate) struct Retained {
     /// Per unsaved target file, what linting it again alone needs.
     pub(crate) files: HashMap<PathBuf, RetainedFile>,
     pub(crate) report: LintReport,
+    /// Trees of edited documents parsed by a re-lint that then needed the project pass, with
+    /// their texts: the next full run's documents start from them.
+    pub(crate) trees: Vec<(PathBuf, Arc<str>, nestlint_syntax::Tree)>,
+}
+
+impl Retained {
+    /// What a full run over `overlay` left, with the trees an abandoned re-lint parsed.
+    pub(crate) fn new(
+        overlay: Overlay,
+        mut files: HashMap<PathBuf, RetainedFile>,
+        report: LintReport,
+        trees: Vec<(PathBuf, Arc<str>, nestlint_syntax::Tree)>,
+    ) -> Retained {
+        for (path, text, tree) in trees {
+            if let Some(file) = files.get_mut(&path).filter(|file| file.text == text) {
+                file.tree = Some(tree);
+            }
+        }
+        Retained {
+            overlay,
+            files,
+            report,
+            trees: Vec::new(),
+        }
+    }
 }
 
 /// An unsaved file as the last run saw it.
@@ -108,6 +133,11 @@ impl Linter {
             if pass.stash != old.stash
                 || !equal_when_shifted(old.facts.as_ref(), pass.facts.as_ref(), &map)
             {
+                // The full run that follows starts from this tree: the next edit is parsed
+                // incrementally all the same.
+                if let Some(tree) = tree {
+                    retained.trees.push((path.clone(), text.clone(), tree));
+                }
                 return Err("the edit changed facts");
             }
             // The other files' findings that point into the edited one move with it; their fixes

@@ -25,7 +25,7 @@ pub use rule::{
     options_from, Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, Rule,
     RuleMeta, RuleOptions, Scope, TYPE_LEVEL_KINDS,
 };
-pub use run::{display_path, FileProblem, LintReport, Linter, RunError, RunOptions};
+pub use run::{display_path, phase, FileProblem, LintReport, Linter, RunError, RunOptions};
 
 pub use nestlint_diagnostics as diagnostics;
 pub use nestlint_syntax as syntax;

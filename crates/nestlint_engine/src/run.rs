@@ -905,7 +905,7 @@ impl Linter {
             .iter()
             .map(|file| (file.path.clone(), file.is_target, file.is_test))
             .collect();
-        let ids: HashMap<&[u8], usize> = files
+        let ids: HashMap<&[u8], usize, foldhash::fast::RandomState> = files
             .iter()
             .enumerate()
             .map(|(id, file)| (file.0.as_os_str().as_encoded_bytes(), id))
@@ -1382,7 +1382,7 @@ impl Linter {
 
 /// With `NESTLINT_TIMINGS` set, prints how long a phase of the run took (to stderr): where the
 /// time goes on a real app, without a profiler.
-pub(crate) fn phase(name: &str, started: std::time::Instant) {
+pub fn phase(name: &str, started: std::time::Instant) {
     if timings_on() {
         eprintln!(
             "nestlint: timing: {name}: {:.1} ms",
@@ -1715,8 +1715,9 @@ fn project_key(
         hasher.update(&(file.package as u64).to_le_bytes());
         hasher.update(&[u8::from(file.is_target), u8::from(file.is_test)]);
     }
+    let mut workspaces = HashMap::new();
     for package in packages {
-        hasher.update(package.fingerprint().as_bytes());
+        hasher.update(&package.fingerprint(&mut workspaces).to_le_bytes());
     }
     let enabled: Vec<u8> = enabled_anywhere.iter().map(|&on| u8::from(on)).collect();
     hasher.update(&enabled);

@@ -120,7 +120,9 @@ impl Linter {
                     }
                     Err(_) => {}
                 }
-                *retained = None;
+                let trees = retained.take().map(|last| last.trees).unwrap_or_default();
+                drop(retained);
+                return self.lint_session_with_trees(session, unsaved, trees);
             }
         }
         self.lint_session_exactly(session, unsaved)
@@ -133,7 +135,18 @@ impl Linter {
         session: &Session,
         unsaved: &HashMap<PathBuf, Arc<str>>,
     ) -> LintReport {
+        self.lint_session_with_trees(session, unsaved, Vec::new())
+    }
+
+    /// [`Linter::lint_session_exactly`], the documents' `trees` kept for the next edits.
+    fn lint_session_with_trees(
+        &self,
+        session: &Session,
+        unsaved: &HashMap<PathBuf, Arc<str>>,
+        trees: Vec<(PathBuf, Arc<str>, nestlint_syntax::Tree)>,
+    ) -> LintReport {
         // Cleared first: a change reported while this run goes on is seen by the next.
+        let started = std::time::Instant::now();
         let changed = session.files_changed.swap(false, Ordering::Relaxed);
         let retain = session.trusts_file_events.load(Ordering::Relaxed);
         if let Some(cache) = &session.cache {
@@ -149,15 +162,13 @@ impl Linter {
         if let Some(cache) = &session.cache {
             cache.trust_unchanged(false);
         }
-        let retained = files.map(|files| Retained {
-            overlay: unsaved.clone(),
-            files,
-            report: report.clone(),
-        });
+        let retained =
+            files.map(|files| Retained::new(unsaved.clone(), files, report.clone(), trees));
         *session
             .retained
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = retained;
+        crate::run::phase("the whole run", started);
         report
     }
 

@@ -8,7 +8,13 @@ use std::sync::{Arc, OnceLock};
 /// metadata, read when first asked for, and only if it is still the text that was linted.
 #[derive(Default)]
 pub(crate) struct Sources {
-    texts: HashMap<Arc<PathBuf>, Source>,
+    /// By the path's bytes: hashing a `Path` walks its components, and a run inserts every
+    /// target.
+    texts: HashMap<Box<[u8]>, Source, foldhash::fast::RandomState>,
+}
+
+fn key(path: &std::path::Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
 }
 
 enum Source {
@@ -22,12 +28,12 @@ enum Source {
 
 impl Sources {
     pub(crate) fn insert_read(&mut self, path: Arc<PathBuf>, text: Arc<str>) {
-        self.texts.insert(path, Source::Read(text));
+        self.texts.insert(key(&path).into(), Source::Read(text));
     }
 
     pub(crate) fn insert_unread(&mut self, path: Arc<PathBuf>, hash: u128) {
         self.texts.insert(
-            path,
+            key(&path).into(),
             Source::Unread {
                 hash,
                 text: OnceLock::new(),
@@ -37,13 +43,13 @@ impl Sources {
 
     /// Whether `path` is a file the run lints (fixes edit no other file).
     pub(crate) fn contains(&self, path: &PathBuf) -> bool {
-        self.texts.contains_key(path)
+        self.texts.contains_key(key(path))
     }
 
     /// The text of `path` as it was linted; `None` for a file the run does not lint, or one that
     /// changed on disk since (its findings, fixes and excerpts would not match it).
     pub(crate) fn get(&self, path: &PathBuf) -> Option<&Arc<str>> {
-        match self.texts.get(path)? {
+        match self.texts.get(key(path))? {
             Source::Read(text) => Some(text),
             Source::Unread { hash, text } => text
                 .get_or_init(|| {

@@ -458,33 +458,54 @@ pub struct Package {
 }
 
 impl Package {
-    /// Everything the package holds, written out the same way every run (sets and maps
-    /// sorted): what a record of a run's results must match.
-    pub fn fingerprint(&self) -> String {
+    /// A hash of everything the package holds, the same every run (sets and maps in sorted
+    /// order): what a record of a run's results must match. A workspace shared by many packages
+    /// is hashed once per `workspaces` memo.
+    pub fn fingerprint(&self, workspaces: &mut HashMap<usize, u128>) -> u128 {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut bytes = |b: &[u8]| {
+            hasher.update(&(b.len() as u64).to_le_bytes());
+            hasher.update(b);
+        };
+        fn path(p: &Path) -> &[u8] {
+            p.as_os_str().as_encoded_bytes()
+        }
+        bytes(path(&self.root));
+        bytes(&[u8::from(self.has_manifest)]);
         let mut dependencies: Vec<&String> = self.dependencies.iter().collect();
         dependencies.sort();
-        let workspace = self.workspace.as_ref().map(|w| {
-            let mut packages: Vec<(&String, &PathBuf, &Vec<String>)> = w
-                .packages
-                .iter()
-                .map(|(name, p)| (name, &p.dir, &p.entries))
-                .collect();
-            packages.sort();
-            (&w.root, packages, &w.unreadable)
-        });
-        format!(
-            "{:?}",
-            (
-                &self.root,
-                self.has_manifest,
-                dependencies,
-                &self.paths,
-                &self.base_url,
-                &self.app_roots,
-                workspace,
-                &self.unreadable,
-            )
-        )
+        for dependency in dependencies {
+            bytes(dependency.as_bytes());
+        }
+        bytes(b"paths");
+        for (pattern, targets) in &self.paths {
+            bytes(pattern.as_bytes());
+            for target in targets {
+                bytes(path(target));
+            }
+        }
+        bytes(b"base");
+        if let Some(base) = &self.base_url {
+            bytes(path(base));
+        }
+        bytes(b"apps");
+        for root in &self.app_roots {
+            bytes(path(root));
+        }
+        bytes(b"workspace");
+        if let Some(workspace) = &self.workspace {
+            let id = Arc::as_ptr(workspace) as usize;
+            let hash = *workspaces
+                .entry(id)
+                .or_insert_with(|| workspace.fingerprint());
+            bytes(&hash.to_le_bytes());
+        }
+        bytes(b"unreadable");
+        for (file, why) in &self.unreadable {
+            bytes(path(file));
+            bytes(why.as_bytes());
+        }
+        hasher.digest128()
     }
 
     pub fn load(root: &Path, has_manifest: bool) -> Package {
@@ -869,6 +890,31 @@ pub struct WorkspacePackage {
 const WORKSPACE_DEPTH: usize = 5;
 
 impl Workspace {
+    /// A hash of the workspace, its packages in sorted order.
+    fn fingerprint(&self) -> u128 {
+        let mut packages: Vec<(&String, &WorkspacePackage)> = self.packages.iter().collect();
+        packages.sort_by(|a, b| a.0.cmp(b.0));
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut bytes = |b: &[u8]| {
+            hasher.update(&(b.len() as u64).to_le_bytes());
+            hasher.update(b);
+        };
+        bytes(self.root.as_os_str().as_encoded_bytes());
+        for (name, package) in packages {
+            bytes(name.as_bytes());
+            bytes(package.dir.as_os_str().as_encoded_bytes());
+            for entry in &package.entries {
+                bytes(entry.as_bytes());
+            }
+            bytes(b"\0");
+        }
+        for (file, why) in &self.unreadable {
+            bytes(file.as_os_str().as_encoded_bytes());
+            bytes(why.as_bytes());
+        }
+        hasher.digest128()
+    }
+
     /// The workspace whose root is `root`, if `root` declares one.
     fn load(root: &Path) -> Option<Workspace> {
         let mut unreadable = Vec::new();

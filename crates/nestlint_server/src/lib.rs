@@ -458,6 +458,7 @@ impl Server<'_> {
 
     /// Lints every folder (building the sessions that need it), then pushes diagnostics.
     fn lint_now(&mut self) {
+        let started = std::time::Instant::now();
         self.dirty = false;
         let unsaved = self.unsaved();
         let mut refresh = false;
@@ -491,7 +492,10 @@ impl Server<'_> {
         if self.pull && refresh {
             self.server_request::<lsp::request::WorkspaceDiagnosticRefresh>(());
         }
+        nestlint_engine::phase("the server's lint", started);
+        let started = std::time::Instant::now();
         self.publish();
+        nestlint_engine::phase("publishing", started);
     }
 
     /// Lints folder `index` with the open documents' texts, keeping the report.
