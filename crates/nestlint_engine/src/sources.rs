@@ -1,7 +1,7 @@
 //! The texts of the files a run lints (its targets), for suppression comments, fixes and excerpts.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// Per target file, its text: read in the file pass, or, for a file the cache vouched for by its
@@ -13,7 +13,7 @@ pub(crate) struct Sources {
     texts: HashMap<Box<[u8]>, Source, foldhash::fast::RandomState>,
 }
 
-fn key(path: &std::path::Path) -> &[u8] {
+fn key(path: &Path) -> &[u8] {
     path.as_os_str().as_encoded_bytes()
 }
 
@@ -42,13 +42,13 @@ impl Sources {
     }
 
     /// Whether `path` is a file the run lints (fixes edit no other file).
-    pub(crate) fn contains(&self, path: &PathBuf) -> bool {
+    pub(crate) fn contains(&self, path: &Path) -> bool {
         self.texts.contains_key(key(path))
     }
 
     /// The text of `path` as it was linted; `None` for a file the run does not lint, or one that
     /// changed on disk since (its findings, fixes and excerpts would not match it).
-    pub(crate) fn get(&self, path: &PathBuf) -> Option<&Arc<str>> {
+    pub(crate) fn get(&self, path: &Path) -> Option<&Arc<str>> {
         match self.texts.get(key(path))? {
             Source::Read(text) => Some(text),
             Source::Unread { hash, text } => text
