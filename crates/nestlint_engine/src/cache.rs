@@ -29,7 +29,7 @@ use crate::suppress::Directive;
 pub const DEFAULT_DIR: &str = ".nestlint_cache";
 
 /// What starts every cache file, and its format's version.
-const MAGIC: &[u8; 8] = b"NLCACHE4";
+const MAGIC: &[u8; 8] = b"NLCACHE5";
 
 /// The cache of one run.
 pub struct Cache {
@@ -104,6 +104,8 @@ pub(crate) struct FilePass {
     pub directives: Vec<Directive>,
     pub parse_error: bool,
     pub limited: bool,
+    /// Facts still encoded (see [`PendingFacts`]); `facts` holds their imports meanwhile.
+    pub pending: Option<PendingFacts>,
 }
 
 /// A table keyed by a path's bytes (hashing a `Path` walks its components).
@@ -201,10 +203,11 @@ impl Stat {
     }
 }
 
-/// The per-file pass's results, as stored.
+/// The per-file pass's results, as stored, but for the facts: they come last, after these, and
+/// are decoded only when a run needs them (a run whose project findings are recorded needs only
+/// each file's imports, which the facts start with).
 #[derive(Deserialize)]
 pub(crate) struct CachedOutcome {
-    pub facts: FileFacts,
     diagnostics: Vec<CachedDiagnostic>,
     stash: Vec<(String, Vec<u8>)>,
     pub directives: Vec<Directive>,
@@ -212,16 +215,40 @@ pub(crate) struct CachedOutcome {
     pub limited: bool,
 }
 
-/// The same, borrowing what the file pass produced (encoded exactly as [`CachedOutcome`]
-/// decodes: postcard writes a borrowed slice as it writes a vector).
+/// The same, borrowing what the file pass produced, with the facts (encoded exactly as
+/// [`CachedOutcome`] and then [`FileFacts`] decode: postcard writes a borrowed slice as it
+/// writes a vector).
 #[derive(Serialize)]
 struct OutcomeOut<'a> {
-    facts: &'a FileFacts,
     diagnostics: Vec<CachedDiagnostic>,
     stash: Vec<(&'static str, &'a [u8])>,
     directives: &'a [Directive],
     parse_error: bool,
     limited: bool,
+    facts: &'a FileFacts,
+}
+
+/// A file's facts as the cache holds them, not yet decoded: `FilePass::facts` holds only their
+/// imports and re-exports meanwhile.
+#[derive(Clone)]
+pub(crate) struct PendingFacts {
+    bytes: Arc<[u8]>,
+    range: std::ops::Range<usize>,
+}
+
+impl PendingFacts {
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: &[u8]) -> PendingFacts {
+        PendingFacts {
+            bytes: Arc::from(bytes),
+            range: 0..bytes.len(),
+        }
+    }
+
+    /// The facts, when they decode.
+    pub(crate) fn decode(&self) -> Option<FileFacts> {
+        postcard::from_bytes(self.bytes.get(self.range.clone())?).ok()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -403,16 +430,41 @@ impl Cache {
 
     /// The cached results of `path` when its identity's key matches (and they decode). The
     /// entry is kept with `identity`'s metadata.
-    pub(crate) fn get(&self, path: &Path, identity: Identity) -> Option<CachedOutcome> {
+    /// The entry of `path` when it is `identity`'s: its results, its facts (only their imports
+    /// outside a session) and the facts still encoded.
+    pub(crate) fn get(
+        &self,
+        path: &Path,
+        identity: Identity,
+    ) -> Option<(CachedOutcome, FileFacts, Option<PendingFacts>)> {
         let (found, stored) = self.latest(path)?;
         if found.key != identity.key {
             return None;
         }
-        let bytes = match &stored {
-            Stored::Loaded(range) => self.buffer.get(range.clone())?,
-            Stored::New(bytes) => &bytes[..],
+        let (whole, range): (Arc<[u8]>, std::ops::Range<usize>) = match &stored {
+            Stored::Loaded(range) => (self.buffer.clone(), range.clone()),
+            Stored::New(bytes) => (bytes.clone(), 0..bytes.len()),
         };
-        let outcome: CachedOutcome = postcard::from_bytes(bytes).ok()?;
+        let bytes = whole.get(range.clone())?;
+        let (outcome, rest): (CachedOutcome, &[u8]) = postcard::take_from_bytes(bytes).ok()?;
+        let facts = PendingFacts {
+            range: range.end - rest.len()..range.end,
+            bytes: whole.clone(),
+        };
+        // A session keeps results decoded: the facts now. A run, their imports only.
+        let (facts, pending) = if self.decoded.is_some() {
+            (facts.decode()?, None)
+        } else {
+            type Imports = (
+                Vec<nestlint_syntax::ImportBinding>,
+                Vec<crate::facts::ReExport>,
+            );
+            let ((imports, reexports), _): (Imports, _) = postcard::take_from_bytes(rest).ok()?;
+            let mut partial = FileFacts::default();
+            partial.imports = imports;
+            partial.reexports = reexports;
+            (partial, Some(facts))
+        };
         if found.stat != identity.stat {
             // Touched, copied back or first seen settled: recorded, so the next run need not
             // read the file.
@@ -425,14 +477,13 @@ impl Cache {
             };
             used.insert(path_key(path).into(), entry);
         }
-        Some(outcome)
+        Some((outcome, facts, pending))
     }
 
     /// Records what the file pass produced for `path` (and keeps it decoded in a session).
     pub(crate) fn put(&self, path: &Path, identity: Identity, results: &FilePass) {
         self.remember(path, identity, results);
         let out = OutcomeOut {
-            facts: &results.facts,
             diagnostics: results
                 .diagnostics
                 .iter()
@@ -446,6 +497,7 @@ impl Cache {
             directives: &results.directives,
             parse_error: results.parse_error,
             limited: results.limited,
+            facts: &results.facts,
         };
         let Ok(bytes) = postcard::to_allocvec(&out) else {
             return;

@@ -10,7 +10,7 @@ use nestlint_diagnostics::{sort_diagnostics, Diagnostic, SourceText, TextRange};
 use nestlint_syntax::{parse, Imports, KindIds, Node, NodeExt};
 use rayon::prelude::*;
 
-use crate::cache::{self, Cache, FilePass, Identity, KeyParts, Stat};
+use crate::cache::{self, Cache, FilePass, Identity, KeyParts, PendingFacts, Stat};
 use crate::config::{
     CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings, FixSetting,
 };
@@ -824,10 +824,12 @@ impl Linter {
         // A project rule runs when some target file has it on.
         let mut enabled_anywhere = vec![false; self.rules.len()];
         let mut retained: HashMap<PathBuf, RetainedFile> = HashMap::new();
-        // Each file's cache key, where it has one.
+        // Each file's cache key, where it has one, and its facts still encoded.
         let mut keys: Vec<Option<u128>> = Vec::with_capacity(inputs.len());
-        for (position, (input, outcome)) in inputs.iter().zip(outcomes).enumerate() {
+        let mut pending: Vec<Option<PendingFacts>> = Vec::with_capacity(inputs.len());
+        for (position, (input, mut outcome)) in inputs.iter().zip(outcomes).enumerate() {
             keys.push(outcome.key);
+            pending.push(outcome.pass.pending.take());
             settings.push(input.settings.clone());
             if retain && input.is_target {
                 if let (Some(text), None) = (overlay.get(input.path.as_path()), &outcome.problem) {
@@ -926,6 +928,7 @@ impl Linter {
                 vec![findings]
             }
             None => {
+                self.decode_pending(&mut indexed, pending, inputs, overlay);
                 let (index, per_rule) = project_pass(
                     indexed,
                     packages,
@@ -1027,6 +1030,34 @@ impl Linter {
         }
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
         (report, retain.then_some(retained))
+    }
+
+    /// Decodes the facts the cache left encoded (`pending`, per file), for the project pass. A
+    /// file whose facts do not decode (a damaged entry) is linted again from its text.
+    fn decode_pending(
+        &self,
+        indexed: &mut [IndexedFile],
+        pending: Vec<Option<PendingFacts>>,
+        inputs: &[FileInput],
+        overlay: &Overlay,
+    ) {
+        indexed
+            .par_iter_mut()
+            .zip(pending)
+            .zip(inputs)
+            .for_each(|((file, pending), input)| {
+                let Some(pending) = pending else {
+                    return;
+                };
+                let facts = match pending.decode() {
+                    Some(facts) => Arc::new(facts),
+                    None => {
+                        let overlay = overlay.get(input.path.as_path());
+                        self.lint_file(input, false, overlay, None).pass.facts
+                    }
+                };
+                file.facts = facts;
+            });
     }
 
     /// Reads, as context, the files that imports lead to outside what was walked: another package
@@ -1142,16 +1173,17 @@ impl Linter {
             }
             return Some(pass);
         }
-        let cached = cache.get(&input.path, identity)?;
+        let (cached, facts, pending) = cache.get(&input.path, identity)?;
         let diagnostics = cached.diagnostics(&input.path, &self.rule_ids)?;
         let stash = cached.stash(&self.rule_ids)?;
         let pass = FilePass {
-            facts: Arc::new(cached.facts),
+            facts: Arc::new(facts),
             diagnostics,
             stash,
             directives: cached.directives,
             parse_error: cached.parse_error,
             limited: cached.limited,
+            pending,
         };
         cache.remember(&input.path, identity, &pass);
         Some(pass)
@@ -1830,6 +1862,41 @@ mod tests {
     const SOURCE: &str = "import { a } from 'b';\n\
         const x: string = f(a);\n\
         interface I {\n  k: number;\n}\n";
+
+    #[test]
+    fn facts_left_encoded_are_decoded_and_a_damaged_entry_is_linted_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.ts");
+        std::fs::write(&file, "import { b } from './b';\nexport class A {}\n").unwrap();
+        let linter = Linter::new(Vec::new());
+        let prepared = linter.prepare_files_as_project(&[file], &CliSelection::default());
+        let whole = linter
+            .lint_file(&prepared.inputs[0], false, None, None)
+            .pass
+            .facts;
+        assert_eq!(whole.classes.len(), 1);
+        let encoded = postcard::to_allocvec(whole.as_ref()).unwrap();
+        for (bytes, what) in [(encoded.clone(), "intact"), (vec![0xff; 12], "damaged")] {
+            let mut partial = FileFacts::default();
+            partial.imports = whole.imports.clone();
+            let mut indexed = vec![IndexedFile {
+                is_test: false,
+                path: prepared.inputs[0].path.clone(),
+                facts: Arc::new(partial),
+                package: 0,
+                app_root: PathBuf::new(),
+                is_target: true,
+                import_targets: Vec::new(),
+                reexport_targets: Vec::new(),
+                imports_by_local: None,
+                stash: Vec::new(),
+            }];
+            let pending = vec![Some(PendingFacts::from_bytes(&bytes))];
+            linter.decode_pending(&mut indexed, pending, &prepared.inputs, &Overlay::new());
+            assert_eq!(indexed[0].facts.classes.len(), 1, "{what}");
+            assert_eq!(indexed[0].facts.imports.len(), 1, "{what}");
+        }
+    }
 
     #[test]
     fn the_traversal_skips_type_level_code_unless_a_rule_sees_it() {
