@@ -225,5 +225,46 @@ fn main() {
             Ok(())
         }));
     }
+    let shop = root.join("examples/shop-api");
+    let elsewhere = root.join("fixtures/projects/di-clean/src/orders.ts");
+    trials.push(Trial::test(
+        "linted_alone::a_document_of_another_folder",
+        move || another_folders_document(&shop, &elsewhere).map_err(Failed::from),
+    ));
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// Edits of a document another workspace folder holds change nothing in this folder's session:
+/// its lints stay on the early cutoff and agree with full runs.
+fn another_folders_document(root: &Path, elsewhere: &Path) -> Result<(), String> {
+    let linter = Linter::new(nestlint_rules::all_rules());
+    let options = RunOptions {
+        display_base: root.to_path_buf(),
+        error_on_unmatched: false,
+        ..RunOptions::default()
+    };
+    let trusting = linter.session(root, &options).map_err(|e| format!("{e}"))?;
+    trusting.trust_file_events();
+    let exact = linter.session(root, &options).map_err(|e| format!("{e}"))?;
+    let own = root.join("src/orders/orders.service.ts");
+    let original = std::fs::read_to_string(elsewhere).map_err(|e| e.to_string())?;
+    let mut unsaved: HashMap<PathBuf, Arc<str>> = HashMap::new();
+    unsaved.insert(
+        own.clone(),
+        Arc::from(std::fs::read_to_string(&own).map_err(|e| e.to_string())?),
+    );
+    unsaved.insert(elsewhere.to_path_buf(), Arc::from(original.as_str()));
+    linter.lint_session(&trusting, &unsaved);
+    for (step, text) in edits(&original, 3).into_iter().take(12).enumerate() {
+        unsaved.insert(elsewhere.to_path_buf(), Arc::from(text.as_str()));
+        let fast = linter.lint_session(&trusting, &unsaved);
+        let full = linter.lint_session_exactly(&exact, &unsaved);
+        if !fast.edited_alone {
+            return Err(format!(
+                "step {step}: another folder's edit ran the project pass"
+            ));
+        }
+        compare(&format!("step {step}"), &fast, &full)?;
+    }
+    Ok(())
 }

@@ -12,7 +12,7 @@
 //! fixes that edit the edited file; [`LintReport::fixes_pending`] says so, and a full run
 //! brings them back when they are asked for.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -26,12 +26,22 @@ use crate::shifted::{equal_when_shifted, OffsetMap};
 use crate::workspace::normalize;
 use crate::{display_path, LintReport, Linter, RunOptions};
 
+/// What a full run keeps of its files for [`Linter::relint_edited`].
+pub(crate) struct RunKept {
+    /// Per unsaved target file, what linting it again alone needs.
+    pub(crate) files: HashMap<PathBuf, RetainedFile>,
+    /// The files read as context (not linted), whose unsaved texts matter as much.
+    pub(crate) context: HashSet<PathBuf>,
+}
+
 /// What a full run leaves for the next run to start from.
 pub(crate) struct Retained {
     /// The unsaved texts the run linted.
     pub(crate) overlay: Overlay,
     /// Per unsaved target file, what linting it again alone needs.
     pub(crate) files: HashMap<PathBuf, RetainedFile>,
+    /// The files the run read as context.
+    pub(crate) context: HashSet<PathBuf>,
     pub(crate) report: LintReport,
     /// Trees of edited documents parsed by a re-lint that then needed the project pass, with
     /// their texts: the next full run's documents start from them.
@@ -42,10 +52,11 @@ impl Retained {
     /// What a full run over `overlay` left, with the trees an abandoned re-lint parsed.
     pub(crate) fn new(
         overlay: Overlay,
-        mut files: HashMap<PathBuf, RetainedFile>,
+        kept: RunKept,
         report: LintReport,
         trees: Vec<(PathBuf, Arc<str>, nestlint_syntax::Tree)>,
     ) -> Retained {
+        let RunKept { mut files, context } = kept;
         for (path, text, tree) in trees {
             if let Some(file) = files.get_mut(&path).filter(|file| file.text == text) {
                 file.tree = Some(tree);
@@ -54,6 +65,7 @@ impl Retained {
         Retained {
             overlay,
             files,
+            context,
             report,
             trees: Vec::new(),
         }
@@ -112,10 +124,14 @@ impl Linter {
         report.edited_alone = true;
         let mut relinted: Vec<(PathBuf, RetainedFile)> = Vec::with_capacity(edited.len());
         for (path, text) in edited {
-            let old = retained
-                .files
-                .get(path)
-                .ok_or("an edited document is not linted")?;
+            let Some(old) = retained.files.get(path) else {
+                // A document this folder neither lints nor reads (another workspace folder's)
+                // changes nothing here; one it reads as context changes its project.
+                if retained.context.contains(path) || prepared.knows(path) {
+                    return Err("an edited document is read as context");
+                }
+                continue;
+            };
             let input = &prepared.inputs[old.input];
             let edit = nestlint_syntax::edit_between(&old.text, text);
             let mut tree = old.tree.clone();

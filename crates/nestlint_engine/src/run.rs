@@ -16,7 +16,7 @@ use crate::config::{
 };
 use crate::facts::{call_facts, extract_top_level, ClassFact, FileFacts};
 use crate::files::{FileStamp, ReadError, MAX_FILE_BYTES};
-use crate::incremental::RetainedFile;
+use crate::incremental::{RetainedFile, RunKept};
 use crate::index::{IndexedFile, ProjectIndex};
 use crate::rule::{FileContext, ProjectContext, Rule, TYPE_LEVEL_KINDS};
 use crate::sources::Sources;
@@ -386,7 +386,7 @@ impl Linter {
         overlay: &Overlay,
         cache: Option<&Cache>,
         retain: bool,
-    ) -> (LintReport, Option<HashMap<PathBuf, RetainedFile>>) {
+    ) -> (LintReport, Option<RunKept>) {
         let (mut report, retained) = prepared.pool.install(|| {
             self.run(
                 prepared,
@@ -789,7 +789,7 @@ impl Linter {
         overlay: &Overlay,
         cache: Option<&Cache>,
         retain: bool,
-    ) -> (LintReport, Option<HashMap<PathBuf, RetainedFile>>) {
+    ) -> (LintReport, Option<RunKept>) {
         let display_base = normalize(
             &std::path::absolute(display_base).unwrap_or_else(|_| display_base.to_path_buf()),
         );
@@ -824,6 +824,7 @@ impl Linter {
         // A project rule runs when some target file has it on.
         let mut enabled_anywhere = vec![false; self.rules.len()];
         let mut retained: HashMap<PathBuf, RetainedFile> = HashMap::new();
+        let mut context: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
         // Each file's cache key, where it has one, and its facts still encoded.
         let mut keys: Vec<Option<u128>> = Vec::with_capacity(inputs.len());
         let mut pending: Vec<Option<PendingFacts>> = Vec::with_capacity(inputs.len());
@@ -831,6 +832,9 @@ impl Linter {
             keys.push(outcome.key);
             pending.push(outcome.pass.pending.take());
             settings.push(input.settings.clone());
+            if retain && !input.is_target {
+                context.insert(input.path.as_ref().clone());
+            }
             if retain && input.is_target {
                 if let (Some(text), None) = (overlay.get(input.path.as_path()), &outcome.problem) {
                     retained.insert(
@@ -1029,7 +1033,11 @@ impl Linter {
             }
         }
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
-        (report, retain.then_some(retained))
+        let kept = retain.then_some(RunKept {
+            files: retained,
+            context,
+        });
+        (report, kept)
     }
 
     /// Decodes the facts the cache left encoded (`pending`, per file), for the project pass. A
