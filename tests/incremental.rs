@@ -19,6 +19,7 @@ use std::sync::Arc;
 use common::repo_root;
 use libtest_mimic::{Arguments, Failed, Trial};
 use nestlint_engine::diagnostics::Diagnostic;
+use nestlint_engine::session::Session;
 use nestlint_engine::{LintReport, Linter, RunOptions};
 
 /// A finding without its fix, for comparing.
@@ -148,10 +149,9 @@ fn edits(text: &str, seed: u64) -> Vec<String> {
     texts
 }
 
-/// Edits `file` (in `root`'s project) through [`edits`], comparing the two sessions at each
-/// step; returns how many steps were linted alone.
-fn edit_and_compare(root: &Path, file: &Path, seed: u64) -> Result<usize, String> {
-    let linter = Linter::new(nestlint_rules::all_rules());
+/// Two sessions over `root`: one that trusts file events (and may lint edited documents
+/// alone), one that always runs everything.
+fn two_sessions(linter: &Linter, root: &Path) -> Result<(Session, Session), String> {
     let options = RunOptions {
         display_base: root.to_path_buf(),
         error_on_unmatched: false,
@@ -160,6 +160,14 @@ fn edit_and_compare(root: &Path, file: &Path, seed: u64) -> Result<usize, String
     let trusting = linter.session(root, &options).map_err(|e| format!("{e}"))?;
     trusting.trust_file_events();
     let exact = linter.session(root, &options).map_err(|e| format!("{e}"))?;
+    Ok((trusting, exact))
+}
+
+/// Edits `file` (in `root`'s project) through [`edits`], comparing the two sessions at each
+/// step; returns how many steps were linted alone.
+fn edit_and_compare(root: &Path, file: &Path, seed: u64) -> Result<usize, String> {
+    let linter = Linter::new(nestlint_rules::all_rules());
+    let (trusting, exact) = two_sessions(&linter, root)?;
     let original = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
     let mut unsaved: HashMap<PathBuf, Arc<str>> = HashMap::new();
     unsaved.insert(file.to_path_buf(), Arc::from(original.as_str()));
@@ -238,14 +246,7 @@ fn main() {
 /// its lints stay on the early cutoff and agree with full runs.
 fn another_folders_document(root: &Path, elsewhere: &Path) -> Result<(), String> {
     let linter = Linter::new(nestlint_rules::all_rules());
-    let options = RunOptions {
-        display_base: root.to_path_buf(),
-        error_on_unmatched: false,
-        ..RunOptions::default()
-    };
-    let trusting = linter.session(root, &options).map_err(|e| format!("{e}"))?;
-    trusting.trust_file_events();
-    let exact = linter.session(root, &options).map_err(|e| format!("{e}"))?;
+    let (trusting, exact) = two_sessions(&linter, root)?;
     let own = root.join("src/orders/orders.service.ts");
     let original = std::fs::read_to_string(elsewhere).map_err(|e| e.to_string())?;
     let mut unsaved: HashMap<PathBuf, Arc<str>> = HashMap::new();
