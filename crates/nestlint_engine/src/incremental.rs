@@ -110,12 +110,6 @@ impl Linter {
             .iter()
             .filter(|(path, text)| retained.overlay.get(*path) != Some(*text))
             .collect();
-        let rule_ids = &self.rule_ids;
-        let rule_index: HashMap<&str, usize> = rule_ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, i))
-            .collect();
         let display_base = normalize(
             &std::path::absolute(&options.display_base)
                 .unwrap_or_else(|_| options.display_base.clone()),
@@ -180,7 +174,7 @@ impl Linter {
             let mut findings: Vec<Diagnostic> = pass
                 .diagnostics
                 .into_iter()
-                .filter_map(|d| at_configured_level(d, &input.settings, &rule_index, editable))
+                .filter_map(|d| at_configured_level(d, &input.settings, &self.rule_index, editable))
                 .collect();
             findings.extend(project.iter().cloned());
             let shared = input.path.clone();
@@ -189,7 +183,6 @@ impl Linter {
                 (Some(text), Some(&pass.directives)),
                 findings,
                 (&input.settings, input.is_test),
-                (rule_ids, &rule_index),
             ));
             note_file(&mut report.parse_error_files, path, pass.parse_error);
             note_file(&mut report.limited_files, path, pass.limited);

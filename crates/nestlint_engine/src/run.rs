@@ -33,6 +33,8 @@ pub struct Linter {
     rules: Vec<Box<dyn Rule>>,
     /// The rules' ids, in registry order.
     pub(crate) rule_ids: Vec<&'static str>,
+    /// Each rule's position, by id.
+    pub(crate) rule_index: HashMap<&'static str, usize>,
     dispatch: [Vec<Vec<usize>>; 2],
     /// Per grammar, what fact a node kind yields (compared by id: most nodes yield none).
     fact_kinds: [Vec<FactKind>; 2],
@@ -82,10 +84,16 @@ impl Linter {
             }
             table
         });
-        let rule_ids = rules.iter().map(|r| r.meta().id).collect();
+        let rule_ids: Vec<&'static str> = rules.iter().map(|r| r.meta().id).collect();
+        let rule_index = rule_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
+            .collect();
         Self {
             rules,
             rule_ids,
+            rule_index,
             dispatch,
             fact_kinds,
             skip_inside,
@@ -952,12 +960,6 @@ impl Linter {
         };
         let started = std::time::Instant::now();
         // Findings go only to the files the user asked about, at the level their config sets.
-        let rule_ids: Vec<&'static str> = self.rules.iter().map(|r| r.meta().id).collect();
-        let rule_index: HashMap<&str, usize> = rule_ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, i))
-            .collect();
         let mut by_file: BTreeMap<crate::FileId, Vec<Diagnostic>> = BTreeMap::new();
         let file_pass = report.diagnostics.drain(..).map(|d| (d, false));
         let project = per_rule.into_iter().flatten().map(|d| (d, true));
@@ -970,7 +972,7 @@ impl Linter {
             }
             let editable = |target: &PathBuf| texts.contains(target);
             let Some(diagnostic) =
-                at_configured_level(diagnostic, &settings[id], &rule_index, editable)
+                at_configured_level(diagnostic, &settings[id], &self.rule_index, editable)
             else {
                 continue;
             };
@@ -995,7 +997,6 @@ impl Linter {
                 (text, directives.get(&path).map(Vec::as_slice)),
                 diagnostics,
                 (&settings[id], files[id].2),
-                (&rule_ids, &rule_index),
             ));
         }
         phase("findings", started);
@@ -1713,18 +1714,22 @@ impl Linter {
         (text, directives): (Option<&str>, Option<&[Directive]>),
         diagnostics: Vec<Diagnostic>,
         (settings, is_test): (&FileSettings, bool),
-        (rule_ids, rule_index): (&[&'static str], &HashMap<&str, usize>),
     ) -> Vec<Diagnostic> {
         let mut kept = match (directives, text) {
-            (Some(directives), Some(text)) => {
-                suppress::apply(path, text, directives, diagnostics, settings, rule_ids)
-            }
+            (Some(directives), Some(text)) => suppress::apply(
+                path,
+                text,
+                directives,
+                diagnostics,
+                settings,
+                &self.rule_ids,
+            ),
             _ => diagnostics,
         };
         // Test code: only the rules that judge it (after suppressions saw every finding).
         if is_test {
             kept.retain(|d| {
-                rule_index
+                self.rule_index
                     .get(d.rule)
                     .is_some_and(|&r| self.rules[r].reports_in_tests())
             });
