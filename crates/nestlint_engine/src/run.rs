@@ -1800,7 +1800,10 @@ fn project_pass(
                 edit_trees: Default::default(),
                 import_sites: Default::default(),
             };
+            let started = std::time::Instant::now();
             rule.check_project(&index, &mut ctx);
+            // Rules share the index's lazy tables: the first to ask for one pays for it.
+            phase(&format!("project pass: {}", rule.meta().id), started);
             diagnostics
         })
         .collect();
