@@ -161,11 +161,14 @@ fn a_corrupt_or_foreign_cache_is_ignored_and_rewritten() {
     let (_scratch, app, cache) = example_copy();
     let (_, truth, _) = run(&app, None, &[]);
     let (_, _, _) = run(&app, Some(&cache), &[]);
-    let cache_file = std::fs::read_dir(&cache)
+    // The binary's directory holds a file per shard: the largest holds entries.
+    let home = only_binary_dir(&cache);
+    let cache_file = std::fs::read_dir(&home)
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "bin"))
+        .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
         .expect("a cache file");
     let valid = std::fs::read(&cache_file).unwrap();
     let magic = &valid[..8];
@@ -207,6 +210,86 @@ fn a_corrupt_or_foreign_cache_is_ignored_and_rewritten() {
             "{what}: the cache was not rewritten: {err}"
         );
     }
+}
+
+/// The one directory a binary keeps its cache files in.
+fn only_binary_dir(cache: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+#[test]
+fn a_run_that_changed_one_file_rewrites_one_shard_and_stale_caches_are_removed() {
+    let (_scratch, app, cache) = example_copy();
+    let (_, truth, _) = run(&app, Some(&cache), &[]);
+    let home = only_binary_dir(&cache);
+    let written = |dir: &Path| -> Vec<(PathBuf, std::time::SystemTime)> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| (e.path(), e.metadata().unwrap().modified().unwrap()))
+            .collect();
+        files.sort();
+        files
+    };
+    let shards = |files: &[(PathBuf, std::time::SystemTime)]| {
+        files
+            .iter()
+            .filter(|(p, _)| p.file_name().is_some_and(|n| n != "project.bin"))
+            .count()
+    };
+    let before = written(&home);
+    // Spread over several files (a shard no file falls in is not written).
+    assert!((2..=16).contains(&shards(&before)), "{before:?}");
+    // Another binary's leftovers: a directory and an older format's file, one stale, one not.
+    let month_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(31 * 24 * 3600);
+    for name in ["0123456789abcdef", "fedcba9876543210"] {
+        std::fs::create_dir(cache.join(name)).unwrap();
+        std::fs::write(cache.join(name).join("00.bin"), b"old").unwrap();
+    }
+    std::fs::write(cache.join("00112233aabbccdd.bin"), b"old").unwrap();
+    std::fs::write(cache.join("notes.txt"), b"the user's").unwrap();
+    set_modified(&cache.join("00112233aabbccdd.bin"), month_ago);
+    set_modified(&cache.join("notes.txt"), month_ago);
+    std::fs::File::open(cache.join("0123456789abcdef"))
+        .unwrap()
+        .set_modified(month_ago)
+        .unwrap();
+    // Unchanged: nothing is written, nothing removed.
+    let (_, warm, _) = run(&app, Some(&cache), &[]);
+    assert_eq!(warm, truth);
+    assert_eq!(written(&home), before);
+    assert!(cache.join("0123456789abcdef").exists());
+    // One file changed (a comment: the same findings): its shard, and the project findings.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let file = app.join("src/main.ts");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("\n// edited\n");
+    std::fs::write(&file, text).unwrap();
+    let (_, after, _) = run(&app, Some(&cache), &[]);
+    assert_eq!(after, truth);
+    let after_files = written(&home);
+    let rewritten: Vec<&PathBuf> = after_files
+        .iter()
+        .zip(&before)
+        .filter(|(now, then)| now.1 != then.1)
+        .map(|(now, _)| &now.0)
+        .collect();
+    assert!(
+        !rewritten.is_empty() && rewritten.len() <= 2,
+        "one shard (and the project findings) rewritten: {rewritten:?}"
+    );
+    // The stale leftovers are gone; the recent one, and what is not nestlint's, stay.
+    assert!(!cache.join("0123456789abcdef").exists());
+    assert!(!cache.join("00112233aabbccdd.bin").exists());
+    assert!(cache.join("fedcba9876543210").exists());
+    assert!(cache.join("notes.txt").exists());
 }
 
 #[test]

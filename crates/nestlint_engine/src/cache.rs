@@ -8,10 +8,14 @@
 //! git do; metadata is recorded only for files last modified well before they were read, so an
 //! edit in the same clock tick as a read is never missed ("racy git").
 //!
-//! One file per cache directory and binary (`<dir>/<binary id>.bin`), replaced atomically (a
-//! temporary file renamed over it), so concurrent runs never leave a torn file: the last one to
-//! finish wins. A file that does not decode, or was written by another binary, is ignored and
-//! rewritten; nothing in it is trusted beyond what its key proves.
+//! One directory per cache directory and binary (`<dir>/<binary id>/`). Entries are spread
+//! over [`SHARDS`] files by their path's hash, and the project findings have a file of their
+//! own, so a run that changed a few files rewrites a few small files, not the whole cache. Each
+//! file is replaced atomically (a temporary file renamed over it), so concurrent runs never leave
+//! a torn file; files of different runs may sit side by side, which is safe because every entry
+//! and the project findings carry the key that proves them. A file that does not decode, or was
+//! written by another binary, is ignored and rewritten; nothing in it is trusted beyond what its
+//! key proves. Another binary's directory unused for [`STALE_AFTER`] is removed.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -31,21 +35,30 @@ pub const DEFAULT_DIR: &str = ".nestlint_cache";
 /// What starts every cache file, and its format's version.
 const MAGIC: &[u8; 8] = b"NLCACHE5";
 
+/// How many files a cache's entries are spread over.
+const SHARDS: usize = 16;
+
+/// Another binary's cache directory not written for this long is removed (an upgrade leaves its
+/// predecessor's behind; two versions in use side by side each keep writing theirs).
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
 /// The cache of one run.
 pub struct Cache {
-    file: PathBuf,
+    /// This binary's directory in the cache directory.
+    home: PathBuf,
     dir: PathBuf,
     binary: String,
-    /// The cache file as read: entries point into it, and are decoded only when used (in the
-    /// parallel file pass, not all at once when the run starts).
-    buffer: Arc<[u8]>,
-    /// What the cache file held when the run started: per path, its identity and where its
-    /// encoded results lie in `buffer`.
-    loaded: ByPath<(Identity, std::ops::Range<usize>)>,
+    /// The files as read, per shard, then the project findings' file: entries point into them,
+    /// and are decoded only when used (in the parallel file pass, not all at once when the run
+    /// starts).
+    buffers: Vec<Arc<[u8]>>,
+    /// What the cache held when the run started: per path, its identity and where its encoded
+    /// results lie.
+    loaded: ByPath<(Identity, Slot)>,
     /// What this run read or produced, by path: written back when the run ends.
     used: Mutex<ByPath<Entry>>,
-    /// Something new was put: the file must be written.
-    dirty: std::sync::atomic::AtomicBool,
+    /// Per shard: something new was put there, or its file was unreadable; it must be written.
+    dirty: [std::sync::atomic::AtomicBool; SHARDS],
     /// Why the cache file was not used, when it was there but unreadable.
     pub problem: Option<String>,
     /// A session's cache keeps each file's results decoded, by key: the next run (after an
@@ -115,15 +128,27 @@ fn path_key(path: &Path) -> &[u8] {
     path.as_os_str().as_encoded_bytes()
 }
 
-/// One file's entry: its identity and its encoded results (in the loaded file, or new).
+/// The shard a path's entry lives in.
+fn shard_of(path: &[u8]) -> usize {
+    (xxhash_rust::xxh3::xxh3_64(path) % SHARDS as u64) as usize
+}
+
+/// Where a loaded entry's encoded results lie: a shard's buffer, and the range in it.
+#[derive(Clone)]
+struct Slot {
+    shard: usize,
+    range: std::ops::Range<usize>,
+}
+
+/// One file's entry: its identity and its encoded results (in a loaded file, or new).
 enum Entry {
-    Loaded(Identity, std::ops::Range<usize>),
+    Loaded(Identity, Slot),
     New(Identity, Arc<[u8]>),
 }
 
 /// Where an entry's encoded results are.
 enum Stored {
-    Loaded(std::ops::Range<usize>),
+    Loaded(Slot),
     New(Arc<[u8]>),
 }
 
@@ -297,15 +322,15 @@ impl Cache {
     /// of the binary's rules, part of what the binary is.
     pub fn open(dir: &Path, rules: &[&str]) -> Cache {
         let binary = binary_id(rules);
-        let file = dir.join(format!("{}.bin", &binary[..16]));
+        let home = dir.join(&binary[..16]);
         let mut cache = Cache {
-            file,
+            home,
             dir: dir.to_path_buf(),
             binary,
-            buffer: Arc::from(Vec::new()),
+            buffers: Vec::with_capacity(SHARDS + 1),
             loaded: ByPath::default(),
             used: Mutex::new(ByPath::default()),
-            dirty: std::sync::atomic::AtomicBool::new(false),
+            dirty: Default::default(),
             problem: None,
             decoded: None,
             loaded_project: None,
@@ -314,20 +339,57 @@ impl Cache {
             imports: None,
             context: None,
         };
-        // A regular file only, read without blocking (a FIFO put there cannot hang the run).
-        match crate::files::read_limited(&cache.file, MAX_CACHE_BYTES) {
-            Ok(bytes) => match read_entries(&bytes, &cache.binary) {
-                Ok((entries, project)) => {
-                    cache.loaded = entries;
-                    cache.loaded_project = project;
-                    cache.buffer = Arc::from(bytes);
+        for shard in 0..=SHARDS {
+            let file = cache.file_of(shard);
+            let mut buffer: Arc<[u8]> = Arc::from(Vec::new());
+            // A regular file only, read without blocking (a FIFO put there cannot hang the run).
+            let problem = match crate::files::read_limited(&file, MAX_CACHE_BYTES) {
+                Ok(bytes) => match read_entries(&bytes, &cache.binary) {
+                    Ok((entries, project)) => {
+                        let slot = |range| Slot { shard, range };
+                        if shard == SHARDS {
+                            cache.loaded_project = project;
+                        } else {
+                            cache.loaded.reserve(entries.len());
+                            cache.loaded.extend(
+                                entries
+                                    .into_iter()
+                                    .filter(|(path, _)| shard_of(path) == shard)
+                                    .map(|(path, (identity, range))| {
+                                        (path, (identity, slot(range)))
+                                    }),
+                            );
+                        }
+                        buffer = Arc::from(bytes);
+                        None
+                    }
+                    Err(why) => Some(why),
+                },
+                Err(crate::files::ReadError::Missing) => None,
+                Err(error) => Some(error.to_string()),
+            };
+            if let Some(why) = problem {
+                cache.problem.get_or_insert(why);
+                if let Some(dirty) = cache.dirty.get(shard) {
+                    dirty.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
-                Err(why) => cache.problem = Some(why),
-            },
-            Err(crate::files::ReadError::Missing) => {}
-            Err(error) => cache.problem = Some(error.to_string()),
+            }
+            cache.buffers.push(buffer);
         }
         cache
+    }
+
+    /// The file of a shard; `SHARDS` names the project findings' file.
+    fn file_of(&self, shard: usize) -> PathBuf {
+        if shard == SHARDS {
+            self.home.join("project.bin")
+        } else {
+            self.home.join(format!("{shard:02}.bin"))
+        }
+    }
+
+    fn mark_dirty(&self, path: &[u8]) {
+        self.dirty[shard_of(path)].store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Keeps results between runs, decoded, with what the index and the context files made of
@@ -416,16 +478,14 @@ impl Cache {
     fn latest(&self, path: &Path) -> Option<(Identity, Stored)> {
         let key = path_key(path);
         if let Some(entry) = self.used.lock().ok().and_then(|used| match used.get(key) {
-            Some(Entry::Loaded(identity, range)) => {
-                Some((*identity, Stored::Loaded(range.clone())))
-            }
+            Some(Entry::Loaded(identity, slot)) => Some((*identity, Stored::Loaded(slot.clone()))),
             Some(Entry::New(identity, bytes)) => Some((*identity, Stored::New(bytes.clone()))),
             None => None,
         }) {
             return Some(entry);
         }
-        let (identity, range) = self.loaded.get(key)?;
-        Some((*identity, Stored::Loaded(range.clone())))
+        let (identity, slot) = self.loaded.get(key)?;
+        Some((*identity, Stored::Loaded(slot.clone())))
     }
 
     /// The cached results of `path` when its identity's key matches (and they decode). The
@@ -442,7 +502,7 @@ impl Cache {
             return None;
         }
         let (whole, range): (Arc<[u8]>, std::ops::Range<usize>) = match &stored {
-            Stored::Loaded(range) => (self.buffer.clone(), range.clone()),
+            Stored::Loaded(slot) => (self.buffers.get(slot.shard)?.clone(), slot.range.clone()),
             Stored::New(bytes) => (bytes.clone(), 0..bytes.len()),
         };
         let bytes = whole.get(range.clone())?;
@@ -468,11 +528,11 @@ impl Cache {
         if found.stat != identity.stat {
             // Touched, copied back or first seen settled: recorded, so the next run need not
             // read the file.
-            self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.mark_dirty(path_key(path));
         }
         if let Ok(mut used) = self.used.lock() {
             let entry = match stored {
-                Stored::Loaded(range) => Entry::Loaded(identity, range),
+                Stored::Loaded(slot) => Entry::Loaded(identity, slot),
                 Stored::New(bytes) => Entry::New(identity, bytes),
             };
             used.insert(path_key(path).into(), entry);
@@ -502,7 +562,7 @@ impl Cache {
         let Ok(bytes) = postcard::to_allocvec(&out) else {
             return;
         };
-        self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.mark_dirty(path_key(path));
         if let Ok(mut used) = self.used.lock() {
             used.insert(path_key(path).into(), Entry::New(identity, bytes.into()));
         }
@@ -519,7 +579,8 @@ impl Cache {
         let bytes: Arc<[u8]> = match (recorded, &self.loaded_project) {
             (Some((found, bytes)), _) => (found == key).then_some(bytes)?,
             (None, Some((found, range))) => {
-                (*found == key).then(|| Arc::from(&self.buffer[range.clone()]))?
+                let project = self.buffers.get(SHARDS)?;
+                (*found == key).then_some(Arc::from(project.get(range.clone())?))?
             }
             (None, None) => return None,
         };
@@ -555,7 +616,6 @@ impl Cache {
         if let Ok(mut project) = self.project.lock() {
             *project = Some((key, bytes.into()));
         }
-        self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Writes the cache; what went wrong, as a warning for the user, if anything did.
@@ -570,61 +630,109 @@ impl Cache {
     }
 
     /// Writes what this run used or produced, with the entries of files it did not read that
-    /// still exist (another run, on another directory, may want them). Errors are returned for
-    /// the caller to report; a cache that cannot be written costs only speed.
-    pub fn save(self) -> Result<(), String> {
-        let mut entries: ByPath<Entry> = self.used.into_inner().unwrap_or_default();
-        // Nothing new and nothing gone: the file on disk already says it all.
-        let mut changed = self.dirty.into_inner() || self.problem.is_some();
-        for (path, (identity, range)) in self.loaded {
-            if entries.contains_key(&path) {
-                continue;
+    /// still exist (another run, on another directory, may want them). Only the shards where
+    /// something changed are written. Errors are returned for the caller to report; a cache that
+    /// cannot be written costs only speed.
+    pub fn save(mut self) -> Result<(), String> {
+        let dirty: Vec<bool> = self
+            .dirty
+            .iter()
+            .map(|d| d.load(std::sync::atomic::Ordering::Relaxed))
+            .collect();
+        let recorded = std::mem::take(&mut self.project)
+            .into_inner()
+            .unwrap_or_default();
+        let project_changed = match (&recorded, &self.loaded_project) {
+            (Some((key, data)), Some((loaded, range))) => {
+                key != loaded
+                    || self.buffers.get(SHARDS).and_then(|b| b.get(range.clone()))
+                        != Some(&data[..])
             }
-            if path_from_bytes(&path).is_some_and(|path| path.is_file()) {
-                entries.insert(path, Entry::Loaded(identity, range));
-            } else {
-                changed = true;
-            }
-        }
-        if !changed {
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let mut by_shard: Vec<Vec<(Box<[u8]>, Entry)>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        let used = std::mem::take(&mut self.used)
+            .into_inner()
+            .unwrap_or_default();
+        let to_write: Vec<usize> = (0..SHARDS).filter(|&s| dirty[s]).collect();
+        if to_write.is_empty() && !project_changed {
             return Ok(());
         }
-        let mut entries: Vec<(Box<[u8]>, Entry)> = entries.into_iter().collect();
-        // A stable file for the same entries; by bytes (comparing `Path`s walks components).
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut bytes = Vec::with_capacity(self.buffer.len() + 1024);
-        bytes.extend_from_slice(MAGIC);
-        put_chunk(&mut bytes, self.binary.as_bytes());
-        bytes.extend_from_slice(&(entries.len() as u64).to_le_bytes());
-        for (path, entry) in &entries {
-            let (identity, data): (Identity, &[u8]) = match entry {
-                Entry::Loaded(identity, range) => (*identity, &self.buffer[range.clone()]),
-                Entry::New(identity, data) => (*identity, &data[..]),
-            };
-            put_chunk(&mut bytes, path);
-            bytes.extend_from_slice(&identity.key.to_le_bytes());
-            bytes.extend_from_slice(&identity.text.to_le_bytes());
-            Stat::write(identity.stat, &mut bytes);
-            put_chunk(&mut bytes, data);
+        // A shard that is written keeps the entries of files this run did not read if they still
+        // exist. Another shard is left as it is, without a look at its files: an entry of a file
+        // gone is never used, only carried until its shard is next written.
+        for (path, (identity, slot)) in std::mem::take(&mut self.loaded) {
+            if dirty[slot.shard]
+                && !used.contains_key(&path)
+                && path_from_bytes(&path).is_some_and(|path| path.is_file())
+            {
+                by_shard[slot.shard].push((path, Entry::Loaded(identity, slot)));
+            }
         }
-        // The project findings: this run's, else the last run's, else none (key 0, empty).
-        let recorded = self.project.into_inner().unwrap_or_default();
-        let (key, data): (u128, &[u8]) = match (&recorded, &self.loaded_project) {
-            (Some((key, data)), _) => (*key, data),
-            (None, Some((key, range))) => (*key, &self.buffer[range.clone()]),
-            (None, None) => (0, &[]),
-        };
-        bytes.extend_from_slice(&key.to_le_bytes());
-        put_chunk(&mut bytes, data);
-        std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
+        for (path, entry) in used {
+            let shard = shard_of(&path);
+            if dirty[shard] {
+                by_shard[shard].push((path, entry));
+            }
+        }
+        std::fs::create_dir_all(&self.home).map_err(|e| e.to_string())?;
         let ignore = self.dir.join(".gitignore");
         if !ignore.exists() {
             // As ruff does: the directory ignores itself, wherever it is.
             let _ = std::fs::write(&ignore, "# Created by nestlint.\n*\n");
         }
+        for shard in to_write {
+            let mut entries = std::mem::take(&mut by_shard[shard]);
+            // A stable file for the same entries; by bytes (comparing `Path`s walks components).
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut bytes = self.header(entries.len());
+            for (path, entry) in &entries {
+                let (identity, data): (Identity, &[u8]) = match entry {
+                    Entry::Loaded(identity, slot) => (
+                        *identity,
+                        self.buffers
+                            .get(slot.shard)
+                            .and_then(|b| b.get(slot.range.clone()))
+                            .unwrap_or_default(),
+                    ),
+                    Entry::New(identity, data) => (*identity, &data[..]),
+                };
+                put_chunk(&mut bytes, path);
+                bytes.extend_from_slice(&identity.key.to_le_bytes());
+                bytes.extend_from_slice(&identity.text.to_le_bytes());
+                Stat::write(identity.stat, &mut bytes);
+                put_chunk(&mut bytes, data);
+            }
+            // No project findings in a shard's file (key 0, empty).
+            bytes.extend_from_slice(&0u128.to_le_bytes());
+            put_chunk(&mut bytes, &[]);
+            self.replace(&self.file_of(shard), &bytes)?;
+        }
+        if let (true, Some((key, data))) = (project_changed, &recorded) {
+            let mut bytes = self.header(0);
+            bytes.extend_from_slice(&key.to_le_bytes());
+            put_chunk(&mut bytes, data);
+            self.replace(&self.file_of(SHARDS), &bytes)?;
+        }
+        remove_stale(&self.dir, &self.home);
+        Ok(())
+    }
+
+    /// A cache file's start: the magic, this binary's id, the number of entries.
+    fn header(&self, entries: usize) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(64 * 1024);
+        bytes.extend_from_slice(MAGIC);
+        put_chunk(&mut bytes, self.binary.as_bytes());
+        bytes.extend_from_slice(&(entries as u64).to_le_bytes());
+        bytes
+    }
+
+    /// Replaces `file` with `bytes` atomically: a temporary file beside it, renamed over it.
+    fn replace(&self, file: &Path, bytes: &[u8]) -> Result<(), String> {
         let mut temporary =
-            tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| e.to_string())?;
-        temporary.write_all(&bytes).map_err(|e| e.to_string())?;
+            tempfile::NamedTempFile::new_in(&self.home).map_err(|e| e.to_string())?;
+        temporary.write_all(bytes).map_err(|e| e.to_string())?;
         // Readable by whoever can read the directory, as the files it caches are (a temporary
         // file starts private).
         #[cfg(unix)]
@@ -634,10 +742,48 @@ impl Cache {
                 .as_file()
                 .set_permissions(std::fs::Permissions::from_mode(0o644));
         }
-        temporary
-            .persist(&self.file)
-            .map_err(|e| e.error.to_string())?;
+        temporary.persist(file).map_err(|e| e.error.to_string())?;
         Ok(())
+    }
+}
+
+/// Removes what other binaries left in the cache directory and have not written for
+/// [`STALE_AFTER`]: their directories, and the single files of earlier cache formats (both named
+/// by 16 hexadecimal digits). Nothing else there is touched.
+fn remove_stale(dir: &Path, home: &Path) {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in listing.flatten() {
+        let path = entry.path();
+        if path == home {
+            continue;
+        }
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stem = name.strip_suffix(".bin").unwrap_or(&name);
+        if stem.len() != 16 || !stem.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        let stale = metadata
+            .modified()
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if !stale {
+            continue;
+        }
+        let _ = if metadata.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else if name.ends_with(".bin") && metadata.is_file() {
+            std::fs::remove_file(&path)
+        } else {
+            Ok(())
+        };
     }
 }
 
