@@ -510,3 +510,53 @@ fn a_project_unchanged_since_the_last_run_takes_its_recorded_findings() {
     let (_, truth, _) = run(&app, None, &[]);
     assert_eq!(edited, truth);
 }
+
+#[test]
+fn a_change_that_only_moves_a_files_facts_keeps_the_recorded_project_findings() {
+    let (_scratch, app, cache) = example_copy();
+    let (_, cold, err) = run(&app, Some(&cache), &[]);
+    assert!(!project_recorded(&err), "{err}");
+    let edit = |relative: &str, change: &dyn Fn(&str) -> String| {
+        let file = app.join(relative);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let changed = change(&text);
+        assert_ne!(text, changed, "{relative}");
+        std::fs::write(&file, changed).unwrap();
+    };
+    let truth = || run(&app, None, &[]).1;
+
+    // A file with no project finding: a comment above everything and a blank line inside
+    // move every fact, in order. The recorded findings stand.
+    edit("src/auth/jwt-auth.guard.ts", &|text| {
+        format!(
+            "// The guard every route uses.\n{}",
+            text.replacen('{', "{\n", 1)
+        )
+    });
+    let (_, moved, err) = run(&app, Some(&cache), &[]);
+    assert!(project_recorded(&err), "{err}");
+    assert_eq!(moved, truth());
+    assert_eq!(moved, cold);
+    // Recorded again for the moved file: the next run needs no comparison either.
+    let (_, again, err) = run(&app, Some(&cache), &[]);
+    assert!(project_recorded(&err), "{err}");
+    assert_eq!(again, cold);
+
+    // The same file's facts change (a class more): the project pass runs.
+    edit("src/auth/jwt-auth.guard.ts", &|text| {
+        format!("{text}\nexport class AnotherGuard {{}}\n")
+    });
+    let (_, changed, err) = run(&app, Some(&cache), &[]);
+    assert!(!project_recorded(&err), "{err}");
+    assert_eq!(changed, truth());
+
+    // A file with project findings only moved: they must move with it, so the pass runs.
+    edit("src/orders/orders.service.ts", &|text| {
+        format!("\n\n{text}")
+    });
+    let (_, shifted, err) = run(&app, Some(&cache), &[]);
+    assert!(!project_recorded(&err), "{err}");
+    let expected = truth();
+    assert_eq!(shifted, expected);
+    assert_ne!(shifted, cold, "the finding's line moved");
+}

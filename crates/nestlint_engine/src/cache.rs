@@ -33,7 +33,7 @@ use crate::suppress::Directive;
 pub const DEFAULT_DIR: &str = ".nestlint_cache";
 
 /// What starts every cache file, and its format's version.
-const MAGIC: &[u8; 8] = b"NLCACHE5";
+const MAGIC: &[u8; 8] = b"NLCACHE6";
 
 /// How many files a cache's entries are spread over.
 const SHARDS: usize = 16;
@@ -234,7 +234,7 @@ impl Stat {
 #[derive(Deserialize)]
 pub(crate) struct CachedOutcome {
     diagnostics: Vec<CachedDiagnostic>,
-    stash: Vec<(String, Vec<u8>)>,
+    stash: StoredStash,
     pub directives: Vec<Directive>,
     pub parse_error: bool,
     pub limited: bool,
@@ -294,6 +294,19 @@ struct CachedFix {
     applicability: Applicability,
     edits: Vec<Edit>,
     file: Option<PathBuf>,
+}
+
+/// A file's stash as stored: per rule id, its bytes.
+pub(crate) type StoredStash = Vec<(String, Vec<u8>)>;
+
+/// What the project pass's findings depend on: every file's key ([`key`]), and the rest
+/// (`context`: where each file lies, the packages, which project rules run). `key` is both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ProjectState {
+    pub key: u128,
+    pub context: u128,
+    /// Per input, in order.
+    pub files: Vec<u128>,
 }
 
 /// What a file's key is made of besides its text.
@@ -575,16 +588,27 @@ impl Cache {
         key: u128,
         rule_ids: &[&'static str],
     ) -> Option<Vec<Diagnostic>> {
+        let (state, findings) = self.recorded_project(rule_ids)?;
+        (state.key == key).then_some(findings)
+    }
+
+    /// The project findings recorded last (by this run, or the last one), whatever their
+    /// project, with the state of the project they are for.
+    pub(crate) fn recorded_project(
+        &self,
+        rule_ids: &[&'static str],
+    ) -> Option<(ProjectState, Vec<Diagnostic>)> {
         let recorded = self.project.lock().ok()?.clone();
-        let bytes: Arc<[u8]> = match (recorded, &self.loaded_project) {
-            (Some((found, bytes)), _) => (found == key).then_some(bytes)?,
+        let (key, bytes): (u128, Arc<[u8]>) = match (recorded, &self.loaded_project) {
+            (Some((found, bytes)), _) => (found, bytes),
             (None, Some((found, range))) => {
                 let project = self.buffers.get(SHARDS)?;
-                (*found == key).then_some(Arc::from(project.get(range.clone())?))?
+                (*found, Arc::from(project.get(range.clone())?))
             }
             (None, None) => return None,
         };
-        let stored: Vec<(PathBuf, Vec<CachedDiagnostic>)> = postcard::from_bytes(&bytes).ok()?;
+        type Stored = (u128, Vec<u128>, Vec<(PathBuf, Vec<CachedDiagnostic>)>);
+        let (context, files, stored): Stored = postcard::from_bytes(&bytes).ok()?;
         let mut findings = Vec::new();
         for (path, diagnostics) in stored {
             let path = Arc::new(path);
@@ -592,13 +616,32 @@ impl Cache {
                 findings.push(diagnostic.restore(&path, rule_ids)?);
             }
         }
-        Some(findings)
+        Some((
+            ProjectState {
+                key,
+                context,
+                files,
+            },
+            findings,
+        ))
     }
 
-    /// Records `findings`, the project pass's over a project with this `key`, for the next run.
+    /// The facts and stash of `path`'s entry as the cache file held it, when it is for `key`
+    /// (a file changed since: what it was when the project findings were recorded).
+    pub(crate) fn loaded_facts(&self, path: &Path, key: u128) -> Option<(FileFacts, StoredStash)> {
+        let (identity, slot) = self.loaded.get(path_key(path))?;
+        if identity.key != key {
+            return None;
+        }
+        let bytes = self.buffers.get(slot.shard)?.get(slot.range.clone())?;
+        let (outcome, rest): (CachedOutcome, &[u8]) = postcard::take_from_bytes(bytes).ok()?;
+        Some((postcard::from_bytes(rest).ok()?, outcome.stash))
+    }
+
+    /// Records `findings`, the project pass's over the project in `state`, for the next run.
     pub(crate) fn record_project_findings<'a>(
         &self,
-        key: u128,
+        state: &ProjectState,
         findings: impl Iterator<Item = &'a Diagnostic>,
     ) {
         let mut by_path: std::collections::BTreeMap<&Path, Vec<CachedDiagnostic>> =
@@ -610,11 +653,11 @@ impl Cache {
                 .push(CachedDiagnostic::from(diagnostic));
         }
         let stored: Vec<(&Path, Vec<CachedDiagnostic>)> = by_path.into_iter().collect();
-        let Ok(bytes) = postcard::to_allocvec(&stored) else {
+        let Ok(bytes) = postcard::to_allocvec(&(state.context, &state.files, stored)) else {
             return;
         };
         if let Ok(mut project) = self.project.lock() {
-            *project = Some((key, bytes.into()));
+            *project = Some((state.key, bytes.into()));
         }
     }
 

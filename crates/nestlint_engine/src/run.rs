@@ -925,12 +925,35 @@ impl Linter {
             .map(|(id, file)| (file.0.as_os_str().as_encoded_bytes(), id))
             .collect();
         let file_id = |path: &Path| ids.get(path.as_os_str().as_encoded_bytes()).copied();
-        let project_key = match cache {
-            Some(_) if !parse_only => project_key(&indexed, &keys, &packages, &enabled_anywhere),
+        let project_state = match cache {
+            Some(_) if !parse_only => project_state(&indexed, &keys, &packages, &enabled_anywhere),
             _ => None,
         };
-        let recorded = project_key
-            .and_then(|key| cache.and_then(|cache| cache.project_findings(key, &self.rule_ids)));
+        let recorded = cache
+            .zip(project_state.as_ref())
+            .and_then(|(cache, state)| {
+                cache
+                    .project_findings(state.key, &self.rule_ids)
+                    .or_else(|| {
+                        let findings = moved_only_since_recorded(
+                            cache,
+                            state,
+                            &indexed,
+                            &pending,
+                            &self.rule_ids,
+                        )
+                        .inspect_err(|why| {
+                            if timings_on() {
+                                eprintln!("nestlint: timing: the project pass runs: {why}");
+                            }
+                        })
+                        .ok()?;
+                        // Recorded again for this project, so the next run need not compare.
+                        cache.record_project_findings(state, findings.iter());
+                        phase("project pass: facts only moved", started);
+                        Some(findings)
+                    })
+            });
         let per_rule = match recorded {
             Some(findings) => {
                 report.project_recorded = true;
@@ -951,8 +974,8 @@ impl Linter {
                     cache.and_then(Cache::import_memo),
                 );
                 std::thread::spawn(move || drop(index));
-                if let (Some(cache), Some(key)) = (cache, project_key) {
-                    cache.record_project_findings(key, per_rule.iter().flatten());
+                if let (Some(cache), Some(state)) = (cache, &project_state) {
+                    cache.record_project_findings(state, per_rule.iter().flatten());
                 }
                 phase("project pass", started);
                 per_rule
@@ -1742,15 +1765,15 @@ impl Linter {
 /// the settings that run on it), where it lies (package, application, target or context, test
 /// code), the packages (manifests, path aliases, workspaces) and which project rules run. `None`
 /// when a file has no key (it was not cached).
-fn project_key(
+fn project_state(
     indexed: &[IndexedFile],
     keys: &[Option<u128>],
     packages: &[Package],
     enabled_anywhere: &[bool],
-) -> Option<u128> {
+) -> Option<cache::ProjectState> {
+    let files: Vec<u128> = keys.iter().copied().collect::<Option<_>>()?;
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    for (file, key) in indexed.iter().zip(keys) {
-        hasher.update(&key.as_ref()?.to_le_bytes());
+    for file in indexed {
         let path = file.path.as_os_str().as_encoded_bytes();
         hasher.update(&(path.len() as u64).to_le_bytes());
         hasher.update(path);
@@ -1766,7 +1789,83 @@ fn project_key(
     }
     let enabled: Vec<u8> = enabled_anywhere.iter().map(|&on| u8::from(on)).collect();
     hasher.update(&enabled);
-    Some(hasher.digest128())
+    let context = hasher.digest128();
+    for key in &files {
+        hasher.update(&key.to_le_bytes());
+    }
+    Some(cache::ProjectState {
+        key: hasher.digest128(),
+        context,
+        files,
+    })
+}
+
+/// Files changed since the project findings were recorded that many or fewer are compared
+/// with what they were; more, and the project pass runs (comparing would cost as much).
+const MOVED_FILES_AT_MOST: usize = 32;
+
+/// The recorded project findings, when every file that changed since they were recorded only
+/// moved its facts: the same facts and stash, at offsets in the same order (see
+/// [`crate::shifted::moved_only`]), and no recorded finding in it (nor a label or a fix: those
+/// would have to move, and a fix is built from the text). The project pass is a function of the
+/// facts, their order, the stashes and the rest of `state`, so its findings are the same.
+fn moved_only_since_recorded(
+    cache: &Cache,
+    state: &cache::ProjectState,
+    indexed: &[IndexedFile],
+    pending: &[Option<PendingFacts>],
+    rule_ids: &[&'static str],
+) -> Result<Vec<Diagnostic>, &'static str> {
+    let (recorded, findings) = cache
+        .recorded_project(rule_ids)
+        .ok_or("no project findings are recorded")?;
+    if recorded.context != state.context || recorded.files.len() != state.files.len() {
+        return Err("files, packages or settings changed");
+    }
+    let changed: Vec<usize> = (0..state.files.len())
+        .filter(|&i| recorded.files[i] != state.files[i])
+        .collect();
+    if changed.is_empty() || changed.len() > MOVED_FILES_AT_MOST {
+        return Err("too many files changed");
+    }
+    for i in changed {
+        let file = &indexed[i];
+        let path = file.path.as_path();
+        let touches = |d: &Diagnostic| {
+            d.path.as_path() == path
+                || d.labels.iter().any(|l| l.path.as_path() == path)
+                || d.fix
+                    .as_ref()
+                    .and_then(|f| f.file.as_ref())
+                    .is_some_and(|f| f.as_path() == path)
+        };
+        if findings.iter().any(touches) {
+            return Err("a changed file has project findings");
+        }
+        let (old_facts, old_stash) = cache
+            .loaded_facts(path, recorded.files[i])
+            .ok_or("a changed file's earlier facts are not in the cache")?;
+        let same_stash = old_stash.len() == file.stash.len()
+            && old_stash
+                .iter()
+                .zip(&file.stash)
+                .all(|((rule, bytes), (now, stash))| rule == now && bytes[..] == stash[..]);
+        if !same_stash {
+            return Err("a changed file's stash changed");
+        }
+        let decoded;
+        let new_facts = match &pending[i] {
+            Some(encoded) => {
+                decoded = encoded.decode().ok_or("facts do not decode")?;
+                &decoded
+            }
+            None => file.facts.as_ref(),
+        };
+        if !crate::shifted::moved_only(&old_facts, new_facts) {
+            return Err("a changed file's facts changed");
+        }
+    }
+    Ok(findings)
 }
 
 /// The project half of a run: the index over every file's facts, then each enabled rule's

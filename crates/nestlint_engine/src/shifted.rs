@@ -5,6 +5,10 @@
 //! field of any fact type can be forgotten), the old side with each `TextRange` moved by the
 //! edit; the two byte strings are then compared. A range with an end inside the edited text has
 //! no counterpart, and the facts do not compare equal.
+//!
+//! Without the texts (a run from the cache knows a changed file's old facts, not its old text),
+//! [`moved_only`] asks the same of the facts alone: equal but for their ranges, and the ranges'
+//! offsets in the same order on both sides, as any edit outside every fact leaves them.
 
 use nestlint_diagnostics::TextRange;
 use serde::ser::{self, Serialize};
@@ -78,14 +82,52 @@ pub(crate) fn equal_when_shifted<T: Serialize>(old: &T, new: &T, map: &OffsetMap
     let mut before = Writer {
         out: Vec::new(),
         map: Some(map),
+        ranges: None,
     };
     let mut after = Writer {
         out: Vec::new(),
         map: None,
+        ranges: None,
     };
     old.serialize(&mut before).is_ok()
         && new.serialize(&mut after).is_ok()
         && before.out == after.out
+}
+
+/// Whether `new` is `old` with its offsets moved in order: equal but for their ranges, and
+/// every two offsets of `old` in the same order (or equal) as their counterparts in `new`. An
+/// edit that leaves every fact as it was, only moved, passes; one that changes, adds, removes or
+/// reorders anything a fact holds does not.
+pub(crate) fn moved_only<T: Serialize>(old: &T, new: &T) -> bool {
+    let written = |value: &T| {
+        let mut writer = Writer {
+            out: Vec::new(),
+            map: None,
+            ranges: Some(Vec::new()),
+        };
+        value.serialize(&mut writer).ok()?;
+        Some((writer.out, writer.ranges.unwrap_or_default()))
+    };
+    let (Some((old_shape, old_offsets)), Some((new_shape, new_offsets))) =
+        (written(old), written(new))
+    else {
+        return false;
+    };
+    if old_shape != new_shape || old_offsets.len() != new_offsets.len() {
+        return false;
+    }
+    let mut pairs: Vec<(u32, u32)> = old_offsets.into_iter().zip(new_offsets).collect();
+    pairs.sort_unstable();
+    // Sorted by the old offset (then the new): an order-preserving map has its new offsets
+    // sorted too, and one new offset per old one.
+    pairs.windows(2).all(|pair| {
+        let ((old_a, new_a), (old_b, new_b)) = (pair[0], pair[1]);
+        if old_a == old_b {
+            new_a == new_b
+        } else {
+            new_a < new_b
+        }
+    })
 }
 
 /// Writes a value as bytes that two values of the same type share only when they are equal:
@@ -94,6 +136,8 @@ struct Writer<'m> {
     out: Vec<u8>,
     /// Ranges are moved by it (the old side), or kept (the new side).
     map: Option<&'m OffsetMap>,
+    /// Ranges are gathered here, in order, instead of written (see [`moved_only`]).
+    ranges: Option<Vec<u32>>,
 }
 
 /// A range with an end inside the edited text: the facts changed.
@@ -314,6 +358,7 @@ impl<'a, 'm> Compound<'a, 'm> {
             let mut field = Writer {
                 out: Vec::new(),
                 map: None,
+                ranges: None,
             };
             value.serialize(&mut field)?;
             let bytes: [u8; 8] = field.out.try_into().map_err(|_| Unmappable)?;
@@ -331,6 +376,10 @@ impl<'a, 'm> Compound<'a, 'm> {
             let [start, end] = fields[..] else {
                 return Err(Unmappable);
             };
+            if let Some(offsets) = &mut self.writer.ranges {
+                offsets.extend([start, end]);
+                return Ok(());
+            }
             let range = TextRange { start, end };
             let range = match self.writer.map {
                 Some(map) => map.range(range).ok_or(Unmappable)?,
@@ -458,6 +507,29 @@ mod tests {
             &fact("A", 0, 6),
             &same
         ));
+    }
+
+    #[test]
+    fn facts_whose_offsets_only_moved_in_order_are_found_without_the_texts() {
+        // Everything moved by a comment above it; one part moved, the other not.
+        assert!(moved_only(&fact("A", 0, 6), &fact("A", 13, 19)));
+        assert!(moved_only(
+            &vec![fact("A", 0, 6), fact("B", 20, 26)],
+            &vec![fact("A", 0, 6), fact("B", 25, 31)]
+        ));
+        assert!(moved_only(&fact("A", 0, 6), &fact("A", 0, 6)));
+        // A name changed; a fact added; the order of two offsets swapped; two offsets that
+        // were equal no longer are.
+        assert!(!moved_only(&fact("A", 0, 6), &fact("B", 13, 19)));
+        assert!(!moved_only(
+            &vec![fact("A", 0, 6)],
+            &vec![fact("A", 0, 6), fact("B", 20, 26)]
+        ));
+        assert!(!moved_only(
+            &vec![fact("A", 0, 6), fact("B", 20, 26)],
+            &vec![fact("A", 30, 36), fact("B", 0, 6)]
+        ));
+        assert!(!moved_only(&fact("A", 0, 10), &fact("A", 0, 12)));
     }
 
     #[test]
