@@ -417,6 +417,7 @@ impl Linter {
         paths: &[PathBuf],
         options: &RunOptions,
     ) -> Result<Prepared, RunError> {
+        let started = std::time::Instant::now();
         let pool = thread_pool(options.threads).map_err(RunError::ThreadPool)?;
         let mut resolver =
             ConfigResolver::new(&self.rules, options.config.clone(), &options.selection)
@@ -503,6 +504,8 @@ impl Linter {
         }
         targets.sort();
         targets.dedup_by(|a, b| a.0 == b.0);
+        phase("discovery: the walk", started);
+        let started = std::time::Instant::now();
 
         // Packages: each target's nearest manifest directory; loose files group by argument.
         let mut finder = PackageFinder::new();
@@ -587,6 +590,8 @@ impl Linter {
         if options.error_on_unmatched && !unmatched.is_empty() {
             return Err(RunError::NothingToLint(unmatched));
         }
+        phase("discovery: settings and packages", started);
+        let started = std::time::Instant::now();
         // Context: the rest of every package that has a manifest.
         let manifest_packages: Vec<(PathBuf, usize)> = package_ids
             .iter()
@@ -641,8 +646,10 @@ impl Linter {
                 .filter(|dir| dir.starts_with(&root))
                 .cloned()
                 .collect();
+            let walk_started = std::time::Instant::now();
             let files =
                 walk_skipping(&root, options.threads, options.follow_symlinks, &inside).files;
+            phase("discovery: the monorepo walk", walk_started);
             for file in files {
                 if inputs.contains_key(&path_order_key(&file)) {
                     continue;
@@ -680,6 +687,8 @@ impl Linter {
                 );
             }
         }
+        phase("discovery: the monorepo's other packages", started);
+        let started = std::time::Instant::now();
         let mut inputs: Vec<FileInput> = inputs.into_values().collect();
         for input in &mut inputs {
             let root = &packages[input.package].root;
@@ -719,6 +728,7 @@ impl Linter {
                 (path, stamp)
             })
             .collect();
+        phase("discovery: manifests read", started);
         Ok(Prepared {
             pool,
             inputs,
