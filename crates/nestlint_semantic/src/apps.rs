@@ -257,7 +257,7 @@ fn collect_app_calls(index: &ProjectIndex, app: &mut Application) {
                     app.listens = true;
                     continue;
                 }
-                AppCallKind::Bootstrap => continue,
+                AppCallKind::Bootstrap | AppCallKind::SetGlobalPrefix => continue,
             };
             into.extend(call.args.iter().map(|a| (file, a.clone())));
         }

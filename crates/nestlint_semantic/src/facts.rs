@@ -1133,6 +1133,8 @@ pub enum AppCallKind {
     ApplyMiddleware,
     /// `app.listen(...)`: the application serves HTTP (a script that only creates it does not).
     Listen,
+    /// `app.setGlobalPrefix(...)`: a prefix in front of every route.
+    SetGlobalPrefix,
 }
 
 /// `consumer.apply(A, B).exclude(...).forRoutes(...)` in a module's `configure`: middleware for the
@@ -1518,6 +1520,7 @@ fn app_call(node: Node<'_>, function: Node<'_>, property: &str, source: &str) ->
     let kind = match property {
         "useGlobalGuards" => AppCallKind::UseGlobalGuards,
         "useGlobalPipes" => AppCallKind::UseGlobalPipes,
+        "setGlobalPrefix" => AppCallKind::SetGlobalPrefix,
         "listen" => {
             let object = unwrap_expression(function.field(Field::Object)?);
             if !text(object, source).to_ascii_lowercase().contains("app") {
@@ -1541,10 +1544,53 @@ fn app_call(node: Node<'_>, function: Node<'_>, property: &str, source: &str) ->
         }
         _ => return None,
     };
+    let mut args = Value::arguments(node, source, 0);
+    // `const globalPrefix = 'api'; app.setGlobalPrefix(globalPrefix);`, as Nest's starters write it.
+    if kind == AppCallKind::SetGlobalPrefix {
+        if let Some(Value::Ident(name)) = args.first() {
+            if let Some(value) = local_const_string(node, name, source) {
+                args[0] = value;
+            }
+        }
+    }
     Some(AppCall {
         kind,
         method: Name::from(property),
         range: range_of(node),
-        args: Value::arguments(node, source, 0),
+        args,
     })
+}
+
+/// The string a `const` declared earlier in the same block as the statement of `call` binds
+/// `name` to, when it is a plain string literal.
+fn local_const_string(call: Node<'_>, name: &str, source: &str) -> Option<Value> {
+    let statement = call
+        .parent()
+        .filter(|p| p.kind_name() == "expression_statement")?;
+    let block = statement.parent()?;
+    let mut found = None;
+    for sibling in named_children(block) {
+        if sibling.id() == statement.id() {
+            break;
+        }
+        if sibling.kind_name() != "lexical_declaration"
+            || !text(sibling, source).starts_with("const")
+        {
+            continue;
+        }
+        for declarator in named_children(sibling).filter(|c| c.kind_name() == "variable_declarator")
+        {
+            let (Some(bound), Some(value)) = (
+                declarator.field(Field::Name),
+                declarator.field(Field::Value),
+            ) else {
+                continue;
+            };
+            if text(bound, source) == name {
+                let value = Value::from_node(unwrap_expression(value), source);
+                found = matches!(value, Value::String(_)).then_some(value);
+            }
+        }
+    }
+    found
 }

@@ -10,6 +10,7 @@ pub mod no_circular_module_imports;
 pub mod no_circular_provider_injection;
 pub mod no_manual_instantiation;
 pub mod no_type_only_di_import;
+pub mod param_decorator_matches_route;
 pub mod provider_missing_injectable;
 pub mod resolvable_dependencies;
 pub mod valid_repository_injection;
