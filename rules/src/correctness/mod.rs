@@ -13,4 +13,5 @@ pub mod no_type_only_di_import;
 pub mod param_decorator_matches_route;
 pub mod provider_missing_injectable;
 pub mod resolvable_dependencies;
+pub mod route_conflicts;
 pub mod valid_repository_injection;
