@@ -31,6 +31,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::for_root_once::ForRootOnce),
         Box::new(correctness::param_decorator_matches_route::ParamDecoratorMatchesRoute),
         Box::new(correctness::route_conflicts::RouteConflicts),
+        Box::new(correctness::res_requires_passthrough::ResRequiresPassthrough),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

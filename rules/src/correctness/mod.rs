@@ -12,6 +12,7 @@ pub mod no_manual_instantiation;
 pub mod no_type_only_di_import;
 pub mod param_decorator_matches_route;
 pub mod provider_missing_injectable;
+pub mod res_requires_passthrough;
 pub mod resolvable_dependencies;
 pub mod route_conflicts;
 pub mod valid_repository_injection;
