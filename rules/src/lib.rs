@@ -5,6 +5,7 @@ mod correctness;
 mod decorators;
 mod graph;
 mod module_edits;
+mod openapi;
 mod security;
 mod validation;
 
@@ -32,6 +33,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::param_decorator_matches_route::ParamDecoratorMatchesRoute),
         Box::new(correctness::route_conflicts::RouteConflicts),
         Box::new(correctness::res_requires_passthrough::ResRequiresPassthrough),
+        Box::new(openapi::mapped_types_from_swagger::MappedTypesFromSwagger),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules
