@@ -196,3 +196,19 @@ fn verifies_token(callee: &nestlint_engine::facts::CalleeName) -> bool {
         || name == "verifytoken"
         || name == "verifyjwt"
 }
+
+/// Where the one string literal holding exactly `value` (quoted `'`, `"` or `` ` ``) starts in
+/// `text`, with its quote; `None` when there is none or more than one (an edit would be a guess).
+pub fn quoted_once(text: &str, value: &str) -> Option<(usize, char)> {
+    let mut found = None;
+    for quote in ['\'', '"', '`'] {
+        let literal = format!("{quote}{value}{quote}");
+        for (at, _) in text.match_indices(&literal) {
+            if found.is_some() {
+                return None;
+            }
+            found = Some((at, quote));
+        }
+    }
+    found
+}

@@ -265,17 +265,8 @@ fn colon_edit(
 ) -> Option<Edit> {
     let source = ctx.source(index, file)?;
     let text = source.get(decorator.range.start as usize..decorator.range.end as usize)?;
-    let mut found = None;
-    for quote in ['\'', '"', '`'] {
-        let literal = format!("{quote}{name}{quote}");
-        for (at, _) in text.match_indices(&literal) {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(at);
-        }
-    }
-    let colon = decorator.range.start as usize + found? + 1;
+    let (at, _) = crate::decorators::quoted_once(text, name)?;
+    let colon = decorator.range.start as usize + at + 1;
     Some(Edit::deletion(TextRange::new(colon, colon + 1)))
 }
 

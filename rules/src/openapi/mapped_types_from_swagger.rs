@@ -159,17 +159,7 @@ fn source_edit(ctx: &ProjectContext<'_>, index: &ProjectIndex, file: FileId) -> 
         return None;
     }
     let source = ctx.source(index, file)?;
-    let mut found = None;
-    for quote in ['\'', '"'] {
-        let literal = format!("{quote}{MAPPED_TYPES}{quote}");
-        for (at, _) in source.match_indices(&literal) {
-            if found.is_some() {
-                return None;
-            }
-            found = Some((at, quote));
-        }
-    }
-    let (at, quote) = found?;
+    let (at, quote) = crate::decorators::quoted_once(source, MAPPED_TYPES)?;
     let end = at + MAPPED_TYPES.len() + 2;
     Some(Edit::replacement(
         TextRange::new(at, end),
