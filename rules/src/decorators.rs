@@ -1,5 +1,6 @@
 //! What project-written decorator factories do, shared by the rules: whether a factory composes
-//! `UseGuards`, sets public metadata, or applies class-validator decorators.
+//! `UseGuards`, sets public metadata, or applies class-validator decorators; and where the string
+//! literal a decorator or an import is written with lies, for fixes that edit it.
 
 use std::collections::HashMap;
 
