@@ -253,14 +253,29 @@ fn a_run_that_changed_one_file_rewrites_one_shard_and_stale_caches_are_removed()
         std::fs::create_dir(cache.join(name)).unwrap();
         std::fs::write(cache.join(name).join("00.bin"), b"old").unwrap();
     }
-    std::fs::write(cache.join("00112233aabbccdd.bin"), b"old").unwrap();
+    std::fs::write(
+        cache.join("00112233aabbccdd.bin"),
+        b"NLCACHE4 an older format",
+    )
+    .unwrap();
+    // Named like nestlint's, stale, but not written by it (`--cache-dir` may name any directory).
+    std::fs::write(cache.join("aaaabbbbccccdddd.bin"), b"the user's").unwrap();
+    std::fs::create_dir(cache.join("abcdefabcdef0123")).unwrap();
+    std::fs::write(
+        cache.join("abcdefabcdef0123").join("photo.jpg"),
+        b"the user's",
+    )
+    .unwrap();
     std::fs::write(cache.join("notes.txt"), b"the user's").unwrap();
-    set_modified(&cache.join("00112233aabbccdd.bin"), month_ago);
-    set_modified(&cache.join("notes.txt"), month_ago);
-    std::fs::File::open(cache.join("0123456789abcdef"))
-        .unwrap()
-        .set_modified(month_ago)
-        .unwrap();
+    for file in ["00112233aabbccdd.bin", "aaaabbbbccccdddd.bin", "notes.txt"] {
+        set_modified(&cache.join(file), month_ago);
+    }
+    for dir in ["0123456789abcdef", "abcdefabcdef0123"] {
+        std::fs::File::open(cache.join(dir))
+            .unwrap()
+            .set_modified(month_ago)
+            .unwrap();
+    }
     // Unchanged: nothing is written, nothing removed.
     let (_, warm, _) = run(&app, Some(&cache), &[]);
     assert_eq!(warm, truth);
@@ -274,12 +289,12 @@ fn a_run_that_changed_one_file_rewrites_one_shard_and_stale_caches_are_removed()
     std::fs::write(&file, text).unwrap();
     let (_, after, _) = run(&app, Some(&cache), &[]);
     assert_eq!(after, truth);
-    let after_files = written(&home);
-    let rewritten: Vec<&PathBuf> = after_files
-        .iter()
-        .zip(&before)
-        .filter(|(now, then)| now.1 != then.1)
-        .map(|(now, _)| &now.0)
+    let then: std::collections::HashMap<PathBuf, std::time::SystemTime> =
+        before.into_iter().collect();
+    let rewritten: Vec<PathBuf> = written(&home)
+        .into_iter()
+        .filter(|(path, modified)| then.get(path) != Some(modified))
+        .map(|(path, _)| path)
         .collect();
     assert!(
         !rewritten.is_empty() && rewritten.len() <= 2,
@@ -290,6 +305,8 @@ fn a_run_that_changed_one_file_rewrites_one_shard_and_stale_caches_are_removed()
     assert!(!cache.join("00112233aabbccdd.bin").exists());
     assert!(cache.join("fedcba9876543210").exists());
     assert!(cache.join("notes.txt").exists());
+    assert!(cache.join("aaaabbbbccccdddd.bin").exists());
+    assert!(cache.join("abcdefabcdef0123/photo.jpg").exists());
 }
 
 #[test]

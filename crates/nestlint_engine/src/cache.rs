@@ -501,10 +501,9 @@ impl Cache {
         Some((*identity, Stored::Loaded(slot.clone())))
     }
 
-    /// The cached results of `path` when its identity's key matches (and they decode). The
-    /// entry is kept with `identity`'s metadata.
-    /// The entry of `path` when it is `identity`'s: its results, its facts (only their imports
-    /// outside a session) and the facts still encoded.
+    /// The entry of `path` when it is `identity`'s (and it decodes): its results, its facts (only
+    /// their imports outside a session) and the facts still encoded. The entry is kept with
+    /// `identity`'s metadata.
     pub(crate) fn get(
         &self,
         path: &Path,
@@ -588,8 +587,12 @@ impl Cache {
         key: u128,
         rule_ids: &[&'static str],
     ) -> Option<Vec<Diagnostic>> {
-        let (state, findings) = self.recorded_project(rule_ids)?;
-        (state.key == key).then_some(findings)
+        // The key is read before anything is decoded: most runs that ask are not that project.
+        let (found, bytes) = self.recorded_bytes()?;
+        if found != key {
+            return None;
+        }
+        Some(Self::decode_project(found, &bytes, rule_ids)?.1)
     }
 
     /// The project findings recorded last (by this run, or the last one), whatever their
@@ -598,17 +601,30 @@ impl Cache {
         &self,
         rule_ids: &[&'static str],
     ) -> Option<(ProjectState, Vec<Diagnostic>)> {
+        let (key, bytes) = self.recorded_bytes()?;
+        Self::decode_project(key, &bytes, rule_ids)
+    }
+
+    /// The last recorded project findings' key and encoded record.
+    fn recorded_bytes(&self) -> Option<(u128, Arc<[u8]>)> {
         let recorded = self.project.lock().ok()?.clone();
-        let (key, bytes): (u128, Arc<[u8]>) = match (recorded, &self.loaded_project) {
-            (Some((found, bytes)), _) => (found, bytes),
+        match (recorded, &self.loaded_project) {
+            (Some(found), _) => Some(found),
             (None, Some((found, range))) => {
                 let project = self.buffers.get(SHARDS)?;
-                (*found, Arc::from(project.get(range.clone())?))
+                Some((*found, Arc::from(project.get(range.clone())?)))
             }
-            (None, None) => return None,
-        };
+            (None, None) => None,
+        }
+    }
+
+    fn decode_project(
+        key: u128,
+        bytes: &[u8],
+        rule_ids: &[&'static str],
+    ) -> Option<(ProjectState, Vec<Diagnostic>)> {
         type Stored = (u128, Vec<u128>, Vec<(PathBuf, Vec<CachedDiagnostic>)>);
-        let (context, files, stored): Stored = postcard::from_bytes(&bytes).ok()?;
+        let (context, files, stored): Stored = postcard::from_bytes(bytes).ok()?;
         let mut findings = Vec::new();
         for (path, diagnostics) in stored {
             let path = Arc::new(path);
@@ -694,14 +710,14 @@ impl Cache {
             (Some(_), None) => true,
             (None, _) => false,
         };
-        let mut by_shard: Vec<Vec<(Box<[u8]>, Entry)>> = (0..SHARDS).map(|_| Vec::new()).collect();
-        let used = std::mem::take(&mut self.used)
-            .into_inner()
-            .unwrap_or_default();
         let to_write: Vec<usize> = (0..SHARDS).filter(|&s| dirty[s]).collect();
         if to_write.is_empty() && !project_changed {
             return Ok(());
         }
+        let mut by_shard: Vec<Vec<(Box<[u8]>, Entry)>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        let used = std::mem::take(&mut self.used)
+            .into_inner()
+            .unwrap_or_default();
         // A shard that is written keeps the entries of files this run did not read if they still
         // exist. Another shard is left as it is, without a look at its files: an entry of a file
         // gone is never used, only carried until its shard is next written.
@@ -792,7 +808,8 @@ impl Cache {
 
 /// Removes what other binaries left in the cache directory and have not written for
 /// [`STALE_AFTER`]: their directories, and the single files of earlier cache formats (both named
-/// by 16 hexadecimal digits). Nothing else there is touched.
+/// by 16 hexadecimal digits, and holding only what nestlint writes: see [`written_by_nestlint`]).
+/// Nothing else there is touched (`--cache-dir` may name a directory that holds more).
 fn remove_stale(dir: &Path, home: &Path) {
     let Ok(listing) = std::fs::read_dir(dir) else {
         return;
@@ -820,14 +837,44 @@ fn remove_stale(dir: &Path, home: &Path) {
         if !stale {
             continue;
         }
+        if !written_by_nestlint(&path, &metadata) {
+            continue;
+        }
         let _ = if metadata.is_dir() {
             std::fs::remove_dir_all(&path)
-        } else if name.ends_with(".bin") && metadata.is_file() {
-            std::fs::remove_file(&path)
         } else {
-            Ok(())
+            std::fs::remove_file(&path)
         };
     }
+}
+
+/// Whether `path` is a cache nestlint wrote: a `.bin` file that starts with the cache files'
+/// magic (of any format version), or a directory of shard files (`00.bin`..., `project.bin`)
+/// and the temporary files their writes leave when interrupted.
+fn written_by_nestlint(path: &Path, metadata: &std::fs::Metadata) -> bool {
+    let magic_family = &MAGIC[..7];
+    if metadata.is_file() {
+        let mut start = [0u8; 7];
+        return path.extension().is_some_and(|e| e == "bin")
+            && std::fs::File::open(path)
+                .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut start))
+                .is_ok()
+            && start == magic_family;
+    }
+    if !metadata.is_dir() {
+        return false;
+    }
+    let Ok(listing) = std::fs::read_dir(path) else {
+        return false;
+    };
+    listing.flatten().all(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let shard = name.strip_suffix(".bin").is_some_and(|stem| {
+            stem == "project" || (stem.len() == 2 && stem.bytes().all(|b| b.is_ascii_digit()))
+        });
+        shard || name.starts_with(".tmp")
+    })
 }
 
 /// A cache file larger than this is not read (it is rewritten).

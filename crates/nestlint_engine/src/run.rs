@@ -1835,7 +1835,10 @@ fn moved_only_since_recorded(
     let changed: Vec<usize> = (0..state.files.len())
         .filter(|&i| recorded.files[i] != state.files[i])
         .collect();
-    if changed.is_empty() || changed.len() > MOVED_FILES_AT_MOST {
+    if changed.is_empty() {
+        return Err("the recorded findings are for other settings");
+    }
+    if changed.len() > MOVED_FILES_AT_MOST {
         return Err("too many files changed");
     }
     for i in changed {
@@ -1912,7 +1915,9 @@ fn project_pass(
             let started = std::time::Instant::now();
             rule.check_project(&index, &mut ctx);
             // Rules share the index's lazy tables: the first to ask for one pays for it.
-            phase(&format!("project pass: {}", rule.meta().id), started);
+            if timings_on() {
+                phase(&format!("project pass: {}", rule.meta().id), started);
+            }
             diagnostics
         })
         .collect();
