@@ -1,6 +1,6 @@
 use nestlint_diagnostics::{Edit, Fix, Severity, TextRange};
 use nestlint_engine::apps::routes_of;
-use nestlint_engine::facts::{AppCallKind, DecoratorFact};
+use nestlint_engine::facts::{AppCallKind, ClassFact, DecoratorFact, MethodFact};
 use nestlint_engine::nest::resolve_string;
 use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
@@ -88,85 +88,89 @@ impl Rule for ParamDecoratorMatchesRoute {
                     continue;
                 }
                 for handler in index.route_handlers(file, class) {
-                    let named: Vec<(&DecoratorFact, String)> = handler
-                        .params
-                        .iter()
-                        .flat_map(|param| &param.decorators)
-                        .filter(|d| index.is_nest_decorator(file, d, "Param"))
-                        .filter_map(|d| {
-                            let name = resolve_string(index, file, d.args.first()?)?;
-                            Some((d, name.to_string()))
-                        })
-                        .collect();
-                    if named.is_empty() {
-                        continue;
-                    }
-                    let Some(routes) = routes_of(index, file, class, handler) else {
-                        continue;
-                    };
-                    let Some(declared) = routes
-                        .iter()
-                        .map(|route| route_parameters(&route.path))
-                        .collect::<Option<Vec<Vec<String>>>>()
-                    else {
-                        continue;
-                    };
-                    if routes.is_empty() {
-                        continue;
-                    }
-                    let in_some_route =
-                        |name: &str| declared.iter().any(|p| p.iter().any(|n| n == name));
-                    let shown_route = format!("{} /{}", routes[0].method, routes[0].path);
-                    for (decorator, name) in named {
-                        if let Some(bare) = name.strip_prefix(':') {
-                            let fix = in_some_route(bare)
-                                .then(|| colon_edit(ctx, index, file, decorator, &name))
-                                .flatten()
-                                .map(|edit| Fix::safe(format!("write `'{bare}'`"), vec![edit]));
-                            ctx.report(
-                                index,
-                                file,
-                                decorator.range,
-                                format!("`@Param('{name}')` is written with the route's colon: Nest passes `undefined`"),
-                            )
-                            .note(format!("the route `{shown_route}` names its parameter `{bare}`; the colon only marks it in the path"))
-                            .help(format!("write `@Param('{bare}')`"))
-                            .fix(fix);
-                            continue;
-                        }
-                        if in_some_route(&name) {
-                            continue;
-                        }
-                        // In the order the paths name them, each once.
-                        let mut known: Vec<&str> = Vec::new();
-                        for name in declared.iter().flatten() {
-                            if !known.contains(&name.as_str()) {
-                                known.push(name);
-                            }
-                        }
-                        let help = if known.is_empty() {
-                            "the route has no parameter: add `:".to_owned()
-                                + &name
-                                + "` to its path, or read the value elsewhere (`@Query`, `@Body`)"
-                        } else {
-                            let listed: Vec<String> =
-                                known.iter().map(|n| format!("`{n}`")).collect();
-                            format!("the route's parameters: {}", listed.join(", "))
-                        };
-                        ctx.report(
-                            index,
-                            file,
-                            decorator.range,
-                            format!(
-                                "`@Param('{name}')` names no parameter of `{}`'s route `{shown_route}`: it is always `undefined`",
-                                handler.name
-                            ),
-                        )
-                        .help(help);
-                    }
+                    check_handler(index, ctx, file, class, handler);
                 }
             }
         }
+    }
+}
+
+/// Checks the named `@Param`s of one route handler against its routes.
+fn check_handler(
+    index: &ProjectIndex,
+    ctx: &mut ProjectContext<'_>,
+    file: FileId,
+    class: &ClassFact,
+    handler: &MethodFact,
+) {
+    let named: Vec<(&DecoratorFact, String)> = handler
+        .params
+        .iter()
+        .flat_map(|param| &param.decorators)
+        .filter(|d| index.is_nest_decorator(file, d, "Param"))
+        .filter_map(|d| {
+            let name = resolve_string(index, file, d.args.first()?)?;
+            Some((d, name.to_string()))
+        })
+        .collect();
+    if named.is_empty() {
+        return;
+    }
+    let Some(routes) = routes_of(index, file, class, handler).filter(|r| !r.is_empty()) else {
+        return;
+    };
+    let Some(declared) = routes
+        .iter()
+        .map(|route| route_parameters(&route.path))
+        .collect::<Option<Vec<Vec<String>>>>()
+    else {
+        return;
+    };
+    // In the order the paths name them, each once.
+    let mut known: Vec<&str> = Vec::new();
+    for name in declared.iter().flatten() {
+        if !known.contains(&name.as_str()) {
+            known.push(name);
+        }
+    }
+    let shown_route = format!("{} /{}", routes[0].method, routes[0].path);
+    for (decorator, name) in named {
+        if let Some(bare) = name.strip_prefix(':') {
+            let fix = known
+                .contains(&bare)
+                .then(|| colon_edit(ctx, index, file, decorator, &name))
+                .flatten()
+                .map(|edit| Fix::safe(format!("write `'{bare}'`"), vec![edit]));
+            ctx.report(
+                index,
+                file,
+                decorator.range,
+                format!("`@Param('{name}')` is written with the route's colon: Nest passes `undefined`"),
+            )
+            .note(format!("the route `{shown_route}` names its parameter `{bare}`; the colon only marks it in the path"))
+            .help(format!("write `@Param('{bare}')`"))
+            .fix(fix);
+            continue;
+        }
+        if known.contains(&name.as_str()) {
+            continue;
+        }
+        let help = if known.is_empty() {
+            format!("the route has no parameter: add `:{name}` to its path, or read the value elsewhere (`@Query`, `@Body`)")
+        } else {
+            let listed: Vec<String> = known.iter().map(|n| format!("`{n}`")).collect();
+            format!("the route's parameters: {}", listed.join(", "))
+        };
+        ctx.report(
+            index,
+            file,
+            decorator.range,
+            format!(
+                "`@Param('{name}')` names no parameter of `{}`'s route `{shown_route}`: it is always `undefined`",
+                handler.name
+            ),
+        )
+        .help(help);
     }
 }
 

@@ -185,7 +185,7 @@ fn uses_of<'t>(body: Node<'t>, name: &str, source: &str) -> Uses<'t> {
     let mut stack: Vec<(Node<'t>, bool)> = vec![(body, false)];
     while let Some((node, nested)) = stack.pop() {
         let kind = node.kind_name();
-        if kind == "identifier" && text(node, source) == name && !sends_or_is_harmless(node, source)
+        if kind == "identifier" && text(node, source) == name && !only_sets_something(node, source)
         {
             uses.sends_or_escapes = true;
         }
@@ -229,7 +229,7 @@ fn uses_of<'t>(body: Node<'t>, name: &str, source: &str) -> Uses<'t> {
 /// `res.status(201)`, as statements of their own. `false` when a chain from it calls anything
 /// else ([`SETS_ONLY`]: it may send) or the response is used any other way (an argument,
 /// assigned, returned): then it may be sent.
-fn sends_or_is_harmless(identifier: Node<'_>, source: &str) -> bool {
+fn only_sets_something(identifier: Node<'_>, source: &str) -> bool {
     let mut current = identifier;
     let mut in_chain = false;
     loop {
@@ -262,16 +262,12 @@ fn sends_or_is_harmless(identifier: Node<'_>, source: &str) -> bool {
             "parenthesized_expression" | "non_null_expression" | "await_expression" => {
                 current = parent;
             }
+            // A statement of its own; used as a value anywhere else, it may carry the response on
+            // (assigned, passed, returned).
             "expression_statement" => return in_chain,
-            _ => return in_chain && !is_value_use(parent),
+            _ => return false,
         }
     }
-}
-
-/// Whether a chain that ends under `parent` is used as a value that may carry the response on
-/// (assigned, passed, returned): conservatively, anything but a statement of its own.
-fn is_value_use(parent: Node<'_>) -> bool {
-    !matches!(parent.kind_name(), "expression_statement")
 }
 
 /// Whether `name` appears as an identifier anywhere in `node`.

@@ -79,6 +79,7 @@ NestFactory.create(AppModule);
 - static routes after parameterised ones when an application runs on Fastify (its router prefers
   static routes whatever their order), or when the engine cannot see the platform (no
   `NestFactory.create` it can read, or an adapter held in a variable);
+- routes after a handler that injects `@Next()` (it may hand the request on);
 - routes of different controllers (the order Nest registers controllers in depends on the module
   graph), routes a base class declares, and test code.
 
@@ -143,7 +144,6 @@ fn check_controller(
         let Some(routes) = routes_of(index, file, class, handler) else {
             continue;
         };
-        let mut reported = false;
         let shaped: Vec<Shaped<'_>> = routes
             .into_iter()
             .map(|route| Shaped {
@@ -154,62 +154,85 @@ fn check_controller(
                 path: route.path,
             })
             .collect();
-        for route in &shaped {
-            if reported {
-                break;
-            }
-            for earlier in &seen {
-                if std::ptr::eq(earlier.handler, handler)
-                    || earlier.version != route.version
-                    || !(earlier.method == route.method || earlier.method == "ALL")
-                {
-                    continue;
-                }
-                let conflict = if same_shape(&earlier.segments, &route.segments) {
-                    Some(false)
-                } else if shadowing_applies && shadows(&earlier.segments, &route.segments) {
-                    Some(true)
-                } else {
-                    None
-                };
-                let Some(shadowed) = conflict else {
-                    continue;
-                };
-                let path = index.file(file).path.clone();
-                let earlier_route = format!("{} /{}", earlier.method, earlier.path);
-                let route_text = format!("{} /{}", route.method, route.path);
-                let message = if shadowed {
-                    format!(
-                        "`{route_text}` (`{}`) is never reached: `{earlier_route}` (`{}`), declared before it, matches its path first",
-                        handler.name, earlier.handler.name
-                    )
-                } else {
-                    format!(
-                        "`{route_text}` (`{}`) is also served by `{}`, declared before it: Express calls only the first, Fastify refuses to start",
-                        handler.name, earlier.handler.name
-                    )
-                };
-                let help = if shadowed {
-                    format!(
-                        "declare `{}` before `{}`: Express matches routes in the order they are declared",
-                        handler.name, earlier.handler.name
-                    )
-                } else {
-                    "give one of the handlers another path or method, or remove the one never called".to_owned()
-                };
-                ctx.report(index, file, handler.name_range, message)
-                    .label(
-                        path,
-                        earlier.handler.name_range,
-                        format!("`{earlier_route}` is declared here"),
-                    )
-                    .help(help);
-                reported = true;
-                break;
-            }
+        // The first conflict of the handler's routes, if any: one finding per handler.
+        let conflict = shaped.iter().find_map(|route| {
+            seen.iter().find_map(|earlier| {
+                conflict(earlier, route, shadowing_applies)
+                    .map(|shadowed| (earlier, route, shadowed))
+            })
+        });
+        if let Some((earlier, route, shadowed)) = conflict {
+            report(index, ctx, file, earlier, route, shadowed);
         }
-        seen.extend(shaped);
+        // A handler that can pass the request on (`@Next()`) hides nothing after it.
+        let passes_on = handler
+            .params
+            .iter()
+            .flat_map(|param| &param.decorators)
+            .any(|d| index.is_nest_decorator(file, d, "Next"));
+        if !passes_on {
+            seen.extend(shaped);
+        }
     }
+}
+
+/// How `route` conflicts with `earlier`, a route of a handler declared before it: `Some(false)`
+/// for the same route, `Some(true)` for one `earlier` shadows (on Express), `None` for none.
+fn conflict(earlier: &Shaped<'_>, route: &Shaped<'_>, shadowing_applies: bool) -> Option<bool> {
+    if std::ptr::eq(earlier.handler, route.handler)
+        || earlier.version != route.version
+        || !(earlier.method == route.method || earlier.method == "ALL")
+    {
+        return None;
+    }
+    if same_shape(&earlier.segments, &route.segments) {
+        Some(false)
+    } else if shadowing_applies && shadows(&earlier.segments, &route.segments) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+fn report(
+    index: &ProjectIndex,
+    ctx: &mut ProjectContext<'_>,
+    file: FileId,
+    earlier: &Shaped<'_>,
+    route: &Shaped<'_>,
+    shadowed: bool,
+) {
+    let handler = route.handler;
+    let earlier_route = format!("{} /{}", earlier.method, earlier.path);
+    let route_text = format!("{} /{}", route.method, route.path);
+    let (message, help) = if shadowed {
+        (
+            format!(
+                "`{route_text}` (`{}`) is never reached: `{earlier_route}` (`{}`), declared before it, matches its path first",
+                handler.name, earlier.handler.name
+            ),
+            format!(
+                "declare `{}` before `{}`: Express matches routes in the order they are declared",
+                handler.name, earlier.handler.name
+            ),
+        )
+    } else {
+        (
+            format!(
+                "`{route_text}` (`{}`) is also served by `{}`, declared before it: Express calls only the first, Fastify refuses to start",
+                handler.name, earlier.handler.name
+            ),
+            "give one of the handlers another path or method, or remove the one never called"
+                .to_owned(),
+        )
+    };
+    ctx.report(index, file, handler.name_range, message)
+        .label(
+            index.file(file).path.clone(),
+            earlier.handler.name_range,
+            format!("`{earlier_route}` is declared here"),
+        )
+        .help(help);
 }
 
 /// The version a handler's routes are served under: its `@Version(...)`, else its controller's
