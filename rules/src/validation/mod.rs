@@ -1,3 +1,4 @@
 //! Rules for request input that reaches a handler unvalidated.
 
+pub mod array_validators_each;
 pub mod request_dto_validation;
