@@ -37,6 +37,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(validation::array_validators_each::ArrayValidatorsEach),
         Box::new(validation::nested_dto_decorators::NestedDtoDecorators),
         Box::new(validation::uploaded_file_validated::UploadedFileValidated),
+        Box::new(validation::validation_pipe_config::ValidationPipeConfig),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

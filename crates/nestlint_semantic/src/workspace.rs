@@ -444,6 +444,8 @@ pub struct Package {
     pub has_manifest: bool,
     /// Names from `dependencies`, `devDependencies` and `peerDependencies`.
     pub dependencies: HashSet<String>,
+    /// The version range each of them is declared with (the first of the three lists wins).
+    pub versions: std::collections::BTreeMap<String, String>,
     /// `compilerOptions.paths` from `tsconfig.json` (following `extends`), made absolute.
     pub paths: Vec<(String, Vec<PathBuf>)>,
     /// `compilerOptions.baseUrl`, made absolute.
@@ -476,6 +478,11 @@ impl Package {
         dependencies.sort();
         for dependency in dependencies {
             bytes(dependency.as_bytes());
+        }
+        bytes(b"versions");
+        for (name, version) in &self.versions {
+            bytes(name.as_bytes());
+            bytes(version.as_bytes());
         }
         bytes(b"paths");
         for (pattern, targets) in &self.paths {
@@ -524,6 +531,14 @@ impl Package {
             for key in ["dependencies", "devDependencies", "peerDependencies"] {
                 if let Some(deps) = manifest.get(key).and_then(|d| d.as_object()) {
                     package.dependencies.extend(deps.keys().cloned());
+                    for (name, version) in deps {
+                        if let Some(version) = version.as_str() {
+                            package
+                                .versions
+                                .entry(name.clone())
+                                .or_insert_with(|| version.to_owned());
+                        }
+                    }
                 }
             }
         }
