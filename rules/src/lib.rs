@@ -34,6 +34,8 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::route_conflicts::RouteConflicts),
         Box::new(correctness::res_requires_passthrough::ResRequiresPassthrough),
         Box::new(openapi::mapped_types_from_swagger::MappedTypesFromSwagger),
+        Box::new(openapi::api_tags::ApiTags),
+        Box::new(openapi::api_response::ApiResponse),
         Box::new(validation::array_validators_each::ArrayValidatorsEach),
         Box::new(validation::nested_dto_decorators::NestedDtoDecorators),
         Box::new(validation::uploaded_file_validated::UploadedFileValidated),

@@ -446,6 +446,9 @@ pub struct Package {
     pub dependencies: HashSet<String>,
     /// The version range each of them is declared with (the first of the three lists wins).
     pub versions: std::collections::BTreeMap<String, String>,
+    /// `nest-cli.json` enables the `@nestjs/swagger` CLI plugin (for the package or one of its
+    /// projects), which generates OpenAPI metadata at build time.
+    pub swagger_plugin: bool,
     /// `compilerOptions.paths` from `tsconfig.json` (following `extends`), made absolute.
     pub paths: Vec<(String, Vec<PathBuf>)>,
     /// `compilerOptions.baseUrl`, made absolute.
@@ -484,6 +487,7 @@ impl Package {
             bytes(name.as_bytes());
             bytes(version.as_bytes());
         }
+        bytes(&[u8::from(self.swagger_plugin)]);
         bytes(b"paths");
         for (pattern, targets) in &self.paths {
             bytes(pattern.as_bytes());
@@ -543,8 +547,10 @@ impl Package {
             }
         }
         if let Some(nest_cli) = read_json(&root.join("nest-cli.json"), &mut package.unreadable) {
+            package.swagger_plugin = enables_swagger_plugin(&nest_cli);
             if let Some(projects) = nest_cli.get("projects").and_then(|p| p.as_object()) {
                 for project in projects.values() {
+                    package.swagger_plugin |= enables_swagger_plugin(project);
                     if let Some(project_root) = project.get("root").and_then(|r| r.as_str()) {
                         let project_root = normalize(&root.join(project_root));
                         if project_root != normalize(root) {
@@ -705,6 +711,23 @@ pub fn package_name(specifier: &str) -> &str {
 
 /// A JSON (or JSONC) file that may be absent; one that exists but cannot be read (a FIFO, too
 /// large, not UTF-8) is added to `unreadable`, to be reported, and treated as absent.
+/// Whether a `nest-cli.json` (or one of its projects) lists `@nestjs/swagger` among its
+/// `compilerOptions.plugins`, by name or as `{ "name": "@nestjs/swagger", "options": ... }`.
+fn enables_swagger_plugin(config: &serde_json::Value) -> bool {
+    let plugins = config
+        .get("compilerOptions")
+        .and_then(|c| c.get("plugins"))
+        .and_then(|p| p.as_array());
+    plugins.is_some_and(|plugins| {
+        plugins.iter().any(|plugin| {
+            let name = plugin
+                .as_str()
+                .or_else(|| plugin.get("name").and_then(|n| n.as_str()));
+            name.is_some_and(|n| n == "@nestjs/swagger" || n.starts_with("@nestjs/swagger/"))
+        })
+    })
+}
+
 fn read_json(path: &Path, unreadable: &mut Vec<(PathBuf, String)>) -> Option<serde_json::Value> {
     let text = read_optional(path, unreadable)?;
     // tsconfig files are JSONC (comments, trailing commas): JSON5 reads both.

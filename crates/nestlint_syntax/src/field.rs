@@ -39,6 +39,7 @@ fields! {
     Pattern => "pattern",
     Property => "property",
     Right => "right",
+    ReturnType => "return_type",
     Source => "source",
     Type => "type",
     TypeArguments => "type_arguments",

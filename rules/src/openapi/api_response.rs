@@ -1,0 +1,291 @@
+use std::collections::{HashMap, HashSet};
+
+use nestlint_diagnostics::Severity;
+use nestlint_engine::facts::{ClassFact, MethodFact};
+use nestlint_engine::nest::ClassKey;
+use nestlint_engine::syntax::{named_children, text, Field, Node, NodeExt};
+use nestlint_engine::{
+    Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
+    Rule, RuleMeta, Scope,
+};
+
+use super::{
+    applies, inherited, is_response_decorator, stash_document, Applies, Document, DocumentingApps,
+    Swagger,
+};
+
+pub struct ApiResponse;
+
+static META: RuleMeta = RuleMeta {
+    id: "api-response",
+    category: Category::Openapi,
+    default_severity: Severity::Warning,
+    fix: FixAvailability::None,
+    scope: Scope::Project,
+    summary: "In a project that documents responses for OpenAPI, every route documents one",
+    docs: r#"## What it does
+Reports a route handler that returns a body and has no `@ApiResponse()`-family decorator
+(`@ApiOkResponse()`, `@ApiCreatedResponse()`, `@ApiNotFoundResponse()`, ...) on itself, its
+controller or a base controller, when the application serving it builds an OpenAPI document
+(`SwaggerModule.createDocument` beside its bootstrap) and most of its routes document a response,
+and the package does not enable the swagger CLI plugin.
+
+## Why is this bad?
+Without a documented response, the OpenAPI document says nothing of what the route returns: the
+clients generated from it type the result as `unknown` or `void`, and readers of Swagger UI must
+guess.
+
+## Example
+```ts,expect_diagnostic
+import { Controller, Get, Module, Param, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  DocumentBuilder,
+  SwaggerModule,
+} from '@nestjs/swagger';
+
+export class OrderDto {
+  id: string;
+}
+
+@Controller('orders')
+export class OrdersController {
+  @Get()
+  @ApiOkResponse({ type: [OrderDto] })
+  findAll() {
+    return [];
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: OrderDto })
+  create() {
+    return { id: '1' };
+  }
+
+  @Get(':id')
+  findOne(@Param('id') id: string) {
+    return { id };
+  }
+}
+
+@Module({ controllers: [OrdersController] })
+export class AppModule {}
+
+async function bootstrap() {
+  const app = await NestFactory.create(AppModule);
+  SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, new DocumentBuilder().build()));
+  await app.listen(3000);
+}
+bootstrap();
+```
+
+Use instead:
+```ts
+import { Controller, Get, Module, Param, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  DocumentBuilder,
+  SwaggerModule,
+} from '@nestjs/swagger';
+
+export class OrderDto {
+  id: string;
+}
+
+@Controller('orders')
+export class OrdersController {
+  @Get()
+  @ApiOkResponse({ type: [OrderDto] })
+  findAll() {
+    return [];
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: OrderDto })
+  create() {
+    return { id: '1' };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: OrderDto })
+  findOne(@Param('id') id: string) {
+    return { id };
+  }
+}
+
+@Module({ controllers: [OrdersController] })
+export class AppModule {}
+
+async function bootstrap() {
+  const app = await NestFactory.create(AppModule);
+  SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, new DocumentBuilder().build()));
+  await app.listen(3000);
+}
+bootstrap();
+```
+
+## When it stays silent
+- routes that send no body: a `void` return type (`Promise<void>`, `Observable<void>`), or
+  `@HttpCode(204)` (the document gives their status from `@HttpCode`, and there is no schema);
+- packages that do not depend on `@nestjs/swagger`, or whose `nest-cli.json` enables the
+  `@nestjs/swagger` plugin (it documents responses from the handlers' return types);
+- applications that build no document (when the engine cannot tell which application serves a
+  controller: application scopes with no file that builds one), and applications where half the
+  routes or more document no response (a choice this rule does not make for them);
+- routes and controllers excluded from the document (`@ApiExcludeEndpoint()`,
+  `@ApiExcludeController()`);
+- a decorator it cannot read (a package's, a factory whose body it cannot follow) or a base class
+  it cannot resolve: either may document the response. A class-level response counts for every
+  route, and so do the project's own composed decorators (`applyDecorators(ApiOkResponse(...))`).
+
+## References
+- https://docs.nestjs.com/openapi/operations#responses
+"#,
+};
+
+/// A handler, by where its name starts, that sends no body: its return type is `void` (or a
+/// promise or observable of it), or it answers `204 No Content`. Swagger documents its status
+/// from `@HttpCode`, and there is no schema to give.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ReturnsNothing(u32);
+
+fn returns_nothing(method: Node<'_>, source: &str) -> bool {
+    let void_type = method
+        .field(Field::ReturnType)
+        .and_then(|t| named_children(t).next())
+        .is_some_and(|t| {
+            let written: String = text(t, source).split_whitespace().collect();
+            matches!(
+                written.as_str(),
+                "void" | "Promise<void>" | "Observable<void>" | "undefined" | "Promise<undefined>"
+            )
+        });
+    if void_type {
+        return true;
+    }
+    // Decorators of a method are its preceding siblings in the class body.
+    let mut sibling = method.prev_named_sibling();
+    while let Some(decorator) = sibling.filter(|s| s.kind_name() == "decorator") {
+        let written = text(decorator, source);
+        if written.contains("HttpCode")
+            && (written.contains("NO_CONTENT") || written.contains("204"))
+        {
+            return true;
+        }
+        sibling = decorator.prev_named_sibling();
+    }
+    false
+}
+
+impl Rule for ApiResponse {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &["program", "method_definition"]
+    }
+
+    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+        if node.kind_name() == "program" {
+            stash_document(ctx);
+        } else if returns_nothing(node, ctx.source) {
+            if let Some(name) = node.field(Field::Name) {
+                ctx.stash(ReturnsNothing(name.start_byte() as u32));
+            }
+        }
+    }
+
+    fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
+        let swagger = Swagger::new(index);
+        let documenting = DocumentingApps::new(index, META.id);
+        let no_body: HashSet<(FileId, u32)> = index
+            .stashed::<ReturnsNothing>(META.id)
+            .map(|(file, ReturnsNothing(at))| (file, at))
+            .collect();
+        // Routes documenting no response, with the bootstrap of the documenting application
+        // serving them.
+        let mut undocumented: Vec<(FileId, &ClassFact, &MethodFact, Document)> = Vec::new();
+        // Per documenting application (by its bootstrap file): how many routes document one.
+        let mut documented_count: HashMap<Document, usize> = HashMap::new();
+        for (file, indexed) in index.files() {
+            if indexed.is_test || !swagger.documents(index, file) {
+                continue;
+            }
+            let package = index.package(file);
+            if package.swagger_plugin {
+                continue;
+            }
+            for (class_index, class) in indexed.facts.classes.iter().enumerate() {
+                if !index.is_controller(file, class) {
+                    continue;
+                }
+                let key = ClassKey {
+                    file,
+                    index: class_index,
+                };
+                let Some(app) = documenting.serving(index, file, key) else {
+                    continue;
+                };
+                let excluded = applies(index, file, &class.decorators, &|name| {
+                    name == "ApiExcludeController"
+                });
+                if excluded != Applies::No {
+                    continue;
+                }
+                let on_class = applies(index, file, &class.decorators, &is_response_decorator).or(
+                    inherited(index, file, &class.extends, &is_response_decorator, 0),
+                );
+                if on_class == Applies::Yes {
+                    *documented_count.entry(app.clone()).or_default() +=
+                        index.route_handlers(file, class).len();
+                }
+                if on_class != Applies::No {
+                    continue;
+                }
+                for route in index.route_handlers(file, class) {
+                    let excluded = applies(index, file, &route.decorators, &|name| {
+                        name == "ApiExcludeEndpoint"
+                    });
+                    if excluded != Applies::No
+                        || no_body.contains(&(file, route.name_range.start() as u32))
+                    {
+                        continue;
+                    }
+                    match applies(index, file, &route.decorators, &is_response_decorator) {
+                        Applies::Yes => *documented_count.entry(app.clone()).or_default() += 1,
+                        Applies::No if indexed.is_target => {
+                            undocumented.push((file, class, route, app.clone()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let mut undocumented_count: HashMap<Document, usize> = HashMap::new();
+        for (_, _, _, app) in &undocumented {
+            *undocumented_count.entry(app.clone()).or_default() += 1;
+        }
+        for (file, class, route, app) in undocumented {
+            // Documented responses are the project's choice: only where most routes have them.
+            if documented_count.get(&app).copied().unwrap_or(0) <= undocumented_count[&app] {
+                continue;
+            }
+            ctx.report(
+                index,
+                file,
+                route.name_range,
+                format!(
+                    "`{}.{}` documents no response: the OpenAPI document does not say what it returns",
+                    class.name, route.name
+                ),
+            )
+            .note("most routes of this application document theirs")
+            .help("add `@ApiOkResponse({ type: ... })` (or the `@Api*Response()` of its status) from `@nestjs/swagger`");
+        }
+    }
+}
