@@ -2,9 +2,11 @@
 //! whether a file's package is documented with swagger, and whether decorators (the project's
 //! own composed ones included) apply a given swagger decorator.
 
+pub mod api_property_optionality;
 pub mod api_response;
 pub mod api_tags;
 pub mod mapped_types_from_swagger;
+mod property;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
