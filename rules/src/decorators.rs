@@ -213,3 +213,39 @@ pub fn quoted_once(text: &str, value: &str) -> Option<(usize, char)> {
     }
     found
 }
+
+/// `entry` (`isArray: true`) appended to a non-empty object literal, in its style: after a
+/// trailing comma on a line of its own when the object spans lines, else `, entry`.
+pub fn append_entry(
+    object: nestlint_engine::syntax::Node<'_>,
+    source: &str,
+    entry: &str,
+) -> Option<nestlint_diagnostics::Edit> {
+    use nestlint_engine::syntax::{named_children, NodeExt};
+    let last = named_children(object)
+        .filter(|n| n.kind_name() != "comment")
+        .last()?;
+    let between = source.get(last.end_byte()..object.end_byte())?;
+    let line_start = source
+        .get(..last.start_byte())?
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let indent = source.get(line_start..last.start_byte())?;
+    let own_lines = between.contains('\n') && indent.chars().all(char::is_whitespace);
+    let edit = match (between.find(','), own_lines) {
+        (Some(comma), true) => nestlint_diagnostics::Edit::insertion(
+            last.end_byte() + comma + 1,
+            format!("\n{indent}{entry},"),
+        ),
+        (None, true) => {
+            nestlint_diagnostics::Edit::insertion(last.end_byte(), format!(",\n{indent}{entry}"))
+        }
+        (Some(comma), false) => {
+            nestlint_diagnostics::Edit::insertion(last.end_byte() + comma + 1, format!(" {entry},"))
+        }
+        (None, false) => {
+            nestlint_diagnostics::Edit::insertion(last.end_byte(), format!(", {entry}"))
+        }
+    };
+    Some(edit)
+}

@@ -296,22 +296,14 @@ fn sets_each(options: Node<'_>, source: &str) -> bool {
 
 /// `each: true` added to a readable options object.
 fn add_each(options: Node<'_>, source: &str) -> Option<Edit> {
-    let last = named_children(options)
-        .filter(|n| n.kind_name() != "comment")
-        .last();
-    let Some(last) = last else {
+    if named_children(options).all(|n| n.kind_name() == "comment") {
         // `{}`: replaced whole.
         return Some(Edit::replacement(
             TextRange::new(options.start_byte(), options.end_byte()),
             "{ each: true }",
         ));
-    };
-    let between = source.get(last.end_byte()..options.end_byte())?;
-    match between.find(',') {
-        // A trailing comma: the new entry goes after it.
-        Some(comma) => Some(Edit::insertion(last.end_byte() + comma + 1, " each: true,")),
-        None => Some(Edit::insertion(last.end_byte(), ", each: true")),
     }
+    crate::decorators::append_entry(options, source, "each: true")
 }
 
 /// `{ each: true }` passed as the options of a call with `args`, the optional arguments it
