@@ -2,6 +2,7 @@
 //! whether a file's package is documented with swagger, and whether decorators (the project's
 //! own composed ones included) apply a given swagger decorator.
 
+pub mod api_enum_property;
 pub mod api_property_array;
 pub mod api_property_optionality;
 pub mod api_response;
