@@ -3,6 +3,7 @@
 //! own composed ones included) apply a given swagger decorator.
 
 pub mod api_enum_property;
+pub mod api_operation;
 pub mod api_property_array;
 pub mod api_property_optionality;
 pub mod api_response;
