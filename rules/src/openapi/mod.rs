@@ -3,6 +3,7 @@
 //! own composed ones included) apply a given swagger decorator.
 
 pub mod api_enum_property;
+pub mod api_file_upload;
 pub mod api_operation;
 pub mod api_property_array;
 pub mod api_property_optionality;
@@ -51,18 +52,17 @@ impl Swagger {
     }
 }
 
-/// A file that builds an OpenAPI document (`SwaggerModule.createDocument(...)` or
-/// `SwaggerModule.setup(...)`), stashed by the file pass of the rules that judge documents.
+/// A file that builds an OpenAPI document from the application (`SwaggerModule.createDocument`),
+/// stashed by the file pass of the rules that judge documents. `SwaggerModule.setup` alone may
+/// serve a document written some other way (teable serves one generated from zod schemas), in
+/// which Nest's decorators play no part.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct BuildsDocument;
 
 /// The file half of those rules: stashes [`BuildsDocument`].
 pub fn stash_document(ctx: &mut FileContext<'_, '_>) {
     let source = ctx.source.as_bytes();
-    let builds = [&b"SwaggerModule.createDocument"[..], b"SwaggerModule.setup"]
-        .iter()
-        .any(|needle| memchr::memmem::find(source, needle).is_some());
-    if builds {
+    if memchr::memmem::find(source, b"SwaggerModule.createDocument").is_some() {
         ctx.stash(BuildsDocument);
     }
 }
@@ -76,7 +76,7 @@ pub enum Document {
 }
 
 /// The applications and scopes that build an OpenAPI document: a file beside an application's
-/// bootstrap (or the bootstrap itself) calls `SwaggerModule`. Controllers that only other
+/// bootstrap (or the bootstrap itself) calls `SwaggerModule.createDocument`. Controllers that only other
 /// applications serve (a microservice of the same repository) are never documented.
 pub struct DocumentingApps {
     bootstraps: Vec<Option<FileId>>,
