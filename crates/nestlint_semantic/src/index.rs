@@ -291,7 +291,9 @@ impl ProjectIndex {
     }
 
     /// The values a rule's file half stashed, with the file they came from (a value that no
-    /// longer decodes as `T` is skipped).
+    /// longer decodes as `T`, or decodes from only part of its bytes, is skipped: a rule that
+    /// stashes two types should stash one enum of them, but a unit struct must never match
+    /// another type's bytes).
     pub fn stashed<'a, T: serde::de::DeserializeOwned + 'a>(
         &'a self,
         rule: &'static str,
@@ -300,9 +302,12 @@ impl ProjectIndex {
             file.stash
                 .iter()
                 .filter(move |(r, _)| *r == rule)
-                .filter_map(move |(_, bytes)| {
-                    postcard::from_bytes::<T>(bytes).ok().map(|v| (id, v))
-                })
+                .filter_map(
+                    move |(_, bytes)| match postcard::take_from_bytes::<T>(bytes) {
+                        Ok((value, [])) => Some((id, value)),
+                        _ => None,
+                    },
+                )
         })
     }
 

@@ -11,7 +11,7 @@ use nestlint_engine::{
 
 use super::{
     applies, inherited, is_response_decorator, stash_document, Applies, Document, DocumentingApps,
-    Swagger,
+    FileFact, Swagger,
 };
 
 pub struct ApiResponse;
@@ -147,12 +147,9 @@ bootstrap();
 "#,
 };
 
-/// A handler, by where its name starts, that sends no body: its return type is `void` (or a
-/// promise or observable of it), or it answers `204 No Content`. Swagger documents its status
-/// from `@HttpCode`, and there is no schema to give.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct ReturnsNothing(u32);
-
+/// A handler that sends no body: its return type is `void` (or a promise or observable of it),
+/// or it answers `204 No Content`. Swagger documents its status from `@HttpCode`, and there is
+/// no schema to give.
 fn returns_nothing(method: Node<'_>, source: &str) -> bool {
     let void_type = method
         .field(Field::ReturnType)
@@ -195,7 +192,7 @@ impl Rule for ApiResponse {
             stash_document(ctx);
         } else if returns_nothing(node, ctx.source) {
             if let Some(name) = node.field(Field::Name) {
-                ctx.stash(ReturnsNothing(name.start_byte() as u32));
+                ctx.stash(FileFact::ReturnsNothing(name.start_byte() as u32));
             }
         }
     }
@@ -204,8 +201,11 @@ impl Rule for ApiResponse {
         let swagger = Swagger::new(index);
         let documenting = DocumentingApps::new(index, META.id);
         let no_body: HashSet<(FileId, u32)> = index
-            .stashed::<ReturnsNothing>(META.id)
-            .map(|(file, ReturnsNothing(at))| (file, at))
+            .stashed::<FileFact>(META.id)
+            .filter_map(|(file, fact)| match fact {
+                FileFact::ReturnsNothing(at) => Some((file, at)),
+                _ => None,
+            })
             .collect();
         // Routes documenting no response, with the bootstrap of the documenting application
         // serving them.

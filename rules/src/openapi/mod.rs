@@ -3,6 +3,7 @@
 //! own composed ones included) apply a given swagger decorator.
 
 pub mod api_enum_property;
+pub mod api_extra_models;
 pub mod api_file_upload;
 pub mod api_operation;
 pub mod api_property_array;
@@ -56,14 +57,28 @@ impl Swagger {
 /// stashed by the file pass of the rules that judge documents. `SwaggerModule.setup` alone may
 /// serve a document written some other way (teable serves one generated from zod schemas), in
 /// which Nest's decorators play no part.
+/// What the file halves of the OpenAPI rules hand their project halves: one type, so that each
+/// value decodes as what it was.
 #[derive(serde::Serialize, serde::Deserialize)]
-pub struct BuildsDocument;
+pub enum FileFact {
+    BuildsDocument,
+    /// A handler, by where its name starts, that sends no body (`api-response`).
+    ReturnsNothing(u32),
+    /// A `getSchemaPath(Name)` call (`api-extra-models`).
+    SchemaPath {
+        start: u32,
+        end: u32,
+        name: String,
+    },
+    /// The file passes `extraModels` somewhere (`api-extra-models`).
+    ExtraModelsOption,
+}
 
-/// The file half of those rules: stashes [`BuildsDocument`].
+/// The file half of those rules: stashes [`FileFact::BuildsDocument`].
 pub fn stash_document(ctx: &mut FileContext<'_, '_>) {
     let source = ctx.source.as_bytes();
     if memchr::memmem::find(source, b"SwaggerModule.createDocument").is_some() {
-        ctx.stash(BuildsDocument);
+        ctx.stash(FileFact::BuildsDocument);
     }
 }
 
@@ -87,7 +102,10 @@ impl DocumentingApps {
     pub fn new(index: &ProjectIndex, rule: &'static str) -> DocumentingApps {
         let mut builders: HashSet<PathBuf> = HashSet::new();
         let mut scopes = HashSet::new();
-        for (file, _) in index.stashed::<BuildsDocument>(rule) {
+        let builder_files = index
+            .stashed::<FileFact>(rule)
+            .filter(|(_, fact)| matches!(fact, FileFact::BuildsDocument));
+        for (file, _) in builder_files {
             if let Some(dir) = index.file(file).path.parent() {
                 builders.insert(dir.to_path_buf());
             }
