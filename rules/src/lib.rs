@@ -33,6 +33,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::param_decorator_matches_route::ParamDecoratorMatchesRoute),
         Box::new(correctness::route_conflicts::RouteConflicts),
         Box::new(correctness::res_requires_passthrough::ResRequiresPassthrough),
+        Box::new(correctness::no_duplicate_decorators::NoDuplicateDecorators),
         Box::new(openapi::mapped_types_from_swagger::MappedTypesFromSwagger),
         Box::new(openapi::api_tags::ApiTags),
         Box::new(openapi::api_response::ApiResponse),

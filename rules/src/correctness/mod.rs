@@ -8,6 +8,7 @@ pub mod module_metadata_hygiene;
 pub mod no_app_token_lookup;
 pub mod no_circular_module_imports;
 pub mod no_circular_provider_injection;
+pub mod no_duplicate_decorators;
 pub mod no_manual_instantiation;
 pub mod no_type_only_di_import;
 pub mod param_decorator_matches_route;
