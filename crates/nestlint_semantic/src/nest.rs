@@ -395,6 +395,19 @@ pub const ROUTE_DECORATORS: &[&str] = &[
 ];
 
 impl ProjectIndex {
+    /// Every controller class of the project (test files included), with its key.
+    pub fn controllers(&self) -> impl Iterator<Item = (ClassKey, &ClassFact)> + '_ {
+        self.files().flat_map(move |(file, indexed)| {
+            indexed
+                .facts
+                .classes
+                .iter()
+                .enumerate()
+                .filter(move |(_, class)| self.is_controller(file, class))
+                .map(move |(index, class)| (ClassKey { file, index }, class))
+        })
+    }
+
     pub fn is_controller(&self, file: FileId, class: &ClassFact) -> bool {
         class
             .decorators

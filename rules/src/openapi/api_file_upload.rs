@@ -1,13 +1,12 @@
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::Value;
-use nestlint_engine::nest::ClassKey;
 use nestlint_engine::syntax::Node;
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, ProjectIndex, Rule,
     RuleMeta, Scope, Symbol,
 };
 
-use super::{applies, stash_document, Applies, DocumentingApps, Swagger};
+use super::{applies, documented_controllers, stash_document, Applies};
 
 pub struct ApiFileUpload;
 
@@ -119,87 +118,71 @@ impl Rule for ApiFileUpload {
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
-        let swagger = Swagger::new(index);
-        let documenting = DocumentingApps::new(index, META.id);
-        for (file, indexed) in index.files() {
-            if !indexed.is_target || indexed.is_test || !swagger.documents(index, file) {
+        for (key, class, _) in documented_controllers(index, META.id) {
+            let file = key.file;
+            if !index.file(file).is_target {
                 continue;
             }
-            for (class_index, class) in indexed.facts.classes.iter().enumerate() {
-                if !index.is_controller(file, class) {
+            let excluded = |decorators: &[_], name: &'static str| {
+                applies(index, file, decorators, &|n| n == name) != Applies::No
+            };
+            for route in index.route_handlers(file, class) {
+                let takes_file = route.params.iter().any(|p| {
+                    p.decorators.iter().any(|d| {
+                        index.is_nest_decorator(file, d, "UploadedFile")
+                            || index.is_nest_decorator(file, d, "UploadedFiles")
+                    })
+                });
+                if !takes_file || excluded(&route.decorators, "ApiExcludeEndpoint") {
                     continue;
                 }
-                let key = ClassKey {
-                    file,
-                    index: class_index,
-                };
-                if documenting.serving(index, file, key).is_none() {
-                    continue;
-                }
-                let excluded = |decorators: &[_], name: &'static str| {
-                    applies(index, file, decorators, &|n| n == name) != Applies::No
-                };
-                if excluded(&class.decorators, "ApiExcludeController") {
-                    continue;
-                }
-                for route in index.route_handlers(file, class) {
-                    let takes_file = route.params.iter().any(|p| {
-                        p.decorators.iter().any(|d| {
-                            index.is_nest_decorator(file, d, "UploadedFile")
-                                || index.is_nest_decorator(file, d, "UploadedFiles")
+                let multer = route.decorators.iter().chain(&class.decorators).any(|d| {
+                    index.is_nest_decorator(file, d, "UseInterceptors")
+                        && d.args.iter().any(|arg| match arg {
+                            Value::Call { callee, .. } => matches!(
+                                index.resolve_callee(file, callee),
+                                Symbol::External { source, name }
+                                    if source.as_str() == "@nestjs/platform-express"
+                                        && INTERCEPTORS.contains(&name.as_str())
+                            ),
+                            _ => false,
                         })
-                    });
-                    if !takes_file || excluded(&route.decorators, "ApiExcludeEndpoint") {
-                        continue;
-                    }
-                    let multer = route.decorators.iter().chain(&class.decorators).any(|d| {
-                        index.is_nest_decorator(file, d, "UseInterceptors")
-                            && d.args.iter().any(|arg| match arg {
-                                Value::Call { callee, .. } => matches!(
-                                    index.resolve_callee(file, callee),
-                                    Symbol::External { source, name }
-                                        if source.as_str() == "@nestjs/platform-express"
-                                            && INTERCEPTORS.contains(&name.as_str())
-                                ),
-                                _ => false,
-                            })
-                    });
-                    if !multer {
-                        continue;
-                    }
-                    let documents = |name: &'static str| {
-                        applies(index, file, &route.decorators, &|n| n == name).or(applies(
-                            index,
-                            file,
-                            &class.decorators,
-                            &|n| n == name,
-                        ))
-                    };
-                    let consumes = documents("ApiConsumes");
-                    let body = documents("ApiBody");
-                    if consumes == Applies::Unknown || body == Applies::Unknown {
-                        continue;
-                    }
-                    let missing = match (consumes, body) {
-                        (Applies::No, Applies::No) => {
-                            "`@ApiConsumes('multipart/form-data')` and `@ApiBody(...)`"
-                        }
-                        (Applies::No, _) => "`@ApiConsumes('multipart/form-data')`",
-                        (_, Applies::No) => "`@ApiBody(...)`",
-                        _ => continue,
-                    };
-                    ctx.report(
+                });
+                if !multer {
+                    continue;
+                }
+                let documents = |name: &'static str| {
+                    applies(index, file, &route.decorators, &|n| n == name).or(applies(
                         index,
                         file,
-                        route.name_range,
-                        format!(
-                            "`{}.{}` takes a file, but the OpenAPI document does not say so: it has no {missing}",
-                            class.name, route.name
-                        ),
-                    )
-                    .note("without them the document describes a JSON body without the file field")
-                    .help("add `@ApiConsumes('multipart/form-data')` and `@ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })`");
+                        &class.decorators,
+                        &|n| n == name,
+                    ))
+                };
+                let consumes = documents("ApiConsumes");
+                let body = documents("ApiBody");
+                if consumes == Applies::Unknown || body == Applies::Unknown {
+                    continue;
                 }
+                let missing = match (consumes, body) {
+                    (Applies::No, Applies::No) => {
+                        "`@ApiConsumes('multipart/form-data')` and `@ApiBody(...)`"
+                    }
+                    (Applies::No, _) => "`@ApiConsumes('multipart/form-data')`",
+                    (_, Applies::No) => "`@ApiBody(...)`",
+                    _ => continue,
+                };
+                ctx.report(
+                    index,
+                    file,
+                    route.name_range,
+                    format!(
+                        "`{}.{}` takes a file, but the OpenAPI document does not say so: it has no {missing}",
+                        class.name, route.name
+                    ),
+                )
+                .note("without them the document describes a JSON body without the file field")
+                .help("add `@ApiConsumes('multipart/form-data')` and `@ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })`");
             }
         }
     }

@@ -2,7 +2,6 @@ use std::collections::{HashMap, HashSet};
 
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::{ClassFact, MethodFact};
-use nestlint_engine::nest::ClassKey;
 use nestlint_engine::syntax::{named_children, text, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
@@ -10,8 +9,8 @@ use nestlint_engine::{
 };
 
 use super::{
-    applies, inherited, is_response_decorator, stash_document, Applies, Document, DocumentingApps,
-    FileFact, Swagger,
+    applies, documented_controllers, inherited, is_response_decorator, stash_document, Applies,
+    Document, FileFact,
 };
 
 pub struct ApiResponse;
@@ -198,8 +197,6 @@ impl Rule for ApiResponse {
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
-        let swagger = Swagger::new(index);
-        let documenting = DocumentingApps::new(index, META.id);
         let no_body: HashSet<(FileId, u32)> = index
             .stashed::<FileFact>(META.id)
             .filter_map(|(file, fact)| match fact {
@@ -207,62 +204,41 @@ impl Rule for ApiResponse {
                 _ => None,
             })
             .collect();
-        // Routes documenting no response, with the bootstrap of the documenting application
-        // serving them.
+        // Routes documenting no response, with what documents them.
         let mut undocumented: Vec<(FileId, &ClassFact, &MethodFact, Document)> = Vec::new();
-        // Per documenting application (by its bootstrap file): how many routes document one.
+        // Per documenting application (or scope): how many routes document one.
         let mut documented_count: HashMap<Document, usize> = HashMap::new();
-        for (file, indexed) in index.files() {
-            if indexed.is_test || !swagger.documents(index, file) {
+        for (key, class, document) in documented_controllers(index, META.id) {
+            let file = key.file;
+            // The CLI plugin documents responses from the handlers' return types.
+            if index.package(file).swagger_plugin {
                 continue;
             }
-            let package = index.package(file);
-            if package.swagger_plugin {
+            let on_class = applies(index, file, &class.decorators, &is_response_decorator).or(
+                inherited(index, file, &class.extends, &is_response_decorator, 0),
+            );
+            if on_class == Applies::Yes {
+                *documented_count.entry(document.clone()).or_default() +=
+                    index.route_handlers(file, class).len();
+            }
+            if on_class != Applies::No {
                 continue;
             }
-            for (class_index, class) in indexed.facts.classes.iter().enumerate() {
-                if !index.is_controller(file, class) {
-                    continue;
-                }
-                let key = ClassKey {
-                    file,
-                    index: class_index,
-                };
-                let Some(app) = documenting.serving(index, file, key) else {
-                    continue;
-                };
-                let excluded = applies(index, file, &class.decorators, &|name| {
-                    name == "ApiExcludeController"
+            for route in index.route_handlers(file, class) {
+                let excluded = applies(index, file, &route.decorators, &|name| {
+                    name == "ApiExcludeEndpoint"
                 });
-                if excluded != Applies::No {
+                if excluded != Applies::No
+                    || no_body.contains(&(file, route.name_range.start() as u32))
+                {
                     continue;
                 }
-                let on_class = applies(index, file, &class.decorators, &is_response_decorator).or(
-                    inherited(index, file, &class.extends, &is_response_decorator, 0),
-                );
-                if on_class == Applies::Yes {
-                    *documented_count.entry(app.clone()).or_default() +=
-                        index.route_handlers(file, class).len();
-                }
-                if on_class != Applies::No {
-                    continue;
-                }
-                for route in index.route_handlers(file, class) {
-                    let excluded = applies(index, file, &route.decorators, &|name| {
-                        name == "ApiExcludeEndpoint"
-                    });
-                    if excluded != Applies::No
-                        || no_body.contains(&(file, route.name_range.start() as u32))
-                    {
-                        continue;
+                match applies(index, file, &route.decorators, &is_response_decorator) {
+                    Applies::Yes => *documented_count.entry(document.clone()).or_default() += 1,
+                    Applies::No if index.file(file).is_target => {
+                        undocumented.push((file, class, route, document.clone()))
                     }
-                    match applies(index, file, &route.decorators, &is_response_decorator) {
-                        Applies::Yes => *documented_count.entry(app.clone()).or_default() += 1,
-                        Applies::No if indexed.is_target => {
-                            undocumented.push((file, class, route, app.clone()))
-                        }
-                        _ => {}
-                    }
+                    _ => {}
                 }
             }
         }

@@ -2,14 +2,13 @@ use std::collections::HashMap;
 
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::ClassFact;
-use nestlint_engine::nest::ClassKey;
 use nestlint_engine::syntax::Node;
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
     Rule, RuleMeta, Scope,
 };
 
-use super::{applies, inherited, stash_document, Applies, Document, DocumentingApps, Swagger};
+use super::{applies, documented_controllers, inherited, stash_document, Applies, Document};
 
 pub struct ApiTags;
 
@@ -148,32 +147,17 @@ impl Rule for ApiTags {
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
-        let swagger = Swagger::new(index);
-        let documenting = DocumentingApps::new(index, META.id);
-        // Untagged controllers, with the bootstrap of the documenting application serving them.
+        // Untagged controllers, with what documents them.
         let mut untagged: Vec<(FileId, &ClassFact, Document)> = Vec::new();
-        // Per documenting application (by its bootstrap file): how many controllers are tagged.
+        // Per documenting application (or scope): how many controllers are tagged.
         let mut tagged_count: HashMap<Document, usize> = HashMap::new();
-        for (file, indexed) in index.files() {
-            if indexed.is_test || !swagger.documents(index, file) {
-                continue;
-            }
-            for (class_index, class) in indexed.facts.classes.iter().enumerate() {
-                if !index.is_controller(file, class) {
-                    continue;
+        for (key, class, document) in documented_controllers(index, META.id) {
+            match tagged(index, key.file, class) {
+                Applies::Yes => *tagged_count.entry(document).or_default() += 1,
+                Applies::No if index.file(key.file).is_target => {
+                    untagged.push((key.file, class, document))
                 }
-                let key = ClassKey {
-                    file,
-                    index: class_index,
-                };
-                let Some(app) = documenting.serving(index, file, key) else {
-                    continue;
-                };
-                match tagged(index, file, class) {
-                    Applies::Yes => *tagged_count.entry(app.clone()).or_default() += 1,
-                    Applies::No if indexed.is_target => untagged.push((file, class, app.clone())),
-                    _ => {}
-                }
+                _ => {}
             }
         }
         let mut untagged_count: HashMap<Document, usize> = HashMap::new();
@@ -203,10 +187,6 @@ impl Rule for ApiTags {
 /// Whether a controller is tagged: `Yes` also for a controller excluded from the document or
 /// with no routes (nothing to tag), `Unknown` where a decorator or base class cannot be read.
 fn tagged(index: &ProjectIndex, file: FileId, class: &ClassFact) -> Applies {
-    let excluded = |name: &str| name == "ApiExcludeController";
-    if applies(index, file, &class.decorators, &excluded) != Applies::No {
-        return Applies::Yes;
-    }
     let on_class = applies(index, file, &class.decorators, &|name| name == "ApiTags");
     if on_class != Applies::No {
         return on_class;

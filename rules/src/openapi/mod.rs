@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use nestlint_engine::apps::Served;
-use nestlint_engine::facts::{DecoratorFact, Value};
+use nestlint_engine::facts::{ClassFact, DecoratorFact, Value};
 use nestlint_engine::nest::ClassKey;
 use nestlint_engine::{FileContext, FileId, ProjectIndex, Symbol};
 
@@ -153,6 +153,30 @@ impl DocumentingApps {
             }
         }
     }
+}
+
+/// The controllers whose routes an OpenAPI document built from the application describes, with
+/// what documents them: outside test code, in packages documented with swagger, served by an
+/// application that builds a document, and not `@ApiExcludeController()`.
+pub fn documented_controllers<'a>(
+    index: &'a ProjectIndex,
+    rule: &'static str,
+) -> Vec<(ClassKey, &'a ClassFact, Document)> {
+    let swagger = Swagger::new(index);
+    let documenting = DocumentingApps::new(index, rule);
+    index
+        .controllers()
+        .filter(|(key, _)| !index.file(key.file).is_test && swagger.documents(index, key.file))
+        .filter(|(key, class)| {
+            applies(index, key.file, &class.decorators, &|n| {
+                n == "ApiExcludeController"
+            }) == Applies::No
+        })
+        .filter_map(|(key, class)| {
+            let document = documenting.serving(index, key.file, key)?;
+            Some((key, class, document))
+        })
+        .collect()
 }
 
 /// What a set of decorators says about a swagger decorator.

@@ -1,7 +1,7 @@
 use nestlint_diagnostics::Severity;
 use nestlint_engine::apps::{Application, Served};
 use nestlint_engine::facts::{ClassFact, DecoratorFact, MethodFact, Value};
-use nestlint_engine::nest::{pipe_kind, ClassKey, PipeKind};
+use nestlint_engine::nest::{pipe_kind, PipeKind};
 use nestlint_engine::syntax::{text, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
@@ -151,37 +151,30 @@ impl Rule for UploadedFileValidated {
             .collect();
         let applications = index.applications();
         let controller_modules = index.controller_modules();
-        for (file, indexed) in index.files() {
+        for (key, class) in index.controllers() {
+            let file = key.file;
+            let indexed = index.file(file);
             if !indexed.is_target || indexed.is_test {
                 continue;
             }
-            for (class_index, class) in indexed.facts.classes.iter().enumerate() {
-                if !index.is_controller(file, class) {
+            let modules = controller_modules.get(&key).map_or(&[][..], Vec::as_slice);
+            // A global pipe may check files: one the engine cannot see or classify, or one
+            // named for them. (`ValidationPipe` and schema pipes leave files alone.)
+            let served = applications.serving(index, file, modules);
+            let Served::By(apps) = served else {
+                continue;
+            };
+            if apps
+                .iter()
+                .any(|app| global_pipes_may_check_files(index, app))
+            {
+                continue;
+            }
+            for handler in index.route_handlers(file, class) {
+                if reads_size.contains(&(file, handler.name_range.start() as u32)) {
                     continue;
                 }
-                let key = ClassKey {
-                    file,
-                    index: class_index,
-                };
-                let modules = controller_modules.get(&key).map_or(&[][..], Vec::as_slice);
-                // A global pipe may check files: one the engine cannot see or classify, or one
-                // named for them. (`ValidationPipe` and schema pipes leave files alone.)
-                let served = applications.serving(index, file, modules);
-                let Served::By(apps) = served else {
-                    continue;
-                };
-                if apps
-                    .iter()
-                    .any(|app| global_pipes_may_check_files(index, app))
-                {
-                    continue;
-                }
-                for handler in index.route_handlers(file, class) {
-                    if reads_size.contains(&(file, handler.name_range.start() as u32)) {
-                        continue;
-                    }
-                    check_handler(index, ctx, file, class, handler);
-                }
+                check_handler(index, ctx, file, class, handler);
             }
         }
     }
