@@ -424,7 +424,7 @@ fn findings_that_share_one_import_are_each_fixed_and_counted_once() {
         "src/main.ts",
         "import { NestFactory } from '@nestjs/core';\nimport { ValidationPipe } from '@nestjs/common';\n\
          async function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n  \
-         app.useGlobalPipes(new ValidationPipe());\n}\n",
+         app.useGlobalPipes(new ValidationPipe({ whitelist: true }));\n}\n",
     );
     write(
         dir.path(),

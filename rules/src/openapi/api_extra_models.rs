@@ -88,42 +88,39 @@ impl Rule for ApiExtraModels {
     }
 
     fn kinds(&self) -> &'static [&'static str] {
-        &["program", "call_expression"]
+        &["program"]
     }
 
     fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
-        if node.kind_name() == "program" {
-            if memchr::memmem::find(ctx.source.as_bytes(), b"extraModels").is_some() {
-                ctx.stash(FileFact::ExtraModelsOption);
-            }
+        let source = ctx.source.as_bytes();
+        if memchr::memmem::find(source, b"extraModels").is_some() {
+            ctx.stash(FileFact::ExtraModelsOption);
+        }
+        if memchr::memmem::find(source, b"getSchemaPath").is_none() {
             return;
         }
-        let Some(function) = node.field(Field::Function) else {
-            return;
-        };
-        if function.kind_name() != "identifier" {
-            return;
-        }
-        let is_schema_path = ctx
+        let Some(local) = ctx
             .imports
-            .get(text(function, ctx.source))
-            .is_some_and(|b| b.is("@nestjs/swagger", "getSchemaPath"));
-        if !is_schema_path {
-            return;
-        }
-        let Some(arguments) = node.field(Field::Arguments) else {
+            .iter()
+            .find(|b| b.is("@nestjs/swagger", "getSchemaPath"))
+            .map(|b| b.local.to_string())
+        else {
             return;
         };
-        let mut args = named_children(arguments).filter(|n| n.kind_name() != "comment");
-        let (Some(model), None) = (args.next(), args.next()) else {
-            return;
-        };
-        if model.kind_name() == "identifier" {
-            ctx.stash(FileFact::SchemaPath {
-                start: node.start_byte() as u32,
-                end: node.end_byte() as u32,
-                name: text(model, ctx.source).to_owned(),
-            });
+        // Counted per name, not located by offset: a stash must not change when text moves.
+        let mut seen: Vec<(String, u32)> = Vec::new();
+        for (_, name) in schema_path_calls(node, ctx.source, &local) {
+            let nth = match seen.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => {
+                    *count += 1;
+                    *count
+                }
+                None => {
+                    seen.push((name.clone(), 0));
+                    0
+                }
+            };
+            ctx.stash(FileFact::SchemaPath { name, nth });
         }
     }
 
@@ -133,7 +130,7 @@ impl Rule for ApiExtraModels {
             match fact {
                 // `SwaggerModule.createDocument(app, config, { extraModels: [...] })` may list any.
                 FileFact::ExtraModelsOption => return,
-                FileFact::SchemaPath { start, end, name } => paths.push((file, start, end, name)),
+                FileFact::SchemaPath { name, nth } => paths.push((file, name, nth)),
                 _ => {}
             }
         }
@@ -141,7 +138,7 @@ impl Rule for ApiExtraModels {
             return;
         }
         let registered = registered_names(index);
-        for (file, start, end, name) in paths {
+        for (file, name, nth) in paths {
             let indexed = index.file(file);
             if !indexed.is_target || indexed.is_test || registered.contains(name.as_str()) {
                 continue;
@@ -150,10 +147,13 @@ impl Rule for ApiExtraModels {
             if index.class(&index.resolve(file, &name)).is_none() {
                 continue;
             }
+            let Some(range) = call_range(index, ctx, file, &name, nth) else {
+                continue;
+            };
             ctx.report(
                 index,
                 file,
-                TextRange::new(start as usize, end as usize),
+                range,
                 format!(
                     "`getSchemaPath({name})` refers to a schema the document never gets: nothing registers `{name}`"
                 ),
@@ -164,6 +164,59 @@ impl Rule for ApiExtraModels {
             ));
         }
     }
+}
+
+/// The `getSchemaPath(name)` calls under `root` (`local` is the name the file imports it under),
+/// in text order.
+fn schema_path_calls<'t>(root: Node<'t>, source: &str, local: &str) -> Vec<(Node<'t>, String)> {
+    let mut calls = Vec::new();
+    nestlint_engine::syntax::visit_bounded(root, 1_000_000, |node| {
+        if node.kind_name() != "call_expression" {
+            return true;
+        }
+        let is_schema_path = node
+            .field(Field::Function)
+            .is_some_and(|f| f.kind_name() == "identifier" && text(f, source) == local);
+        if is_schema_path {
+            let arguments = node.field(Field::Arguments);
+            let mut args = arguments
+                .into_iter()
+                .flat_map(named_children)
+                .filter(|n| n.kind_name() != "comment");
+            if let (Some(model), None) = (args.next(), args.next()) {
+                if model.kind_name() == "identifier" {
+                    calls.push((node, text(model, source).to_owned()));
+                }
+            }
+        }
+        true
+    });
+    calls
+}
+
+/// Where the `nth` call `getSchemaPath(name)` of `file` is, read again from its text.
+fn call_range(
+    index: &ProjectIndex,
+    ctx: &ProjectContext<'_>,
+    file: nestlint_engine::FileId,
+    name: &str,
+    nth: u32,
+) -> Option<TextRange> {
+    let local = index
+        .file(file)
+        .facts
+        .imports
+        .iter()
+        .find(|b| b.is("@nestjs/swagger", "getSchemaPath"))?
+        .local
+        .to_string();
+    let source = ctx.source(index, file)?;
+    let tree = ctx.tree_for_edit(index, file)?;
+    let (call, _) = schema_path_calls(tree.root_node(), source, &local)
+        .into_iter()
+        .filter(|(_, n)| n == name)
+        .nth(nth as usize)?;
+    Some(TextRange::new(call.start_byte(), call.end_byte()))
 }
 
 /// Every name that may put a class in the document: identifiers in the arguments of swagger

@@ -85,10 +85,12 @@ when the file imports the decorators under other names or a namespace.
 /// A disagreement found by the file pass; the project pass reports it, knowing the package.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Mismatch {
-    decorator: (u32, u32),
-    /// The callee's name, when renaming it fixes the finding.
-    callee: Option<(u32, u32)>,
+    /// The class and the property, by name: an edit that moves text must not change the stash
+    /// (the project pass finds the decorator's range in the facts, which move with the text).
+    class: String,
     property: String,
+    /// Renaming the decorator's callee fixes the finding.
+    renamable: bool,
     /// `@ApiPropertyOptional()` on a property validation requires (else `@ApiProperty()` on an
     /// optional one).
     required_by_validators: bool,
@@ -133,14 +135,13 @@ impl Rule for ApiPropertyOptionality {
             } else {
                 continue;
             };
-            let decorator = (
-                found.decorator.start_byte() as u32,
-                found.decorator.end_byte() as u32,
-            );
+            let Some(class_name) = class.name(ctx.source) else {
+                continue;
+            };
             ctx.stash(Mismatch {
-                decorator,
-                callee: renamable_callee(&found, ctx),
+                class: class_name.to_owned(),
                 property: member.name(ctx.source).to_owned(),
+                renamable: renamable_callee(&found, ctx).is_some(),
                 required_by_validators,
             });
         }
@@ -152,11 +153,12 @@ impl Rule for ApiPropertyOptionality {
             if !indexed.is_target || indexed.is_test {
                 continue;
             }
-            let range =
-                TextRange::new(mismatch.decorator.0 as usize, mismatch.decorator.1 as usize);
+            let Some((range, callee)) = locate(index, ctx, file, &mismatch) else {
+                continue;
+            };
             let name = &mismatch.property;
             if mismatch.required_by_validators {
-                let fix = rename(index, ctx, file, mismatch.callee, "ApiProperty");
+                let fix = rename(index, ctx, file, callee, "ApiProperty");
                 ctx.report(
                     index,
                     file,
@@ -172,7 +174,7 @@ impl Rule for ApiPropertyOptionality {
                 if index.package(file).swagger_plugin {
                     continue;
                 }
-                let fix = rename(index, ctx, file, mismatch.callee, "ApiPropertyOptional");
+                let fix = rename(index, ctx, file, callee, "ApiPropertyOptional");
                 ctx.report(
                     index,
                     file,
@@ -231,6 +233,34 @@ fn renamable_callee(found: &ApiPropertyUse<'_>, ctx: &FileContext<'_, '_>) -> Op
     }
     let function = named_children(view.call()?).next()?;
     Some((function.start_byte() as u32, function.end_byte() as u32))
+}
+
+/// The decorator of a mismatch, found through the facts, and its callee's range when renaming
+/// it is the fix.
+fn locate(
+    index: &ProjectIndex,
+    ctx: &ProjectContext<'_>,
+    file: FileId,
+    mismatch: &Mismatch,
+) -> Option<(TextRange, Option<(u32, u32)>)> {
+    let class = index.file(file).facts.class(&mismatch.class)?;
+    let property = class
+        .properties
+        .iter()
+        .find(|p| p.name.as_str() == mismatch.property)?;
+    let decorator = property.decorators.iter().find(|d| {
+        ["ApiProperty", "ApiPropertyOptional"]
+            .iter()
+            .any(|name| index.is_export_of(file, &d.callee, "@nestjs/swagger", name))
+    })?;
+    let range = decorator.range;
+    let callee = mismatch.renamable.then(|| {
+        let start = range.start() + 1;
+        let end = start + decorator.callee.name.len();
+        let written = ctx.source(index, file).and_then(|s| s.get(start..end));
+        (written == Some(decorator.callee.name.as_str())).then_some((start as u32, end as u32))
+    });
+    Some((range, callee.flatten()))
 }
 
 /// The callee renamed to `to`, with `to` imported from `@nestjs/swagger`.

@@ -2,6 +2,7 @@ use std::collections::{HashMap, HashSet};
 
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::{ClassFact, MethodFact};
+use nestlint_engine::syntax::nest::{ClassView, Member, MemberKind};
 use nestlint_engine::syntax::{named_children, text, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
@@ -149,8 +150,9 @@ bootstrap();
 /// A handler that sends no body: its return type is `void` (or a promise or observable of it),
 /// or it answers `204 No Content`. Swagger documents its status from `@HttpCode`, and there is
 /// no schema to give.
-fn returns_nothing(method: Node<'_>, source: &str) -> bool {
+fn returns_nothing(method: &Member<'_>, source: &str) -> bool {
     let void_type = method
+        .node
         .field(Field::ReturnType)
         .and_then(|t| named_children(t).next())
         .is_some_and(|t| {
@@ -160,21 +162,12 @@ fn returns_nothing(method: Node<'_>, source: &str) -> bool {
                 "void" | "Promise<void>" | "Observable<void>" | "undefined" | "Promise<undefined>"
             )
         });
-    if void_type {
-        return true;
-    }
-    // Decorators of a method are its preceding siblings in the class body.
-    let mut sibling = method.prev_named_sibling();
-    while let Some(decorator) = sibling.filter(|s| s.kind_name() == "decorator") {
-        let written = text(decorator, source);
-        if written.contains("HttpCode")
-            && (written.contains("NO_CONTENT") || written.contains("204"))
-        {
-            return true;
-        }
-        sibling = decorator.prev_named_sibling();
-    }
-    false
+    void_type
+        || method.decorators.iter().any(|&decorator| {
+            let written = text(decorator, source);
+            written.contains("HttpCode")
+                && (written.contains("NO_CONTENT") || written.contains("204"))
+        })
 }
 
 impl Rule for ApiResponse {
@@ -183,24 +176,42 @@ impl Rule for ApiResponse {
     }
 
     fn kinds(&self) -> &'static [&'static str] {
-        &["program", "method_definition"]
+        &[
+            "program",
+            "class_declaration",
+            "abstract_class_declaration",
+            "class",
+        ]
     }
 
     fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
         if node.kind_name() == "program" {
             stash_document(ctx);
-        } else if returns_nothing(node, ctx.source) {
-            if let Some(name) = node.field(Field::Name) {
-                ctx.stash(FileFact::ReturnsNothing(name.start_byte() as u32));
+            return;
+        }
+        // From the class down, not from the method up: a node's parent and siblings cost a walk
+        // from the root, which made deeply nested classes quadratic.
+        let Some(class) = ClassView::new(node) else {
+            return;
+        };
+        let Some(class_name) = class.name(ctx.source) else {
+            return;
+        };
+        for member in class.members() {
+            if member.kind == MemberKind::Method && returns_nothing(&member, ctx.source) {
+                ctx.stash(FileFact::ReturnsNothing {
+                    class: class_name.to_owned(),
+                    method: member.name(ctx.source).to_owned(),
+                });
             }
         }
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
-        let no_body: HashSet<(FileId, u32)> = index
+        let no_body: HashSet<(FileId, String, String)> = index
             .stashed::<FileFact>(META.id)
             .filter_map(|(file, fact)| match fact {
-                FileFact::ReturnsNothing(at) => Some((file, at)),
+                FileFact::ReturnsNothing { class, method } => Some((file, class, method)),
                 _ => None,
             })
             .collect();
@@ -229,7 +240,7 @@ impl Rule for ApiResponse {
                     name == "ApiExcludeEndpoint"
                 });
                 if excluded != Applies::No
-                    || no_body.contains(&(file, route.name_range.start() as u32))
+                    || no_body.contains(&(file, class.name.to_string(), route.name.to_string()))
                 {
                     continue;
                 }

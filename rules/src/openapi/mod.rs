@@ -62,13 +62,18 @@ impl Swagger {
 #[derive(serde::Serialize, serde::Deserialize)]
 pub enum FileFact {
     BuildsDocument,
-    /// A handler, by where its name starts, that sends no body (`api-response`).
-    ReturnsNothing(u32),
-    /// A `getSchemaPath(Name)` call (`api-extra-models`).
+    /// A handler, by its class's and its own name, that sends no body (`api-response`). Names,
+    /// not offsets: an edit that moves text must leave a file's stash as it was, or every edit
+    /// would run the project pass again.
+    ReturnsNothing {
+        class: String,
+        method: String,
+    },
+    /// The `nth` call `getSchemaPath(name)` of the file, counting those with that name
+    /// (`api-extra-models`).
     SchemaPath {
-        start: u32,
-        end: u32,
         name: String,
+        nth: u32,
     },
     /// The file passes `extraModels` somewhere (`api-extra-models`).
     ExtraModelsOption,

@@ -2,6 +2,7 @@ use nestlint_diagnostics::Severity;
 use nestlint_engine::apps::{Application, Served};
 use nestlint_engine::facts::{ClassFact, DecoratorFact, MethodFact, Value};
 use nestlint_engine::nest::{pipe_kind, PipeKind};
+use nestlint_engine::syntax::nest::ClassView;
 use nestlint_engine::syntax::{text, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
@@ -115,9 +116,13 @@ enum Limit {
     LimitedOrUnknown,
 }
 
-/// A method, by where its name starts, whose body reads a `.size`: it may check the upload's.
+/// A method, by its class's and its own name (not an offset, which every edit above it would
+/// change), whose body reads a `.size`: it may check the upload's.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct ReadsSize(u32);
+struct ReadsSize {
+    class: String,
+    method: String,
+}
 
 impl Rule for UploadedFileValidated {
     fn meta(&self) -> &'static RuleMeta {
@@ -129,15 +134,30 @@ impl Rule for UploadedFileValidated {
     }
 
     fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+        // Cheap checks first: a method's text spans the classes nested in it, and reading it
+        // for each of them was quadratic.
+        let imports_upload = ctx.imports.iter().any(|b| {
+            b.is("@nestjs/common", "UploadedFile") || b.is("@nestjs/common", "UploadedFiles")
+        });
+        if !imports_upload {
+            return;
+        }
         let (Some(name), Some(body)) = (node.field(Field::Name), node.field(Field::Body)) else {
             return;
         };
-        let whole = text(node, ctx.source).as_bytes();
-        if memchr::memmem::find(whole, b"UploadedFile").is_none() {
+        let takes_upload = node.field(Field::Parameters).is_some_and(|p| {
+            memchr::memmem::find(text(p, ctx.source).as_bytes(), b"UploadedFile").is_some()
+        });
+        if !takes_upload {
             return;
         }
         if memchr::memmem::find(text(body, ctx.source).as_bytes(), b".size").is_some() {
-            ctx.stash(ReadsSize(name.start_byte() as u32));
+            if let Some(class) = ClassView::enclosing(node).and_then(|c| c.name(ctx.source)) {
+                ctx.stash(ReadsSize {
+                    class: class.to_owned(),
+                    method: text(name, ctx.source).to_owned(),
+                });
+            }
         }
     }
 
@@ -145,9 +165,9 @@ impl Rule for UploadedFileValidated {
         if multer_module_limit(index) != Limit::None {
             return;
         }
-        let reads_size: std::collections::HashSet<(FileId, u32)> = index
+        let reads_size: std::collections::HashSet<(FileId, String, String)> = index
             .stashed::<ReadsSize>(META.id)
-            .map(|(file, ReadsSize(at))| (file, at))
+            .map(|(file, ReadsSize { class, method })| (file, class, method))
             .collect();
         let applications = index.applications();
         let controller_modules = index.controller_modules();
@@ -171,7 +191,7 @@ impl Rule for UploadedFileValidated {
                 continue;
             }
             for handler in index.route_handlers(file, class) {
-                if reads_size.contains(&(file, handler.name_range.start() as u32)) {
+                if reads_size.contains(&(file, class.name.to_string(), handler.name.to_string())) {
                     continue;
                 }
                 check_handler(index, ctx, file, class, handler);

@@ -85,16 +85,15 @@ enum Flag {
 /// One `new ValidationPipe(...)`, as the file pass read it.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Construction {
-    start: u32,
-    end: u32,
+    /// Which `new ValidationPipe(...)` of the file it is, in text order. Not its offsets: an
+    /// edit that moves text must not change the stash (the project pass finds it again).
+    nth: u32,
     /// Registered for the whole application.
     global: bool,
     /// The options may hold keys the rule did not see (a spread, an unread variable).
     open: bool,
     whitelist: Flag,
     forbid_unknown_values: Flag,
-    /// Where `forbidUnknownValues: false` is written, when it is.
-    forbid_unknown_at: Option<(u32, u32)>,
 }
 
 impl Rule for ValidationPipeConfig {
@@ -120,14 +119,23 @@ impl Rule for ValidationPipeConfig {
         if !is_validation_pipe {
             return;
         }
+        let local = text(constructor, ctx.source);
+        let mut nth = 0;
+        nestlint_engine::syntax::visit_bounded(ctx.root(), 1_000_000, |other| {
+            if other.start_byte() >= node.start_byte() {
+                return false;
+            }
+            if is_construction_of(other, local, ctx.source) {
+                nth += 1;
+            }
+            true
+        });
         let mut construction = Construction {
-            start: node.start_byte() as u32,
-            end: node.end_byte() as u32,
+            nth,
             global: is_global(node, ctx),
             open: false,
             whitelist: Flag::Absent,
             forbid_unknown_values: Flag::Absent,
-            forbid_unknown_at: None,
         };
         let arguments: Vec<Node<'_>> = node
             .field(Field::Arguments)
@@ -160,11 +168,11 @@ impl Rule for ValidationPipeConfig {
             if !indexed.is_target || indexed.is_test {
                 continue;
             }
-            let range = TextRange::new(construction.start as usize, construction.end as usize);
+            let Some((range, forbid_at)) = locate(index, ctx, file, construction.nth) else {
+                continue;
+            };
             if construction.forbid_unknown_values == Flag::Set(false) {
-                let at = construction
-                    .forbid_unknown_at
-                    .map_or(range, |(s, e)| TextRange::new(s as usize, e as usize));
+                let at = forbid_at.unwrap_or(range);
                 ctx.report(index, file, at, "`forbidUnknownValues: false` lets objects class-validator has no rules for through unchecked")
                     .note("a nested DTO left a plain object (no `@Type`) or a class without decorators passes, and nothing inside it is validated")
                     .help("remove it (class-validator 0.14 defaults it to `true`) and give nested objects `@Type(() => Dto)`");
@@ -198,6 +206,59 @@ impl Rule for ValidationPipeConfig {
     }
 }
 
+/// Whether `node` is `new <local>(...)`.
+fn is_construction_of(node: Node<'_>, local: &str, source: &str) -> bool {
+    node.kind_name() == "new_expression"
+        && node
+            .field(Field::Constructor)
+            .is_some_and(|c| c.kind_name() == "identifier" && text(c, source) == local)
+}
+
+/// The `nth` `new ValidationPipe(...)` of `file`, read again from its text, with the
+/// `forbidUnknownValues` entry written in place in its options, if any.
+fn locate(
+    index: &ProjectIndex,
+    ctx: &ProjectContext<'_>,
+    file: nestlint_engine::FileId,
+    nth: u32,
+) -> Option<(TextRange, Option<TextRange>)> {
+    let local = index
+        .file(file)
+        .facts
+        .imports
+        .iter()
+        .find(|b| b.is("@nestjs/common", "ValidationPipe"))?
+        .local
+        .to_string();
+    let source = ctx.source(index, file)?;
+    let tree = ctx.tree_for_edit(index, file)?;
+    let mut found = Vec::new();
+    nestlint_engine::syntax::visit_bounded(tree.root_node(), 1_000_000, |node| {
+        if is_construction_of(node, &local, source) {
+            found.push(node);
+        }
+        true
+    });
+    let node = *found.get(nth as usize)?;
+    let range = TextRange::new(node.start_byte(), node.end_byte());
+    let forbid = node
+        .field(Field::Arguments)
+        .and_then(|a| named_children(a).next())
+        .map(unwrap_expression)
+        .filter(|o| o.kind_name() == "object")
+        .and_then(|object| {
+            named_children(object).find(|entry| {
+                entry.kind_name() == "pair"
+                    && entry.field(Field::Key).is_some_and(|k| {
+                        text(k, source).trim_matches(|c| c == '\'' || c == '"')
+                            == "forbidUnknownValues"
+                    })
+            })
+        })
+        .map(|pair| TextRange::new(pair.start_byte(), pair.end_byte()));
+    Some((range, forbid))
+}
+
 /// Reads `whitelist` and `forbidUnknownValues` from an options object.
 fn read_options(options: Node<'_>, source: &str, construction: &mut Construction) {
     for entry in named_children(options) {
@@ -215,11 +276,7 @@ fn read_options(options: Node<'_>, source: &str, construction: &mut Construction
                 };
                 match key {
                     "whitelist" => construction.whitelist = flag,
-                    "forbidUnknownValues" => {
-                        construction.forbid_unknown_values = flag;
-                        construction.forbid_unknown_at =
-                            Some((entry.start_byte() as u32, entry.end_byte() as u32));
-                    }
+                    "forbidUnknownValues" => construction.forbid_unknown_values = flag,
                     _ => {}
                 }
             }
