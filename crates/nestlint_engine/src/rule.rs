@@ -250,6 +250,16 @@ impl<'a, 't> FileContext<'a, 't> {
         }
     }
 
+    /// How many values this rule has stashed for the file so far. Nodes are visited in text
+    /// order, so this is the ordinal of the next value: a stash that names "the third
+    /// `new ValidationPipe`" survives edits that move text, where an offset would not.
+    pub fn stashed_so_far(&self) -> usize {
+        self.stash
+            .iter()
+            .filter(|(rule, _)| *rule == self.rule.id)
+            .count()
+    }
+
     pub fn path(&self) -> &Path {
         self.path
     }

@@ -119,17 +119,8 @@ impl Rule for ValidationPipeConfig {
         if !is_validation_pipe {
             return;
         }
-        let local = text(constructor, ctx.source);
-        let mut nth = 0;
-        nestlint_engine::syntax::visit_bounded(ctx.root(), 1_000_000, |other| {
-            if other.start_byte() >= node.start_byte() {
-                return false;
-            }
-            if is_construction_of(other, local, ctx.source) {
-                nth += 1;
-            }
-            true
-        });
+        // Every construction is stashed, in text order: the ones before this are its ordinal.
+        let nth = ctx.stashed_so_far() as u32;
         let mut construction = Construction {
             nth,
             global: is_global(node, ctx),
