@@ -143,3 +143,61 @@ fn key_list(index: &ProjectIndex, file: FileId, value: &Value) -> Option<Vec<Str
         _ => None,
     }
 }
+
+/// The properties the class `key` inherits through its `extends` clause (a class of the project
+/// or a mapped type of one), whether it redeclares them or not; `None` when it extends something
+/// the engine cannot read (a class of a package, a mixin, a key list computed at run time), which
+/// may declare any property.
+pub fn inherited_properties(index: &ProjectIndex, key: ClassKey) -> Option<Vec<DtoProperty<'_>>> {
+    let class = index.class_at(key);
+    let Some(base) = &class.extends else {
+        return Some(Vec::new());
+    };
+    if !readable(index, key.file, base, 0) {
+        return None;
+    }
+    let mut visiting = BTreeSet::from([key]);
+    Some(value_properties(index, key.file, base, &mut visiting, 1))
+}
+
+/// Whether every part of an `extends` value is a class of the project or a mapped type of one,
+/// down the inheritance chain.
+fn readable(index: &ProjectIndex, file: FileId, value: &Value, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    match value {
+        Value::Ident(name) => match index.class_key(&index.resolve(file, name)) {
+            Some(key) => match &index.class_at(key).extends {
+                Some(base) => readable(index, key.file, base, depth + 1),
+                None => true,
+            },
+            None => false,
+        },
+        Value::Call { callee, args } => {
+            let Symbol::External { source, name } = index.resolve_callee(file, callee) else {
+                return false;
+            };
+            if !MAPPED_TYPE_PACKAGES.contains(&source.as_str()) {
+                return false;
+            }
+            match name.as_str() {
+                "PartialType" => args
+                    .first()
+                    .is_some_and(|a| readable(index, file, a, depth + 1)),
+                "PickType" | "OmitType" => {
+                    args.get(1)
+                        .is_some_and(|k| key_list(index, file, k).is_some())
+                        && args
+                            .first()
+                            .is_some_and(|a| readable(index, file, a, depth + 1))
+                }
+                "IntersectionType" => {
+                    !args.is_empty() && args.iter().all(|a| readable(index, file, a, depth + 1))
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}

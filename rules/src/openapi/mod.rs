@@ -11,7 +11,7 @@ pub mod api_property_optionality;
 pub mod api_response;
 pub mod api_tags;
 pub mod mapped_types_from_swagger;
-mod property;
+pub(crate) mod property;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

@@ -154,46 +154,8 @@ impl Rule for NestedDtoDecorators {
         {
             return;
         }
-        // Request DTOs: the classes of `@Body()`, `@Query()` and `@Param()` parameters of
-        // routes and of `@Args()` parameters of GraphQL resolvers, then the classes their nested
-        // properties convert to.
-        let mut queue: Vec<ClassKey> = Vec::new();
-        for (file, indexed) in index.files() {
-            if indexed.is_test {
-                continue;
-            }
-            for class in &indexed.facts.classes {
-                let resolver = class
-                    .decorators
-                    .iter()
-                    .any(|d| index.is_export_of(file, &d.callee, NEST_GRAPHQL, "Resolver"));
-                let handlers = if resolver {
-                    class.methods.iter().filter(|m| !m.is_static).collect()
-                } else if index.is_controller(file, class) {
-                    index.route_handlers(file, class)
-                } else {
-                    continue;
-                };
-                for param in handlers.iter().flat_map(|h| &h.params) {
-                    let input = param.decorators.iter().any(|d| {
-                        if resolver {
-                            index.is_export_of(file, &d.callee, NEST_GRAPHQL, "Args")
-                        } else {
-                            INPUTS
-                                .iter()
-                                .any(|name| index.is_nest_decorator(file, d, name))
-                        }
-                    });
-                    // `Dto[]` is not converted at all: `ValidationPipe` skips arrays.
-                    let Some(TypeRef::Named { name, args }) = &param.ty else {
-                        continue;
-                    };
-                    if input && args.is_empty() {
-                        queue.extend(index.class_key(&index.resolve(file, name)));
-                    }
-                }
-            }
-        }
+        // Request DTOs, then the classes their nested properties convert to.
+        let mut queue: Vec<ClassKey> = super::request_inputs(index);
         let mut seen: HashSet<ClassKey> = queue.iter().copied().collect();
         let mut checked: HashSet<(ClassKey, &str)> = HashSet::new();
         while let Some(dto) = queue.pop() {
@@ -215,11 +177,6 @@ impl Rule for NestedDtoDecorators {
 
 /// class-validator decorators that check nothing by themselves.
 const NOT_CHECKS: &[&str] = &["IsOptional", "Allow", "ValidateIf"];
-
-const NEST_GRAPHQL: &str = "@nestjs/graphql";
-
-/// The parameter decorators of routes whose values `ValidationPipe` converts.
-const INPUTS: &[&str] = &["Body", "Query", "Param"];
 
 /// What a property's decorators are, as far as this rule cares.
 #[derive(Default)]
