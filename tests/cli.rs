@@ -497,20 +497,61 @@ fn selecting_a_category_with_no_rule_is_an_error() {
     let dir = project();
     write(dir.path(), "src/auth.ts", HARDCODED);
     for flag in ["--select", "--warn", "--deny"] {
-        let output = nestlint(dir.path(), &[flag, "style"]);
+        let output = nestlint(dir.path(), &[flag, "performance"]);
         assert_eq!(code(&output), 2, "{flag}");
         assert!(
-            stderr(&output).contains("the category `style` has no rules yet"),
+            stderr(&output).contains("the category `performance` has no rules yet"),
             "{}",
             stderr(&output)
         );
     }
     // Turning off nothing is harmless.
-    assert_eq!(code(&nestlint(dir.path(), &["--ignore", "style"])), 1);
+    assert_eq!(code(&nestlint(dir.path(), &["--ignore", "performance"])), 1);
     assert_eq!(
         code(&nestlint(dir.path(), &["--select", "unknown-rule"])),
         2
     );
+}
+
+#[test]
+fn rules_off_by_default_run_only_when_turned_on() {
+    let dir = project();
+    write(
+        dir.path(),
+        "src/app.module.ts",
+        "import { Module } from '@nestjs/common';\nimport { B, A } from './x';\n\n@Module({ providers: [B, A] })\nexport class AppModule {}\n",
+    );
+    let rule = "sort-module-metadata";
+    let off = nestlint(dir.path(), &["-f", "concise"]);
+    assert!(!stdout(&off).contains(rule), "{}", stdout(&off));
+    for args in [
+        vec!["-f", "concise", "--select", rule],
+        vec!["-f", "concise", "--select", "style"],
+        vec!["-f", "concise", "--warn", rule],
+    ] {
+        let on = nestlint(dir.path(), &args);
+        assert!(stdout(&on).contains(rule), "{args:?}: {}", stdout(&on));
+    }
+    write(
+        dir.path(),
+        "nestlint.toml",
+        "[rules]\nsort-module-metadata = \"error\"\n",
+    );
+    let configured = nestlint(dir.path(), &["-f", "concise"]);
+    assert!(
+        stdout(&configured).contains(rule),
+        "{}",
+        stdout(&configured)
+    );
+    assert_eq!(code(&configured), 1);
+    // `nestlint rules` says it is off.
+    let rules = nestlint(dir.path(), &["rules"]);
+    let row = stdout(&rules)
+        .lines()
+        .find(|l| l.starts_with(rule))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert!(row.contains("off"), "{row}");
 }
 
 #[cfg(unix)]

@@ -16,10 +16,16 @@ use common::{copy_tree, repo_root};
 use libtest_mimic::{Arguments, Failed, Trial};
 use nestlint_diagnostics::{render_plain, Applicability, Diagnostic};
 use nestlint_engine::workspace::normalize;
-use nestlint_engine::{FixAvailability, FixOptions, FixOutcome, Linter, RuleMeta, RunOptions};
+use nestlint_engine::{
+    CliSelection, FixAvailability, FixOptions, FixOutcome, Linter, RuleMeta, RunOptions,
+};
 
+/// Every rule on, those off by default included: a fixture is about its rule.
 fn linter() -> Linter {
-    Linter::new(nestlint_rules::all_rules())
+    Linter::new(nestlint_rules::all_rules()).selecting(CliSelection {
+        select: vec!["all".to_owned()],
+        ..CliSelection::default()
+    })
 }
 
 fn main() {

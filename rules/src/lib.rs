@@ -7,6 +7,7 @@ mod graph;
 mod module_edits;
 mod openapi;
 mod security;
+mod style;
 mod validation;
 
 use nestlint_engine::Rule;
@@ -43,6 +44,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(openapi::api_operation::ApiOperation),
         Box::new(openapi::api_file_upload::ApiFileUpload),
         Box::new(openapi::api_extra_models::ApiExtraModels),
+        Box::new(style::sort_module_metadata::SortModuleMetadata),
         Box::new(validation::array_validators_each::ArrayValidatorsEach),
         Box::new(validation::dto_explicit_optionality::DtoExplicitOptionality),
         Box::new(validation::nested_dto_decorators::NestedDtoDecorators),

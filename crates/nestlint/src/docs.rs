@@ -12,6 +12,9 @@ use nestlint_engine::{Rule, RuleMeta};
 use crate::formats::fix_name;
 
 fn level(meta: &RuleMeta) -> &'static str {
+    if !meta.enabled_by_default {
+        return "off";
+    }
     match meta.default_severity {
         Severity::Error => "error",
         Severity::Warning => "warn",

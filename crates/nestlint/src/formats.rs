@@ -277,7 +277,10 @@ pub fn sarif(output: &Output<'_>) -> String {
                     "markdown": meta.docs,
                 },
                 "helpUri": rule_url(meta.id),
-                "defaultConfiguration": { "level": sarif_level(meta.default_severity) },
+                "defaultConfiguration": {
+                    "enabled": meta.enabled_by_default,
+                    "level": sarif_level(meta.default_severity),
+                },
                 "properties": {
                     "tags": tags,
                     "precision": "high",
@@ -813,9 +816,10 @@ pub fn rules_json(rules: &[Box<dyn Rule>]) -> String {
             json!({
                 "id": meta.id,
                 "category": meta.category.as_str(),
-                "default": match meta.default_severity {
-                    Severity::Error => "error",
-                    Severity::Warning => "warn",
+                "default": match (meta.enabled_by_default, meta.default_severity) {
+                    (false, _) => "off",
+                    (true, Severity::Error) => "error",
+                    (true, Severity::Warning) => "warn",
                 },
                 "fix": fix_name(meta.fix),
                 "summary": meta.summary,

@@ -522,7 +522,10 @@ impl<'r> ConfigResolver<'r> {
         let mut levels: Vec<Option<Severity>> = self
             .rules
             .iter()
-            .map(|r| Some(r.meta().default_severity))
+            .map(|r| {
+                let meta = r.meta();
+                meta.enabled_by_default.then_some(meta.default_severity)
+            })
             .collect();
         let mut options: Vec<Option<RuleOptions>> = vec![None; self.rules.len()];
         let mut raw_options: Vec<Option<toml::Table>> = vec![None; self.rules.len()];
@@ -1028,7 +1031,7 @@ pub fn starter_config(rules: &[Box<dyn Rule>], parent: Option<&Path>) -> String 
         out.push_str(&format!(
             "# {} = \"{}\"   # {}\n",
             meta.id,
-            level_name(Some(meta.default_severity)),
+            level_name(meta.enabled_by_default.then_some(meta.default_severity)),
             meta.summary
         ));
     }

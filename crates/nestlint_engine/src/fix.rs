@@ -11,7 +11,6 @@ use nestlint_diagnostics::{apply_edits, Applicability, Edit, Fix};
 use nestlint_syntax::{is_tsx, parse, syntax_error_count, without_bom};
 use rayon::prelude::*;
 
-use crate::config::CliSelection;
 use crate::run::{FileProblem, LintReport, Linter, Overlay, Prepared, RunError, RunOptions};
 
 /// ESLint's limit: more rounds than this means two rules undo each other.
@@ -92,7 +91,7 @@ impl Linter {
     /// [`Linter::fix_paths`] over files linted as one project with the default rules (the
     /// fixture harness).
     pub fn fix_files_as_project(&self, files: &[PathBuf], fix: &FixOptions) -> FixOutcome {
-        let prepared = self.prepare_files_as_project(files, &CliSelection::default());
+        let prepared = self.prepare_files_as_project(files, &self.files_selection);
         self.fix_rounds(&prepared, &RunOptions::default(), fix)
     }
 
@@ -444,6 +443,7 @@ mod tests {
             id,
             category: Category::Style,
             default_severity: Severity::Warning,
+            enabled_by_default: true,
             fix: FixAvailability::Always,
             scope: Scope::File,
             summary: "test",

@@ -93,7 +93,12 @@ pub struct RuleMeta {
     /// kebab-case id, also the rule's file name.
     pub id: &'static str,
     pub category: Category,
+    /// The level the rule reports at when it is on.
     pub default_severity: Severity,
+    /// Whether the rule is on without configuration. Opinionated rules (style, naming) are off
+    /// until a config level, `--select` or `--warn`/`--deny` turns them on, at
+    /// `default_severity` for `--select`.
+    pub enabled_by_default: bool,
     pub fix: FixAvailability,
     pub scope: Scope,
     /// One line: what the rule checks.

@@ -41,6 +41,9 @@ pub struct Linter {
     /// Per grammar, the kinds whose insides the traversal skips (see [`TYPE_LEVEL_KINDS`]); all
     /// false when a rule sees type-level code.
     skip_inside: [Vec<bool>; 2],
+    /// The selection [`Linter::lint_files_as_project`] and [`Linter::fix_files_as_project`] apply
+    /// (the CLI passes its own to the runs it starts).
+    pub(crate) files_selection: CliSelection,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -97,7 +100,16 @@ impl Linter {
             dispatch,
             fact_kinds,
             skip_inside,
+            files_selection: CliSelection::default(),
         }
+    }
+
+    /// The same linter, with `selection` applied by [`Linter::lint_files_as_project`] and
+    /// [`Linter::fix_files_as_project`] (e.g. `select = ["all"]` to turn on the rules that are
+    /// off by default).
+    pub fn selecting(mut self, selection: CliSelection) -> Self {
+        self.files_selection = selection;
+        self
     }
 
     pub fn rules(&self) -> &[Box<dyn Rule>] {
@@ -743,7 +755,7 @@ impl Linter {
 
     /// Lints `files` as one project with no manifest and no context files (fixture tests).
     pub fn lint_files_as_project(&self, files: &[PathBuf], display_base: &Path) -> LintReport {
-        let prepared = self.prepare_files_as_project(files, &CliSelection::default());
+        let prepared = self.prepare_files_as_project(files, &self.files_selection);
         let options = RunOptions {
             display_base: display_base.to_path_buf(),
             ..RunOptions::default()
@@ -1949,6 +1961,7 @@ mod tests {
         id: "kinds-seen",
         category: Category::Style,
         default_severity: Severity::Warning,
+        enabled_by_default: true,
         fix: FixAvailability::None,
         scope: Scope::File,
         summary: "test",

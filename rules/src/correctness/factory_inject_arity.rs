@@ -13,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     id: "factory-inject-arity",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "A `useFactory` takes as many parameters as its `inject` lists",

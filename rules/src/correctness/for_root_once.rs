@@ -12,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     id: "for-root-once",
     category: Category::Correctness,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "A package module's `forRoot()` is called once per application, in its root",

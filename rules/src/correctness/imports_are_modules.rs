@@ -11,6 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "imports-are-modules",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "A module's `imports` lists modules, not providers or undecorated classes",

@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     id: "injectable-must-be-provided",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "Controllers, gateways, resolvers and processors are registered in a module",

@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     id: "module-metadata-hygiene",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "A module exports only what it provides or imports, and lists nothing twice",

@@ -11,6 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "no-app-token-lookup",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::File,
     summary: "`APP_GUARD`, `APP_PIPE`, `APP_FILTER` and `APP_INTERCEPTOR` are registered, never injected or looked up",

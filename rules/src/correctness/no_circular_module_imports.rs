@@ -13,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     id: "no-circular-module-imports",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "Modules that import each other do it through `forwardRef()`",

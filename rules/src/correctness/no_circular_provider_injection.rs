@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     id: "no-circular-provider-injection",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "Providers that inject each other do it through `forwardRef()`",

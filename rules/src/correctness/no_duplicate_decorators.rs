@@ -11,6 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "no-duplicate-decorators",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::File,
     summary: "A class, member or parameter does not carry the same Nest decorator twice",

@@ -12,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     id: "no-manual-instantiation",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "Providers are injected, not created with `new` in Nest-managed classes",

@@ -11,6 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "no-type-only-di-import",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::Always,
     scope: Scope::Project,
     summary: "Classes injected by type are imported as values",

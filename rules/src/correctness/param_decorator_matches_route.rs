@@ -13,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     id: "param-decorator-matches-route",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary: "`@Param('x')` names a parameter of the handler's route",

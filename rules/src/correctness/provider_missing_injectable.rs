@@ -10,6 +10,7 @@ static META: RuleMeta = RuleMeta {
     id: "provider-missing-injectable",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::Always,
     scope: Scope::Project,
     summary: "A provider with constructor dependencies is decorated, so Nest can inject them",

@@ -11,6 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "res-requires-passthrough",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::File,
     summary:

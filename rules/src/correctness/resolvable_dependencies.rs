@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     id: "resolvable-dependencies",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary:

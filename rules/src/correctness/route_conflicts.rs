@@ -13,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     id: "route-conflicts",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "No two handlers of a controller serve the same route, and no static route hides behind a parameter",

@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     id: "valid-repository-injection",
     category: Category::Correctness,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary: "TypeORM repositories and Mongoose models are injected with the right decorator and registered in the module",

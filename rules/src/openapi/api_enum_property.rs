@@ -23,6 +23,7 @@ static META: RuleMeta = RuleMeta {
     id: "api-enum-property",
     category: Category::Openapi,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary: "An enum-typed property documents its enum, with an `enumName`",

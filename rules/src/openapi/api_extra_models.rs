@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     id: "api-extra-models",
     category: Category::Openapi,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "A model referenced with `getSchemaPath(X)` is registered in the OpenAPI document",

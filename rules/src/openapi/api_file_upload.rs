@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     id: "api-file-upload",
     category: Category::Openapi,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "An upload route documents its multipart body: `@ApiConsumes('multipart/form-data')` and `@ApiBody()`",

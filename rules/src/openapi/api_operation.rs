@@ -23,6 +23,7 @@ static META: RuleMeta = RuleMeta {
     id: "api-operation",
     category: Category::Openapi,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::File,
     summary: "`@ApiOperation()` summaries and descriptions start with a capital letter",

@@ -13,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     id: "api-property-array",
     category: Category::Openapi,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::File,
     summary: "`@ApiProperty({ type })` on an array property says it is an array",

@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     id: "api-property-optionality",
     category: Category::Openapi,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary: "`@ApiProperty()` and `@ApiPropertyOptional()` agree with the property's optionality",

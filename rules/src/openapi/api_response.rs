@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     id: "api-response",
     category: Category::Openapi,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "In a project that documents responses for OpenAPI, every route documents one",

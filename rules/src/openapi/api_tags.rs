@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     id: "api-tags",
     category: Category::Openapi,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary:

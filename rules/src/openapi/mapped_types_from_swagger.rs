@@ -11,6 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "mapped-types-from-swagger",
     category: Category::Openapi,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary: "In a project documented with `@nestjs/swagger`, DTOs extend its mapped types, not `@nestjs/mapped-types`'",

@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     id: "no-hardcoded-jwt-secret",
     category: Category::Security,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "JWT signing secrets and private keys come from configuration, never from source code",

@@ -28,6 +28,7 @@ static META: RuleMeta = RuleMeta {
     id: "routes-guarded",
     category: Category::Security,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "Every HTTP route handler is covered by a guard, or explicitly marked public",

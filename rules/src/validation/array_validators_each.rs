@@ -11,6 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "array-validators-each",
     category: Category::Validation,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::File,
     summary: "A class-validator decorator that checks one value sets `{ each: true }` on an array property",

@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     id: "dto-explicit-optionality",
     category: Category::Validation,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary:

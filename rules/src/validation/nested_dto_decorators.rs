@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     id: "nested-dto-decorators",
     category: Category::Validation,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary: "A validated property typed with a DTO class has `@ValidateNested()` and `@Type(() => Dto)`; a validated `Date` has `@Type(() => Date)`",

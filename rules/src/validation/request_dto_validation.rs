@@ -23,6 +23,7 @@ static META: RuleMeta = RuleMeta {
     id: "request-dto-validation",
     category: Category::Validation,
     default_severity: Severity::Error,
+    enabled_by_default: true,
     fix: FixAvailability::Sometimes,
     scope: Scope::Project,
     summary: "Request bodies, queries and params are DTO classes whose every property is validated",

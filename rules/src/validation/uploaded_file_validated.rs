@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     id: "uploaded-file-validated",
     category: Category::Validation,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "An uploaded file is checked by a pipe on `@UploadedFile()` or limited by multer's `limits.fileSize`",

@@ -11,6 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "validation-pipe-config",
     category: Category::Validation,
     default_severity: Severity::Warning,
+    enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
     summary: "`ValidationPipe` options strip unknown properties and reject unknown objects",

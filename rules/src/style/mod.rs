@@ -1,0 +1,3 @@
+//! Rules for conventions: order and naming a team agrees on. Off by default.
+
+pub mod sort_module_metadata;
