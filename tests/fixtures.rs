@@ -420,12 +420,12 @@ fn docs_have_sections() -> Result<(), Failed> {
 /// A rule's docs examples run, as biome's do: each `ts,expect_diagnostic` block, linted alone as a
 /// project, yields the rule's finding; the `ts` block under "Use instead:" yields none of it.
 fn docs_examples(meta: &RuleMeta) -> Result<(), Failed> {
-    let (flagged, instead) = docs_code_blocks(meta.docs);
+    let (flagged, instead, files) = docs_code_blocks(meta.docs);
     if flagged.is_empty() {
         return Err(format!("docs of {} have no `ts,expect_diagnostic` example", meta.id).into());
     }
-    for example in &flagged {
-        if example_findings(meta.id, example)? == 0 {
+    for (name, example) in &flagged {
+        if example_findings(meta.id, (name, example), &files)? == 0 {
             return Err(format!(
                 "the flagged example of {} yields no `{}` finding:\n{example}",
                 meta.id, meta.id
@@ -434,7 +434,9 @@ fn docs_examples(meta: &RuleMeta) -> Result<(), Failed> {
         }
     }
     if let Some(example) = instead {
-        let count = example_findings(meta.id, &example)?;
+        // Written where the flagged example was, for what the other files import.
+        let name = flagged.first().map_or("example.ts", |(n, _)| n.as_str());
+        let count = example_findings(meta.id, (name, &example), &files)?;
         if count > 0 {
             return Err(format!(
                 "the \"Use instead\" example of {} yields {count} `{}` finding(s):\n{example}",
@@ -446,11 +448,16 @@ fn docs_examples(meta: &RuleMeta) -> Result<(), Failed> {
     Ok(())
 }
 
-/// The `ts,expect_diagnostic` blocks of a rule's docs, and the first `ts` block after "Use instead:"
-/// (before the next section), if the docs show one.
-fn docs_code_blocks(docs: &str) -> (Vec<String>, Option<String>) {
+/// The `ts,expect_diagnostic` blocks of a rule's docs with their file names (`example.ts`, or
+/// what `,file=` says), the first `ts` block after "Use instead:" (before the next section), if
+/// the docs show one, and the other files every example is linted with (blocks whose info string
+/// names one: ```` ```json,file=nest-cli.json ````).
+type DocsBlocks = (Vec<(String, String)>, Option<String>, Vec<(String, String)>);
+
+fn docs_code_blocks(docs: &str) -> DocsBlocks {
     let mut flagged = Vec::new();
     let mut instead = None;
+    let mut files = Vec::new();
     let mut after_use_instead = false;
     let mut lines = docs.lines();
     while let Some(line) = lines.next() {
@@ -470,21 +477,45 @@ fn docs_code_blocks(docs: &str) -> (Vec<String>, Option<String>) {
             .take_while(|l| !l.starts_with("```"))
             .collect();
         let body = body.join("\n") + "\n";
-        match info.trim() {
-            "ts,expect_diagnostic" => flagged.push(body),
-            "ts" if after_use_instead && instead.is_none() => instead = Some(body),
+        let info = info.trim();
+        let (kind, name) = match info.split_once(",file=") {
+            Some((kind, name)) => (kind, Some(name)),
+            None => (info, None),
+        };
+        match (kind, name) {
+            ("ts,expect_diagnostic", name) => {
+                flagged.push((name.unwrap_or("example.ts").to_owned(), body))
+            }
+            ("ts", None) if after_use_instead && instead.is_none() => instead = Some(body),
+            (_, Some(name)) => files.push((name.to_owned(), body)),
             _ => {}
         }
     }
-    (flagged, instead)
+    (flagged, instead, files)
 }
 
-/// How many findings of `rule` an example makes, linted as a one-file project.
-fn example_findings(rule: &str, example: &str) -> Result<usize, Failed> {
+/// How many findings of `rule` an example makes, written as `example_name` and linted as a project
+/// with `files`.
+fn example_findings(
+    rule: &str,
+    (example_name, example): (&str, &str),
+    files: &[(String, String)],
+) -> Result<usize, Failed> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let file = dir.path().join("example.ts");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).map_err(|e| e.to_string())?;
+    }
+    let file = dir.path().join(example_name);
     std::fs::write(&file, example).map_err(|e| e.to_string())?;
-    let report = linter().lint_files_as_project(&[file], dir.path());
+    // The other TypeScript files are part of the project (imports between them resolve).
+    let mut linted = vec![file];
+    linted.extend(
+        files
+            .iter()
+            .filter(|(n, _)| n.ends_with(".ts"))
+            .map(|(n, _)| dir.path().join(n)),
+    );
+    let report = linter().lint_files_as_project(&linted, dir.path());
     Ok(report.diagnostics.iter().filter(|d| d.rule == rule).count())
 }
 

@@ -77,9 +77,19 @@ pub fn page(meta: &RuleMeta) -> String {
         fix_name(meta.fix),
         scope
     );
-    // The fixture marker means nothing to a reader.
-    let docs = meta.docs.replace("```ts,expect_diagnostic", "```ts");
-    out.push_str(docs.trim());
+    // The fixture markers (`expect_diagnostic`, `file=...`) mean nothing to a reader.
+    let docs: Vec<&str> = meta
+        .docs
+        .lines()
+        .map(|line| match line.strip_prefix("```") {
+            Some(info) => match info.split_once(',') {
+                Some((language, _)) => &line[..3 + language.len()],
+                None => line,
+            },
+            None => line,
+        })
+        .collect();
+    out.push_str(docs.join("\n").trim());
     out.push('\n');
     out
 }

@@ -449,6 +449,19 @@ pub struct Package {
     /// `nest-cli.json` enables the `@nestjs/swagger` CLI plugin (for the package or one of its
     /// projects), which generates OpenAPI metadata at build time.
     pub swagger_plugin: bool,
+    /// `nest-cli.json` builds with SWC (`"builder": "swc"`, for the package or one of its
+    /// projects).
+    pub swc_builder: bool,
+    /// The SWC build reads a configuration of its own (a `.swcrc` beside `nest-cli.json`, or a
+    /// `swcrcPath`), which may change Nest's defaults (an ES5 target has no uninitialised
+    /// classes).
+    pub swc_config: bool,
+    /// `package.json` says `"type": "module"`.
+    pub esm_package: bool,
+    /// `compilerOptions.module` and `emitDecoratorMetadata` from `tsconfig.json` (following
+    /// `extends`), as written.
+    pub ts_module: Option<String>,
+    pub emit_decorator_metadata: Option<bool>,
     /// `compilerOptions.paths` from `tsconfig.json` (following `extends`), made absolute.
     pub paths: Vec<(String, Vec<PathBuf>)>,
     /// `compilerOptions.baseUrl`, made absolute.
@@ -488,6 +501,13 @@ impl Package {
             bytes(version.as_bytes());
         }
         bytes(&[u8::from(self.swagger_plugin)]);
+        bytes(&[
+            u8::from(self.swc_builder),
+            u8::from(self.swc_config),
+            u8::from(self.esm_package),
+            self.emit_decorator_metadata.map_or(2, u8::from),
+        ]);
+        bytes(self.ts_module.as_deref().unwrap_or("").as_bytes());
         bytes(b"paths");
         for (pattern, targets) in &self.paths {
             bytes(pattern.as_bytes());
@@ -532,6 +552,7 @@ impl Package {
             ..Package::default()
         };
         if let Some(manifest) = read_json(&root.join("package.json"), &mut package.unreadable) {
+            package.esm_package = manifest.get("type").and_then(|t| t.as_str()) == Some("module");
             for key in ["dependencies", "devDependencies", "peerDependencies"] {
                 if let Some(deps) = manifest.get(key).and_then(|d| d.as_object()) {
                     package.dependencies.extend(deps.keys().cloned());
@@ -548,9 +569,13 @@ impl Package {
         }
         if let Some(nest_cli) = read_json(&root.join("nest-cli.json"), &mut package.unreadable) {
             package.swagger_plugin = enables_swagger_plugin(&nest_cli);
+            package.swc_builder = builds_with_swc(&nest_cli);
+            package.swc_config = swcrc_path(&nest_cli) || root.join(".swcrc").exists();
             if let Some(projects) = nest_cli.get("projects").and_then(|p| p.as_object()) {
                 for project in projects.values() {
                     package.swagger_plugin |= enables_swagger_plugin(project);
+                    package.swc_builder |= builds_with_swc(project);
+                    package.swc_config |= swcrc_path(project);
                     if let Some(project_root) = project.get("root").and_then(|r| r.as_str()) {
                         let project_root = normalize(&root.join(project_root));
                         if project_root != normalize(root) {
@@ -593,6 +618,15 @@ impl Package {
         let Some(options) = config.get("compilerOptions") else {
             return;
         };
+        if let Some(module) = options.get("module").and_then(|m| m.as_str()) {
+            self.ts_module = Some(module.to_ascii_lowercase());
+        }
+        if let Some(emit) = options
+            .get("emitDecoratorMetadata")
+            .and_then(|e| e.as_bool())
+        {
+            self.emit_decorator_metadata = Some(emit);
+        }
         if let Some(base_url) = options.get("baseUrl").and_then(|b| b.as_str()) {
             self.base_url = Some(normalize(&dir.join(base_url)));
         }
@@ -622,6 +656,27 @@ impl Package {
                 })
                 .clone();
         }
+    }
+
+    /// Whether the compiled code evaluates the classes named in decorator metadata
+    /// (`design:paramtypes`, `design:type`) when a class is defined, so that a class imported
+    /// through a circular import is read before it is initialised ("Cannot access 'X' before
+    /// initialization"): SWC with Nest's defaults (any module format), and `tsc` emitting ES
+    /// modules with `emitDecoratorMetadata`. `tsc` emitting CommonJS guards each reference.
+    ///
+    /// ES output is known only from a `"type": "module"` package (where CommonJS output could not
+    /// run): the `module` of the `tsconfig.json` read is often not the build's (Nest builds with
+    /// `tsconfig.build.json`, Nx with `tsconfig.app.json`, both free to say `commonjs`).
+    pub fn eager_class_metadata(&self) -> bool {
+        if self.swc_builder {
+            return !self.swc_config;
+        }
+        self.esm_package
+            && self.emit_decorator_metadata == Some(true)
+            && !matches!(
+                self.ts_module.as_deref(),
+                Some("commonjs" | "umd" | "amd" | "system")
+            )
     }
 
     /// Whether the bare specifier names a package this project depends on (or a Node built-in).
@@ -726,6 +781,27 @@ fn enables_swagger_plugin(config: &serde_json::Value) -> bool {
             name.is_some_and(|n| n == "@nestjs/swagger" || n.starts_with("@nestjs/swagger/"))
         })
     })
+}
+
+/// Whether a `nest-cli.json` (or one of its projects) builds with SWC: `compilerOptions.builder`
+/// is `"swc"` or `{ "type": "swc" }`.
+fn builds_with_swc(config: &serde_json::Value) -> bool {
+    let builder = config.get("compilerOptions").and_then(|c| c.get("builder"));
+    let kind = builder.and_then(|b| {
+        b.as_str()
+            .or_else(|| b.get("type").and_then(|t| t.as_str()))
+    });
+    kind == Some("swc")
+}
+
+/// Whether a `nest-cli.json` (or one of its projects) points SWC at a configuration file.
+fn swcrc_path(config: &serde_json::Value) -> bool {
+    config
+        .get("compilerOptions")
+        .and_then(|c| c.get("builder"))
+        .and_then(|b| b.get("options"))
+        .and_then(|o| o.get("swcrcPath"))
+        .is_some()
 }
 
 fn read_json(path: &Path, unreadable: &mut Vec<(PathBuf, String)>) -> Option<serde_json::Value> {
