@@ -3,6 +3,7 @@
 pub mod factory_inject_arity;
 pub mod for_root_once;
 pub mod forward_ref_wrapper_type;
+pub mod http_exception_over_error;
 pub mod imports_are_modules;
 pub mod injectable_must_be_provided;
 pub mod module_metadata_hygiene;

@@ -94,6 +94,14 @@ impl Rule for SortModuleMetadata {
     }
 
     fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+        // A class's decorators cost a walk up the tree: only in files that can hold Nest's.
+        if !ctx
+            .imports
+            .iter()
+            .any(|b| b.source.as_str() == "@nestjs/common")
+        {
+            return;
+        }
         let Some(class) = ClassView::new(node) else {
             return;
         };
