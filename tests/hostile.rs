@@ -183,6 +183,22 @@ fn shapes() -> Vec<Shape> {
             },
         },
         Shape {
+            // The same in a file importing `@nestjs/common`: rules read each class's decorators.
+            name: "classes_nested_in_methods_of_a_nest_file",
+            large: 20_000,
+            cost: 1_500,
+            files: |n| {
+                let mut text = String::from("import { Controller } from '@nestjs/common';\n");
+                text.push_str("export class C0 { m() { ");
+                for i in 1..n {
+                    text.push_str(&format!("class C{i} {{ m() {{ "));
+                }
+                text.push_str(&"} }".repeat(n));
+                text.push('\n');
+                one(text)
+            },
+        },
+        Shape {
             name: "controllers_in_one_file",
             large: 40_000,
             cost: 400,

@@ -460,7 +460,7 @@ mod tests {
             &["program"]
         }
 
-        fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+        fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
             let edit = (self.edit)(ctx.source, node);
             ctx.report(TextRange::new(0, 0), "test")
                 .fix(Some(Fix::safe("test fix", vec![edit])));

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use nestlint_diagnostics::{Diagnostic, Fix, Severity, TextRange};
-use nestlint_syntax::{Imports, Node, NodeExt};
+use nestlint_syntax::{Field, Imports, Node, NodeExt};
 
 use crate::index::{FileId, ProjectIndex};
 
@@ -122,7 +122,7 @@ pub trait Rule: Send + Sync {
         false
     }
 
-    fn check_node(&self, _node: Node<'_>, _ctx: &mut FileContext<'_, '_>) {}
+    fn check_node<'t>(&self, _node: Node<'t>, _ctx: &mut FileContext<'_, 't>) {}
 
     fn check_project(&self, _index: &ProjectIndex, _ctx: &mut ProjectContext<'_>) {}
 
@@ -173,6 +173,9 @@ pub struct FileContext<'a, 't> {
     pub(crate) diagnostics: &'a mut Vec<Diagnostic>,
     pub(crate) stash: &'a mut Vec<(&'static str, Stash)>,
     pub(crate) scope: &'a FileScope<'t>,
+    /// The last `export_statement` the traversal entered: the parent of an exported class
+    /// without asking tree-sitter, whose `parent()` descends from the root.
+    pub(crate) export_statement: Option<Node<'t>>,
 }
 
 /// What every rule may ask of the file being traversed, computed once per file when first asked.
@@ -223,6 +226,16 @@ impl<'t> FileScope<'t> {
 }
 
 impl<'a, 't> FileContext<'a, 't> {
+    /// A class's decorators, those written before `export` included, in source order, at no
+    /// walk up the tree ([`ClassView::decorators`] costs one per class: quadratic over classes
+    /// nested in methods).
+    pub fn class_decorators(&self, class: &nestlint_syntax::nest::ClassView<'t>) -> Vec<Node<'t>> {
+        let export = self
+            .export_statement
+            .filter(|e| e.field(Field::Declaration) == Some(class.node));
+        class.decorators_with(export)
+    }
+
     /// The file's root node.
     pub fn root(&self) -> Node<'t> {
         self.scope.root

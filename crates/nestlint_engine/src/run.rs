@@ -1427,6 +1427,7 @@ impl Linter {
                         diagnostics: &mut outcome.pass.diagnostics,
                         stash: &mut outcome.pass.stash,
                         scope: &scope,
+                        export_statement,
                     };
                     rule.check_node(node, &mut ctx);
                 }
@@ -1981,7 +1982,7 @@ mod tests {
             self.sees_type_level
         }
 
-        fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+        fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
             ctx.report(
                 TextRange::new(node.start_byte(), node.end_byte()),
                 node.kind_name(),

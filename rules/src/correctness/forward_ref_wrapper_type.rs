@@ -126,7 +126,7 @@ impl Rule for ForwardRefWrapperType {
         &["class_declaration", "abstract_class_declaration", "class"]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx.imports.iter().any(|b| b.is(NEST_COMMON, "forwardRef")) {
             return;
         }

@@ -106,7 +106,7 @@ impl Rule for HttpExceptionOverError {
         ]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if node.kind_name() == "program" {
             let source = ctx.source.as_bytes();
             if [&b"useGlobalFilters"[..], b"APP_FILTER"]
@@ -135,7 +135,7 @@ impl Rule for HttpExceptionOverError {
                 .and_then(|c| ctx.imports.get(c.name))
                 .is_some_and(|b| names.iter().any(|n| b.is("@nestjs/common", n)))
         };
-        let class_decorators = class.decorators();
+        let class_decorators = ctx.class_decorators(&class);
         if !class_decorators
             .iter()
             .any(|&d| from_common(d, &["Controller"]))

@@ -63,7 +63,7 @@ impl Rule for NoAppTokenLookup {
         &["call_expression"]
     }
 
-    fn check_node(&self, call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         let Some(function) = call.field(Field::Function).map(unwrap_expression) else {
             return;
         };

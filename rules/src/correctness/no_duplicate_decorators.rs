@@ -101,7 +101,7 @@ impl Rule for NoDuplicateDecorators {
         &["class_declaration", "abstract_class_declaration", "class"]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx
             .imports
             .iter()
@@ -112,7 +112,7 @@ impl Rule for NoDuplicateDecorators {
         let Some(class) = ClassView::new(node) else {
             return;
         };
-        check_list(&class.decorators(), ctx);
+        check_list(&ctx.class_decorators(&class), ctx);
         for member in class.members() {
             check_list(&member.decorators, ctx);
             if member.kind == MemberKind::Method {

@@ -108,7 +108,7 @@ impl Rule for ResRequiresPassthrough {
         &["class_declaration", "abstract_class_declaration", "class"]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         let Some(class) = ClassView::new(node) else {
             return;
         };

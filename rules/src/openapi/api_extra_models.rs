@@ -92,7 +92,7 @@ impl Rule for ApiExtraModels {
         &["program"]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         let source = ctx.source.as_bytes();
         if memchr::memmem::find(source, b"extraModels").is_some() {
             ctx.stash(FileFact::ExtraModelsOption);

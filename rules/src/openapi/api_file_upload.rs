@@ -114,7 +114,7 @@ impl Rule for ApiFileUpload {
         &["program"]
     }
 
-    fn check_node(&self, _node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, _node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         stash_document(ctx);
     }
 

@@ -104,7 +104,7 @@ impl Rule for ApiOperation {
         options_from::<ApiOperationOptions>(table)
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx.imports.iter().any(|b| b.source.as_str() == SWAGGER) {
             return;
         }
@@ -114,7 +114,7 @@ impl Rule for ApiOperation {
         let require = ctx
             .options::<ApiOperationOptions>()
             .is_some_and(|o| o.require);
-        let class_decorators = class.decorators();
+        let class_decorators = ctx.class_decorators(&class);
         let is = |decorator: Node<'_>, source: &str, names: &[&str]| {
             DecoratorView::new(decorator)
                 .callee(ctx.source)

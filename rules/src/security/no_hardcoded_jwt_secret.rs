@@ -86,7 +86,7 @@ impl Rule for NoHardcodedJwtSecret {
         &["call_expression"]
     }
 
-    fn check_node(&self, call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if ctx.is_test {
             return;
         }

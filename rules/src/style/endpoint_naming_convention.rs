@@ -234,7 +234,7 @@ impl Rule for EndpointNamingConvention {
         options_from::<EndpointNamingOptions>(table)
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         // A class's decorators cost a walk up the tree: only in files that can hold Nest's.
         if !ctx
             .imports
@@ -246,8 +246,8 @@ impl Rule for EndpointNamingConvention {
         let Some(class) = ClassView::new(node) else {
             return;
         };
-        let Some(controller) = class
-            .decorators()
+        let Some(controller) = ctx
+            .class_decorators(&class)
             .into_iter()
             .find(|d| is_common(*d, &["Controller"], ctx))
         else {

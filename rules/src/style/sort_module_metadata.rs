@@ -93,7 +93,7 @@ impl Rule for SortModuleMetadata {
         &["class_declaration", "abstract_class_declaration", "class"]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         // A class's decorators cost a walk up the tree: only in files that can hold Nest's.
         if !ctx
             .imports
@@ -105,7 +105,7 @@ impl Rule for SortModuleMetadata {
         let Some(class) = ClassView::new(node) else {
             return;
         };
-        for decorator in class.decorators() {
+        for decorator in ctx.class_decorators(&class) {
             let view = DecoratorView::new(decorator);
             let Some(callee) = view.callee(ctx.source) else {
                 continue;

@@ -154,7 +154,7 @@ impl Rule for ArrayValidatorsEach {
         &["class_declaration", "abstract_class_declaration", "class"]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx
             .imports
             .iter()

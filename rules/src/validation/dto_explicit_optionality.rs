@@ -185,7 +185,7 @@ impl Rule for DtoExplicitOptionality {
         ]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if node.kind_name() == "program" {
             let bytes = ctx.source.as_bytes();
             if SKIP_MISSING

@@ -141,7 +141,7 @@ impl Rule for NestedDtoDecorators {
         &["program"]
     }
 
-    fn check_node(&self, _node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, _node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if memchr::memmem::find(ctx.source.as_bytes(), IMPLICIT_CONVERSION.as_bytes()).is_some() {
             ctx.stash(MentionsImplicitConversion);
         }

@@ -134,7 +134,7 @@ impl Rule for UploadedFileValidated {
         &["method_definition"]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         // Cheap checks first: a method's text spans the classes nested in it, and reading it
         // for each of them was quadratic.
         let imports_upload = ctx.imports.iter().any(|b| {

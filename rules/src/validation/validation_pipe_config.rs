@@ -106,7 +106,7 @@ impl Rule for ValidationPipeConfig {
         &["new_expression"]
     }
 
-    fn check_node(&self, node: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         let Some(constructor) = node.field(Field::Constructor) else {
             return;
         };
