@@ -249,3 +249,18 @@ pub fn append_entry(
     };
     Some(edit)
 }
+
+/// Whether a decorator node is one of `names` exported by the package `source`, written with the
+/// name it is imported under (`@UseGuards()`, not `@common.UseGuards()`).
+pub fn is_imported(
+    decorator: nestlint_syntax::Node<'_>,
+    ctx: &nestlint_engine::FileContext<'_, '_>,
+    source: &str,
+    names: &[&str],
+) -> bool {
+    nestlint_engine::syntax::nest::DecoratorView::new(decorator)
+        .callee(ctx.source)
+        .filter(|c| c.object.is_none())
+        .and_then(|c| ctx.imports.get(c.name))
+        .is_some_and(|b| names.iter().any(|n| b.is(source, n)))
+}

@@ -1,12 +1,14 @@
 use nestlint_diagnostics::{Severity, TextRange};
 use nestlint_engine::edits::node_at;
-use nestlint_engine::nest::ROUTE_DECORATORS;
-use nestlint_engine::syntax::nest::{ClassView, DecoratorView, MemberKind};
+use nestlint_engine::nest::{NEST_COMMON, ROUTE_DECORATORS};
+use nestlint_engine::syntax::nest::{ClassView, MemberKind};
 use nestlint_engine::syntax::{named_children, text, unwrap_expression, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
     Rule, RuleMeta, Scope,
 };
+
+use crate::decorators::is_imported;
 
 pub struct HttpExceptionOverError;
 
@@ -128,20 +130,13 @@ impl Rule for HttpExceptionOverError {
         let Some(class) = ClassView::new(node) else {
             return;
         };
-        let from_common = |decorator: Node<'_>, names: &[&str]| {
-            DecoratorView::new(decorator)
-                .callee(ctx.source)
-                .filter(|c| c.object.is_none())
-                .and_then(|c| ctx.imports.get(c.name))
-                .is_some_and(|b| names.iter().any(|n| b.is("@nestjs/common", n)))
-        };
         let class_decorators = ctx.class_decorators(&class);
         if !class_decorators
             .iter()
-            .any(|&d| from_common(d, &["Controller"]))
+            .any(|&d| is_imported(d, ctx, NEST_COMMON, &["Controller"]))
             || class_decorators
                 .iter()
-                .any(|&d| from_common(d, &["UseFilters"]))
+                .any(|&d| is_imported(d, ctx, NEST_COMMON, &["UseFilters"]))
         {
             return;
         }
@@ -156,11 +151,11 @@ impl Rule for HttpExceptionOverError {
             if !member
                 .decorators
                 .iter()
-                .any(|&d| from_common(d, ROUTE_DECORATORS))
+                .any(|&d| is_imported(d, ctx, NEST_COMMON, ROUTE_DECORATORS))
                 || member
                     .decorators
                     .iter()
-                    .any(|&d| from_common(d, &["UseFilters"]))
+                    .any(|&d| is_imported(d, ctx, NEST_COMMON, &["UseFilters"]))
             {
                 continue;
             }

@@ -1,5 +1,7 @@
 use nestlint_diagnostics::{Severity, TextRange};
-use nestlint_engine::nest::ROUTE_DECORATORS;
+use nestlint_engine::nest::{NEST_COMMON, ROUTE_DECORATORS};
+
+use crate::decorators::is_imported;
 use nestlint_engine::syntax::nest::{ClassView, DecoratorView, MemberKind};
 use nestlint_engine::syntax::{
     named_children, string_value, text, unwrap_expression, Field, Node, NodeExt,
@@ -249,7 +251,7 @@ impl Rule for EndpointNamingConvention {
         let Some(controller) = ctx
             .class_decorators(&class)
             .into_iter()
-            .find(|d| is_common(*d, &["Controller"], ctx))
+            .find(|d| is_imported(*d, ctx, NEST_COMMON, &["Controller"]))
         else {
             return;
         };
@@ -270,7 +272,7 @@ impl Rule for EndpointNamingConvention {
                 continue;
             }
             for &decorator in &member.decorators {
-                if !is_common(decorator, ROUTE_DECORATORS, ctx) {
+                if !is_imported(decorator, ctx, NEST_COMMON, ROUTE_DECORATORS) {
                     continue;
                 }
                 let name = DecoratorView::new(decorator)
@@ -283,15 +285,6 @@ impl Rule for EndpointNamingConvention {
             }
         }
     }
-}
-
-/// Whether a decorator is one of `names` of `@nestjs/common`.
-fn is_common(decorator: Node<'_>, names: &[&str], ctx: &FileContext<'_, '_>) -> bool {
-    DecoratorView::new(decorator)
-        .callee(ctx.source)
-        .filter(|c| c.object.is_none())
-        .and_then(|c| ctx.imports.get(c.name))
-        .is_some_and(|b| names.iter().any(|n| b.is("@nestjs/common", n)))
 }
 
 /// The string literals that give a decorator's paths: its first argument, an array of them,
