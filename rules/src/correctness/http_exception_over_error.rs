@@ -119,7 +119,7 @@ impl Rule for HttpExceptionOverError {
             }
             return;
         }
-        // A class's decorators cost a walk up the tree: only in files that can hold Nest's.
+        // Only files that can hold Nest's decorators.
         if !ctx
             .imports
             .iter()

@@ -237,7 +237,7 @@ impl Rule for EndpointNamingConvention {
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        // A class's decorators cost a walk up the tree: only in files that can hold Nest's.
+        // Only files that can hold Nest's decorators.
         if !ctx
             .imports
             .iter()
