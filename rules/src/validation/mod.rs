@@ -73,7 +73,7 @@ pub(crate) fn request_dto_classes(index: &ProjectIndex) -> HashSet<ClassKey> {
             if seen.insert(property.owner) {
                 queue.push(property.owner);
             }
-            let Some(TypeRef::Named { name, args }) =
+            let Some((TypeRef::Named { name, args }, _)) =
                 property.property.ty.as_ref().and_then(element_type)
             else {
                 continue;
@@ -91,14 +91,14 @@ pub(crate) fn request_dto_classes(index: &ProjectIndex) -> HashSet<ClassKey> {
     seen
 }
 
-/// The type of a property's values: itself, or the element of an array, with `null` and
-/// `undefined` members of a union set aside. `None` for other unions.
-pub(crate) fn element_type(ty: &TypeRef) -> Option<&TypeRef> {
+/// The type of a property's values: itself, or the element of an array (then `true`), with
+/// `null` and `undefined` members of a union set aside. `None` for other unions.
+pub(crate) fn element_type(ty: &TypeRef) -> Option<(&TypeRef, bool)> {
     match ty {
-        TypeRef::Array(inner) => Some(inner),
+        TypeRef::Array(inner) => Some((inner, true)),
         TypeRef::Named { name, args } if matches!(name.as_str(), "Array" | "ReadonlyArray") => {
             match args.as_slice() {
-                [inner] => Some(inner),
+                [inner] => Some((inner, true)),
                 _ => None,
             }
         }
@@ -112,6 +112,6 @@ pub(crate) fn element_type(ty: &TypeRef) -> Option<&TypeRef> {
             }
             element_type(only)
         }
-        _ => Some(ty),
+        _ => Some((ty, false)),
     }
 }

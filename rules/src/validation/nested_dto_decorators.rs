@@ -220,31 +220,6 @@ fn read_decorators(index: &ProjectIndex, file: FileId, property: &PropertyFact) 
     out
 }
 
-/// The element type of a property's type: itself, or the element of an array, with `null` and
-/// `undefined` members of a union set aside. `None` for other unions.
-fn element_type(ty: &TypeRef) -> Option<(&TypeRef, bool)> {
-    match ty {
-        TypeRef::Array(inner) => Some((inner, true)),
-        TypeRef::Named { name, args } if matches!(name.as_str(), "Array" | "ReadonlyArray") => {
-            match args.as_slice() {
-                [inner] => Some((inner, true)),
-                _ => None,
-            }
-        }
-        TypeRef::Union(members) => {
-            let mut rest = members.iter().filter(
-                |m| !matches!(m, TypeRef::Keyword(k) if matches!(k.as_str(), "null" | "undefined")),
-            );
-            let only = rest.next()?;
-            if rest.next().is_some() {
-                return None;
-            }
-            element_type(only)
-        }
-        _ => Some((ty, false)),
-    }
-}
-
 /// Checks one property of a request DTO, declared in `owner`; returns the class validation
 /// goes on into, when it does.
 fn check_property(
@@ -260,7 +235,7 @@ fn check_property(
         return None;
     }
     let Some((TypeRef::Named { name, args }, is_array)) =
-        property.ty.as_ref().and_then(element_type)
+        property.ty.as_ref().and_then(super::element_type)
     else {
         return None;
     };
