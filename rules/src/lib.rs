@@ -24,6 +24,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::no_type_only_di_import::NoTypeOnlyDiImport),
         Box::new(correctness::no_app_token_lookup::NoAppTokenLookup),
         Box::new(correctness::enhancer_instance_dependencies::EnhancerInstanceDependencies),
+        Box::new(correctness::enhancer_contract::EnhancerContract),
         Box::new(correctness::forward_ref_wrapper_type::ForwardRefWrapperType),
         Box::new(correctness::http_exception_over_error::HttpExceptionOverError),
         Box::new(correctness::module_metadata_hygiene::ModuleMetadataHygiene),

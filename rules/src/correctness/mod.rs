@@ -1,5 +1,6 @@
 //! Rules for code that fails at boot or at run time: dependency injection and module wiring.
 
+pub mod enhancer_contract;
 pub mod enhancer_instance_dependencies;
 pub mod factory_inject_arity;
 pub mod for_root_once;
