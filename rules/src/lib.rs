@@ -48,6 +48,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(openapi::api_operation::ApiOperation),
         Box::new(openapi::api_file_upload::ApiFileUpload),
         Box::new(openapi::api_extra_models::ApiExtraModels),
+        Box::new(openapi::status_code_consistency::StatusCodeConsistency),
         Box::new(style::endpoint_naming_convention::EndpointNamingConvention),
         Box::new(style::sort_module_metadata::SortModuleMetadata),
         Box::new(validation::array_validators_each::ArrayValidatorsEach),

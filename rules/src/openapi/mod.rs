@@ -12,6 +12,7 @@ pub mod api_response;
 pub mod api_tags;
 pub mod mapped_types_from_swagger;
 pub(crate) mod property;
+pub mod status_code_consistency;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
