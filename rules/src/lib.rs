@@ -54,6 +54,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(validation::array_validators_each::ArrayValidatorsEach),
         Box::new(validation::dto_explicit_optionality::DtoExplicitOptionality),
         Box::new(validation::nested_dto_decorators::NestedDtoDecorators),
+        Box::new(validation::param_transform_pipe::ParamTransformPipe),
         Box::new(validation::uploaded_file_validated::UploadedFileValidated),
         Box::new(validation::validation_pipe_config::ValidationPipeConfig),
     ];

@@ -3,6 +3,7 @@
 pub mod array_validators_each;
 pub mod dto_explicit_optionality;
 pub mod nested_dto_decorators;
+pub mod param_transform_pipe;
 pub mod request_dto_validation;
 pub mod uploaded_file_validated;
 pub mod validation_pipe_config;
