@@ -46,6 +46,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(openapi::api_property_array::ApiPropertyArray),
         Box::new(openapi::api_enum_property::ApiEnumProperty),
         Box::new(openapi::api_operation::ApiOperation),
+        Box::new(openapi::api_params_documented::ApiParamsDocumented),
         Box::new(openapi::api_file_upload::ApiFileUpload),
         Box::new(openapi::api_extra_models::ApiExtraModels),
         Box::new(openapi::status_code_consistency::StatusCodeConsistency),

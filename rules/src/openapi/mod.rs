@@ -6,6 +6,7 @@ pub mod api_enum_property;
 pub mod api_extra_models;
 pub mod api_file_upload;
 pub mod api_operation;
+pub mod api_params_documented;
 pub mod api_property_array;
 pub mod api_property_optionality;
 pub mod api_response;
