@@ -233,7 +233,8 @@ fn route_parameters(path: &str) -> Option<Vec<String>> {
                     path[..at]
                         .rfind(|ch: char| !is_name_char(ch))
                         .is_some_and(|start| {
-                            matches!(&path[start..start + 1], ":" | "*") && start + 1 < at
+                            // `start` may begin a character of several bytes: compare chars.
+                            path[start..].starts_with([':', '*']) && start + 1 < at
                         });
                 if !after_name {
                     return None;
@@ -298,5 +299,12 @@ mod tests {
         // Unnamed captures: Nest numbers them.
         assert_eq!(names("files/*"), None);
         assert_eq!(names("files/(.*)"), None);
+    }
+
+    #[test]
+    fn a_group_after_a_character_of_several_bytes_is_read_without_a_panic() {
+        // Found by the fuzzer: `U+FFFD` before `(` was sliced through its middle byte.
+        assert_eq!(names("a\u{fffd}(x)"), None);
+        assert_eq!(names(":é(x)"), Some(vec!["é".to_string()]));
     }
 }
