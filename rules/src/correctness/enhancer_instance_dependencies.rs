@@ -1,5 +1,6 @@
 use nestlint_diagnostics::{Severity, TextRange};
 use nestlint_engine::facts::{AppCallKind, DecoratorFact, ParamFact, Value};
+use nestlint_engine::nest::NEST_CORE;
 use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
     Scope, Symbol,
@@ -19,6 +20,12 @@ static META: RuleMeta = RuleMeta {
 Reports `new X(...)` passed to `@UseGuards()`, `@UsePipes()`, `@UseInterceptors()`,
 `@UseFilters()`, `app.useGlobalGuards()` or `app.useGlobalPipes()`, where `X` is a class of the
 project whose constructor declares more dependencies than the call passes.
+
+It also reports `new X()` in `@UseFilters()` where `X` extends `BaseExceptionFilter` from
+`@nestjs/core` and its `catch` is the base's (or calls `super.catch`): Nest gives that base the
+HTTP adapter only when it creates the filter, so `super.catch(...)` throws a `TypeError` and every
+exception the filter handles is answered with 500 (Nest's docs: such filters "should not be
+instantiated with `new`").
 
 ## Why is this bad?
 Nest injects a guard, pipe, interceptor or filter only when it creates it: given the class
@@ -75,6 +82,9 @@ export class AdminController {
 ```
 
 ## When it stays silent
+- a `BaseExceptionFilter` subclass given the adapter (`new AllExceptionsFilter(adapter)`), one
+  whose own `catch` never calls `super.catch`, or one with a constructor of its own (then the
+  constructor's parameters decide, as for any class);
 - every dependency passed (`new RolesGuard(new Reflector())` works, though outside DI);
 - optional parameters (`?`, a default, `@Optional()`), and spread arguments;
 - classes of packages (`new ValidationPipe({ ... })`, `new ParseIntPipe()`), and a class without
@@ -132,6 +142,23 @@ impl Rule for EnhancerInstanceDependencies {
                     if args.iter().any(|a| matches!(a, Value::Spread(_))) {
                         continue;
                     }
+                    if binder == "UseFilters"
+                        && args.is_empty()
+                        && base_filter_without_adapter(index, ctx, file, class)
+                    {
+                        ctx.report(
+                            index,
+                            file,
+                            range,
+                            format!(
+                                "`new {}()` in `@UseFilters` extends `BaseExceptionFilter` but gets no HTTP adapter: `super.catch(...)` throws a `TypeError`, and every exception it handles is answered with 500",
+                                class.name
+                            ),
+                        )
+                        .note("Nest gives `BaseExceptionFilter` the adapter only when it creates the filter; an instance made with `new` has none")
+                        .help("pass the class instead of an instance: `@UseFilters(AllExceptionsFilter)`");
+                        continue;
+                    }
                     let Some(missing) = missing_dependencies(index, ctx, file, class, args.len())
                     else {
                         continue;
@@ -160,6 +187,52 @@ impl Rule for EnhancerInstanceDependencies {
             }
         }
     }
+}
+
+/// Whether `callee` is a class of the project that extends `@nestjs/core`'s
+/// `BaseExceptionFilter` (through project classes without constructors of their own) and whose
+/// `catch` is the base's or calls `super.catch`: created with `new` and no arguments, it has no
+/// adapter to answer with. `false` whenever the engine cannot tell.
+fn base_filter_without_adapter(
+    index: &ProjectIndex,
+    ctx: &ProjectContext<'_>,
+    file: FileId,
+    callee: &nestlint_engine::facts::CalleeName,
+) -> bool {
+    if callee.object.is_some() {
+        return false;
+    }
+    let mut symbol = index.resolve(file, &callee.name);
+    let mut overrides_checked = false;
+    for _ in 0..MAX_BASES {
+        if symbol.is_external(NEST_CORE, "BaseExceptionFilter") {
+            return true;
+        }
+        let Some((class_file, class)) = index.class(&symbol) else {
+            return false;
+        };
+        if class.has_constructor {
+            return false;
+        }
+        // The nearest `catch` decides whether the base's runs.
+        if let Some(catch) = class.method("catch").filter(|_| !overrides_checked) {
+            overrides_checked = true;
+            let Some(source) = ctx.source(index, class_file) else {
+                return false;
+            };
+            let body = source
+                .get(catch.range.start()..catch.range.end())
+                .unwrap_or("");
+            if !body.contains("super.catch") {
+                return false;
+            }
+        }
+        let Some(Value::Ident(base)) = class.extends.as_ref() else {
+            return false;
+        };
+        symbol = index.resolve(class_file, base);
+    }
+    false
 }
 
 /// The names of the constructor parameters of the class `callee` (a class of the project) that
