@@ -65,7 +65,8 @@ The reverse case has no fix: which of the two is right is yours to say.
 ## When it stays silent
 - a property with `@Transform(...)`: the request carries something else (`?sort=[...]` as JSON,
   `a,b`), and the document describes the request;
-- options without `type`, with `type: Array` (or `Array<X>`), with `isArray` set either way, or that it cannot read (a spread, a
+- options without `type`, with `type: Array` (or `Array<X>`), with `isArray` set (`isArray: true`
+  is reported only on a `string`, `number` or `boolean`), or that it cannot read (a spread, a
   variable);
 - `type: [X]` and `type: () => [X]` on arrays; a property type it cannot tell is an array or not
   (a type alias, a union with anything but `null` or `undefined`, no annotation);
@@ -104,7 +105,21 @@ impl Rule for ApiPropertyArray {
             let Some(options) = found.options.filter(|_| !found.options_unreadable) else {
                 continue;
             };
-            if object_key(options, "isArray", ctx.source).is_some() {
+            if let Some(is_array) = object_key(options, "isArray", ctx.source) {
+                // `isArray: true` on a string, number or boolean: the document shows a list.
+                let scalar = member
+                    .type_node()
+                    .is_some_and(|t| matches!(shape_of(t, ctx.source), Shape::Scalar));
+                if scalar && text(is_array, ctx.source) == "true" {
+                    let name = member.name(ctx.source);
+                    ctx.report(
+                        TextRange::new(is_array.start_byte(), is_array.end_byte()),
+                        format!(
+                            "`{name}` is not an array, but `isArray: true` makes the OpenAPI document show a list"
+                        ),
+                    )
+                    .help("drop `isArray: true`, or type the property as an array");
+                }
                 continue;
             }
             let Some(type_value) = object_key(options, "type", ctx.source) else {
