@@ -264,3 +264,23 @@ pub fn is_imported(
         .and_then(|c| ctx.imports.get(c.name))
         .is_some_and(|b| names.iter().any(|n| b.is(source, n)))
 }
+
+/// The package a decorator's callee is imported from and the name it has there (`Controller`
+/// from `@nestjs/common`, through an alias too); `None` for a member callee (`ns.X`), a default
+/// or namespace import, or a local name.
+pub fn imported_name<'c>(
+    decorator: nestlint_syntax::Node<'_>,
+    ctx: &'c nestlint_engine::FileContext<'_, '_>,
+) -> Option<(&'c str, &'c str)> {
+    let callee = nestlint_engine::syntax::nest::DecoratorView::new(decorator).callee(ctx.source)?;
+    if callee.object.is_some() {
+        return None;
+    }
+    let binding = ctx.imports.get(callee.name)?;
+    match &binding.imported {
+        nestlint_engine::syntax::ImportedName::Named(name) => {
+            Some((binding.source.as_str(), name.as_str()))
+        }
+        _ => None,
+    }
+}

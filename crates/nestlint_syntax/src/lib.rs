@@ -112,6 +112,23 @@ fn unescape(raw: &str) -> String {
     out
 }
 
+/// Whether a node of this kind opens a scope of its own for `return` and `throw`: a function,
+/// method or class nested in the body being read.
+pub fn is_function_scope(kind: &str) -> bool {
+    matches!(
+        kind,
+        "arrow_function"
+            | "function_expression"
+            | "function"
+            | "function_declaration"
+            | "generator_function"
+            | "generator_function_declaration"
+            | "method_definition"
+            | "class"
+            | "class_declaration"
+    )
+}
+
 /// Strips parentheses, `as`/`satisfies` casts and non-null assertions around an expression.
 pub fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
     loop {

@@ -2,7 +2,9 @@ use nestlint_diagnostics::{Severity, TextRange};
 use nestlint_engine::edits::node_at;
 use nestlint_engine::nest::{NEST_COMMON, ROUTE_DECORATORS};
 use nestlint_engine::syntax::nest::{ClassView, MemberKind};
-use nestlint_engine::syntax::{named_children, text, unwrap_expression, Field, Node, NodeExt};
+use nestlint_engine::syntax::{
+    is_function_scope, named_children, text, unwrap_expression, Field, Node, NodeExt,
+};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
     Rule, RuleMeta, Scope,
@@ -223,18 +225,7 @@ fn candidate_throws(body: Node<'_>) -> Vec<Node<'_>> {
         }
         match current.kind_name() {
             // Their throws may be caught where they are called.
-            "function_declaration"
-            | "function_expression"
-            | "arrow_function"
-            | "class"
-            | "class_declaration"
-            | "method_definition"
-            | "generator_function"
-            | "generator_function_declaration"
-                if current != body =>
-            {
-                continue
-            }
+            kind if is_function_scope(kind) && current != body => continue,
             // Caught in the `try` block; rethrown from the `catch` block, a failure of the server,
             // for which a 500 is the right answer.
             "try_statement" => {

@@ -1,6 +1,8 @@
 use nestlint_diagnostics::{Severity, TextRange};
 use nestlint_engine::syntax::nest::{ClassView, DecoratorView, MemberKind};
-use nestlint_engine::syntax::{named_children, text, unwrap_expression, Field, Node, NodeExt};
+use nestlint_engine::syntax::{
+    is_function_scope, named_children, text, unwrap_expression, Field, Node, NodeExt,
+};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
@@ -205,19 +207,7 @@ fn uses_of<'t>(body: Node<'t>, name: &str, source: &str) -> Uses<'t> {
                 }
             }
         }
-        let nested = nested
-            || matches!(
-                kind,
-                "arrow_function"
-                    | "function_expression"
-                    | "function"
-                    | "function_declaration"
-                    | "generator_function"
-                    | "generator_function_declaration"
-                    | "method_definition"
-                    | "class"
-                    | "class_declaration"
-            ) && node.id() != body.id();
+        let nested = nested || is_function_scope(kind) && node.id() != body.id();
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
             stack.push((child, nested));

@@ -1,11 +1,12 @@
 use nestlint_diagnostics::{Severity, TextRange};
 use nestlint_engine::syntax::nest::{ClassView, DecoratorView, MemberKind};
-use nestlint_engine::syntax::{text, unwrap_expression, ImportedName, Node, NodeExt};
+use nestlint_engine::syntax::{string_value, unwrap_expression, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
 use super::property::object_key;
+use crate::decorators::imported_name;
 
 pub struct ApiParamsDocumented;
 
@@ -91,7 +92,7 @@ fn documented_names(
 ) -> Option<Vec<(String, String)>> {
     let mut names = Vec::new();
     for &decorator in decorators {
-        let Some((source, name)) = origin(decorator, ctx) else {
+        let Some((source, name)) = imported_name(decorator, ctx) else {
             continue;
         };
         if source != SWAGGER {
@@ -111,7 +112,7 @@ fn documented_names(
             return None;
         }
         let value = object_key(argument, "name", ctx.source)?;
-        names.push((name, string_literal(value, ctx.source)?));
+        names.push((name.to_owned(), string_value(value, ctx.source)?));
     }
     Some(names)
 }
@@ -134,7 +135,7 @@ impl Rule for ApiParamsDocumented {
         };
         let class_decorators = ctx.class_decorators(&class);
         let named = |d: Node<'_>, source: &str, name: &str| {
-            origin(d, ctx).is_some_and(|(s, n)| s == source && n == name)
+            imported_name(d, ctx).is_some_and(|(s, n)| s == source && n == name)
         };
         if !class_decorators
             .iter()
@@ -164,7 +165,7 @@ impl Rule for ApiParamsDocumented {
             let handler = member.name(ctx.source);
             for param in member.params() {
                 for decorator in param.parts().decorators {
-                    let Some((source, name)) = origin(decorator, ctx) else {
+                    let Some((source, name)) = imported_name(decorator, ctx) else {
                         continue;
                     };
                     let Some((_, api)) = PAIRS.iter().find(|(p, _)| source == COMMON && *p == name)
@@ -174,7 +175,7 @@ impl Rule for ApiParamsDocumented {
                     let Some(key) = DecoratorView::new(decorator)
                         .arguments()
                         .first()
-                        .and_then(|&a| string_literal(unwrap_expression(a), ctx.source))
+                        .and_then(|&a| string_value(unwrap_expression(a), ctx.source))
                     else {
                         continue;
                     };
@@ -198,31 +199,4 @@ impl Rule for ApiParamsDocumented {
             ctx.report(range, message).help(help);
         }
     }
-}
-
-/// The package and exported name a decorator's callee is imported as.
-fn origin(decorator: Node<'_>, ctx: &FileContext<'_, '_>) -> Option<(String, String)> {
-    let callee = DecoratorView::new(decorator).callee(ctx.source)?;
-    if callee.object.is_some() {
-        return None;
-    }
-    let binding = ctx.imports.get(callee.name)?;
-    match &binding.imported {
-        ImportedName::Named(name) => Some((binding.source.to_string(), name.to_string())),
-        _ => None,
-    }
-}
-
-/// The text of a string literal without its quotes (no template with substitutions).
-fn string_literal(node: Node<'_>, source: &str) -> Option<String> {
-    let written = text(node, source);
-    let quote = match node.kind_name() {
-        "string" => written.chars().next()?,
-        "template_string" if !written.contains("${") => '`',
-        _ => return None,
-    };
-    written
-        .strip_prefix(quote)?
-        .strip_suffix(quote)
-        .map(str::to_owned)
 }

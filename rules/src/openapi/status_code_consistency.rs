@@ -1,11 +1,14 @@
 use nestlint_diagnostics::{Severity, TextRange};
 use nestlint_engine::syntax::nest::{ClassView, DecoratorView, Member, MemberKind};
-use nestlint_engine::syntax::{named_children, text, unwrap_expression, Field, Node, NodeExt};
+use nestlint_engine::syntax::{
+    is_function_scope, named_children, text, unwrap_expression, Field, Node, NodeExt,
+};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
 use super::property::object_key;
+use crate::decorators::imported_name;
 
 pub struct StatusCodeConsistency;
 
@@ -177,7 +180,7 @@ impl Rule for StatusCodeConsistency {
         let class_decorators = ctx.class_decorators(&class);
         if !class_decorators
             .iter()
-            .any(|&d| imported_as(d, ctx, COMMON).as_deref() == Some("Controller"))
+            .any(|&d| imported_as(d, ctx, COMMON) == Some("Controller"))
         {
             return;
         }
@@ -274,7 +277,7 @@ fn sent_status(member: &Member<'_>, ctx: &FileContext<'_, '_>) -> Option<Sent> {
     let mut route: Option<(&str, u16)> = None;
     let mut http_code = None;
     for &decorator in &member.decorators {
-        match imported_as(decorator, ctx, COMMON).as_deref() {
+        match imported_as(decorator, ctx, COMMON) {
             Some("Redirect" | "Sse") => return None,
             Some("HttpCode") => http_code = Some(decorator),
             Some(name) => {
@@ -294,7 +297,7 @@ fn sent_status(member: &Member<'_>, ctx: &FileContext<'_, '_>) -> Option<Sent> {
         let parts = param.parts();
         if parts.decorators.iter().any(|&d| {
             matches!(
-                imported_as(d, ctx, COMMON).as_deref(),
+                imported_as(d, ctx, COMMON),
                 Some("Res" | "Response" | "Next")
             )
         }) {
@@ -382,7 +385,7 @@ fn documented(decorators: &[Node<'_>], ctx: &FileContext<'_, '_>) -> Documented 
                 .filter(|a| a.kind_name() == "object")
                 .and_then(|object| object_key(object, "status", ctx.source));
             match status.map(|s| status_value(s, ctx)) {
-                Some(Some(code)) if code < 400 => out.statuses.push((code, name)),
+                Some(Some(code)) if code < 400 => out.statuses.push((code, name.to_owned())),
                 // An error status: not a success response.
                 Some(Some(_)) => {}
                 _ => out.open = true,
@@ -399,27 +402,20 @@ fn documented(decorators: &[Node<'_>], ctx: &FileContext<'_, '_>) -> Documented 
             .iter()
             .find(|(_, s, _)| *s == stem && !s.is_empty())
         {
-            out.statuses.push((*code, name.clone()));
+            out.statuses.push((*code, name.to_owned()));
         }
     }
     out
 }
 
-/// The name a decorator's callee has in `source` (`Controller` from `@nestjs/common`), following
-/// an import alias.
-fn imported_as(decorator: Node<'_>, ctx: &FileContext<'_, '_>, source: &str) -> Option<String> {
-    let callee = DecoratorView::new(decorator).callee(ctx.source)?;
-    if callee.object.is_some() {
-        return None;
-    }
-    let binding = ctx.imports.get(callee.name)?;
-    if binding.source.as_str() != source {
-        return None;
-    }
-    match &binding.imported {
-        nestlint_engine::syntax::ImportedName::Named(name) => Some(name.to_string()),
-        _ => None,
-    }
+/// The name a decorator's callee has in the package `source` (`Controller` from
+/// `@nestjs/common`).
+fn imported_as<'c>(
+    decorator: Node<'_>,
+    ctx: &'c FileContext<'_, '_>,
+    source: &str,
+) -> Option<&'c str> {
+    imported_name(decorator, ctx).and_then(|(from, name)| (from == source).then_some(name))
 }
 
 /// A value a handler returns that is certainly a body: an object, array, string, number or
@@ -442,19 +438,7 @@ fn body_returned<'t>(member: &Member<'t>) -> Option<Node<'t>> {
             }
             continue;
         }
-        if matches!(
-            kind,
-            "arrow_function"
-                | "function_expression"
-                | "function"
-                | "function_declaration"
-                | "generator_function"
-                | "generator_function_declaration"
-                | "method_definition"
-                | "class"
-                | "class_declaration"
-        ) && node.id() != body.id()
-        {
+        if is_function_scope(kind) && node.id() != body.id() {
             continue;
         }
         stack.extend(named_children(node));
