@@ -7,6 +7,7 @@ use nestlint_engine::{
 };
 
 use super::property::object_key;
+use crate::decorators::is_imported;
 
 pub struct ApiOperation;
 
@@ -115,19 +116,12 @@ impl Rule for ApiOperation {
             .options::<ApiOperationOptions>()
             .is_some_and(|o| o.require);
         let class_decorators = ctx.class_decorators(&class);
-        let is = |decorator: Node<'_>, source: &str, names: &[&str]| {
-            DecoratorView::new(decorator)
-                .callee(ctx.source)
-                .filter(|c| c.object.is_none())
-                .and_then(|c| ctx.imports.get(c.name))
-                .is_some_and(|b| names.iter().any(|n| b.is(source, n)))
-        };
         let controller = class_decorators
             .iter()
-            .any(|&d| is(d, "@nestjs/common", &["Controller"]));
+            .any(|&d| is_imported(d, ctx, "@nestjs/common", &["Controller"]));
         let excluded_controller = class_decorators
             .iter()
-            .any(|&d| is(d, SWAGGER, &["ApiExcludeController"]));
+            .any(|&d| is_imported(d, ctx, SWAGGER, &["ApiExcludeController"]));
         for member in class.members() {
             if member.kind != MemberKind::Method {
                 continue;
@@ -136,18 +130,18 @@ impl Rule for ApiOperation {
                 .decorators
                 .iter()
                 .copied()
-                .find(|&d| is(d, SWAGGER, &["ApiOperation"]));
+                .find(|&d| is_imported(d, ctx, SWAGGER, &["ApiOperation"]));
             match operation {
                 Some(operation) => check_texts(operation, ctx),
                 None => {
                     let route = member
                         .decorators
                         .iter()
-                        .any(|&d| is(d, "@nestjs/common", ROUTES));
+                        .any(|&d| is_imported(d, ctx, "@nestjs/common", ROUTES));
                     let excluded = member
                         .decorators
                         .iter()
-                        .any(|&d| is(d, SWAGGER, &["ApiExcludeEndpoint"]));
+                        .any(|&d| is_imported(d, ctx, SWAGGER, &["ApiExcludeEndpoint"]));
                     if require && controller && route && !excluded && !excluded_controller {
                         let Some(name) = member.name_node() else {
                             continue;
