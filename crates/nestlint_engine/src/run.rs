@@ -980,7 +980,7 @@ impl Linter {
             Some(findings) => {
                 report.project_recorded = true;
                 // Freeing thousands of files' facts takes a while: not on the way to the output.
-                std::thread::spawn(move || drop((indexed, packages)));
+                drop_in_background((indexed, packages));
                 phase("project pass: as recorded", started);
                 vec![findings]
             }
@@ -995,7 +995,7 @@ impl Linter {
                     &texts,
                     cache.and_then(Cache::import_memo),
                 );
-                std::thread::spawn(move || drop(index));
+                drop_in_background(index);
                 if let (Some(cache), Some(state)) = (cache, &project_state) {
                     cache.record_project_findings(state, per_rule.iter().flatten());
                 }
@@ -1494,6 +1494,31 @@ fn path_order_key(path: &Path) -> Vec<u8> {
         .iter()
         .map(|&b| if b == separator { 0 } else { b })
         .collect()
+}
+
+/// Drops `value` on one long-lived thread of its own (made once per process), off the path to
+/// the output: freeing thousands of files' facts takes a while. A thread per run would pile up
+/// in a language server or a fuzzer, and a detached one is still running when a leak checker
+/// looks. Where the thread cannot be made, the value is dropped here.
+fn drop_in_background<T: Send + 'static>(value: T) {
+    type Queue = std::sync::Mutex<std::sync::mpsc::Sender<Box<dyn Send>>>;
+    static QUEUE: std::sync::OnceLock<Option<Queue>> = std::sync::OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<Box<dyn Send>>();
+        std::thread::Builder::new()
+            .name("nestlint-free".to_owned())
+            .spawn(move || receiver.into_iter().for_each(drop))
+            .ok()?;
+        Some(std::sync::Mutex::new(sender))
+    });
+    let Some(queue) = queue else {
+        return;
+    };
+    let sender = queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // A closed queue hands the value back, and it is dropped here.
+    let _ = sender.send(Box::new(value));
 }
 
 /// The worker pool of `threads` threads, made once per process and shared by every run: a

@@ -1,0 +1,2 @@
+@IsString() @IsString() @Body() export class User {
+}
