@@ -258,11 +258,8 @@ pub fn is_imported(
     source: &str,
     names: &[&str],
 ) -> bool {
-    nestlint_engine::syntax::nest::DecoratorView::new(decorator)
-        .callee(ctx.source)
-        .filter(|c| c.object.is_none())
-        .and_then(|c| ctx.imports.get(c.name))
-        .is_some_and(|b| names.iter().any(|n| b.is(source, n)))
+    imported_name(decorator, ctx)
+        .is_some_and(|(from, name)| from == source && names.contains(&name))
 }
 
 /// The package a decorator's callee is imported from and the name it has there (`Controller`

@@ -277,6 +277,9 @@ impl Rule for EnhancerContract {
             }
         }
         for (module, metadata) in index.modules() {
+            if index.file(module.file).is_test {
+                continue;
+            }
             let module_class = index.class_at(module);
             for item in index.metadata_items(module, metadata, "providers") {
                 let Item::Value(file, value) = item else {

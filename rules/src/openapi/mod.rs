@@ -79,6 +79,18 @@ pub enum FileFact {
     },
     /// The file passes `extraModels` somewhere (`api-extra-models`).
     ExtraModelsOption,
+    /// A handler of a controller with a base class whose documented success responses leave
+    /// out the status it answers with (`status-code-consistency`): reported unless a base class
+    /// documents a success response of its own. The `nth` decorator named `decorator` on
+    /// `class.method` is where the finding goes.
+    StatusMismatch {
+        class: String,
+        method: String,
+        decorator: String,
+        nth: u32,
+        message: String,
+        help: String,
+    },
 }
 
 /// The file half of those rules: stashes [`FileFact::BuildsDocument`].

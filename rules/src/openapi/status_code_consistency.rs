@@ -1,13 +1,16 @@
 use nestlint_diagnostics::{Severity, TextRange};
+use nestlint_engine::facts::{DecoratorFact, Value};
 use nestlint_engine::syntax::nest::{ClassView, DecoratorView, Member, MemberKind};
 use nestlint_engine::syntax::{
     is_function_scope, named_children, text, unwrap_expression, Field, Node, NodeExt,
 };
 use nestlint_engine::{
-    Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
+    Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
+    Rule, RuleMeta, Scope, Symbol,
 };
 
 use super::property::object_key;
+use super::{applies, is_response_decorator, Applies, FileFact};
 use crate::decorators::imported_name;
 
 pub struct StatusCodeConsistency;
@@ -18,7 +21,7 @@ static META: RuleMeta = RuleMeta {
     default_severity: Severity::Warning,
     enabled_by_default: true,
     fix: FixAvailability::None,
-    scope: Scope::File,
+    scope: Scope::Project,
     summary: "A route's documented success status is the one it answers with",
     docs: r#"## What it does
 Compares the status a route answers with on success, as Nest sets it, with the success
@@ -91,6 +94,9 @@ export class UsersController {
 ## When it stays silent
 - the handler documents no success response of its own (no claim to compare), or documents a
   `default` response, a range such as `'2XX'`, or a status it cannot read;
+- a base class of the controller documents a success response, or one whose status it cannot
+  read, or may (a base of a package, a mixin, a decorator of the project it cannot follow):
+  class-level responses are inherited;
 - the status is not fixed by the decorators: `@Res()`, `@Response()` or `@Next()` injected (the
   handler may set it), `@Redirect()`, `@HttpCode()` with a value other than a number or an
   `HttpStatus` member, `@Sse()`, or route decorators that disagree;
@@ -152,10 +158,9 @@ const STATUSES: &[(&str, &str, u16)] = &[
 ];
 
 /// The success and redirect responses a set of decorators documents.
-#[derive(Default)]
-struct Documented {
-    /// `(status, the decorator's name)`.
-    statuses: Vec<(u16, String)>,
+struct Documented<'t> {
+    /// `(status, the decorator's name, the decorator)`.
+    statuses: Vec<(u16, String, Node<'t>)>,
     /// A `default` response, a range, a status that could not be read, or a decorator that may
     /// document more: any status may be documented.
     open: bool,
@@ -188,17 +193,116 @@ impl Rule for StatusCodeConsistency {
         if class_documented.open {
             return;
         }
+        // With a base class, its class-level responses count too: the project pass reads them.
+        let deferred = class
+            .extends()
+            .is_some()
+            .then(|| class.name(ctx.source).unwrap_or_default().to_owned());
         for member in class.members() {
             if member.kind == MemberKind::Method {
-                check_handler(&member, &class_documented, ctx);
+                check_handler(&member, &class_documented, deferred.as_deref(), ctx);
+            }
+        }
+    }
+
+    fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
+        for (file, fact) in index.stashed::<FileFact>(META.id) {
+            let FileFact::StatusMismatch {
+                class,
+                method,
+                decorator,
+                nth,
+                message,
+                help,
+            } = fact
+            else {
+                continue;
+            };
+            if !index.file(file).is_target {
+                continue;
+            }
+            let Some((_, class_fact)) = index.class(&Symbol::Declared {
+                file,
+                name: class.as_str().into(),
+            }) else {
+                continue;
+            };
+            if bases_may_document_success(index, file, &class_fact.extends, 0) {
+                continue;
+            }
+            let range = class_fact
+                .methods
+                .iter()
+                .filter(|m| m.name == method)
+                .flat_map(|m| m.decorators.iter())
+                .filter(|d| d.callee.object.is_none() && d.callee.name == decorator)
+                .nth(nth as usize)
+                .map(|d| d.range);
+            if let Some(range) = range {
+                ctx.report(index, file, range, message).help(help);
             }
         }
     }
 }
 
+/// How many base classes are followed.
+const MAX_BASES: usize = 8;
+
+/// Whether the base classes of a controller (its `extends`, written in `file`) document a success
+/// response at class level, or may: a response decorator whose status is a success or cannot be
+/// read, a decorator of the project that applies one or that the engine cannot follow, a base
+/// it cannot read. Only what is certainly an error response (`@ApiUnauthorizedResponse()`,
+/// `@ApiResponse({ status: HttpStatus.FORBIDDEN })`) and other decorators are passed over.
+fn bases_may_document_success(
+    index: &ProjectIndex,
+    file: FileId,
+    extends: &Option<Value>,
+    depth: usize,
+) -> bool {
+    let base = match extends {
+        None => return false,
+        Some(Value::Ident(base)) if depth < MAX_BASES => base,
+        Some(_) => return true,
+    };
+    let Some((base_file, base)) = index.class(&index.resolve(file, base)) else {
+        return true;
+    };
+    base.decorators
+        .iter()
+        .any(|d| may_document_success(index, base_file, d))
+        || bases_may_document_success(index, base_file, &base.extends, depth + 1)
+}
+
+fn may_document_success(index: &ProjectIndex, file: FileId, decorator: &DecoratorFact) -> bool {
+    if let Symbol::External { source, name } = index.resolve_callee(file, &decorator.callee) {
+        if source.as_str() == SWAGGER && name.as_str() == "ApiResponse" {
+            // `status: HttpStatus.FORBIDDEN`: an error. A number is not kept in the facts.
+            let status = decorator.args.first().and_then(|a| a.get("status"));
+            return !matches!(status, Some(Value::Member { object, property })
+                if object.as_str() == "HttpStatus"
+                    && !STATUSES.iter().any(|(name, _, _)| *name == property.as_str()));
+        }
+    }
+    applies(index, file, std::slice::from_ref(decorator), &|name| {
+        is_response_decorator(name) && !is_error_response(name)
+    }) != Applies::No
+}
+
+/// `ApiNotFoundResponse` and the other decorators of an error status.
+fn is_error_response(name: &str) -> bool {
+    name.strip_prefix("Api")
+        .and_then(|rest| rest.strip_suffix("Response"))
+        .is_some_and(|stem| {
+            !matches!(stem, "" | "Default") && !STATUSES.iter().any(|(_, s, _)| *s == stem)
+        })
+}
+
+/// Checks one handler; `deferred` names its class when the class has a base, whose responses
+/// the project pass reads before reporting.
 fn check_handler(
     member: &Member<'_>,
-    class_documented: &Documented,
+    class_documented: &Documented<'_>,
+    deferred: Option<&str>,
     ctx: &mut FileContext<'_, '_>,
 ) {
     let Some(status) = sent_status(member, ctx) else {
@@ -224,20 +328,16 @@ fn check_handler(
     if own.open || own.statuses.is_empty() {
         return;
     }
-    let documents = |d: &Documented| d.statuses.iter().any(|(s, _)| *s == status.code);
+    let documents = |d: &Documented<'_>| d.statuses.iter().any(|(s, _, _)| *s == status.code);
     if documents(&own) || documents(class_documented) {
         return;
     }
-    let Some(first) = member.decorators.iter().copied().find(|&d| {
-        imported_as(d, ctx, SWAGGER)
-            .is_some_and(|n| own.statuses.iter().any(|(_, name)| *name == n))
-    }) else {
-        return;
-    };
+    // The decorator that documents the first success response.
+    let first = own.statuses[0].2;
     let listed = own
         .statuses
         .iter()
-        .map(|(s, name)| format!("{s} (`@{name}`)"))
+        .map(|(s, name, _)| format!("{s} (`@{name}`)"))
         .collect::<Vec<_>>()
         .join(", ");
     let help = match STATUSES.iter().find(|(_, stem, code)| *code == status.code && !stem.is_empty()) {
@@ -250,20 +350,49 @@ fn check_handler(
             status.code, status.code
         ),
     };
-    ctx.report(
-        TextRange::new(first.start_byte(), first.end_byte()),
-        format!(
-            "`{handler}` answers {} ({}), but {} {listed}",
-            status.code,
-            status.because,
-            if own.statuses.len() == 1 {
-                "the only success response documented is"
-            } else {
-                "the success responses documented are"
-            }
-        ),
-    )
-    .help(help);
+    let message = format!(
+        "`{handler}` answers {} ({}), but {} {listed}",
+        status.code,
+        status.because,
+        if own.statuses.len() == 1 {
+            "the only success response documented is"
+        } else {
+            "the success responses documented are"
+        }
+    );
+    match deferred {
+        None => {
+            ctx.report(
+                TextRange::new(first.start_byte(), first.end_byte()),
+                message,
+            )
+            .help(help);
+        }
+        Some(class) => {
+            let Some(callee) = DecoratorView::new(first).callee(ctx.source) else {
+                return;
+            };
+            // Which of the handler's decorators with that name, for the project pass to find.
+            let nth = member
+                .decorators
+                .iter()
+                .take_while(|&&d| d != first)
+                .filter(|&&d| {
+                    DecoratorView::new(d)
+                        .callee(ctx.source)
+                        .is_some_and(|c| c.object.is_none() && c.name == callee.name)
+                })
+                .count();
+            ctx.stash(FileFact::StatusMismatch {
+                class: class.to_owned(),
+                method: handler.to_owned(),
+                decorator: callee.name.to_owned(),
+                nth: nth as u32,
+                message,
+                help,
+            });
+        }
+    }
 }
 
 struct Sent {
@@ -349,8 +478,11 @@ fn status_value(node: Node<'_>, ctx: &FileContext<'_, '_>) -> Option<u16> {
 }
 
 /// What the decorators document below 400.
-fn documented(decorators: &[Node<'_>], ctx: &FileContext<'_, '_>) -> Documented {
-    let mut out = Documented::default();
+fn documented<'t>(decorators: &[Node<'t>], ctx: &FileContext<'_, '_>) -> Documented<'t> {
+    let mut out = Documented {
+        statuses: Vec::new(),
+        open: false,
+    };
     for &decorator in decorators {
         let Some(callee) = DecoratorView::new(decorator).callee(ctx.source) else {
             continue;
@@ -385,7 +517,9 @@ fn documented(decorators: &[Node<'_>], ctx: &FileContext<'_, '_>) -> Documented 
                 .filter(|a| a.kind_name() == "object")
                 .and_then(|object| object_key(object, "status", ctx.source));
             match status.map(|s| status_value(s, ctx)) {
-                Some(Some(code)) if code < 400 => out.statuses.push((code, name.to_owned())),
+                Some(Some(code)) if code < 400 => {
+                    out.statuses.push((code, name.to_owned(), decorator))
+                }
                 // An error status: not a success response.
                 Some(Some(_)) => {}
                 _ => out.open = true,
@@ -402,7 +536,7 @@ fn documented(decorators: &[Node<'_>], ctx: &FileContext<'_, '_>) -> Documented 
             .iter()
             .find(|(_, s, _)| *s == stem && !s.is_empty())
         {
-            out.statuses.push((*code, name.to_owned()));
+            out.statuses.push((*code, name.to_owned(), decorator));
         }
     }
     out

@@ -200,27 +200,12 @@ fn unconverted(
 
 /// `number`, `boolean`, or either with `undefined`/`null`.
 fn primitive(ty: &TypeRef) -> Option<Primitive> {
-    match ty {
-        TypeRef::Keyword(keyword) => match keyword.as_str() {
+    match super::element_type(ty)? {
+        (TypeRef::Keyword(keyword), false) => match keyword.as_str() {
             "number" => Some(Primitive::Number),
             "boolean" => Some(Primitive::Boolean),
             _ => None,
         },
-        TypeRef::Union(members) => {
-            let mut found = None;
-            for member in members {
-                match member {
-                    TypeRef::Keyword(k) if k == "undefined" || k == "null" => {}
-                    other => {
-                        if found.is_some() {
-                            return None;
-                        }
-                        found = Some(primitive(other)?);
-                    }
-                }
-            }
-            found
-        }
         _ => None,
     }
 }
