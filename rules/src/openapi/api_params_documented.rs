@@ -65,6 +65,7 @@ export class OrdersController {
 ## When it stays silent
 - whole-object parameters (`@Query() query: ListDto`): their DTO's `@ApiProperty()` documents
   them;
+- a controller with a base class: the base's class-level `@ApiParam()`s are inherited;
 - a handler or controller excluded from the document (`@ApiExcludeEndpoint()`,
   `@ApiExcludeController()`);
 - an `@ApiParam()`/`@ApiQuery()` whose `name` is not a string literal, or a decorator of the
@@ -144,6 +145,10 @@ impl Rule for ApiParamsDocumented {
                 .iter()
                 .any(|&d| named(d, SWAGGER, "ApiExcludeController"))
         {
+            return;
+        }
+        // A base class's class-level `@ApiParam()`s are inherited, and lie in another file.
+        if class.extends().is_some() {
             return;
         }
         let Some(class_names) = documented_names(&class_decorators, ctx) else {
