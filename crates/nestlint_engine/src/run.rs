@@ -14,7 +14,7 @@ use crate::cache::{self, Cache, FilePass, Identity, KeyParts, PendingFacts, Stat
 use crate::config::{
     CliSelection, ConfigError, ConfigResolver, ConfigSource, FileSettings, FixSetting,
 };
-use crate::facts::{call_facts, extract_top_level, ClassFact, FileFacts};
+use crate::facts::{call_facts, extract_top_level, ClassFact, Enclosing, FileFacts};
 use crate::files::{FileStamp, ReadError, MAX_FILE_BYTES};
 use crate::incremental::{RetainedFile, RunKept};
 use crate::index::{IndexedFile, ProjectIndex};
@@ -51,7 +51,11 @@ enum FactKind {
     None,
     Class,
     Call,
+    New,
+    Decorator,
     Comment,
+    /// Not a fact of its own: the statement a class may be exported by.
+    Export,
 }
 
 impl Linter {
@@ -74,7 +78,10 @@ impl Linter {
                 table[usize::from(ids.id(kind, tsx))] = FactKind::Class;
             }
             table[usize::from(ids.id("call_expression", tsx))] = FactKind::Call;
+            table[usize::from(ids.id("new_expression", tsx))] = FactKind::New;
+            table[usize::from(ids.id("decorator", tsx))] = FactKind::Decorator;
             table[usize::from(ids.id("comment", tsx))] = FactKind::Comment;
+            table[usize::from(ids.id("export_statement", tsx))] = FactKind::Export;
             table
         });
         let sees_type_level = rules.iter().any(|rule| rule.sees_type_level());
@@ -1406,9 +1413,11 @@ impl Linter {
         };
         let mut export_statement: Option<Node<'_>> = None;
         let scope = crate::rule::FileScope::new(root, source);
+        let mut enclosing = Enclosing::default();
         nestlint_syntax::visit_named(root, |node| {
             let kind = usize::from(node.kind_id());
-            if node.kind_name() == "export_statement" {
+            let fact_kind = fact_kinds.get(kind).copied().unwrap_or(FactKind::None);
+            if fact_kind == FactKind::Export {
                 export_statement = Some(node);
             }
             if input.is_target {
@@ -1432,10 +1441,18 @@ impl Linter {
                     rule.check_node(node, &mut ctx);
                 }
             }
-            match fact_kinds.get(kind).copied().unwrap_or(FactKind::None) {
-                FactKind::None => {}
-                FactKind::Class => collect_class(node, export_statement, source, &mut facts),
-                FactKind::Call => call_facts(node, source, &mut facts),
+            match fact_kind {
+                FactKind::None | FactKind::Export => {}
+                FactKind::Class => {
+                    let fact = collect_class(node, export_statement, source, &mut facts);
+                    enclosing.class(node, fact);
+                }
+                FactKind::Call => {
+                    call_facts(node, source, &mut facts);
+                    enclosing.call(node, source, &mut facts);
+                }
+                FactKind::New => enclosing.new_expression(node, source, &mut facts),
+                FactKind::Decorator => enclosing.decorator(node),
                 FactKind::Comment if find_directives => {
                     directive_at(node, &mut outcome.pass.directives);
                 }
@@ -1710,21 +1727,23 @@ fn decorated_declaration_after(comment: Node<'_>) -> Option<TextRange> {
 /// Reads a class; `export_statement` is the one the traversal last entered, which wraps the class
 /// when the class is its declaration (asking the class for its parent costs a descent from the
 /// root: quadratic in nested classes).
+/// Adds the fact of a class; gives its index when the class is decorated, for the `new X()`
+/// expressions of its body (see `Enclosing`).
 fn collect_class(
     node: Node<'_>,
     export_statement: Option<Node<'_>>,
     source: &str,
     facts: &mut FileFacts,
-) {
+) -> Option<usize> {
     let export_statement = export_statement.filter(|statement| {
         nestlint_syntax::named_children(*statement).any(|c| c.id() == node.id())
     });
-    if let Some(class) =
-        ClassView::new(node).and_then(|c| ClassFact::from_view(c, export_statement, source))
-    {
-        // Duplicates (nested and recovered classes share the namespace) go in `finish`.
-        facts.classes.push(class);
-    }
+    let class =
+        ClassView::new(node).and_then(|c| ClassFact::from_view(c, export_statement, source))?;
+    let decorated = !class.decorators.is_empty();
+    // Duplicates (nested and recovered classes share the namespace) go in `finish`.
+    facts.classes.push(class);
+    decorated.then(|| facts.classes.len() - 1)
 }
 
 /// `path` relative to `base` when it lies below it, else relative with `..`, else as is.
@@ -2065,6 +2084,76 @@ mod tests {
             assert_eq!(indexed[0].facts.classes.len(), 1, "{what}");
             assert_eq!(indexed[0].facts.imports.len(), 1, "{what}");
         }
+    }
+
+    /// The facts of one file, as the file pass extracts them.
+    fn facts_of(source: &str) -> Arc<FileFacts> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.ts");
+        std::fs::write(&file, source).unwrap();
+        let linter = Linter::new(Vec::new());
+        let prepared = linter.prepare_files_as_project(&[file], &CliSelection::default());
+        linter
+            .lint_file(&prepared.inputs[0], false, None, None)
+            .pass
+            .facts
+    }
+
+    #[test]
+    fn constructions_and_factory_calls_are_read_during_the_traversal() {
+        let facts = facts_of(
+            "@Injectable()\n\
+             export class A extends mixin(new Base()) {\n\
+               @UsePipes(new ValidationPipe()) m() { const b = new B(); return () => new C(); }\n\
+               n() { class Inner { x = new D(); } return new this.e(); }\n\
+               @Inject(new Token()) p = new E();\n\
+             }\n\
+             class Plain { q = new F(); }\n\
+             export const Auth = () => applyDecorators(UseGuards(G), SetMetadata('k', [1]));\n\
+             export function Roles(...roles: string[]) { return SetMetadata('roles', roles); }\n\
+             const computed = () => factories[0]();\n\
+             function after() {}\n",
+        );
+        let names = |class: &str| -> Vec<String> {
+            let class = facts.classes.iter().find(|c| c.name == class).unwrap();
+            class
+                .constructs
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .collect()
+        };
+        // The body's own constructions, in order: not the heritage clause, decorators, nested
+        // classes or computed constructors; an undecorated class keeps none.
+        assert_eq!(names("A"), ["B", "C", "E"]);
+        assert!(names("Plain").is_empty());
+        let calls = |function: &str| -> (Vec<String>, bool) {
+            let function = facts.functions.iter().find(|f| f.name == function).unwrap();
+            let names = function
+                .calls
+                .iter()
+                .map(|(c, _)| format!("{c:?}"))
+                .collect();
+            (names, function.opaque)
+        };
+        let (auth, opaque) = calls("Auth");
+        assert_eq!(auth.len(), 3, "{auth:?}");
+        assert!(auth[0].contains("applyDecorators") && auth[2].contains("SetMetadata"));
+        assert!(!opaque);
+        assert_eq!(calls("Roles").0.len(), 1);
+        assert!(
+            calls("computed").1,
+            "a computed callee makes the function opaque"
+        );
+        assert_eq!(calls("after"), (Vec::new(), false));
+    }
+
+    #[test]
+    fn a_function_with_more_calls_than_read_is_opaque() {
+        let chain = "export const query = qb".to_owned() + &".where(x)".repeat(2_100) + ";\n";
+        let facts = facts_of(&chain);
+        let query = facts.functions.iter().find(|f| f.name == "query").unwrap();
+        assert!(query.opaque);
+        assert!(query.calls.is_empty());
     }
 
     #[test]

@@ -479,37 +479,6 @@ pub struct MethodFact {
     pub returns: Option<Vec<Value>>,
 }
 
-/// The `new X(...)` expressions of a class body, outside the classes nested in it.
-fn constructions(body: Node<'_>, source: &str) -> Vec<(Name, TextRange)> {
-    let mut out = Vec::new();
-    let mut stack: Vec<Node<'_>> = named_children(body).collect();
-    let mut budget = 20_000usize;
-    while let Some(node) = stack.pop() {
-        if budget == 0 {
-            limit_reached();
-            break;
-        }
-        budget -= 1;
-        match node.kind_name() {
-            // Nested classes have their own; `@UsePipes(new ValidationPipe())` binds an
-            // instance the way Nest documents.
-            "class" | "class_declaration" | "abstract_class_declaration" | "decorator" => continue,
-            "new_expression" => {
-                if let Some(constructor) = node.field(Field::Constructor) {
-                    if constructor.kind_name() == "identifier" {
-                        out.push((Name::from(text(constructor, source)), range_of(node)));
-                    }
-                }
-            }
-            _ => {}
-        }
-        stack.extend(named_children(node));
-    }
-    out.sort_by_key(|(_, range)| range.start());
-    out.shrink_to_fit();
-    out
-}
-
 /// The values a method's own `return` statements return (not those of functions nested in it),
 /// when every one is read.
 fn returned_values(method: Node<'_>, source: &str) -> Option<Vec<Value>> {
@@ -731,11 +700,6 @@ impl ClassFact {
                     is_static: member.is_static,
                     optional: member.is_optional,
                 }),
-            }
-        }
-        if !fact.decorators.is_empty() {
-            if let Some(body) = class.body() {
-                fact.constructs = constructions(body, source);
             }
         }
         let guard_like = fact.name.ends_with("Guard")
@@ -1361,7 +1325,7 @@ fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut F
             if let Some(name) = node.field(Field::Name) {
                 facts
                     .functions
-                    .push(function_fact(text(name, source), node, source, exported));
+                    .push(function_fact(text(name, source), node, exported));
             }
         }
         "lexical_declaration" | "variable_declaration" => {
@@ -1383,9 +1347,7 @@ fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut F
                     value.kind_name(),
                     "arrow_function" | "function_expression" | "function" | "call_expression"
                 ) {
-                    facts
-                        .functions
-                        .push(function_fact(name, value, source, exported));
+                    facts.functions.push(function_fact(name, value, exported));
                 }
                 facts.constants.push(ConstFact {
                     name: Name::from(name),
@@ -1414,47 +1376,116 @@ fn declaration_facts(node: Node<'_>, source: &str, exported: bool, facts: &mut F
     }
 }
 
-fn function_fact(name: &str, node: Node<'_>, source: &str, exported: bool) -> FunctionFact {
-    let mut calls = Vec::new();
-    let mut opaque = false;
-    let mut cursor = node.walk();
-    // Decorator factories are small; a bounded walk of the body keeps huge functions cheap.
-    let mut visited = 0usize;
-    'walk: loop {
-        let current = cursor.node();
-        visited += 1;
-        if current.kind_name() == "call_expression" {
-            match callee_in(current, Field::Function, source) {
-                Some(callee) => calls.push((callee, Value::arguments(current, source, 0))),
-                None => opaque = true,
-            }
-        }
-        if visited > 20_000 {
-            limit_reached();
-            opaque = true;
-            break;
-        }
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.node() == node {
-                break 'walk;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
-    }
+/// A top-level function; its calls are added by [`Enclosing::call`] during the file's traversal.
+fn function_fact(name: &str, node: Node<'_>, exported: bool) -> FunctionFact {
     FunctionFact {
         name: Name::from(name),
         exported,
         range: range_of(node),
-        calls,
-        opaque,
+        calls: Vec::new(),
+        opaque: false,
+    }
+}
+
+/// The calls read from one function: a decorator factory holds a few, and past this many the
+/// function is opaque (a 10,000-call builder chain in a `const` keeps its facts small).
+const FUNCTION_CALLS: usize = 2_000;
+
+/// Where the file's traversal is, for the facts gathered on its way instead of by walks of their
+/// own: the top-level function whose calls are read, and the classes whose `new X()` expressions
+/// are. The traversal is in source order, so each is a position in a list or a stack of ranges.
+#[derive(Default)]
+pub struct Enclosing {
+    /// The first of `FileFacts::functions` that does not end before the traversal's position.
+    next_function: usize,
+    /// The classes around the position, innermost last: the index of the fact that takes their
+    /// constructions (decorated classes; `None` for the others, whose constructions are their
+    /// own), where their body starts, where they end.
+    classes: Vec<(Option<usize>, u32, u32)>,
+    /// Where the outermost decorator around the position ends: `@UsePipes(new ValidationPipe())`
+    /// binds an instance the way Nest documents.
+    decorator_end: u32,
+}
+
+impl Enclosing {
+    /// A `call_expression`: a call of the top-level function around it, if any.
+    pub fn call(&mut self, node: Node<'_>, source: &str, facts: &mut FileFacts) {
+        let at = node.start_byte() as u32;
+        let functions = &mut facts.functions;
+        while functions
+            .get(self.next_function)
+            .is_some_and(|f| f.range.end <= at)
+        {
+            self.next_function += 1;
+        }
+        let Some(function) = functions.get_mut(self.next_function) else {
+            return;
+        };
+        if at < function.range.start || function.opaque {
+            return;
+        }
+        if function.calls.len() == FUNCTION_CALLS {
+            limit_reached();
+            function.opaque = true;
+            function.calls = Vec::new();
+            return;
+        }
+        match callee_in(node, Field::Function, source) {
+            Some(callee) => function
+                .calls
+                .push((callee, Value::arguments(node, source, 0))),
+            None => function.opaque = true,
+        }
+    }
+
+    /// A class, whose fact (if it was made and is decorated) is `facts.classes[fact]`.
+    pub fn class(&mut self, node: Node<'_>, fact: Option<usize>) {
+        let at = node.start_byte() as u32;
+        self.close_classes(at);
+        let body_start = node
+            .field(Field::Body)
+            .map_or(u32::MAX, |body| body.start_byte() as u32);
+        self.classes
+            .push((fact, body_start, node.end_byte() as u32));
+    }
+
+    /// A decorator: what it holds belongs to no class's constructions.
+    pub fn decorator(&mut self, node: Node<'_>) {
+        if node.start_byte() as u32 >= self.decorator_end {
+            self.decorator_end = node.end_byte() as u32;
+        }
+    }
+
+    /// A `new_expression`: a construction of the class around it, in its body.
+    pub fn new_expression(&mut self, node: Node<'_>, source: &str, facts: &mut FileFacts) {
+        let at = node.start_byte() as u32;
+        if at < self.decorator_end {
+            return;
+        }
+        self.close_classes(at);
+        let Some(&(Some(fact), body_start, _)) = self.classes.last() else {
+            return;
+        };
+        if at < body_start {
+            return;
+        }
+        let Some(constructor) = node.field(Field::Constructor) else {
+            return;
+        };
+        if constructor.kind_name() != "identifier" {
+            return;
+        }
+        if let Some(class) = facts.classes.get_mut(fact) {
+            class
+                .constructs
+                .push((Name::from(text(constructor, source)), range_of(node)));
+        }
+    }
+
+    fn close_classes(&mut self, at: u32) {
+        while self.classes.last().is_some_and(|&(_, _, end)| end <= at) {
+            self.classes.pop();
+        }
     }
 }
 
