@@ -123,7 +123,7 @@ def sample(args):
         if args.rule and rule != args.rule:
             continue
         found = by_rule[rule]
-        if len(found) <= READ_ALL_UP_TO:
+        if len(found) <= max(READ_ALL_UP_TO, args.size):
             chosen = found
             how = f"all {len(found)}"
         else:

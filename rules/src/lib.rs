@@ -1,11 +1,13 @@
 //! The NestJS rules of nestlint: one file per rule, named after its kebab-case id, in a folder per
 //! category.
 
+mod code;
 mod correctness;
 mod decorators;
 mod graph;
 mod module_edits;
 mod openapi;
+mod performance;
 mod security;
 mod style;
 mod validation;
@@ -58,6 +60,24 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(validation::param_transform_pipe::ParamTransformPipe),
         Box::new(validation::uploaded_file_validated::UploadedFileValidated),
         Box::new(validation::validation_pipe_config::ValidationPipeConfig),
+        Box::new(security::no_eval::NoEval),
+        Box::new(security::no_dynamic_require::NoDynamicRequire),
+        Box::new(security::cors_restricted::CorsRestricted),
+        Box::new(security::password_hash_strength::PasswordHashStrength),
+        Box::new(security::jwt_options_safe::JwtOptionsSafe),
+        Box::new(security::no_raw_sql_interpolation::NoRawSqlInterpolation),
+        Box::new(security::no_error_details_in_response::NoErrorDetailsInResponse),
+        Box::new(performance::no_sync_io::NoSyncIo),
+        Box::new(performance::no_await_in_loop_query::NoAwaitInLoopQuery),
+        Box::new(correctness::typeorm_no_synchronize::TypeormNoSynchronize),
+        Box::new(correctness::config_validation_schema::ConfigValidationSchema),
+        Box::new(correctness::no_swallowed_errors::NoSwallowedErrors),
+        Box::new(correctness::no_empty_handler::NoEmptyHandler),
+        Box::new(correctness::testing_module_closed::TestingModuleClosed),
+        Box::new(style::use_nest_logger::UseNestLogger),
+        Box::new(style::no_process_env_outside_config::NoProcessEnvOutsideConfig),
+        Box::new(style::lifecycle_hook_interface::LifecycleHookInterface),
+        Box::new(style::no_async_without_await::NoAsyncWithoutAwait),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

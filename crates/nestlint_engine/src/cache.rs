@@ -314,6 +314,7 @@ pub(crate) struct KeyParts {
     pub settings: u64,
     pub is_target: bool,
     pub is_test: bool,
+    pub in_nest_package: bool,
 }
 
 /// The hash of a file's text.
@@ -326,7 +327,11 @@ pub(crate) fn key(text_hash: u128, parts: &KeyParts) -> u128 {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     hasher.update(&text_hash.to_le_bytes());
     hasher.update(&parts.settings.to_le_bytes());
-    hasher.update(&[u8::from(parts.is_target), u8::from(parts.is_test)]);
+    hasher.update(&[
+        u8::from(parts.is_target),
+        u8::from(parts.is_test),
+        u8::from(parts.in_nest_package),
+    ]);
     hasher.digest128()
 }
 

@@ -168,6 +168,9 @@ pub struct FileContext<'a, 't> {
     pub source: &'a str,
     pub imports: &'a Imports,
     pub is_test: bool,
+    /// The file's package depends on `@nestjs/core` or `@nestjs/common` (or the file has no
+    /// manifest above it): its code runs in a Nest application, not in a browser or a tool.
+    pub in_nest_package: bool,
     pub(crate) rule: &'static RuleMeta,
     pub(crate) options: Option<&'a RuleOptions>,
     pub(crate) diagnostics: &'a mut Vec<Diagnostic>,

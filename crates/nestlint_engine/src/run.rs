@@ -312,6 +312,17 @@ pub(crate) struct FileInput {
     pub(crate) settings: Arc<FileSettings>,
     /// Test code, judged on the path below the package root.
     pub(crate) is_test: bool,
+    /// The file's package is a Nest application or library (see [`serves_nest`]).
+    pub(crate) in_nest_package: bool,
+}
+
+/// Whether code of `package` runs in Nest: its manifest depends on `@nestjs/core` or
+/// `@nestjs/common`. A file with no manifest above it is taken as Nest code: it was named on the
+/// command line to be linted as such.
+fn serves_nest(package: &Package) -> bool {
+    !package.has_manifest
+        || package.dependencies.contains("@nestjs/core")
+        || package.dependencies.contains("@nestjs/common")
 }
 
 pub(crate) struct FileOutcome {
@@ -591,6 +602,7 @@ impl Linter {
                     is_target,
                     settings,
                     is_test: false,
+                    in_nest_package: true,
                 },
             );
         }
@@ -643,6 +655,7 @@ impl Linter {
                         is_target: false,
                         settings,
                         is_test: false,
+                        in_nest_package: true,
                     },
                 );
             }
@@ -702,6 +715,7 @@ impl Linter {
                         is_target: false,
                         settings,
                         is_test: false,
+                        in_nest_package: true,
                     },
                 );
             }
@@ -710,8 +724,14 @@ impl Linter {
         let started = std::time::Instant::now();
         let mut inputs: Vec<FileInput> = inputs.into_values().collect();
         for input in &mut inputs {
-            let root = &packages[input.package].root;
-            input.is_test = is_test_file(input.path.strip_prefix(root).unwrap_or(&input.path));
+            let package = &packages[input.package];
+            input.is_test = is_test_file(
+                input
+                    .path
+                    .strip_prefix(&package.root)
+                    .unwrap_or(&input.path),
+            );
+            input.in_nest_package = serves_nest(package);
         }
         // Manifests and tsconfig files that exist but could not be read.
         let mut unreadable: BTreeMap<PathBuf, String> = BTreeMap::new();
@@ -796,6 +816,7 @@ impl Linter {
                 is_target: true,
                 settings: defaults.settings_for(f).expect("defaults need no file").0,
                 is_test: is_test_file(f.strip_prefix(&root).unwrap_or(f)),
+                in_nest_package: true,
             })
             .collect();
         Prepared {
@@ -1206,6 +1227,7 @@ impl Linter {
                     is_target: false,
                     settings: settings.clone(),
                     is_test,
+                    in_nest_package: serves_nest(&packages[package]),
                 });
             }
             let linted: Vec<FileOutcome> = added
@@ -1285,6 +1307,7 @@ impl Linter {
             settings: input.settings.file_pass_key,
             is_target: input.is_target,
             is_test: input.is_test,
+            in_nest_package: input.in_nest_package,
         };
         // Files an editor says are unchanged: what the session keeps, without a look.
         let trusted = match (cache, overlay) {
@@ -1431,6 +1454,7 @@ impl Linter {
                         source,
                         imports: &imports,
                         is_test,
+                        in_nest_package: input.in_nest_package,
                         rule: rule.meta(),
                         options: input.settings.options[rule_index].as_ref(),
                         diagnostics: &mut outcome.pass.diagnostics,

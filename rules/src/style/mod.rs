@@ -1,4 +1,8 @@
 //! Rules for conventions: order and naming a team agrees on. Off by default.
 
 pub mod endpoint_naming_convention;
+pub mod lifecycle_hook_interface;
+pub mod no_async_without_await;
+pub mod no_process_env_outside_config;
 pub mod sort_module_metadata;
+pub mod use_nest_logger;

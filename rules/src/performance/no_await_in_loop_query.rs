@@ -1,0 +1,214 @@
+use nestlint_diagnostics::Severity;
+use nestlint_engine::facts::range_of;
+use nestlint_engine::syntax::{is_function_scope, unwrap_expression, Node, NodeExt};
+use nestlint_engine::{
+    Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
+};
+
+use crate::code::{call_callee, is_script_path};
+
+pub struct NoAwaitInLoopQuery;
+
+static META: RuleMeta = RuleMeta {
+    id: "no-await-in-loop-query",
+    category: Category::Performance,
+    default_severity: Severity::Warning,
+    enabled_by_default: true,
+    fix: FixAvailability::None,
+    scope: Scope::File,
+    summary: "No database query awaited once per iteration of a loop (N+1 queries)",
+    docs: r#"## What it does
+Reports an `await` of a read from the database inside the body of a `for`, `for...of` or
+`for...in` loop: a TypeORM repository (`this.usersRepository.findOneBy(...)`,
+`this.userRepo.find(...)`), an entity manager or data source, a Mongoose model
+(`this.userModel.findById(...)`) or a Prisma delegate (`this.prisma.user.findUnique(...)`).
+
+Only reads are reported (`find*`, `count*`, `exist*`, `aggregate`, `query`): writes in a loop are
+often ordered on purpose.
+
+## Why is this bad?
+Each iteration waits for a round trip to the database before the next starts: 100 items make 100
+sequential queries where one query (`In(ids)`, `where: { id: { in: ids } }`, a join or an
+`include`) would do. The request's latency grows with the data.
+
+## Example
+```ts,expect_diagnostic
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { Order } from './order.entity';
+
+@Injectable()
+export class OrdersService {
+  constructor(@InjectRepository(Order) private readonly ordersRepository: Repository<Order>) {}
+
+  async findAll(ids: string[]): Promise<Order[]> {
+    const orders: Order[] = [];
+    for (const id of ids) {
+      const order = await this.ordersRepository.findOneBy({ id });
+      if (order) orders.push(order);
+    }
+    return orders;
+  }
+}
+```
+
+Use instead:
+```ts
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { Order } from './order.entity';
+
+@Injectable()
+export class OrdersService {
+  constructor(@InjectRepository(Order) private readonly ordersRepository: Repository<Order>) {}
+
+  findAll(ids: string[]): Promise<Order[]> {
+    return this.ordersRepository.findBy({ id: In(ids) });
+  }
+}
+```
+
+## When it stays silent
+- `while` and `do` loops: their iterations usually follow what the previous query returned (a
+  chain of parents, a retry until a name is free), which one query cannot do;
+- loops in callbacks (`.map(async ...)` runs the queries concurrently), writes, queries on
+  receivers not named like a repository, model, manager or Prisma client;
+- scripts, seeds and migrations (run once, by hand); test files.
+
+## References
+- https://typeorm.io/find-options#advanced-options
+- https://www.prisma.io/docs/orm/prisma-client/queries/query-optimization-performance#solving-n1-in-prisma
+"#,
+};
+
+const READS: &[&str] = &[
+    "find",
+    "findOne",
+    "findOneBy",
+    "findBy",
+    "findOneOrFail",
+    "findOneByOrFail",
+    "findAndCount",
+    "findAndCountBy",
+    "findById",
+    "findUnique",
+    "findUniqueOrThrow",
+    "findFirst",
+    "findFirstOrThrow",
+    "findMany",
+    "count",
+    "countBy",
+    "countDocuments",
+    "exist",
+    "exists",
+    "existsBy",
+    "aggregate",
+    "query",
+];
+
+/// How far up from the `await` a loop is looked for.
+const CLIMB_LIMIT: usize = 48;
+
+impl Rule for NoAwaitInLoopQuery {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &["await_expression"]
+    }
+
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
+        if !ctx.in_nest_package {
+            return;
+        }
+        let Some(call) = nestlint_engine::syntax::named_children(node)
+            .next()
+            .map(unwrap_expression)
+        else {
+            return;
+        };
+        if call.kind_name() != "call_expression" {
+            return;
+        }
+        let Some(callee) = call_callee(call, ctx.source) else {
+            return;
+        };
+        let Some(receiver) = callee.object else {
+            return;
+        };
+        if !READS.contains(&callee.name) || !is_data_access(receiver) {
+            return;
+        }
+        let Some(loop_kind) = enclosing_loop(node) else {
+            return;
+        };
+        if is_script_path(ctx) {
+            return;
+        }
+        ctx.report(
+            range_of(node),
+            format!(
+                "`{receiver}.{}` is awaited once per iteration of the `{loop_kind}` loop",
+                callee.name
+            ),
+        )
+        .note("each iteration waits for its own round trip to the database: N items, N queries")
+        .help("read all the rows in one query (`In(ids)`, `{ in: ids }`, a join or `include`) before the loop");
+    }
+}
+
+/// A receiver named like a repository, a model, an entity manager, a data source or Prisma.
+fn is_data_access(receiver: &str) -> bool {
+    let Some(path) = receiver.strip_prefix("this.") else {
+        return false;
+    };
+    let mut parts = path.split('.');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let lower = first.to_ascii_lowercase();
+    let orm_object = lower.ends_with("repository")
+        || lower.ends_with("repo")
+        || lower.ends_with("model")
+        || lower == "manager"
+        || lower == "entitymanager"
+        || lower == "datasource";
+    match parts.next() {
+        None => orm_object,
+        // `this.prisma.user`: a delegate of the Prisma client.
+        Some(_) if parts.next().is_none() => lower == "prisma" || lower == "prismaservice",
+        Some(_) => false,
+    }
+}
+
+/// The loop whose body holds `node`, before any function boundary.
+fn enclosing_loop(node: Node<'_>) -> Option<&'static str> {
+    let mut current = node;
+    for _ in 0..CLIMB_LIMIT {
+        let parent = current.parent()?;
+        let kind = parent.kind_name();
+        if is_function_scope(kind) {
+            return None;
+        }
+        let name = match kind {
+            "for_statement" => "for",
+            "for_in_statement" => "for...of",
+            // A `while` or `do` loop usually follows what the last query returned (a parent
+            // pointer, a retry): one query could not do its work.
+            "while_statement" | "do_statement" => return None,
+            _ => {
+                current = parent;
+                continue;
+            }
+        };
+        // In the loop's body, not in its head (`for (const x of await repo.find())`).
+        let in_body = parent
+            .field(nestlint_engine::syntax::Field::Body)
+            .is_some_and(|body| body.id() == current.id());
+        return in_body.then_some(name);
+    }
+    None
+}
