@@ -19,6 +19,18 @@ pub fn call_callee<'s>(call: Node<'_>, source: &'s str) -> Option<Callee<'s>> {
     callee_of(function, source)
 }
 
+/// The name a call is made by (`f` of `f()`, `g` of `a.b.g()`), computed once per call for all
+/// the rules that look for a few names among every call of a file.
+pub fn call_name<'a>(call: Node<'_>, ctx: &FileContext<'a, '_>) -> Option<&'a str> {
+    ctx.call_name(call)
+}
+
+/// The key of a `pair` as written (`a` of `a: 1`, `'a'` quotes included), read without a field
+/// lookup.
+pub fn pair_key<'s>(pair: Node<'_>, source: &'s str) -> Option<&'s str> {
+    pair.child(0).map(|key| text(key, source))
+}
+
 /// The arguments of a call, comments left out; empty for a tagged template (`` f`...` ``).
 pub fn call_arguments(call: Node<'_>) -> Vec<Node<'_>> {
     call.field(Field::Arguments)

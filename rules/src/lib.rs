@@ -78,6 +78,16 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(style::no_process_env_outside_config::NoProcessEnvOutsideConfig),
         Box::new(style::lifecycle_hook_interface::LifecycleHookInterface),
         Box::new(style::no_async_without_await::NoAsyncWithoutAwait),
+        Box::new(security::no_hardcoded_secrets::NoHardcodedSecrets),
+        Box::new(security::no_open_redirect::NoOpenRedirect),
+        Box::new(security::no_csrf_disabled::NoCsrfDisabled),
+        Box::new(correctness::cache_setup::CacheSetup),
+        Box::new(correctness::entity_primary_key::EntityPrimaryKey),
+        Box::new(correctness::prefer_register_async::PreferRegisterAsync),
+        Box::new(performance::no_work_in_constructor::NoWorkInConstructor),
+        Box::new(style::no_service_locator::NoServiceLocator),
+        Box::new(style::no_data_access_in_controllers::NoDataAccessInControllers),
+        Box::new(style::provider_style::ProviderStyle),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

@@ -179,6 +179,15 @@ pub struct FileContext<'a, 't> {
     /// The last `export_statement` the traversal entered: the parent of an exported class
     /// without asking tree-sitter, whose `parent()` descends from the root.
     pub(crate) export_statement: Option<Node<'t>>,
+    /// What several rules ask of the node being dispatched, computed once for all of them.
+    pub(crate) memo: &'a NodeMemo,
+}
+
+/// Answers about the node the traversal is dispatching, shared by the rules it is dispatched
+/// to (each keyed by the node's id: a rule asking about another node computes its own answer).
+#[derive(Default)]
+pub struct NodeMemo {
+    call_name: std::cell::OnceCell<(usize, Option<std::ops::Range<usize>>)>,
 }
 
 /// What every rule may ask of the file being traversed, computed once per file when first asked.
@@ -246,6 +255,21 @@ impl<'a, 't> FileContext<'a, 't> {
 
     /// The initializer of the file's top-level `const name = ...` (exported or not), unwrapped
     /// of parentheses and assertions.
+    /// The name a call is made by (`f` of `f()`, `g` of `a.b.g()`), computed once per call for
+    /// every rule dispatched to it.
+    pub fn call_name(&self, call: Node<'_>) -> Option<&'a str> {
+        let (id, range) = self
+            .memo
+            .call_name
+            .get_or_init(|| (call.id(), nestlint_syntax::call_name_range(call)));
+        let range = if *id == call.id() {
+            range.clone()
+        } else {
+            nestlint_syntax::call_name_range(call)
+        };
+        range.and_then(|r| self.source.get(r))
+    }
+
     pub fn top_level_const(&self, name: &str) -> Option<Node<'t>> {
         self.scope.constants().get(name).copied()
     }

@@ -1444,6 +1444,7 @@ impl Linter {
                 export_statement = Some(node);
             }
             if input.is_target {
+                let memo = crate::rule::NodeMemo::default();
                 for &rule_index in dispatch.get(kind).into_iter().flatten() {
                     if levels[rule_index].is_none() {
                         continue;
@@ -1461,6 +1462,7 @@ impl Linter {
                         stash: &mut outcome.pass.stash,
                         scope: &scope,
                         export_statement,
+                        memo: &memo,
                     };
                     rule.check_node(node, &mut ctx);
                 }

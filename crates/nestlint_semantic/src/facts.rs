@@ -552,8 +552,12 @@ pub struct ValueFlow {
 /// Only ever used to stay silent, so a shape that sometimes is not validation costs a missed
 /// finding, never a false one.
 pub fn is_validating_call(callee: &CalleeName) -> bool {
-    let name = callee.name.as_str();
-    match callee.object.as_deref() {
+    is_validating_callee(callee.object.as_deref(), callee.name.as_str())
+}
+
+/// [`is_validating_call`] on a callee as written, without building its name.
+fn is_validating_callee(object: Option<&str>, name: &str) -> bool {
+    match object {
         None => name.starts_with("validate"),
         Some(object) => {
             let not_a_schema = [
@@ -1496,7 +1500,7 @@ pub fn call_facts(node: Node<'_>, source: &str, facts: &mut FileFacts) {
         return;
     };
     if let Some(callee) = callee_of(function, source) {
-        if is_validating_call(&CalleeName::from(callee)) {
+        if is_validating_callee(callee.object, callee.name) {
             facts.validating_calls.push(node.start_byte() as u32);
         }
     }

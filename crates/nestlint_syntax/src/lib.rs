@@ -191,6 +191,21 @@ fn child_nodes(node: Node<'_>, named_only: bool) -> impl Iterator<Item = Node<'_
     })
 }
 
+/// Where the name a call is made by lies (`f` of `f()`, `g` of `a.b.g()`, `import` of
+/// `import(x)`), read without field lookups: the first test of rules that look for a few names
+/// among every call of a file.
+pub fn call_name_range(call: Node<'_>) -> Option<std::ops::Range<usize>> {
+    let function = call.child(0)?;
+    match function.kind_name() {
+        "identifier" | "import" => Some(function.byte_range()),
+        "member_expression" => {
+            let last = function.child(function.child_count().checked_sub(1)?)?;
+            (last.kind_name() == "property_identifier").then(|| last.byte_range())
+        }
+        _ => None,
+    }
+}
+
 /// All children of `node`, tokens included, in order.
 pub fn children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
     child_nodes(node, false)

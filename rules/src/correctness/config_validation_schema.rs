@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, object_value};
+use crate::code::{call_arguments, call_callee, call_name, object_value};
 
 pub struct ConfigValidationSchema;
 
@@ -84,6 +84,9 @@ impl Rule for ConfigValidationSchema {
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx.in_nest_package {
+            return;
+        }
+        if call_name(call, ctx) != Some("forRoot") {
             return;
         }
         let Some(callee) = call_callee(call, ctx.source) else {

@@ -1,8 +1,10 @@
 //! Rules for code that fails at boot or at run time: dependency injection and module wiring.
 
+pub mod cache_setup;
 pub mod config_validation_schema;
 pub mod enhancer_contract;
 pub mod enhancer_instance_dependencies;
+pub mod entity_primary_key;
 pub mod factory_inject_arity;
 pub mod for_root_once;
 pub mod forward_ref_wrapper_type;
@@ -19,6 +21,7 @@ pub mod no_manual_instantiation;
 pub mod no_swallowed_errors;
 pub mod no_type_only_di_import;
 pub mod param_decorator_matches_route;
+pub mod prefer_register_async;
 pub mod provider_missing_injectable;
 pub mod res_requires_passthrough;
 pub mod resolvable_dependencies;

@@ -64,6 +64,11 @@ impl Rule for NoAppTokenLookup {
     }
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
+        match ctx.call_name(call) {
+            Some("get" | "resolve") => {}
+            Some(name) if ctx.imports.get(name).is_some() => {}
+            _ => return,
+        }
         let Some(function) = call.field(Field::Function).map(unwrap_expression) else {
             return;
         };

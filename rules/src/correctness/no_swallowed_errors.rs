@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, enclosing_method, is_nest_class};
+use crate::code::{call_arguments, call_callee, call_name, enclosing_method, is_nest_class};
 
 pub struct NoSwallowedErrors;
 
@@ -97,6 +97,9 @@ impl Rule for NoSwallowedErrors {
                     .note("nothing logs it and the code after it goes on as if it had worked")
                     .help("log it, rethrow it as an `HttpException` or a domain error, or say in a comment why it does not matter");
             }
+            return;
+        }
+        if call_name(node, ctx) != Some("catch") {
             return;
         }
         let Some(callee) = call_callee(node, ctx.source) else {

@@ -95,6 +95,12 @@ impl Rule for TypeormNoSynchronize {
     }
 
     fn check_node<'t>(&self, pair: Node<'t>, ctx: &mut FileContext<'_, 't>) {
+        if !matches!(
+            crate::code::pair_key(pair, ctx.source),
+            Some("synchronize" | "dropSchema")
+        ) {
+            return;
+        }
         if !ctx.in_nest_package {
             return;
         }

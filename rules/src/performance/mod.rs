@@ -2,3 +2,4 @@
 
 pub mod no_await_in_loop_query;
 pub mod no_sync_io;
+pub mod no_work_in_constructor;

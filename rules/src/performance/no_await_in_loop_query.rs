@@ -1,6 +1,6 @@
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::range_of;
-use nestlint_engine::syntax::{is_function_scope, unwrap_expression, Node, NodeExt};
+use nestlint_engine::syntax::{is_function_scope, unwrap_expression, visit_bounded, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
@@ -108,55 +108,77 @@ const READS: &[&str] = &[
     "query",
 ];
 
-/// How far up from the `await` a loop is looked for.
-const CLIMB_LIMIT: usize = 48;
+/// How many nodes of a loop's body are read.
+const BODY_LIMIT: usize = 20_000;
 
 impl Rule for NoAwaitInLoopQuery {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
+    // The loops, not the awaits: loops are few, and each body is read once (a nested loop is
+    // read by its own dispatch), where finding the loop around each `await` climbs the tree.
     fn kinds(&self) -> &'static [&'static str] {
-        &["await_expression"]
+        &["for_statement", "for_in_statement"]
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx.in_nest_package {
             return;
         }
-        let Some(call) = nestlint_engine::syntax::named_children(node)
-            .next()
-            .map(unwrap_expression)
-        else {
+        let Some(body) = node.field(nestlint_engine::syntax::Field::Body) else {
             return;
         };
-        if call.kind_name() != "call_expression" {
+        let loop_kind = if node.kind_name() == "for_statement" {
+            "for"
+        } else {
+            "for...of"
+        };
+        let mut awaits = Vec::new();
+        visit_bounded(body, BODY_LIMIT, |inner| {
+            let kind = inner.kind_name();
+            if kind == "await_expression" {
+                awaits.push(inner);
+            }
+            inner.id() == body.id()
+                || !(is_function_scope(kind)
+                    || matches!(
+                        kind,
+                        "for_statement" | "for_in_statement" | "while_statement" | "do_statement"
+                    ))
+        });
+        if awaits.is_empty() || is_script_path(ctx) {
             return;
         }
-        let Some(callee) = call_callee(call, ctx.source) else {
-            return;
-        };
-        let Some(receiver) = callee.object else {
-            return;
-        };
-        if !READS.contains(&callee.name) || !is_data_access(receiver) {
-            return;
+        for awaited in awaits {
+            let Some(call) = nestlint_engine::syntax::named_children(awaited)
+                .next()
+                .map(unwrap_expression)
+            else {
+                continue;
+            };
+            if call.kind_name() != "call_expression" {
+                continue;
+            }
+            let Some(callee) = call_callee(call, ctx.source) else {
+                continue;
+            };
+            let Some(receiver) = callee.object else {
+                continue;
+            };
+            if !READS.contains(&callee.name) || !is_data_access(receiver) {
+                continue;
+            }
+            ctx.report(
+                range_of(awaited),
+                format!(
+                    "`{receiver}.{}` is awaited once per iteration of the `{loop_kind}` loop",
+                    callee.name
+                ),
+            )
+            .note("each iteration waits for its own round trip to the database: N items, N queries")
+            .help("read all the rows in one query (`In(ids)`, `{ in: ids }`, a join or `include`) before the loop");
         }
-        let Some(loop_kind) = enclosing_loop(node) else {
-            return;
-        };
-        if is_script_path(ctx) {
-            return;
-        }
-        ctx.report(
-            range_of(node),
-            format!(
-                "`{receiver}.{}` is awaited once per iteration of the `{loop_kind}` loop",
-                callee.name
-            ),
-        )
-        .note("each iteration waits for its own round trip to the database: N items, N queries")
-        .help("read all the rows in one query (`In(ids)`, `{ in: ids }`, a join or `include`) before the loop");
     }
 }
 
@@ -182,33 +204,4 @@ fn is_data_access(receiver: &str) -> bool {
         Some(_) if parts.next().is_none() => lower == "prisma" || lower == "prismaservice",
         Some(_) => false,
     }
-}
-
-/// The loop whose body holds `node`, before any function boundary.
-fn enclosing_loop(node: Node<'_>) -> Option<&'static str> {
-    let mut current = node;
-    for _ in 0..CLIMB_LIMIT {
-        let parent = current.parent()?;
-        let kind = parent.kind_name();
-        if is_function_scope(kind) {
-            return None;
-        }
-        let name = match kind {
-            "for_statement" => "for",
-            "for_in_statement" => "for...of",
-            // A `while` or `do` loop usually follows what the last query returned (a parent
-            // pointer, a retry): one query could not do its work.
-            "while_statement" | "do_statement" => return None,
-            _ => {
-                current = parent;
-                continue;
-            }
-        };
-        // In the loop's body, not in its head (`for (const x of await repo.find())`).
-        let in_body = parent
-            .field(nestlint_engine::syntax::Field::Body)
-            .is_some_and(|body| body.id() == current.id());
-        return in_body.then_some(name);
-    }
-    None
 }

@@ -6,7 +6,8 @@ use nestlint_engine::{
 };
 
 use crate::code::{
-    call_callee, enclosing_method, imported_callee, is_nest_class, is_script_path, method_name,
+    call_callee, call_name, enclosing_method, imported_callee, is_nest_class, is_script_path,
+    method_name,
 };
 
 pub struct NoSyncIo;
@@ -117,6 +118,9 @@ impl Rule for NoSyncIo {
         if !ctx.in_nest_package {
             return;
         }
+        if !call_name(call, ctx).is_some_and(|n| n.ends_with("Sync")) {
+            return;
+        }
         let Some(callee) = call_callee(call, ctx.source) else {
             return;
         };
@@ -135,7 +139,8 @@ impl Rule for NoSyncIo {
             return;
         };
         let method_name = method_name(method, ctx.source);
-        let is_static = nestlint_engine::syntax::children(method).any(|c| c.kind_name() == "static");
+        let is_static =
+            nestlint_engine::syntax::children(method).any(|c| c.kind_name() == "static");
         if START_AND_STOP.contains(&method_name) || is_static || is_script_path(ctx) {
             return;
         }

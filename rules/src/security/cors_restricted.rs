@@ -6,8 +6,8 @@ use nestlint_engine::{
 };
 
 use crate::code::{
-    call_arguments, call_callee, gated_on_environment, imported_callee, is_true, literal_string,
-    object_value,
+    call_arguments, call_callee, call_name, gated_on_environment, imported_callee, is_true,
+    literal_string, object_value,
 };
 
 pub struct CorsRestricted;
@@ -85,6 +85,12 @@ impl Rule for CorsRestricted {
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx.in_nest_package {
+            return;
+        }
+        if !matches!(
+            call_name(call, ctx),
+            Some("enableCors" | "create" | "Header")
+        ) {
             return;
         }
         let Some(callee) = call_callee(call, ctx.source) else {

@@ -87,6 +87,12 @@ impl Rule for JwtOptionsSafe {
     }
 
     fn check_node<'t>(&self, pair: Node<'t>, ctx: &mut FileContext<'_, 't>) {
+        if !matches!(
+            crate::code::pair_key(pair, ctx.source),
+            Some("ignoreExpiration" | "algorithms")
+        ) {
+            return;
+        }
         if !ctx.in_nest_package {
             return;
         }

@@ -78,6 +78,12 @@ impl Rule for NoErrorDetailsInResponse {
     }
 
     fn check_node<'t>(&self, pair: Node<'t>, ctx: &mut FileContext<'_, 't>) {
+        if !matches!(
+            crate::code::pair_key(pair, ctx.source),
+            Some("stack" | "stackTrace" | "trace")
+        ) {
+            return;
+        }
         if !ctx.in_nest_package {
             return;
         }

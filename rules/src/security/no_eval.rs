@@ -1,11 +1,11 @@
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::range_of;
-use nestlint_engine::syntax::{unwrap_expression, Field, Node, NodeExt};
+use nestlint_engine::syntax::{text, unwrap_expression, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, is_global, literal_string};
+use crate::code::{call_arguments, call_callee, call_name, is_global, literal_string};
 
 pub struct NoEval;
 
@@ -72,6 +72,18 @@ impl Rule for NoEval {
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx.in_nest_package {
+            return;
+        }
+        let candidate = if node.kind_name() == "new_expression" {
+            node.child(1)
+                .is_some_and(|c| text(c, ctx.source) == "Function")
+        } else {
+            matches!(
+                call_name(node, ctx),
+                Some("eval" | "Function" | "setTimeout" | "setInterval")
+            )
+        };
+        if !candidate {
             return;
         }
         let (name, arguments) = if node.kind_name() == "new_expression" {

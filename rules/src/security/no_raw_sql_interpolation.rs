@@ -8,7 +8,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, is_script_path};
+use crate::code::{call_arguments, call_callee, call_name, is_script_path};
 
 pub struct NoRawSqlInterpolation;
 
@@ -108,16 +108,40 @@ impl Rule for NoRawSqlInterpolation {
         if !ctx.in_nest_package {
             return;
         }
+        let Some(name) = call_name(call, ctx) else {
+            return;
+        };
+        if !matches!(name, "$queryRawUnsafe" | "$executeRawUnsafe" | "query")
+            && !BUILDER_CONDITIONS.contains(&name)
+        {
+            return;
+        }
+        // The first argument, read before anything else: most calls named like these take a
+        // plain string or an object.
+        let Some(text_argument) = call
+            .child(call.child_count().saturating_sub(1))
+            .filter(|a| a.kind_name() == "arguments")
+            .and_then(|a| a.named_child(0))
+        else {
+            return;
+        };
+        // Only text built from pieces can carry a value: a template with `${}` or a `+`.
+        let built = unwrap_expression(text_argument);
+        let is_built = match built.kind_name() {
+            "template_string" => crate::code::has_substitution(built),
+            "binary_expression" => true,
+            _ => false,
+        };
+        if !is_built {
+            return;
+        }
+        let arguments = call_arguments(call);
         let Some(callee) = call_callee(call, ctx.source) else {
             return;
         };
         if callee.object.is_none() {
             return;
         }
-        let arguments = call_arguments(call);
-        let Some(&text_argument) = arguments.first() else {
-            return;
-        };
         let what = match callee.name {
             "$queryRawUnsafe" | "$executeRawUnsafe" => callee.name,
             "query" => "query",

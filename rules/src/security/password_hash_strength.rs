@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, imported_callee, literal_string};
+use crate::code::{call_arguments, call_callee, call_name, imported_callee, literal_string};
 
 pub struct PasswordHashStrength;
 
@@ -72,6 +72,12 @@ impl Rule for PasswordHashStrength {
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx.in_nest_package {
+            return;
+        }
+        if !matches!(
+            call_name(call, ctx),
+            Some("hash" | "hashSync" | "genSalt" | "genSaltSync" | "update")
+        ) {
             return;
         }
         let Some(callee) = call_callee(call, ctx.source) else {

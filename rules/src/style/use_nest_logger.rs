@@ -5,7 +5,9 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_callee, enclosing_method, is_global, is_nest_class, is_script_path};
+use crate::code::{
+    call_callee, call_name, enclosing_method, is_global, is_nest_class, is_script_path,
+};
 
 pub struct UseNestLogger;
 
@@ -86,6 +88,9 @@ impl Rule for UseNestLogger {
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !ctx.in_nest_package {
+            return;
+        }
+        if !call_name(call, ctx).is_some_and(|n| METHODS.contains(&n)) {
             return;
         }
         let Some(callee) = call_callee(call, ctx.source) else {

@@ -1,0 +1,298 @@
+use nestlint_diagnostics::Severity;
+use nestlint_engine::facts::range_of;
+use nestlint_engine::syntax::{string_value, text, unwrap_expression, Field, Node, NodeExt};
+use nestlint_engine::{
+    Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
+};
+
+use crate::code::{call_arguments, call_callee, call_name, object_value, pair_key};
+
+pub struct NoHardcodedSecrets;
+
+static META: RuleMeta = RuleMeta {
+    id: "no-hardcoded-secrets",
+    category: Category::Security,
+    default_severity: Severity::Error,
+    enabled_by_default: true,
+    fix: FixAvailability::None,
+    scope: Scope::File,
+    summary:
+        "Passwords, session secrets and API keys come from configuration, not from source code",
+    docs: r#"## What it does
+Reports, outside tests:
+- a literal `password` in connection options (an object that also names a `host`, `username`,
+  `user`, `database`, `port` or `type`: TypeORM, Mongoose, Redis, mail transports);
+- a literal `secret` given to `express-session`'s `session({ ... })`, and a literal secret given
+  to `cookie-parser`'s `cookieParser(...)`;
+- a string shaped like a live credential: an AWS access key id (`AKIA...`), a Stripe secret key
+  (`sk_live_...`), a GitHub token (`ghp_...`, `github_pat_...`), a Slack token (`xoxb-...`), a
+  Google API key (`AIza...`), a SendGrid key (`SG....`), a private key (`-----BEGIN ... PRIVATE
+  KEY-----`).
+
+JWT secrets have a rule of their own, `no-hardcoded-jwt-secret`.
+
+## Why is this bad?
+A secret in the source is in every clone, fork, build artefact and image, for ever (the history
+keeps it after it is deleted). Whoever reads any of them gets the database, the sessions or the
+third-party account, and rotating it means a release.
+
+## Example
+```ts,expect_diagnostic
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRoot({
+      type: 'postgres',
+      host: 'db.internal',
+      username: 'app',
+      password: 'S3cr3t!',
+      database: 'app',
+    }),
+  ],
+})
+export class AppModule {}
+```
+
+Use instead:
+```ts
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRoot({
+      type: 'postgres',
+      host: process.env.DB_HOST,
+      username: process.env.DB_USER,
+      password: process.env.DB_PASSWORD,
+      database: 'app',
+    }),
+  ],
+})
+export class AppModule {}
+```
+
+## When it stays silent
+- values read from the environment or configuration, empty strings, and documented placeholders
+  (`AKIAIOSFODNN7EXAMPLE`, values containing `example`, `changeme`, `xxx`, `your-`);
+- test files.
+
+## References
+- https://cwe.mitre.org/data/definitions/798.html
+- https://docs.nestjs.com/techniques/configuration
+"#,
+};
+
+const CONNECTION_KEYS: &[&str] = &["host", "username", "user", "database", "port", "type"];
+
+impl Rule for NoHardcodedSecrets {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn kinds(&self) -> &'static [&'static str] {
+        &["pair", "call_expression", "string"]
+    }
+
+    fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
+        if !ctx.in_nest_package {
+            return;
+        }
+        match node.kind_name() {
+            "pair" => check_password(node, ctx),
+            "call_expression" => check_session(node, ctx),
+            _ => check_token(node, ctx),
+        }
+    }
+}
+
+fn check_password(pair: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    if !matches!(
+        pair_key(pair, ctx.source),
+        Some("password" | "pass" | "passwd")
+    ) {
+        return;
+    }
+    let Some(value) = pair.field(Field::Value).map(unwrap_expression) else {
+        return;
+    };
+    let Some(secret) = literal(value, ctx.source) else {
+        return;
+    };
+    let Some(object) = pair.parent() else {
+        return;
+    };
+    if !CONNECTION_KEYS
+        .iter()
+        .any(|k| object_value(object, k, ctx.source).0.is_some())
+    {
+        return;
+    }
+    if is_placeholder(&secret) {
+        return;
+    }
+    ctx.report(range_of(value), "a password written in the connection options")
+        .note("it is in every clone, build and image of the code, and in its history")
+        .help("read it from the environment or a secret store (`ConfigService`, `process.env.DB_PASSWORD`)");
+}
+
+fn check_session(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    let Some(name) = call_name(call, ctx) else {
+        return;
+    };
+    // The names the packages' documentation imports them by.
+    if !matches!(name, "session" | "expressSession" | "cookieParser") {
+        return;
+    }
+    if !ctx
+        .imports
+        .get(name)
+        .is_some_and(|b| matches!(b.source.as_str(), "express-session" | "cookie-parser"))
+    {
+        return;
+    }
+    let Some(callee) = call_callee(call, ctx.source) else {
+        return;
+    };
+    if callee.object.is_some() {
+        return;
+    }
+    let Some(binding) = ctx.imports.get(callee.name) else {
+        return;
+    };
+    let package = binding.source.as_str();
+    let arguments = call_arguments(call);
+    let Some(&first) = arguments.first() else {
+        return;
+    };
+    let (value, what) = match package {
+        "express-session" => {
+            let options = unwrap_expression(first);
+            if options.kind_name() != "object" {
+                return;
+            }
+            let (Some(secret), _) = object_value(options, "secret", ctx.source) else {
+                return;
+            };
+            (secret, "the session secret")
+        }
+        "cookie-parser" => (unwrap_expression(first), "the cookie-signing secret"),
+        _ => return,
+    };
+    let Some(secret) = literal(value, ctx.source) else {
+        return;
+    };
+    if is_placeholder(&secret) {
+        return;
+    }
+    ctx.report(range_of(value), format!("{what} is written in the source"))
+        .note("whoever reads the code can sign session and cookie values the server trusts")
+        .help("read it from the environment or a secret store");
+}
+
+fn check_token(string: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    let raw = text(string, ctx.source);
+    if raw.len() < 20 || raw.len() > 4096 {
+        return;
+    }
+    let Some(value) = string_value(string, ctx.source) else {
+        return;
+    };
+    let Some(kind) = token_kind(&value) else {
+        return;
+    };
+    if is_placeholder(&value) {
+        return;
+    }
+    ctx.report(range_of(string), format!("a string shaped like {kind}"))
+        .note("a live credential in the source is in every clone, build and image, and in the history")
+        .help("revoke it, and read the new one from the environment or a secret store");
+}
+
+/// What kind of credential a string looks like, by the prefixes and lengths their issuers use.
+fn token_kind(value: &str) -> Option<&'static str> {
+    let alnum = |s: &str, n: usize| s.len() >= n && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    let upper_digits = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    };
+    if let Some(rest) = value.strip_prefix("AKIA") {
+        if rest.len() == 16 && upper_digits(rest) {
+            return Some("an AWS access key id");
+        }
+    }
+    if let Some(rest) = value
+        .strip_prefix("sk_live_")
+        .or_else(|| value.strip_prefix("rk_live_"))
+    {
+        if alnum(rest, 20) {
+            return Some("a Stripe live secret key");
+        }
+    }
+    if let Some(rest) = value
+        .strip_prefix("ghp_")
+        .or_else(|| value.strip_prefix("gho_"))
+    {
+        if rest.len() == 36 && alnum(rest, 36) {
+            return Some("a GitHub token");
+        }
+    }
+    if value.starts_with("github_pat_") && value.len() >= 80 {
+        return Some("a GitHub token");
+    }
+    if ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"]
+        .iter()
+        .any(|p| value.starts_with(p))
+        && value.len() >= 30
+        && !value.contains(' ')
+    {
+        return Some("a Slack token");
+    }
+    if let Some(rest) = value.strip_prefix("AIza") {
+        if rest.len() == 35
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Some("a Google API key");
+        }
+    }
+    if let Some(rest) = value.strip_prefix("SG.") {
+        let parts: Vec<&str> = rest.split('.').collect();
+        if parts.len() == 2 && parts[0].len() == 22 && parts[1].len() == 43 {
+            return Some("a SendGrid API key");
+        }
+    }
+    if value.contains("-----BEGIN") && value.contains("PRIVATE KEY-----") && value.len() > 100 {
+        return Some("a private key");
+    }
+    None
+}
+
+/// A string literal or a template without substitutions, not empty.
+fn literal(value: Node<'_>, source: &str) -> Option<String> {
+    crate::code::literal_string(value, source).filter(|s| !s.is_empty())
+}
+
+/// Documented examples and obvious placeholders.
+fn is_placeholder(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    [
+        "example",
+        "changeme",
+        "change-me",
+        "change_me",
+        "xxx",
+        "your-",
+        "your_",
+        "<",
+        "placeholder",
+        "dummy",
+        "fake",
+        "test",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
+}
