@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 use common::{code, copy_tree, nestlint, repo_root, stderr, stdout, write};
 
-const ENTITY: &str = "import { Entity } from 'typeorm';\n@Entity()\nexport class Order {}\n";
+const ENTITY: &str = "import { Entity, PrimaryGeneratedColumn } from 'typeorm';\n@Entity()\nexport class Order {\n  @PrimaryGeneratedColumn() id: number;\n}\n";
 /// A service that injects a repository without `@InjectRepository` (a safe fix).
 const SERVICE: &str = r#"import { Injectable } from '@nestjs/common';
 import { Repository } from 'typeorm';

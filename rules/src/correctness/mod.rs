@@ -23,6 +23,7 @@ pub mod no_type_only_di_import;
 pub mod param_decorator_matches_route;
 pub mod prefer_register_async;
 pub mod provider_missing_injectable;
+pub mod queue_names_registered;
 pub mod res_requires_passthrough;
 pub mod resolvable_dependencies;
 pub mod route_conflicts;

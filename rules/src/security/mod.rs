@@ -1,6 +1,7 @@
 //! Rules for code that exposes the application: authentication, authorisation, secrets.
 
 pub mod cors_restricted;
+pub mod insecure_random;
 pub mod jwt_options_safe;
 pub mod no_csrf_disabled;
 pub mod no_dynamic_require;
