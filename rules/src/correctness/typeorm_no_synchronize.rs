@@ -1,11 +1,11 @@
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::range_of;
-use nestlint_engine::syntax::{text, unwrap_expression, Field, Node, NodeExt};
+use nestlint_engine::syntax::{unwrap_expression, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{gated_on_environment, is_true, object_value};
+use crate::code::{gated_on_environment, is_true, object_value, pair_key_among};
 
 pub struct TypeormNoSynchronize;
 
@@ -95,22 +95,9 @@ impl Rule for TypeormNoSynchronize {
     }
 
     fn check_node<'t>(&self, pair: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !matches!(
-            crate::code::pair_key(pair, ctx.source),
-            Some("synchronize" | "dropSchema")
-        ) {
-            return;
-        }
-        if !ctx.in_nest_package {
-            return;
-        }
-        let Some(key) = pair.field(Field::Key) else {
+        let Some(key) = pair_key_among(pair, ctx, &["synchronize", "dropSchema"]) else {
             return;
         };
-        let key = text(key, ctx.source);
-        if key != "synchronize" && key != "dropSchema" {
-            return;
-        }
         if !pair
             .field(Field::Value)
             .map(unwrap_expression)

@@ -1,11 +1,11 @@
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::range_of;
-use nestlint_engine::syntax::{named_children, text, unwrap_expression, Field, Node, NodeExt};
+use nestlint_engine::syntax::{named_children, unwrap_expression, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{is_true, literal_string, object_value};
+use crate::code::{is_true, literal_string, object_value, pair_key_among};
 
 pub struct JwtOptionsSafe;
 
@@ -87,22 +87,9 @@ impl Rule for JwtOptionsSafe {
     }
 
     fn check_node<'t>(&self, pair: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !matches!(
-            crate::code::pair_key(pair, ctx.source),
-            Some("ignoreExpiration" | "algorithms")
-        ) {
-            return;
-        }
-        if !ctx.in_nest_package {
-            return;
-        }
-        let Some(key) = pair.field(Field::Key) else {
+        let Some(key) = pair_key_among(pair, ctx, &["ignoreExpiration", "algorithms"]) else {
             return;
         };
-        let key = text(key, ctx.source);
-        if key != "ignoreExpiration" && key != "algorithms" {
-            return;
-        }
         if !ctx
             .imports
             .iter()

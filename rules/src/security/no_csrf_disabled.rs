@@ -1,11 +1,11 @@
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::range_of;
-use nestlint_engine::syntax::{text, unwrap_expression, Field, Node, NodeExt};
+use nestlint_engine::syntax::{unwrap_expression, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::gated_on_environment;
+use crate::code::{gated_on_environment, pair_key_among};
 
 pub struct NoCsrfDisabled;
 
@@ -82,22 +82,10 @@ impl Rule for NoCsrfDisabled {
     }
 
     fn check_node<'t>(&self, pair: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !matches!(
-            crate::code::pair_key(pair, ctx.source),
-            Some("csrf" | "csrfProtection" | "csrfPrevention")
-        ) {
-            return;
-        }
-        if !ctx.in_nest_package {
-            return;
-        }
-        let Some(key) = pair.field(Field::Key) else {
+        let Some(key) = pair_key_among(pair, ctx, &["csrf", "csrfProtection", "csrfPrevention"])
+        else {
             return;
         };
-        let key = text(key, ctx.source);
-        if !matches!(key, "csrf" | "csrfProtection" | "csrfPrevention") {
-            return;
-        }
         let is_false = pair
             .field(Field::Value)
             .map(unwrap_expression)

@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::call_callee;
+use crate::code::{call_callee, pair_key_among};
 
 pub struct NoErrorDetailsInResponse;
 
@@ -78,19 +78,7 @@ impl Rule for NoErrorDetailsInResponse {
     }
 
     fn check_node<'t>(&self, pair: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !matches!(
-            crate::code::pair_key(pair, ctx.source),
-            Some("stack" | "stackTrace" | "trace")
-        ) {
-            return;
-        }
-        if !ctx.in_nest_package {
-            return;
-        }
-        let Some(key) = pair.field(Field::Key) else {
-            return;
-        };
-        if !matches!(text(key, ctx.source), "stack" | "stackTrace" | "trace") {
+        if pair_key_among(pair, ctx, &["stack", "stackTrace", "trace"]).is_none() {
             return;
         }
         let Some(value) = pair.field(Field::Value).map(unwrap_expression) else {
