@@ -7,7 +7,7 @@ use nestlint_engine::syntax::{
 };
 use nestlint_engine::FileContext;
 
-use crate::decorators::is_imported;
+use crate::decorators::imported_name;
 
 /// How many levels [`enclosing_method`] climbs: each step up costs tree-sitter a descent from
 /// the root, and rules ask only for the rare candidate calls.
@@ -17,12 +17,6 @@ const CLIMB_LIMIT: usize = 64;
 pub fn call_callee<'s>(call: Node<'_>, source: &'s str) -> Option<Callee<'s>> {
     let function = unwrap_expression(call.field(Field::Function)?);
     callee_of(function, source)
-}
-
-/// The name a call is made by (`f` of `f()`, `g` of `a.b.g()`), computed once per call for all
-/// the rules that look for a few names among every call of a file.
-pub fn call_name<'a>(call: Node<'_>, ctx: &FileContext<'a, '_>) -> Option<&'a str> {
-    ctx.call_name(call)
 }
 
 /// The key of a `pair` as written (`a` of `a: 1`, `'a'` quotes included), read without a field
@@ -120,14 +114,24 @@ pub fn enclosing_method(node: Node<'_>) -> Option<(Node<'_>, ClassView<'_>)> {
     None
 }
 
-/// Whether the class carries one of `names` from `@nestjs/common` (or `@nestjs/graphql` for
-/// resolvers): a class Nest instantiates and calls.
+/// The packages whose class decorators make a class one Nest instantiates and calls
+/// (`@Injectable()`, `@Resolver()`, `@WebSocketGateway()`, a queue's `@Processor()`, ...).
+const NEST_CLASS_PACKAGES: &[&str] = &[
+    "@nestjs/common",
+    "@nestjs/graphql",
+    "@nestjs/websockets",
+    "@nestjs/microservices",
+    "@nestjs/bull",
+    "@nestjs/bullmq",
+];
+
+/// Whether the class carries one of `names` from a package of [`NEST_CLASS_PACKAGES`]: a class
+/// Nest instantiates and calls.
 pub fn is_nest_class<'t>(ctx: &FileContext<'_, 't>, class: &ClassView<'t>, names: &[&str]) -> bool {
     ctx.class_decorators(class).iter().any(|&decorator| {
-        is_imported(decorator, ctx, "@nestjs/common", names)
-            || is_imported(decorator, ctx, "@nestjs/graphql", names)
-            || is_imported(decorator, ctx, "@nestjs/websockets", names)
-            || is_imported(decorator, ctx, "@nestjs/microservices", names)
+        imported_name(decorator, ctx).is_some_and(|(package, name)| {
+            NEST_CLASS_PACKAGES.contains(&package) && names.contains(&name)
+        })
     })
 }
 

@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name, object_value};
+use crate::code::{call_arguments, call_callee, object_value};
 
 pub struct ConfigValidationSchema;
 
@@ -86,7 +86,7 @@ impl Rule for ConfigValidationSchema {
         if !ctx.in_nest_package {
             return;
         }
-        if call_name(call, ctx) != Some("forRoot") {
+        if ctx.call_name(call) != Some("forRoot") {
             return;
         }
         let Some(callee) = call_callee(call, ctx.source) else {

@@ -1,11 +1,11 @@
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::range_of;
-use nestlint_engine::syntax::{named_children, unwrap_expression, Field, Node, NodeExt};
+use nestlint_engine::syntax::{unwrap_expression, Field, Node, NodeExt};
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name, enclosing_method, is_nest_class};
+use crate::code::{call_arguments, call_callee, enclosing_method, is_nest_class};
 
 pub struct NoSwallowedErrors;
 
@@ -92,14 +92,14 @@ impl Rule for NoSwallowedErrors {
             let Some(body) = node.field(Field::Body) else {
                 return;
             };
-            if named_children_with_comments(body) == 0 && in_nest_class(node, ctx) {
+            if is_empty_block(body) && in_nest_class(node, ctx) {
                 ctx.report(range_of(node), "an empty `catch` drops the error without a trace")
                     .note("nothing logs it and the code after it goes on as if it had worked")
                     .help("log it, rethrow it as an `HttpException` or a domain error, or say in a comment why it does not matter");
             }
             return;
         }
-        if call_name(node, ctx) != Some("catch") {
+        if ctx.call_name(node) != Some("catch") {
             return;
         }
         let Some(callee) = call_callee(node, ctx.source) else {
@@ -123,7 +123,7 @@ impl Rule for NoSwallowedErrors {
             return;
         };
         let does_nothing = match body.kind_name() {
-            "statement_block" => named_children_with_comments(body) == 0,
+            "statement_block" => is_empty_block(body),
             "undefined" | "null" => true,
             "identifier" => body.utf8_text(ctx.source.as_bytes()) == Ok("undefined"),
             _ => false,
@@ -144,12 +144,9 @@ impl Rule for NoSwallowedErrors {
     }
 }
 
-/// Named children including comments (which [`named_children`] leaves out).
-fn named_children_with_comments(node: Node<'_>) -> usize {
-    let comments = nestlint_engine::syntax::children(node)
-        .filter(|c| c.kind_name() == "comment")
-        .count();
-    named_children(node).count() + comments
+/// A block with no statement and no comment.
+fn is_empty_block(block: Node<'_>) -> bool {
+    !nestlint_engine::syntax::children(block).any(|c| c.is_named())
 }
 
 /// Whether the node is in a method of a class Nest instantiates: the code that serves.

@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name};
+use crate::code::{call_arguments, call_callee};
 
 pub struct PreferRegisterAsync;
 
@@ -91,7 +91,7 @@ impl Rule for PreferRegisterAsync {
     }
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !matches!(call_name(call, ctx), Some("forRoot" | "register")) {
+        if !matches!(ctx.call_name(call), Some("forRoot" | "register")) {
             return;
         }
         let Some(callee) = call_callee(call, ctx.source) else {

@@ -8,7 +8,7 @@ use nestlint_engine::{
     RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name, literal_string, object_value};
+use crate::code::{call_arguments, call_callee, literal_string, object_value};
 
 pub struct QueueNamesRegistered;
 
@@ -95,7 +95,7 @@ impl Rule for QueueNamesRegistered {
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if !matches!(
-            call_name(call, ctx),
+            ctx.call_name(call),
             Some("registerQueue" | "registerQueueAsync")
         ) {
             return;

@@ -6,8 +6,7 @@ use nestlint_engine::{
 };
 
 use crate::code::{
-    call_callee, call_name, enclosing_method, imported_callee, is_nest_class, is_script_path,
-    method_name,
+    call_callee, enclosing_method, imported_callee, is_nest_class, is_script_path, method_name,
 };
 
 pub struct NoSyncIo;
@@ -118,7 +117,7 @@ impl Rule for NoSyncIo {
         if !ctx.in_nest_package {
             return;
         }
-        if !call_name(call, ctx).is_some_and(|n| n.ends_with("Sync")) {
+        if !ctx.call_name(call).is_some_and(|n| n.ends_with("Sync")) {
             return;
         }
         let Some(callee) = call_callee(call, ctx.source) else {
@@ -144,9 +143,7 @@ impl Rule for NoSyncIo {
         if START_AND_STOP.contains(&method_name) || is_static || is_script_path(ctx) {
             return;
         }
-        // Nest's `Processor` comes from @nestjs/bull(mq); the others from the packages
-        // `is_nest_class` reads.
-        if !is_nest_class(ctx, &class, SERVING_CLASSES) && !is_processor(ctx, &class) {
+        if !is_nest_class(ctx, &class, SERVING_CLASSES) {
             return;
         }
         if called_only_at_start_or_stop(&class, method_name, ctx.source) {
@@ -182,16 +179,6 @@ fn asynchronous_form(package: &str, name: &str) -> String {
     } else {
         format!("`{stem}` with a callback or `util.promisify`")
     }
-}
-
-fn is_processor<'t>(
-    ctx: &FileContext<'_, 't>,
-    class: &nestlint_engine::syntax::nest::ClassView<'t>,
-) -> bool {
-    ctx.class_decorators(class).iter().any(|&decorator| {
-        crate::decorators::is_imported(decorator, ctx, "@nestjs/bull", &["Processor"])
-            || crate::decorators::is_imported(decorator, ctx, "@nestjs/bullmq", &["Processor"])
-    })
 }
 
 /// Whether the class calls `method` (`this.method(`) only from its constructor and start-up and

@@ -6,8 +6,8 @@ use nestlint_engine::{
 };
 
 use crate::code::{
-    call_arguments, call_callee, call_name, gated_on_environment, imported_callee, is_true,
-    literal_string, object_value,
+    call_arguments, call_callee, gated_on_environment, imported_callee, is_true, literal_string,
+    object_value,
 };
 
 pub struct CorsRestricted;
@@ -88,7 +88,7 @@ impl Rule for CorsRestricted {
             return;
         }
         if !matches!(
-            call_name(call, ctx),
+            ctx.call_name(call),
             Some("enableCors" | "create" | "Header")
         ) {
             return;

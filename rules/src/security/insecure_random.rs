@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_callee, call_name, is_global};
+use crate::code::{call_callee, is_global};
 
 pub struct InsecureRandom;
 
@@ -89,7 +89,7 @@ impl Rule for InsecureRandom {
     }
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package || call_name(call, ctx) != Some("random") {
+        if !ctx.in_nest_package || ctx.call_name(call) != Some("random") {
             return;
         }
         if call_callee(call, ctx.source).is_none_or(|c| c.object != Some("Math"))

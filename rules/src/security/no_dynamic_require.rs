@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name, is_global, literal_string};
+use crate::code::{call_arguments, call_callee, is_global, literal_string};
 
 pub struct NoDynamicRequire;
 
@@ -73,7 +73,7 @@ impl Rule for NoDynamicRequire {
         if !ctx.in_nest_package {
             return;
         }
-        if !matches!(call_name(node, ctx), Some("require" | "import")) {
+        if !matches!(ctx.call_name(node), Some("require" | "import")) {
             return;
         }
         let dynamic_import = node

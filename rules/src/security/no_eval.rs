@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name, is_global, literal_string};
+use crate::code::{call_arguments, call_callee, is_global, literal_string};
 
 pub struct NoEval;
 
@@ -79,7 +79,7 @@ impl Rule for NoEval {
                 .is_some_and(|c| text(c, ctx.source) == "Function")
         } else {
             matches!(
-                call_name(node, ctx),
+                ctx.call_name(node),
                 Some("eval" | "Function" | "setTimeout" | "setInterval")
             )
         };

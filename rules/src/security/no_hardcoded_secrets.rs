@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name, object_value, pair_key};
+use crate::code::{call_arguments, call_callee, object_value, pair_key};
 
 pub struct NoHardcodedSecrets;
 
@@ -139,7 +139,7 @@ fn check_password(pair: Node<'_>, ctx: &mut FileContext<'_, '_>) {
 }
 
 fn check_session(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
-    let Some(name) = call_name(call, ctx) else {
+    let Some(name) = ctx.call_name(call) else {
         return;
     };
     // The names the packages' documentation imports them by.

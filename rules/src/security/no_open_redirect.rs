@@ -9,7 +9,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name, is_nest_class, object_value};
+use crate::code::{call_arguments, call_callee, is_nest_class, object_value};
 use crate::decorators::is_imported;
 
 pub struct NoOpenRedirect;
@@ -149,7 +149,7 @@ impl Rule for NoOpenRedirect {
             visit_bounded(body, BODY_LIMIT, |inner| {
                 match inner.kind_name() {
                     "call_expression" => {
-                        let redirects = call_name(inner, ctx) == Some("redirect")
+                        let redirects = ctx.call_name(inner) == Some("redirect")
                             && call_callee(inner, ctx.source).is_some_and(|c| {
                                 c.object.is_some_and(|o| responses.iter().any(|r| r == o))
                             });

@@ -8,7 +8,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name, is_script_path};
+use crate::code::{call_arguments, call_callee, is_script_path};
 
 pub struct NoRawSqlInterpolation;
 
@@ -108,7 +108,7 @@ impl Rule for NoRawSqlInterpolation {
         if !ctx.in_nest_package {
             return;
         }
-        let Some(name) = call_name(call, ctx) else {
+        let Some(name) = ctx.call_name(call) else {
             return;
         };
         if !matches!(name, "$queryRawUnsafe" | "$executeRawUnsafe" | "query")

@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, call_name, imported_callee, literal_string};
+use crate::code::{call_arguments, call_callee, imported_callee, literal_string};
 
 pub struct PasswordHashStrength;
 
@@ -75,7 +75,7 @@ impl Rule for PasswordHashStrength {
             return;
         }
         if !matches!(
-            call_name(call, ctx),
+            ctx.call_name(call),
             Some("hash" | "hashSync" | "genSalt" | "genSaltSync" | "update")
         ) {
             return;

@@ -6,7 +6,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_callee, call_name, enclosing_method};
+use crate::code::{call_callee, enclosing_method};
 
 pub struct NoServiceLocator;
 
@@ -79,7 +79,7 @@ impl Rule for NoServiceLocator {
     }
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !matches!(call_name(call, ctx), Some("get" | "resolve")) {
+        if !matches!(ctx.call_name(call), Some("get" | "resolve")) {
             return;
         }
         let Some(callee) = call_callee(call, ctx.source) else {

@@ -5,9 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{
-    call_callee, call_name, enclosing_method, is_global, is_nest_class, is_script_path,
-};
+use crate::code::{call_callee, enclosing_method, is_global, is_nest_class, is_script_path};
 
 pub struct UseNestLogger;
 
@@ -90,7 +88,7 @@ impl Rule for UseNestLogger {
         if !ctx.in_nest_package {
             return;
         }
-        if !call_name(call, ctx).is_some_and(|n| METHODS.contains(&n)) {
+        if !ctx.call_name(call).is_some_and(|n| METHODS.contains(&n)) {
             return;
         }
         let Some(callee) = call_callee(call, ctx.source) else {
