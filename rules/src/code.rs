@@ -25,15 +25,15 @@ pub fn pair_key<'s>(pair: Node<'_>, source: &'s str) -> Option<&'s str> {
     pair.child(0).map(|key| text(key, source))
 }
 
-/// The key of a `pair` when it is one of `keys`, in a file of a Nest package: the first test of
-/// the rules dispatched on every `key: value` of a file.
+/// The key of a `pair` when it is one of `keys`: the first test of the rules dispatched on every
+/// `key: value` of a file.
 pub fn pair_key_among<'s>(
     pair: Node<'_>,
     ctx: &FileContext<'s, '_>,
     keys: &[&str],
 ) -> Option<&'s str> {
     let key = pair_key(pair, ctx.source)?;
-    (ctx.in_nest_package && keys.contains(&key)).then_some(key)
+    keys.contains(&key).then_some(key)
 }
 
 /// The arguments of a call, comments left out; empty for a tagged template (`` f`...` ``).

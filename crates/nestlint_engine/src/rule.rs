@@ -117,6 +117,13 @@ pub trait Rule: Send + Sync {
         &[]
     }
 
+    /// Whether the rule judges only code that runs in Nest: files of a package that depends on
+    /// `@nestjs/core` or `@nestjs/common` (or with no manifest above them). Front-end code and
+    /// tools that share a monorepo with the server are then not dispatched to it.
+    fn nest_code_only(&self) -> bool {
+        false
+    }
+
     /// Whether `check_node` must see nodes inside [`TYPE_LEVEL_KINDS`] too.
     fn sees_type_level(&self) -> bool {
         false
@@ -168,9 +175,6 @@ pub struct FileContext<'a, 't> {
     pub source: &'a str,
     pub imports: &'a Imports,
     pub is_test: bool,
-    /// The file's package depends on `@nestjs/core` or `@nestjs/common` (or the file has no
-    /// manifest above it): its code runs in a Nest application, not in a browser or a tool.
-    pub in_nest_package: bool,
     pub(crate) rule: &'static RuleMeta,
     pub(crate) options: Option<&'a RuleOptions>,
     pub(crate) diagnostics: &'a mut Vec<Diagnostic>,

@@ -41,6 +41,8 @@ pub struct Linter {
     /// Per grammar, the kinds whose insides the traversal skips (see [`TYPE_LEVEL_KINDS`]); all
     /// false when a rule sees type-level code.
     skip_inside: [Vec<bool>; 2],
+    /// Per rule: it judges only code that runs in Nest ([`Rule::nest_code_only`]).
+    nest_code_only: Vec<bool>,
     /// The selection [`Linter::lint_files_as_project`] and [`Linter::fix_files_as_project`] apply
     /// (the CLI passes its own to the runs it starts).
     pub(crate) files_selection: CliSelection,
@@ -94,6 +96,7 @@ impl Linter {
             }
             table
         });
+        let nest_code_only = rules.iter().map(|rule| rule.nest_code_only()).collect();
         let rule_ids: Vec<&'static str> = rules.iter().map(|r| r.meta().id).collect();
         let rule_index = rule_ids
             .iter()
@@ -107,6 +110,7 @@ impl Linter {
             dispatch,
             fact_kinds,
             skip_inside,
+            nest_code_only,
             files_selection: CliSelection::default(),
         }
     }
@@ -1446,7 +1450,9 @@ impl Linter {
             if input.is_target {
                 let memo = crate::rule::NodeMemo::default();
                 for &rule_index in dispatch.get(kind).into_iter().flatten() {
-                    if levels[rule_index].is_none() {
+                    if levels[rule_index].is_none()
+                        || (self.nest_code_only[rule_index] && !input.in_nest_package)
+                    {
                         continue;
                     }
                     let rule = &self.rules[rule_index];
@@ -1455,7 +1461,6 @@ impl Linter {
                         source,
                         imports: &imports,
                         is_test,
-                        in_nest_package: input.in_nest_package,
                         rule: rule.meta(),
                         options: input.settings.options[rule_index].as_ref(),
                         diagnostics: &mut outcome.pass.diagnostics,

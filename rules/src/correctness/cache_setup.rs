@@ -77,19 +77,21 @@ impl Rule for CacheSetup {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["class_declaration", "abstract_class_declaration"]
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package
-            || !ctx.imports.iter().any(|b| {
-                matches!(
-                    b.local.as_str(),
-                    "CacheInterceptor" | "CacheKey" | "CacheTTL"
-                )
-            })
-        {
+        if !ctx.imports.iter().any(|b| {
+            matches!(
+                b.local.as_str(),
+                "CacheInterceptor" | "CacheKey" | "CacheTTL"
+            )
+        }) {
             return;
         }
         let Some(class) = ClassView::new(node) else {

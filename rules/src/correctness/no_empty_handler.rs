@@ -75,14 +75,15 @@ impl Rule for NoEmptyHandler {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["method_definition"]
     }
 
     fn check_node<'t>(&self, method: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         let Some(body) = method.field(Field::Body) else {
             return;
         };

@@ -80,14 +80,15 @@ impl Rule for NoSwallowedErrors {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["catch_clause", "call_expression"]
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         if node.kind_name() == "catch_clause" {
             let Some(body) = node.field(Field::Body) else {
                 return;

@@ -90,6 +90,10 @@ impl Rule for TypeormNoSynchronize {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["pair"]
     }

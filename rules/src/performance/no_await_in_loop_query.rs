@@ -116,6 +116,10 @@ impl Rule for NoAwaitInLoopQuery {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     // The loops, not the awaits: loops are few, and each body is read once (a nested loop is
     // read by its own dispatch), where finding the loop around each `await` climbs the tree.
     fn kinds(&self) -> &'static [&'static str] {
@@ -123,9 +127,6 @@ impl Rule for NoAwaitInLoopQuery {
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         let Some(body) = node.field(nestlint_engine::syntax::Field::Body) else {
             return;
         };

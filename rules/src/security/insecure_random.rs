@@ -84,12 +84,16 @@ impl Rule for InsecureRandom {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["call_expression"]
     }
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package || ctx.call_name(call) != Some("random") {
+        if ctx.call_name(call) != Some("random") {
             return;
         }
         if call_callee(call, ctx.source).is_none_or(|c| c.object != Some("Math"))

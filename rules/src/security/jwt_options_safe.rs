@@ -82,6 +82,10 @@ impl Rule for JwtOptionsSafe {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["pair"]
     }

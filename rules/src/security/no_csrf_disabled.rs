@@ -77,6 +77,10 @@ impl Rule for NoCsrfDisabled {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["pair"]
     }

@@ -65,14 +65,15 @@ impl Rule for NoDynamicRequire {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["call_expression"]
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         if !matches!(ctx.call_name(node), Some("require" | "import")) {
             return;
         }

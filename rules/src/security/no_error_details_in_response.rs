@@ -73,6 +73,10 @@ impl Rule for NoErrorDetailsInResponse {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["pair"]
     }

@@ -66,14 +66,15 @@ impl Rule for NoEval {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["call_expression", "new_expression"]
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         let candidate = if node.kind_name() == "new_expression" {
             node.child(1)
                 .is_some_and(|c| text(c, ctx.source) == "Function")

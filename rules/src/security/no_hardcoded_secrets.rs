@@ -92,14 +92,15 @@ impl Rule for NoHardcodedSecrets {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["pair", "call_expression", "string"]
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         match node.kind_name() {
             "pair" => check_password(node, ctx),
             "call_expression" => check_session(node, ctx),

@@ -100,14 +100,15 @@ impl Rule for NoRawSqlInterpolation {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["call_expression"]
     }
 
     fn check_node<'t>(&self, call: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         let Some(name) = ctx.call_name(call) else {
             return;
         };

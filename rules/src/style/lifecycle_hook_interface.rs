@@ -87,14 +87,15 @@ impl Rule for LifecycleHookInterface {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["class_declaration", "abstract_class_declaration"]
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         let Some(class) = ClassView::new(node) else {
             return;
         };

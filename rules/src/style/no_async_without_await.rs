@@ -92,14 +92,15 @@ impl Rule for NoAsyncWithoutAwait {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["method_definition"]
     }
 
     fn check_node<'t>(&self, method: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         let Some(async_keyword) = children(method).find(|c| c.kind_name() == "async") else {
             return;
         };

@@ -71,14 +71,15 @@ impl Rule for NoProcessEnvOutsideConfig {
         &META
     }
 
+    fn nest_code_only(&self) -> bool {
+        true
+    }
+
     fn kinds(&self) -> &'static [&'static str] {
         &["member_expression"]
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
-        if !ctx.in_nest_package {
-            return;
-        }
         let (Some(object), Some(property)) =
             (node.field(Field::Object), node.field(Field::Property))
         else {
