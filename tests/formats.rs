@@ -179,7 +179,7 @@ fn xml_formats_are_well_formed() {
             .descendants()
             .filter(|n| n.has_tag_name("failure") || n.has_tag_name("error"))
             .count();
-        assert_eq!(failures, 12, "{format}");
+        assert_eq!(failures, 13, "{format}");
     }
 }
 
@@ -231,11 +231,11 @@ fn output_file_gets_the_format_and_the_terminal_the_pretty_report() {
         ],
     );
     assert_eq!(code(&output), 1);
-    assert!(stdout(&output).contains("Found 11 errors and 1 warning"));
+    assert!(stdout(&output).contains("Found 11 errors and 2 warnings"));
     let sarif: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 12);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 13);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 
 use nestlint_engine::syntax::nest::{callee_of, Callee, ClassView};
 use nestlint_engine::syntax::{
-    named_children, string_value, text, unwrap_expression, Field, ImportedName, Node, NodeExt,
+    call_function, named_children, string_value, text, unwrap_expression, Field, ImportedName,
+    Node, NodeExt,
 };
 use nestlint_engine::FileContext;
 
@@ -15,8 +16,7 @@ const CLIMB_LIMIT: usize = 64;
 
 /// The callee of a `call_expression` (`f`, `a.f`), with parentheses and `await` unwrapped.
 pub fn call_callee<'s>(call: Node<'_>, source: &'s str) -> Option<Callee<'s>> {
-    let function = unwrap_expression(call.field(Field::Function)?);
-    callee_of(function, source)
+    callee_of(call_function(call)?, source)
 }
 
 /// The key of a `pair` as written (`a` of `a: 1`, `'a'` quotes included), read without a field

@@ -809,7 +809,8 @@ impl Linter {
             .and_then(|f| f.parent())
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        let packages = vec![Package::load(&root, false)];
+        // The files' folder is their package, with the manifest written beside them if any.
+        let packages = vec![Package::load(&root, root.join("package.json").is_file())];
         let mut defaults = ConfigResolver::new(&self.rules, ConfigSource::None, selection)
             .expect("defaults need no file");
         let inputs = files

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use nestlint_diagnostics::TextRange;
 use nestlint_syntax::nest::{callee_of, Callee, ClassView, DecoratorView, MemberKind, ParamView};
 use nestlint_syntax::{
-    named_children, object_text, one_line, string_value, text, unwrap_expression, Field,
-    ImportBinding, Name, Node, NodeExt,
+    call_function, named_children, object_text, one_line, string_value, text, unwrap_expression,
+    Field, ImportBinding, Name, Node, NodeExt,
 };
 
 /// How deep expression values are modelled; deeper parts become `Value::Unknown`.
@@ -48,6 +48,11 @@ impl From<Callee<'_>> for CalleeName {
 }
 
 /// The callee in `field` of a call or `new` expression, as written.
+/// The callee of a `call_expression` (see `call_function`).
+fn call_callee_name(call: Node<'_>, source: &str) -> Option<CalleeName> {
+    callee_of(call_function(call)?, source).map(CalleeName::from)
+}
+
 fn callee_in(node: Node<'_>, field: Field, source: &str) -> Option<CalleeName> {
     node.field(field)
         .and_then(|f| callee_of(unwrap_expression(f), source))
@@ -174,7 +179,7 @@ impl Value {
                 },
                 _ => Value::Unknown,
             },
-            "call_expression" => match callee_in(node, Field::Function, source) {
+            "call_expression" => match call_callee_name(node, source) {
                 Some(callee) => Value::Call {
                     callee,
                     args: Self::arguments(node, source, depth),
@@ -1434,7 +1439,7 @@ impl Enclosing {
             function.calls = Vec::new();
             return;
         }
-        match callee_in(node, Field::Function, source) {
+        match call_callee_name(node, source) {
             Some(callee) => function
                 .calls
                 .push((callee, Value::arguments(node, source, 0))),
@@ -1496,7 +1501,7 @@ impl Enclosing {
 /// Reads a `call_expression` into the facts it yields: an app-level call, a middleware chain, or
 /// the start of a call shaped like validation.
 pub fn call_facts(node: Node<'_>, source: &str, facts: &mut FileFacts) {
-    let Some(function) = node.field(Field::Function).map(unwrap_expression) else {
+    let Some(function) = call_function(node) else {
         return;
     };
     if let Some(callee) = callee_of(function, source) {

@@ -679,6 +679,16 @@ impl Package {
             )
     }
 
+    /// Whether the package, or the root of its workspace (whose dependencies are hoisted for
+    /// every package), declares the dependency `name`.
+    pub fn declares(&self, name: &str) -> bool {
+        self.dependencies.contains(name)
+            || self
+                .workspace
+                .as_ref()
+                .is_some_and(|w| w.dependencies.contains(name))
+    }
+
     /// Whether the bare specifier names a package this project depends on (or a Node built-in).
     pub fn is_dependency(&self, specifier: &str) -> bool {
         let name = package_name(specifier);
@@ -989,6 +999,9 @@ pub struct Workspace {
     pub root: PathBuf,
     /// Package name to its directory and the entry points its manifest names.
     pub packages: HashMap<String, WorkspacePackage>,
+    /// The dependencies the root `package.json` declares (all three lists): what its packages
+    /// may use without declaring it, hoisted.
+    pub dependencies: HashSet<String>,
     /// Manifests that exist but could not be read, and why.
     pub unreadable: Vec<(PathBuf, String)>,
 }
@@ -1022,6 +1035,12 @@ impl Workspace {
             }
             bytes(b"\0");
         }
+        bytes(b"dependencies");
+        let mut dependencies: Vec<&String> = self.dependencies.iter().collect();
+        dependencies.sort();
+        for dependency in dependencies {
+            bytes(dependency.as_bytes());
+        }
         for (file, why) in &self.unreadable {
             bytes(file.as_os_str().as_encoded_bytes());
             bytes(why.as_bytes());
@@ -1048,8 +1067,16 @@ impl Workspace {
         let mut workspace = Workspace {
             root: root.to_path_buf(),
             packages: HashMap::new(),
+            dependencies: HashSet::new(),
             unreadable,
         };
+        if let Some(manifest) = read_json(&root.join("package.json"), &mut workspace.unreadable) {
+            for key in ["dependencies", "devDependencies", "peerDependencies"] {
+                if let Some(deps) = manifest.get(key).and_then(|d| d.as_object()) {
+                    workspace.dependencies.extend(deps.keys().cloned());
+                }
+            }
+        }
         // Only where a pattern can match: below its literal prefix (`packages/*` is looked for
         // in `packages`, not in the whole repository), as deep as the pattern can reach.
         let starts = walk_starts(&patterns);
@@ -1390,6 +1417,31 @@ mod tests {
         assert_eq!(starts, ["apps", "libs", "packages", "tools"]);
         let everything = super::walk_starts(&["*".to_owned()]);
         assert_eq!(everything, [std::path::PathBuf::new()]);
+    }
+
+    #[test]
+    fn a_package_declares_what_its_workspace_root_declares() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let root = dir.path();
+        std::fs::write(
+            root.join("package.json"),
+            r#"{ "workspaces": ["apps/*"], "devDependencies": { "helmet": "*" } }"#,
+        )
+        .expect("root manifest");
+        std::fs::create_dir_all(root.join("apps/api")).expect("package folder");
+        std::fs::write(
+            root.join("apps/api/package.json"),
+            r#"{ "name": "api", "dependencies": { "@nestjs/core": "*" } }"#,
+        )
+        .expect("package manifest");
+        let package = super::Package::load(&root.join("apps/api"), true);
+        assert!(package.declares("@nestjs/core"));
+        assert!(
+            package.declares("helmet"),
+            "hoisted from the workspace root"
+        );
+        assert!(!package.dependencies.contains("helmet"));
+        assert!(!package.declares("lusca"));
     }
 
     #[cfg(unix)]

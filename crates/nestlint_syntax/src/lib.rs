@@ -154,6 +154,17 @@ pub fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
     }
 }
 
+/// The function a `call_expression` calls, parentheses and type assertions unwrapped.
+/// tree-sitter-typescript reads `await f<T>(x)` as a call of `await f` with type arguments
+/// (`await NestFactory.create<NestExpressApplication>(AppModule)`): the `await` is looked through.
+pub fn call_function(call: Node<'_>) -> Option<Node<'_>> {
+    let function = unwrap_expression(call.field(Field::Function)?);
+    if function.kind_name() == "await_expression" {
+        return function.named_child(0).map(unwrap_expression);
+    }
+    Some(function)
+}
+
 /// Nodes with at most this many children are read by index: `Node::child(i)` scans from the
 /// first child, which for a few children costs less than a cursor's steps.
 const INDEXED_CHILDREN: usize = 16;
@@ -195,7 +206,11 @@ fn child_nodes(node: Node<'_>, named_only: bool) -> impl Iterator<Item = Node<'_
 /// `import(x)`), read without field lookups: the first test of rules that look for a few names
 /// among every call of a file.
 pub fn call_name_range(call: Node<'_>) -> Option<std::ops::Range<usize>> {
-    let function = call.child(0)?;
+    let mut function = call.child(0)?;
+    if function.kind_name() == "await_expression" {
+        // `await f<T>(x)`, as tree-sitter-typescript reads it (see `call_function`).
+        function = function.child(function.child_count().checked_sub(1)?)?;
+    }
     match function.kind_name() {
         "identifier" | "import" => Some(function.byte_range()),
         "member_expression" => {

@@ -307,7 +307,7 @@ impl<'t> DecoratorView<'t> {
     pub fn callee<'s>(&self, source: &'s str) -> Option<Callee<'s>> {
         let expression = self.expression?;
         let target = match expression.kind_name() {
-            "call_expression" => unwrap_expression(expression.field(Field::Function)?),
+            "call_expression" => crate::call_function(expression)?,
             _ => expression,
         };
         callee_of(target, source)

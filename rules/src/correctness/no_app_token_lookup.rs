@@ -69,7 +69,7 @@ impl Rule for NoAppTokenLookup {
             Some(name) if ctx.imports.get(name).is_some() => {}
             _ => return,
         }
-        let Some(function) = call.field(Field::Function).map(unwrap_expression) else {
+        let Some(function) = nestlint_engine::syntax::call_function(call) else {
             return;
         };
         let Some(callee) = callee_of(function, ctx.source) else {

@@ -1,6 +1,7 @@
 //! Rules for code that exposes the application: authentication, authorisation, secrets.
 
 pub mod cors_restricted;
+pub mod helmet_enabled;
 pub mod insecure_random;
 pub mod jwt_options_safe;
 pub mod no_csrf_disabled;

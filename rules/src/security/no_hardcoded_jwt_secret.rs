@@ -98,7 +98,7 @@ impl Rule for NoHardcodedJwtSecret {
         if !named && call.child(0).is_none_or(|f| f.kind_name() != "super") {
             return;
         }
-        let Some(function) = call.field(Field::Function).map(unwrap_expression) else {
+        let Some(function) = nestlint_engine::syntax::call_function(call) else {
             return;
         };
         // Read only for the few calls that match: most calls in a file are something else.

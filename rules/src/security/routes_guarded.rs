@@ -48,9 +48,11 @@ CSRF guard or a guard that reads none of those (a maintenance switch) do not, an
 which guards apply but do not authenticate.
 
 Routes public by their nature are not reported: the application's root `GET /` and the starters'
-`GET /hello`, health and liveness probes (`@HealthCheck()`, `GET /health`, `/ping`, `/ready`, ...),
-sign-in flows (`login`, `signup`, `register`, `refresh`, `forgot-password`, e-mail confirmation, OAuth callbacks, and the
-step that starts a callback flow), creating an account where the other routes need one, webhooks,
+`GET /hello`, health and liveness probes (`@HealthCheck()`, `GET /health`, `/ping`, `/ready`,
+...), sign-in flows (`login`, `signup`, `register`, `refresh`,
+`forgot-password`, e-mail confirmation, OAuth callbacks, the step that starts a callback flow, and
+`/auth/verify`, `/auth/otp` or `/auth/2fa`, which complete a sign-in with a code, and
+`onboarding`, the first run of a self-hosted application, before any account exists), creating an account where the other routes need one, webhooks,
 and handlers handed a credential of their own (a `@Headers('stripe-signature')`, a secret header, a
 token in the path or query). A handler or controller marked public by a project decorator built on
 `SetMetadata` (or `Reflector.createDecorator`) whose name or key says public, anonymous, skip-auth or
@@ -557,6 +559,19 @@ fn public_by_nature(
     if all(&|r| segment_says(r, &["webhook"]) || segment_says(r, AUTH_FLOW)) {
         return Protection::Public;
     }
+    // The second step of signing in under an `auth` prefix: `POST /auth/verify` with the code a
+    // magic link or a one-time password carried.
+    let signs_in_step = |r: &Route| {
+        let mut segments = r.path.split('/').map(str::to_ascii_lowercase);
+        segments.any(|s| s == "auth" || s == "authentication")
+            && r.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| AUTH_STEPS.contains(&last.to_ascii_lowercase().as_str()))
+    };
+    if all(&signs_in_step) {
+        return Protection::Public;
+    }
     let read_only = |r: &Route| matches!(r.method, "GET" | "HEAD");
     if !takes_input && all(&|r| read_only(r) && r.path.is_empty()) {
         return Protection::Public;
@@ -647,7 +662,12 @@ const AUTH_FLOW: &[&str] = &[
     "oauth",
     "sso",
     "magic-link",
+    // The first run of a self-hosted application, before any account exists to sign in with.
+    "onboarding",
 ];
+
+/// The last path segments of the steps that complete a sign-in, under an `auth` prefix.
+const AUTH_STEPS: &[&str] = &["verify", "otp", "2fa", "mfa", "confirm"];
 
 /// The last path segments of health and liveness probes.
 const PROBE_PATHS: &[&str] = &[
