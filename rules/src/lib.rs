@@ -64,6 +64,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(security::no_dynamic_require::NoDynamicRequire),
         Box::new(security::cors_restricted::CorsRestricted),
         Box::new(security::helmet_enabled::HelmetEnabled),
+        Box::new(security::rate_limiting_configured::RateLimitingConfigured),
         Box::new(security::password_hash_strength::PasswordHashStrength),
         Box::new(security::jwt_options_safe::JwtOptionsSafe),
         Box::new(security::no_raw_sql_interpolation::NoRawSqlInterpolation),

@@ -290,6 +290,27 @@ impl ProjectIndex {
         &self.packages[self.files[file].package]
     }
 
+    /// Whether `package`, the root `package.json` of its workspace, or a package of its workspace
+    /// it depends on (whose helpers it may call) declares one of the dependencies `names`.
+    pub fn declares_any(&self, package: &Package, names: &[&str]) -> bool {
+        let declares = |p: &Package| names.iter().any(|name| p.declares(name));
+        if declares(package) {
+            return true;
+        }
+        let Some(workspace) = &package.workspace else {
+            return false;
+        };
+        package
+            .dependencies
+            .iter()
+            .filter_map(|name| workspace.packages.get(name))
+            .any(|member| {
+                self.packages
+                    .iter()
+                    .any(|p| p.root == member.dir && declares(p))
+            })
+    }
+
     /// The values a rule's file half stashed, with the file they came from (a value that no
     /// longer decodes as `T`, or decodes from only part of its bytes, is skipped: a rule that
     /// stashes two types should stash one enum of them, but a unit struct must never match

@@ -3,7 +3,6 @@ use nestlint_engine::facts::{range_of, Value};
 use nestlint_engine::syntax::{
     children, named_children, text, unwrap_expression, Field, Node, NodeExt,
 };
-use nestlint_engine::workspace::Package;
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
     Rule, RuleMeta, Scope, Symbol,
@@ -207,7 +206,7 @@ impl Rule for HelmetEnabled {
                 continue;
             }
             let package = index.package(app.file);
-            if !package.has_manifest || declares_headers(index, package) {
+            if !package.has_manifest || index.declares_any(package, HEADER_PACKAGES) {
                 continue;
             }
             if app
@@ -249,28 +248,6 @@ impl Rule for HelmetEnabled {
             .help(help);
         }
     }
-}
-
-/// The package, its workspace's root, or a package of its workspace it depends on (whose
-/// bootstrap helpers or sub-applications it may use) declares a security-headers package.
-fn declares_headers(index: &ProjectIndex, package: &Package) -> bool {
-    let declares = |p: &Package| HEADER_PACKAGES.iter().any(|name| p.declares(name));
-    if declares(package) {
-        return true;
-    }
-    let Some(workspace) = &package.workspace else {
-        return false;
-    };
-    package
-        .dependencies
-        .iter()
-        .filter_map(|name| workspace.packages.get(name))
-        .any(|member| {
-            index
-                .packages
-                .iter()
-                .any(|p| p.root == member.dir && declares(p))
-        })
 }
 
 /// An `app.use(...)` argument that may set the headers itself: a function written in place, or a
