@@ -74,6 +74,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(correctness::typeorm_no_synchronize::TypeormNoSynchronize),
         Box::new(correctness::config_validation_schema::ConfigValidationSchema),
         Box::new(correctness::no_swallowed_errors::NoSwallowedErrors),
+        Box::new(correctness::no_floating_promises_in_services::NoFloatingPromisesInServices),
         Box::new(correctness::no_empty_handler::NoEmptyHandler),
         Box::new(correctness::testing_module_closed::TestingModuleClosed),
         Box::new(style::use_nest_logger::UseNestLogger),

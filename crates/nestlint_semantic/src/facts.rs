@@ -472,6 +472,8 @@ pub struct MethodFact {
     pub decorators: Vec<DecoratorFact>,
     pub params: Vec<ParamFact>,
     pub is_static: bool,
+    /// Declared `async`, or with a `Promise<...>` return type: a call of it yields a promise.
+    pub returns_promise: bool,
     /// The body calls something shaped like validation ([`is_validating_call`]); set after the
     /// file's traversal.
     pub validates: bool,
@@ -482,6 +484,24 @@ pub struct MethodFact {
     /// `{ module, providers, exports }`), `None` when one of them is not read (a return of a
     /// variable, a value nested too deep) or the body has none.
     pub returns: Option<Vec<Value>>,
+}
+
+/// Whether a method is `async` or declares a `Promise<...>` return type.
+fn returns_promise(method: Node<'_>, source: &str) -> bool {
+    let mut cursor = method.walk();
+    for child in method.children(&mut cursor) {
+        match child.kind_name() {
+            "async" => return true,
+            "formal_parameters" => break,
+            _ => {}
+        }
+    }
+    method.field(Field::ReturnType).is_some_and(|annotation| {
+        text(annotation, source)
+            .trim_start_matches(':')
+            .trim_start()
+            .starts_with("Promise<")
+    })
 }
 
 /// The values a method's own `return` statements return (not those of functions nested in it),
@@ -691,6 +711,7 @@ impl ClassFact {
                         decorators,
                         params,
                         is_static: member.is_static,
+                        returns_promise: returns_promise(member.node, source),
                         validates: false,
                         flows,
                         returns: if member.is_static {

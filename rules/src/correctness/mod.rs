@@ -17,6 +17,7 @@ pub mod no_circular_module_imports;
 pub mod no_circular_provider_injection;
 pub mod no_duplicate_decorators;
 pub mod no_empty_handler;
+pub mod no_floating_promises_in_services;
 pub mod no_manual_instantiation;
 pub mod no_swallowed_errors;
 pub mod no_type_only_di_import;
