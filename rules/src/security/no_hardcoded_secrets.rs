@@ -1,8 +1,9 @@
-use nestlint_diagnostics::Severity;
-use nestlint_engine::facts::range_of;
+use nestlint_diagnostics::{Severity, TextRange};
+use nestlint_engine::facts::{range_of, Value};
 use nestlint_engine::syntax::{string_value, text, unwrap_expression, Field, Node, NodeExt};
 use nestlint_engine::{
-    Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
+    Category, DiagnosticExt, FileContext, FixAvailability, ProjectContext, ProjectIndex, Rule,
+    RuleMeta, Scope,
 };
 
 use crate::code::{call_arguments, call_callee, object_value, pair_key};
@@ -15,14 +16,15 @@ static META: RuleMeta = RuleMeta {
     default_severity: Severity::Error,
     enabled_by_default: true,
     fix: FixAvailability::None,
-    scope: Scope::File,
+    scope: Scope::Project,
     summary:
         "Passwords, session secrets and API keys come from configuration, not from source code",
     docs: r#"## What it does
 Reports, outside tests:
-- a literal `password` in connection options (an object that also names a `host`, `username`,
+- a literal `password` (written in place, or a constant of this file or of another bound to
+  one: `password: DB_PASSWORD`, `password: db.password`) in connection options (an object that also names a `host`, `username`,
   `user`, `database`, `port` or `type`: TypeORM, Mongoose, Redis, mail transports);
-- a literal `secret` given to `express-session`'s `session({ ... })`, and a literal secret given
+- a literal `secret` (in place or through a constant, the same way) given to `express-session`'s `session({ ... })`, and a literal secret given
   to `cookie-parser`'s `cookieParser(...)`;
 - a string shaped like a live credential: an AWS access key id (`AKIA...`), a Stripe secret key
   (`sk_live_...`), a GitHub token (`ghp_...`, `github_pat_...`), a Slack token (`xoxb-...`), a
@@ -87,6 +89,29 @@ export class AppModule {}
 
 const CONNECTION_KEYS: &[&str] = &["host", "username", "user", "database", "port", "type"];
 
+/// A secret taken from an imported constant (`password: DB_PASSWORD`, `db.password`): whether
+/// the constant holds a literal is known in the project pass.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ImportedSecret {
+    range: TextRange,
+    local: String,
+    member: Option<String>,
+    /// What the secret is, for the message (`a password written in the connection options`).
+    what: String,
+}
+
+/// Where a secret's value comes from, as far as the file can tell.
+enum Written {
+    /// A literal, in place or through a constant of the file (named for the message).
+    Literal(String, Option<String>),
+    /// A constant imported from another file.
+    Imported {
+        local: String,
+        member: Option<String>,
+    },
+    Other,
+}
+
 impl Rule for NoHardcodedSecrets {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -98,6 +123,50 @@ impl Rule for NoHardcodedSecrets {
 
     fn kinds(&self) -> &'static [&'static str] {
         &["pair", "call_expression", "string"]
+    }
+
+    fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
+        for (file, found) in index.stashed::<ImportedSecret>(META.id) {
+            let indexed = index.file(file);
+            if !indexed.is_target || indexed.is_test {
+                continue;
+            }
+            let Some((_, constant)) = index.constant(&index.resolve(file, &found.local)) else {
+                continue;
+            };
+            // Connection options kept in a constant have their password reported there.
+            if found.member.is_some()
+                && CONNECTION_KEYS
+                    .iter()
+                    .any(|k| constant.value.get(k).is_some())
+            {
+                continue;
+            }
+            let value = match &found.member {
+                Some(member) => constant.value.get(member),
+                None => Some(&constant.value),
+            };
+            let Some(Value::String(secret)) = value else {
+                continue;
+            };
+            if secret.is_empty() || is_placeholder(secret) {
+                continue;
+            }
+            let shown = match &found.member {
+                Some(member) => format!("{}.{member}", found.local),
+                None => found.local.clone(),
+            };
+            ctx.report(
+                index,
+                file,
+                found.range,
+                format!("{}, through the constant `{shown}`", found.what),
+            )
+            .note("it is in every clone, build and image of the code, and in its history")
+            .help(
+                "read it from the environment or a secret store (`ConfigService`, `process.env`)",
+            );
+        }
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
@@ -119,9 +188,10 @@ fn check_password(pair: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     let Some(value) = pair.field(Field::Value).map(unwrap_expression) else {
         return;
     };
-    let Some(secret) = literal(value, ctx.source) else {
+    let written = written(value, ctx);
+    if matches!(written, Written::Other) {
         return;
-    };
+    }
     let Some(object) = pair.parent() else {
         return;
     };
@@ -131,12 +201,13 @@ fn check_password(pair: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     {
         return;
     }
-    if is_placeholder(&secret) {
-        return;
-    }
-    ctx.report(range_of(value), "a password written in the connection options")
-        .note("it is in every clone, build and image of the code, and in its history")
-        .help("read it from the environment or a secret store (`ConfigService`, `process.env.DB_PASSWORD`)");
+    report_written(
+        written,
+        value,
+        "a password written in the connection options",
+        "read it from the environment or a secret store (`ConfigService`, `process.env.DB_PASSWORD`)",
+        ctx,
+    );
 }
 
 fn check_session(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
@@ -182,15 +253,13 @@ fn check_session(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
         "cookie-parser" => (unwrap_expression(first), "the cookie-signing secret"),
         _ => return,
     };
-    let Some(secret) = literal(value, ctx.source) else {
-        return;
-    };
-    if is_placeholder(&secret) {
-        return;
-    }
-    ctx.report(range_of(value), format!("{what} is written in the source"))
-        .note("whoever reads the code can sign session and cookie values the server trusts")
-        .help("read it from the environment or a secret store");
+    report_written(
+        written(value, ctx),
+        value,
+        &format!("{what} is written in the source"),
+        "read it from the environment or a secret store",
+        ctx,
+    );
 }
 
 fn check_token(string: Node<'_>, ctx: &mut FileContext<'_, '_>) {
@@ -270,6 +339,97 @@ fn token_kind(value: &str) -> Option<&'static str> {
         return Some("a private key");
     }
     None
+}
+
+/// Where `value` comes from: a literal in place, a constant of the file bound to one (or an
+/// object constant's member: `db.password`), or an imported constant.
+fn written(value: Node<'_>, ctx: &FileContext<'_, '_>) -> Written {
+    let value = unwrap_expression(value);
+    if let Some(secret) = literal(value, ctx.source) {
+        return Written::Literal(secret, None);
+    }
+    let (local, member) = match value.kind_name() {
+        "identifier" => (text(value, ctx.source), None),
+        "member_expression" => {
+            let object = value.field(Field::Object).map(unwrap_expression);
+            let property = value.field(Field::Property);
+            match (object, property) {
+                (Some(object), Some(property)) if object.kind_name() == "identifier" => {
+                    (text(object, ctx.source), Some(text(property, ctx.source)))
+                }
+                _ => return Written::Other,
+            }
+        }
+        _ => return Written::Other,
+    };
+    if ctx.imports.get(local).is_some() {
+        return Written::Imported {
+            local: local.to_owned(),
+            member: member.map(str::to_owned),
+        };
+    }
+    let Some(initializer) = ctx.top_level_const(local).map(unwrap_expression) else {
+        return Written::Other;
+    };
+    let bound = match member {
+        None => Some(initializer),
+        // An object that looks like connection options has its password reported where it is
+        // written.
+        Some(_)
+            if CONNECTION_KEYS
+                .iter()
+                .any(|k| object_value(initializer, k, ctx.source).0.is_some()) =>
+        {
+            None
+        }
+        Some(member) if initializer.kind_name() == "object" => {
+            match object_value(initializer, member, ctx.source) {
+                (Some(bound), false) => Some(unwrap_expression(bound)),
+                _ => None,
+            }
+        }
+        Some(_) => None,
+    };
+    let shown = match member {
+        Some(member) => format!("{local}.{member}"),
+        None => local.to_owned(),
+    };
+    match bound.and_then(|b| literal(b, ctx.source)) {
+        Some(secret) => Written::Literal(secret, Some(shown)),
+        None => Written::Other,
+    }
+}
+
+/// Reports a literal (in place or through a constant of the file), or stashes an imported
+/// constant for the project pass.
+fn report_written(
+    written: Written,
+    value: Node<'_>,
+    what: &str,
+    help: &str,
+    ctx: &mut FileContext<'_, '_>,
+) {
+    match written {
+        Written::Literal(secret, constant) => {
+            if is_placeholder(&secret) {
+                return;
+            }
+            let message = match constant {
+                Some(constant) => format!("{what}, through the constant `{constant}`"),
+                None => what.to_owned(),
+            };
+            ctx.report(range_of(value), message)
+                .note("it is in every clone, build and image of the code, and in its history")
+                .help(help.to_owned());
+        }
+        Written::Imported { local, member } => ctx.stash(ImportedSecret {
+            range: range_of(value),
+            local,
+            member,
+            what: what.to_owned(),
+        }),
+        Written::Other => {}
+    }
 }
 
 /// A string literal or a template without substitutions, not empty.
