@@ -100,6 +100,8 @@ struct ImportedSecret {
     what: String,
 }
 
+const SOURCE_NOTE: &str = "it is in every clone, build and image of the code, and in its history";
+
 /// Where a secret's value comes from, as far as the file can tell.
 enum Written {
     /// A literal, in place or through a constant of the file (named for the message).
@@ -204,7 +206,7 @@ fn check_password(pair: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     report_written(
         written,
         value,
-        "a password written in the connection options",
+        ("a password written in the connection options", SOURCE_NOTE),
         "read it from the environment or a secret store (`ConfigService`, `process.env.DB_PASSWORD`)",
         ctx,
     );
@@ -256,7 +258,10 @@ fn check_session(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     report_written(
         written(value, ctx),
         value,
-        &format!("{what} is written in the source"),
+        (
+            &format!("{what} is written in the source"),
+            "whoever reads the code can sign session and cookie values the server trusts",
+        ),
         "read it from the environment or a secret store",
         ctx,
     );
@@ -405,7 +410,7 @@ fn written(value: Node<'_>, ctx: &FileContext<'_, '_>) -> Written {
 fn report_written(
     written: Written,
     value: Node<'_>,
-    what: &str,
+    (what, note): (&str, &str),
     help: &str,
     ctx: &mut FileContext<'_, '_>,
 ) {
@@ -419,7 +424,7 @@ fn report_written(
                 None => what.to_owned(),
             };
             ctx.report(range_of(value), message)
-                .note("it is in every clone, build and image of the code, and in its history")
+                .note(note.to_owned())
                 .help(help.to_owned());
         }
         Written::Imported { local, member } => ctx.stash(ImportedSecret {
