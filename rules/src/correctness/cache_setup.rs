@@ -62,6 +62,8 @@ export class SearchController {
 ```
 
 ## When it stays silent
+- `CACHE_MANAGER` injected where no `CacheModule` is imported: Nest fails at start-up, and
+  `resolvable-dependencies` reports it in Nest's words;
 - a `CacheInterceptor` of the project's own (one that extends Nest's may cache other methods);
 - `GET` handlers, handlers with `@All()`; test files.
 

@@ -67,6 +67,9 @@ export class MailService {
 export class MailModule {}
 ```
 
+Also reports a `@Processor()` class of `@nestjs/bullmq` that does not extend `WorkerHost` (through
+its base classes): Nest refuses it at start-up.
+
 ## When it stays silent
 - a project where some registration cannot be read (a name from an import or from configuration,
   options built elsewhere), or where no registration is seen at all (queues registered by a
@@ -131,6 +134,7 @@ impl Rule for QueueNamesRegistered {
     }
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
+        check_worker_hosts(index, ctx);
         let mut registered = BTreeSet::new();
         for (_, Registered(names)) in index.stashed::<Registered>(META.id) {
             match names {
@@ -214,4 +218,57 @@ fn value_name(facts: &FileFacts, value: &Value) -> Option<String> {
             }),
         _ => None,
     }
+}
+
+/// BullMQ processors that do not extend `WorkerHost`: `@nestjs/bullmq` refuses them at start-up
+/// (`InvalidProcessorClassError`).
+fn check_worker_hosts(index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
+    for (file, indexed) in index.files() {
+        if !indexed.is_target || indexed.is_test {
+            continue;
+        }
+        for class in &indexed.facts.classes {
+            let is_processor = class
+                .decorators
+                .iter()
+                .any(|d| index.is_export_of(file, &d.callee, "@nestjs/bullmq", "Processor"));
+            if !is_processor || extends_worker_host(index, file, class) != Some(false) {
+                continue;
+            }
+            ctx.report(
+                index,
+                file,
+                class.name_range,
+                format!("`{}` is a BullMQ `@Processor()` that does not extend `WorkerHost`", class.name),
+            )
+            .note(format!("`@nestjs/bullmq` refuses it at start-up: Processor class (\"{}\") should inherit from the abstract \"WorkerHost\" class", class.name))
+            .help("`extends WorkerHost` (from `@nestjs/bullmq`) and implement `process(job)`");
+        }
+    }
+}
+
+/// Whether the class's chain of base classes reaches `WorkerHost`; `None` when a base class
+/// cannot be followed (a package's, a mixin).
+fn extends_worker_host(
+    index: &ProjectIndex,
+    file: nestlint_engine::FileId,
+    class: &nestlint_engine::facts::ClassFact,
+) -> Option<bool> {
+    let (mut file, mut class) = (file, class);
+    for _ in 0..8 {
+        let Some(base) = &class.extends else {
+            return Some(false);
+        };
+        let Value::Ident(name) = base else {
+            return None;
+        };
+        let symbol = index.resolve(file, name);
+        if symbol.is_external("@nestjs/bullmq", "WorkerHost") {
+            return Some(true);
+        }
+        let key = index.class_key(&symbol)?;
+        file = key.file;
+        class = index.class_at(key);
+    }
+    None
 }
