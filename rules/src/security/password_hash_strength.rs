@@ -5,7 +5,7 @@ use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FixAvailability, Rule, RuleMeta, Scope,
 };
 
-use crate::code::{call_arguments, call_callee, imported_callee, literal_string};
+use crate::code::{call_arguments, call_callee, imported_callee, literal_string, object_value};
 
 pub struct PasswordHashStrength;
 
@@ -21,6 +21,10 @@ static META: RuleMeta = RuleMeta {
 Reports:
 - `bcrypt`/`bcryptjs` `hash`, `hashSync`, `genSalt` or `genSaltSync` given a cost below 10 (a
   number written in place or a constant of the file);
+- `argon2.hash(password, options)` choosing `argon2i` or `argon2d`, or a `memoryCost` and
+  `timeCost` below every argon2id configuration OWASP lists (19 MiB with 2 passes, 12 MiB
+  with 3, 9 MiB with 4, 7 MiB with 5, 46 MiB with 1); a missing one counts as node-argon2's
+  default (64 MiB, 3 passes);
 - a password hashed with a plain digest: `createHash('md5' | 'sha1' | 'sha256' | ...)` from
   `crypto` whose `.update(...)` is given a value named like a password (`password`,
   `dto.newPassword`, `passwd`).
@@ -100,6 +104,10 @@ fn check_cost(
     let Some((package, name)) = imported_callee(ctx, callee) else {
         return;
     };
+    if package == "argon2" && name == "hash" {
+        check_argon2(call, ctx);
+        return;
+    }
     if !matches!(package, "bcrypt" | "bcryptjs") {
         return;
     }
@@ -126,6 +134,84 @@ fn check_cost(
     )
     .note("each step of the cost doubles the work of every guess")
     .help("use a cost of at least 10 (12 where logins can afford a quarter of a second)");
+}
+
+/// The (memory in KiB, passes) pairs OWASP lists for argon2id, each as strong as the others.
+const ARGON2_MINIMUMS: &[(u32, u32)] = &[
+    (47_104, 1),
+    (19_456, 2),
+    (12_288, 3),
+    (9_216, 4),
+    (7_168, 5),
+];
+
+/// node-argon2's defaults: argon2id, 64 MiB, 3 passes.
+const ARGON2_DEFAULTS: (u32, u32) = (65_536, 3);
+
+/// `argon2.hash(password, { type, memoryCost, timeCost })` with argon2i or argon2d, or a memory
+/// and pass count below every configuration OWASP lists.
+fn check_argon2(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    let arguments = call_arguments(call);
+    let Some(options) = arguments.get(1).map(|o| unwrap_expression(*o)) else {
+        return;
+    };
+    if options.kind_name() != "object" {
+        return;
+    }
+    let (kind, spread) = object_value(options, "type", ctx.source);
+    if spread {
+        return;
+    }
+    if let Some(kind) = kind.map(unwrap_expression) {
+        let variant = match kind.kind_name() {
+            "member_expression" => kind.field(Field::Property).map(|p| text(p, ctx.source)),
+            "identifier" => Some(text(kind, ctx.source)),
+            "number" => match text(kind, ctx.source) {
+                "0" => Some("argon2d"),
+                "1" => Some("argon2i"),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(variant @ ("argon2i" | "argon2d")) = variant {
+            ctx.report(
+                range_of(kind),
+                format!("argon2 hashing with `{variant}`: OWASP asks for argon2id"),
+            )
+            .note("argon2d leaks through side channels and argon2i resists GPU cracking less; argon2id combines both defences")
+            .help("remove `type` (node-argon2 defaults to argon2id) or set `type: argon2.argon2id`");
+        }
+    }
+    let memory = object_value(options, "memoryCost", ctx.source).0;
+    let passes = object_value(options, "timeCost", ctx.source).0;
+    if memory.is_none() && passes.is_none() {
+        return;
+    }
+    let read = |node: Option<Node<'_>>, default: u32| match node {
+        None => Some(default),
+        Some(node) => number_in(node, ctx),
+    };
+    let (Some(memory_kib), Some(pass_count)) = (
+        read(memory, ARGON2_DEFAULTS.0),
+        read(passes, ARGON2_DEFAULTS.1),
+    ) else {
+        return;
+    };
+    let strong_enough = ARGON2_MINIMUMS
+        .iter()
+        .any(|&(m, t)| memory_kib >= m && pass_count >= t);
+    if strong_enough {
+        return;
+    }
+    let Some(at) = memory.or(passes) else {
+        return;
+    };
+    ctx.report(
+        range_of(at),
+        format!("argon2 with {memory_kib} KiB and {pass_count} pass(es) is below every configuration OWASP lists"),
+    )
+    .note("OWASP's weakest: 19 MiB with 2 passes, or 7 MiB with 5, or 46 MiB with 1")
+    .help("use node-argon2's defaults (64 MiB, 3 passes) or `memoryCost: 19456, timeCost: 2` and up");
 }
 
 /// A small number written in place or bound to a top-level constant of the file.
