@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use nestlint_diagnostics::{Severity, TextRange};
+use nestlint_engine::edits::node_at;
 use nestlint_engine::facts::{range_of, ClassFact, TypeRef};
-use nestlint_engine::syntax::nest::ClassView;
 use nestlint_engine::syntax::{
     call_function, named_children, text, unwrap_expression, Field, Node, NodeExt,
 };
@@ -150,6 +150,14 @@ impl Rule for NoFloatingPromisesInServices {
     }
 
     fn check_node<'t>(&self, statement: Node<'t>, ctx: &mut FileContext<'_, 't>) {
+        // Only files that declare providers: the climb below is for them.
+        let declares_providers = ctx
+            .imports
+            .get("Injectable")
+            .is_some_and(|b| b.source == "@nestjs/common");
+        if !declares_providers {
+            return;
+        }
         let Some((dependency, callee)) = dropped_call(statement, ctx.source) else {
             return;
         };
@@ -303,8 +311,8 @@ fn promise_target(
         .map(|_| format!("`{}.{}`", provider.name, dropped.callee))
 }
 
-/// The call of the `nth` dropped-call statement of `class.method` in `file`, found again in its
-/// text in the order the traversal met them.
+/// The call of the `nth` dropped-call statement of `class.method` in `file`, found again in the
+/// method its fact locates, in the order the traversal met them.
 fn locate(
     index: &ProjectIndex,
     ctx: &ProjectContext<'_>,
@@ -313,30 +321,15 @@ fn locate(
     nth: usize,
 ) -> Option<TextRange> {
     let source = ctx.source(index, file)?;
+    let method = index
+        .file(file)
+        .facts
+        .class(&dropped.class)?
+        .methods
+        .iter()
+        .find(|m| m.name == dropped.method.as_str())?;
     let tree = ctx.tree_for_edit(index, file)?;
-    let mut stack = vec![tree.root_node()];
-    let mut method_body = None;
-    while let Some(node) = stack.pop() {
-        if matches!(
-            node.kind_name(),
-            "class_declaration" | "abstract_class_declaration" | "class"
-        ) {
-            let Some(view) = ClassView::new(node) else {
-                continue;
-            };
-            if view.name(source) == Some(dropped.class.as_str()) {
-                method_body = view
-                    .body()
-                    .into_iter()
-                    .flat_map(named_children)
-                    .filter(|m| m.kind_name() == "method_definition")
-                    .find(|m| method_name(*m, source) == dropped.method)
-                    .and_then(|m| m.field(Field::Body));
-                break;
-            }
-        }
-        stack.extend(named_children(node));
-    }
+    let method_body = node_at(tree.root_node(), method.range)?.field(Field::Body);
     // The method's statements in text order, classes nested in it aside.
     let mut stack = vec![method_body?];
     let mut found = 0;

@@ -1,5 +1,6 @@
 use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::{range_of, Value};
+use nestlint_engine::syntax::nest::method_params;
 use nestlint_engine::syntax::{
     call_function, named_children, text, unwrap_expression, Field, Node, NodeExt,
 };
@@ -30,7 +31,8 @@ In a file that imports `passport-jwt`, `@nestjs/jwt` or `jsonwebtoken`, reports:
 - `algorithms` listing `'none'` in any options object;
 - tokens that never expire: a `JwtModule.register(...)`/`registerAsync(...)` whose options set
   no `signOptions.expiresIn`, in a project where `this.jwtService.sign(...)`/`signAsync(...)` is
-  called with neither an `expiresIn` option nor an `exp` in its payload (an object written in
+  called (on a constructor parameter typed `JwtService`) with neither an `expiresIn` option nor
+  an `exp` in its payload (an object written in
   place or a `const` of the block). Each registration is reported.
 
 ## Why is this bad?
@@ -176,26 +178,38 @@ fn check_sign(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     if !matches!(ctx.call_name(call), Some("sign" | "signAsync")) {
         return;
     }
-    // `this.jwtService.sign(...)` in a file that imports `JwtService`.
+    // `this.jwtService.sign(...)`, the property a constructor parameter typed `JwtService`.
     let Some(function) = call_function(call) else {
         return;
     };
     let Some(service) = function.field(Field::Object).map(unwrap_expression) else {
         return;
     };
-    let is_jwt_service = service.kind_name() == "member_expression"
+    let on_this = service.kind_name() == "member_expression"
         && service
             .field(Field::Object)
-            .is_some_and(|o| o.kind_name() == "this")
-        && service
-            .field(Field::Property)
-            .is_some_and(|p| text(p, ctx.source).to_ascii_lowercase().contains("jwt"));
-    if !is_jwt_service
-        || !ctx
-            .imports
-            .iter()
-            .any(|b| b.is("@nestjs/jwt", "JwtService"))
-    {
+            .is_some_and(|o| o.kind_name() == "this");
+    if !on_this {
+        return;
+    }
+    let Some(property) = service.field(Field::Property).map(|p| text(p, ctx.source)) else {
+        return;
+    };
+    let Some((method, class)) = enclosing_method(call) else {
+        return;
+    };
+    let injected = class.constructor(ctx.source).is_some_and(|constructor| {
+        method_params(constructor).iter().any(|param| {
+            param.parts().is_parameter_property()
+                && param.name(ctx.source) == property
+                && param.type_node().is_some_and(|ty| {
+                    ctx.imports
+                        .get(text(ty, ctx.source))
+                        .is_some_and(|b| b.is("@nestjs/jwt", "JwtService"))
+                })
+        })
+    });
+    if !injected {
         return;
     }
     let arguments = call_arguments(call);
@@ -219,10 +233,9 @@ fn check_sign(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     if exp.is_some() || spread {
         return;
     }
-    let method = enclosing_method(call)
-        .map(|(method, _)| method_name(method, ctx.source).to_owned())
-        .unwrap_or_default();
-    ctx.stash(SignsWithDefaults { method });
+    ctx.stash(SignsWithDefaults {
+        method: method_name(method, ctx.source).to_owned(),
+    });
 }
 
 /// The payload as an object literal: written in place, or a `const` of the block around the
