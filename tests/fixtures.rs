@@ -104,9 +104,47 @@ fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     entries
 }
 
+/// The configuration files a fixture is linted with: `<stem>.tsconfig.json` beside
+/// `<stem>.ts` is written as `tsconfig.json` beside a copy of the fixture, and so are the other
+/// names of [`SIDECARS`].
+fn sidecar_configs(file: &Path) -> Vec<(PathBuf, &'static str)> {
+    let (Some(dir), Some(stem)) = (file.parent(), file.file_stem()) else {
+        return Vec::new();
+    };
+    let stem = stem.to_string_lossy();
+    SIDECARS
+        .iter()
+        .map(|&name| (dir.join(format!("{stem}.{name}")), name))
+        .filter(|(sidecar, _)| sidecar.is_file())
+        .collect()
+}
+
+const SIDECARS: [&str; 6] = [
+    "tsconfig.json",
+    "tsconfig.build.json",
+    "tsconfig.app.json",
+    "tsconfig.base.json",
+    "tsconfig.spec.json",
+    "nest-cli.json",
+];
+
 fn rule_case(rule: &str, file: &Path) -> Result<(), Failed> {
     let dir = file.parent().ok_or("fixture has no directory")?;
-    let report = linter().lint_files_as_project(&[file.to_path_buf()], dir);
+    let sidecars = sidecar_configs(file);
+    let copy = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (file, dir) = if sidecars.is_empty() {
+        (file.to_path_buf(), dir)
+    } else {
+        let copied = copy.path().join(file.file_name().unwrap_or_default());
+        std::fs::copy(file, &copied).map_err(|e| e.to_string())?;
+        for (sidecar, name) in &sidecars {
+            std::fs::copy(sidecar, copy.path().join(name)).map_err(|e| e.to_string())?;
+        }
+        (copied, dir)
+    };
+    let file = file.as_path();
+    let linted_in = file.parent().unwrap_or(dir);
+    let report = linter().lint_files_as_project(&[file.to_path_buf()], linted_in);
     let mut diagnostics: Vec<_> = report
         .diagnostics
         .into_iter()
@@ -420,7 +458,7 @@ fn docs_have_sections() -> Result<(), Failed> {
 /// A rule's docs examples run, as biome's do: each `ts,expect_diagnostic` block, linted alone as a
 /// project, yields the rule's finding; the `ts` block under "Use instead:" yields none of it.
 fn docs_examples(meta: &RuleMeta) -> Result<(), Failed> {
-    let (flagged, instead, files) = docs_code_blocks(meta.docs);
+    let (flagged, instead, files, instead_files) = docs_code_blocks(meta.docs);
     if flagged.is_empty() {
         return Err(format!("docs of {} have no `ts,expect_diagnostic` example", meta.id).into());
     }
@@ -436,7 +474,7 @@ fn docs_examples(meta: &RuleMeta) -> Result<(), Failed> {
     if let Some(example) = instead {
         // Written where the flagged example was, for what the other files import.
         let name = flagged.first().map_or("example.ts", |(n, _)| n.as_str());
-        let count = example_findings(meta.id, (name, &example), &files)?;
+        let count = example_findings(meta.id, (name, &example), &instead_files)?;
         if count > 0 {
             return Err(format!(
                 "the \"Use instead\" example of {} yields {count} `{}` finding(s):\n{example}",
@@ -452,12 +490,20 @@ fn docs_examples(meta: &RuleMeta) -> Result<(), Failed> {
 /// what `,file=` says), the first `ts` block after "Use instead:" (before the next section), if
 /// the docs show one, and the other files every example is linted with (blocks whose info string
 /// names one: ```` ```json,file=nest-cli.json ````).
-type DocsBlocks = (Vec<(String, String)>, Option<String>, Vec<(String, String)>);
+/// Files written after "Use instead:" (`tsconfig.json` as it should be) replace the flagged
+/// examples' same-named files for the "Use instead" example only.
+type DocsBlocks = (
+    Vec<(String, String)>,
+    Option<String>,
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+);
 
 fn docs_code_blocks(docs: &str) -> DocsBlocks {
     let mut flagged = Vec::new();
     let mut instead = None;
     let mut files = Vec::new();
+    let mut instead_files: Vec<(String, String)> = Vec::new();
     let mut after_use_instead = false;
     let mut lines = docs.lines();
     while let Some(line) = lines.next() {
@@ -487,11 +533,18 @@ fn docs_code_blocks(docs: &str) -> DocsBlocks {
                 flagged.push((name.unwrap_or("example.ts").to_owned(), body))
             }
             ("ts", None) if after_use_instead && instead.is_none() => instead = Some(body),
+            (_, Some(name)) if after_use_instead => instead_files.push((name.to_owned(), body)),
             (_, Some(name)) => files.push((name.to_owned(), body)),
             _ => {}
         }
     }
-    (flagged, instead, files)
+    let mut for_instead: Vec<(String, String)> = files
+        .iter()
+        .filter(|(name, _)| !instead_files.iter().any(|(n, _)| n == name))
+        .cloned()
+        .collect();
+    for_instead.extend(instead_files);
+    (flagged, instead, files, for_instead)
 }
 
 /// How many findings of `rule` an example makes, written as `example_name` and linted as a project

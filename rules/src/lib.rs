@@ -10,6 +10,7 @@ mod openapi;
 mod performance;
 mod security;
 mod style;
+mod tsconfig;
 mod validation;
 
 use nestlint_engine::Rule;
@@ -64,6 +65,8 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(security::no_dynamic_require::NoDynamicRequire),
         Box::new(security::cors_restricted::CorsRestricted),
         Box::new(security::helmet_enabled::HelmetEnabled),
+        Box::new(correctness::tsconfig_decorators::TsconfigDecorators),
+        Box::new(correctness::tsconfig_strict::TsconfigStrict),
         Box::new(security::rate_limiting_configured::RateLimitingConfigured),
         Box::new(security::password_hash_strength::PasswordHashStrength),
         Box::new(security::jwt_options_safe::JwtOptionsSafe),
@@ -93,6 +96,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(style::no_service_locator::NoServiceLocator),
         Box::new(style::no_data_access_in_controllers::NoDataAccessInControllers),
         Box::new(style::provider_style::ProviderStyle),
+        Box::new(style::no_dead_nest_artifacts::NoDeadNestArtifacts),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules

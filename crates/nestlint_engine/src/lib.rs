@@ -1,7 +1,9 @@
 //! The nestlint engine: discovery, the per-file pass with fact extraction, the project index, and
 //! the project pass. Rules live in the `nestlint_rules` crate and plug in through [`Rule`].
 
-pub use nestlint_semantic::{apps, di, dto, facts, files, flows, index, nest, packages, workspace};
+pub use nestlint_semantic::{
+    apps, di, dto, facts, files, flows, index, nest, packages, tsconfig, workspace,
+};
 
 pub mod baseline;
 pub mod cache;

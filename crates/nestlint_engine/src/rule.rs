@@ -407,6 +407,23 @@ impl<'a> ProjectContext<'a> {
     }
 }
 
+impl ProjectContext<'_> {
+    /// Reports a finding in a file the project pass did not lint: a configuration file (a
+    /// `tsconfig.json`) that compiles linted files. It is shown at the level the settings of the
+    /// first linted file it compiles set, and takes no suppression comment.
+    pub fn report_in_config(
+        &mut self,
+        path: Arc<PathBuf>,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diagnostics
+            .push(new_diagnostic(self.rule, path, range, message));
+        let last = self.diagnostics.len() - 1;
+        &mut self.diagnostics[last]
+    }
+}
+
 fn new_diagnostic(
     rule: &'static RuleMeta,
     path: Arc<PathBuf>,

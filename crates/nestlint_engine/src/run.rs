@@ -320,13 +320,42 @@ pub(crate) struct FileInput {
     pub(crate) in_nest_package: bool,
 }
 
-/// Whether code of `package` runs in Nest: its manifest depends on `@nestjs/core` or
-/// `@nestjs/common`. A file with no manifest above it is taken as Nest code: it was named on the
+/// Reads the TypeScript configurations that compile the linted files of Nest packages (rules
+/// about the compiler options an application is built with read them).
+fn read_compiler_configs(
+    inputs: &[FileInput],
+    packages: &mut [Package],
+    workspaces: &mut WorkspaceFinder,
+) {
+    let mut dirs: BTreeSet<(usize, &Path)> = BTreeSet::new();
+    for input in inputs {
+        if input.is_target && input.in_nest_package {
+            if let Some(dir) = input.path.parent() {
+                dirs.insert((input.package, dir));
+            }
+        }
+    }
+    for (package, dir) in dirs {
+        packages[package].read_compiler_configs([dir], workspaces);
+    }
+}
+
+/// Whether code of `package` runs in Nest: its manifest (or, for a manifest with no
+/// dependencies, its workspace root's) depends on `@nestjs/core` or `@nestjs/common`. A file with no manifest above it is taken as Nest code: it was named on the
 /// command line to be linted as such.
 fn serves_nest(package: &Package) -> bool {
-    !package.has_manifest
-        || package.dependencies.contains("@nestjs/core")
-        || package.dependencies.contains("@nestjs/common")
+    const NEST: [&str; 2] = ["@nestjs/core", "@nestjs/common"];
+    if !package.has_manifest || NEST.iter().any(|n| package.dependencies.contains(*n)) {
+        return true;
+    }
+    // A manifest that declares no dependency at all (scripts only) lives on its workspace
+    // root's, which pnpm and yarn hoist: a package that declares its own and not Nest's is not
+    // Nest code (a front end beside the API).
+    package.dependencies.is_empty()
+        && package
+            .workspace
+            .as_ref()
+            .is_some_and(|w| NEST.iter().any(|n| w.dependencies.contains(*n)))
 }
 
 pub(crate) struct FileOutcome {
@@ -737,6 +766,7 @@ impl Linter {
             );
             input.in_nest_package = serves_nest(package);
         }
+        read_compiler_configs(&inputs, &mut packages, &mut workspaces);
         // Manifests and tsconfig files that exist but could not be read.
         let mut unreadable: BTreeMap<PathBuf, String> = BTreeMap::new();
         for package in &packages {
@@ -760,6 +790,9 @@ impl Linter {
         for package in &packages {
             for name in ["package.json", "nest-cli.json", "tsconfig.json"] {
                 configured_by.push(package.root.join(name));
+            }
+            for governing in package.compiler_configs.values() {
+                configured_by.extend(governing.files().map(|f| f.to_path_buf()));
             }
         }
         configured_by.sort();
@@ -810,7 +843,7 @@ impl Linter {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         // The files' folder is their package, with the manifest written beside them if any.
-        let packages = vec![Package::load(&root, root.join("package.json").is_file())];
+        let mut packages = vec![Package::load(&root, root.join("package.json").is_file())];
         let mut defaults = ConfigResolver::new(&self.rules, ConfigSource::None, selection)
             .expect("defaults need no file");
         let inputs = files
@@ -823,7 +856,8 @@ impl Linter {
                 is_test: is_test_file(f.strip_prefix(&root).unwrap_or(f)),
                 in_nest_package: true,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        read_compiler_configs(&inputs, &mut packages, &mut WorkspaceFinder::default());
         Prepared {
             pool: thread_pool(1).unwrap_or_else(|_| {
                 Arc::new(
@@ -980,6 +1014,7 @@ impl Linter {
             .map(|(id, file)| (file.0.as_os_str().as_encoded_bytes(), id))
             .collect();
         let file_id = |path: &Path| ids.get(path.as_os_str().as_encoded_bytes()).copied();
+        let config_owners = config_owners(&indexed, &packages);
         let project_state = match cache {
             Some(_) if !parse_only => project_state(&indexed, &keys, &packages, &enabled_anywhere),
             _ => None,
@@ -1041,8 +1076,19 @@ impl Linter {
         let mut by_file: BTreeMap<crate::FileId, Vec<Diagnostic>> = BTreeMap::new();
         let file_pass = report.diagnostics.drain(..).map(|d| (d, false));
         let project = per_rule.into_iter().flatten().map(|d| (d, true));
+        // Findings on a configuration file (a `tsconfig.json`), at the level the settings of the
+        // first linted file it compiles set; no suppression comment applies to them.
+        let mut in_configs: Vec<Diagnostic> = Vec::new();
         for (diagnostic, from_project) in file_pass.chain(project) {
             let Some(id) = file_id(&diagnostic.path) else {
+                if let Some(&owner) = config_owners.get(diagnostic.path.as_ref()) {
+                    in_configs.extend(at_configured_level(
+                        diagnostic,
+                        &settings[owner],
+                        &self.rule_index,
+                        |_| false,
+                    ));
+                }
                 continue;
             };
             if !files[id].1 {
@@ -1077,6 +1123,7 @@ impl Linter {
                 (&settings[id], files[id].2),
             ));
         }
+        report.diagnostics.extend(in_configs);
         phase("findings", started);
         sort_diagnostics(&mut report.diagnostics);
         report.diagnostics.dedup();
@@ -1858,6 +1905,31 @@ impl Linter {
         }
         kept
     }
+}
+
+/// Each configuration file that compiles linted files, with the first of them (by position in
+/// `indexed`): whose settings decide how findings on the configuration are shown.
+fn config_owners(indexed: &[IndexedFile], packages: &[Package]) -> HashMap<PathBuf, usize> {
+    let mut owners: HashMap<PathBuf, usize> = HashMap::new();
+    let mut seen: std::collections::HashSet<(usize, &Path)> = std::collections::HashSet::new();
+    for (id, file) in indexed.iter().enumerate() {
+        if !file.is_target {
+            continue;
+        }
+        let Some(dir) = file.path.parent() else {
+            continue;
+        };
+        if !seen.insert((file.package, dir)) {
+            continue;
+        }
+        let Some(governing) = packages[file.package].compiler_configs.get(dir) else {
+            continue;
+        };
+        for config in governing.files() {
+            owners.entry(config.to_path_buf()).or_insert(id);
+        }
+    }
+    owners
 }
 
 /// What the project pass's findings are a function of: every file's cache key (its text and

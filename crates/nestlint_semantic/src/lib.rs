@@ -18,6 +18,7 @@ pub mod index;
 pub mod memo;
 pub mod nest;
 pub mod packages;
+pub mod tsconfig;
 pub mod workspace;
 
 pub use index::{FileId, ImportTarget, IndexedFile, ProjectIndex, Stash, Symbol};

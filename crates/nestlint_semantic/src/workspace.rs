@@ -473,6 +473,9 @@ pub struct Package {
     pub workspace: Option<Arc<Workspace>>,
     /// Manifests and tsconfig files that exist but could not be read, and why.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// The TypeScript configurations that compile each directory of the package's linted files
+    /// (see [`Package::read_compiler_configs`]).
+    pub compiler_configs: std::collections::BTreeMap<PathBuf, Arc<crate::tsconfig::Governing>>,
 }
 
 impl Package {
@@ -535,6 +538,11 @@ impl Package {
         for (file, why) in &self.unreadable {
             bytes(path(file));
             bytes(why.as_bytes());
+        }
+        bytes(b"compiler");
+        for (dir, governing) in &self.compiler_configs {
+            bytes(path(dir));
+            bytes(&governing.fingerprint().to_le_bytes());
         }
         hasher.digest128()
     }
@@ -677,6 +685,27 @@ impl Package {
                 self.ts_module.as_deref(),
                 Some("commonjs" | "umd" | "amd" | "system")
             )
+    }
+
+    /// Reads the TypeScript configurations that compile the files of each of `dirs` (directories
+    /// of the package's linted files), looking no higher than the package's workspace root, or
+    /// its own root outside a workspace.
+    pub fn read_compiler_configs<'p>(
+        &mut self,
+        dirs: impl IntoIterator<Item = &'p Path>,
+        workspaces: &mut WorkspaceFinder,
+    ) {
+        let ceiling = match &self.workspace {
+            Some(workspace) if self.root.starts_with(&workspace.root) => workspace.root.clone(),
+            _ => self.root.clone(),
+        };
+        for dir in dirs {
+            if self.compiler_configs.contains_key(dir) || !dir.starts_with(&self.root) {
+                continue;
+            }
+            let governing = workspaces.compiler.governing(dir, &ceiling);
+            self.compiler_configs.insert(dir.to_path_buf(), governing);
+        }
     }
 
     /// Whether the package, or the root of its workspace (whose dependencies are hoisted for
@@ -1302,6 +1331,8 @@ pub struct WorkspaceFinder {
     tsconfigs: HashMap<PathBuf, Option<Arc<serde_json::Value>>>,
     /// A `tsconfig.json`'s `paths`, resolved against a base directory.
     aliases: HashMap<(PathBuf, PathBuf), PathAliases>,
+    /// TypeScript configurations read with their settings' positions.
+    compiler: crate::tsconfig::ConfigReader,
 }
 
 impl WorkspaceFinder {

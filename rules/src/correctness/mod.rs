@@ -29,5 +29,7 @@ pub mod res_requires_passthrough;
 pub mod resolvable_dependencies;
 pub mod route_conflicts;
 pub mod testing_module_closed;
+pub mod tsconfig_decorators;
+pub mod tsconfig_strict;
 pub mod typeorm_no_synchronize;
 pub mod valid_repository_injection;
