@@ -791,8 +791,13 @@ impl Linter {
             for name in ["package.json", "nest-cli.json", "tsconfig.json"] {
                 configured_by.push(package.root.join(name));
             }
+            // Folders share their configurations: each set is listed once.
+            let mut seen: std::collections::HashSet<*const nestlint_semantic::tsconfig::Governing> =
+                std::collections::HashSet::new();
             for governing in package.compiler_configs.values() {
-                configured_by.extend(governing.files().map(|f| f.to_path_buf()));
+                if seen.insert(Arc::as_ptr(governing)) {
+                    configured_by.extend(governing.files().map(|f| f.to_path_buf()));
+                }
             }
         }
         configured_by.sort();
