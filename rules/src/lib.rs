@@ -97,6 +97,8 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(style::no_data_access_in_controllers::NoDataAccessInControllers),
         Box::new(style::provider_style::ProviderStyle),
         Box::new(style::no_dead_nest_artifacts::NoDeadNestArtifacts),
+        Box::new(style::entity_timestamps::EntityTimestamps),
+        Box::new(style::entity_relation_on_delete::EntityRelationOnDelete),
     ];
     rules.sort_by_key(|rule| rule.meta().id);
     rules
