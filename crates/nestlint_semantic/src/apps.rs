@@ -85,6 +85,24 @@ pub enum Served<'a> {
 }
 
 impl Applications {
+    /// The packages that bootstrap an application, when every application of theirs has a
+    /// module graph read whole (its root resolved, every import resolved): only there can a
+    /// rule say that no application contains a class.
+    pub fn packages_read_whole(&self, index: &ProjectIndex) -> std::collections::HashSet<usize> {
+        let mut read = std::collections::HashSet::new();
+        let mut unread = std::collections::HashSet::new();
+        for app in self.apps.iter().filter(|app| !app.implicit) {
+            let package = index.file(app.file).package;
+            if app.modules.is_some() && app.complete {
+                read.insert(package);
+            } else {
+                unread.insert(package);
+            }
+        }
+        read.retain(|package| !unread.contains(package));
+        read
+    }
+
     pub fn compute(index: &ProjectIndex) -> Applications {
         let modules = index.modules();
         let metadata: HashMap<ClassKey, Option<&Value>> = modules.iter().copied().collect();

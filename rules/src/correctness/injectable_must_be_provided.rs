@@ -102,19 +102,9 @@ impl Rule for InjectableMustBeProvided {
         let Some(registered) = registered_classes(index) else {
             return;
         };
-        // Packages that bootstrap an application.
-        let applications = index.applications();
-        let mut app_packages: HashSet<usize> = HashSet::new();
-        let mut unread_packages: HashSet<usize> = HashSet::new();
-        for app in applications.apps.iter().filter(|app| !app.implicit) {
-            let package = index.file(app.file).package;
-            app_packages.insert(package);
-            // An application whose module graph is not read completely may register anything.
-            if app.modules.is_none() || !app.complete {
-                unread_packages.insert(package);
-            }
-        }
-        app_packages.retain(|package| !unread_packages.contains(package));
+        // Packages that bootstrap an application; one whose module graph is not read
+        // completely may register anything.
+        let app_packages = index.applications().packages_read_whole(index);
         let extended = extended_classes(index);
         for (file, indexed) in index.files() {
             if !indexed.is_target || indexed.is_test || !app_packages.contains(&indexed.package) {

@@ -149,24 +149,13 @@ impl Rule for NoDeadNestArtifacts {
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
         let applications = index.applications();
-        let mut app_packages: HashSet<usize> = HashSet::new();
-        let mut unread: HashSet<usize> = HashSet::new();
+        let app_packages = applications.packages_read_whole(index);
         let mut roots: HashSet<ClassKey> = HashSet::new();
         let mut reachable: HashSet<ClassKey> = HashSet::new();
         for app in applications.apps.iter().filter(|app| !app.implicit) {
-            let package = index.file(app.file).package;
-            app_packages.insert(package);
             roots.extend(app.root);
-            match &app.modules {
-                Some(modules) if app.complete && app.root.is_some() => {
-                    reachable.extend(modules.iter().copied())
-                }
-                _ => {
-                    unread.insert(package);
-                }
-            }
+            reachable.extend(app.modules.iter().flatten().copied());
         }
-        app_packages.retain(|package| !unread.contains(package));
         if app_packages.is_empty() {
             return;
         }
