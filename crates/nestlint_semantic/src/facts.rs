@@ -484,6 +484,16 @@ pub struct MethodFact {
     /// `{ module, providers, exports }`), `None` when one of them is not read (a return of a
     /// variable, a value nested too deep) or the body has none.
     pub returns: Option<Vec<Value>>,
+    /// For a decorated method (a route handler, a resolver): its declared return type and where
+    /// it is written.
+    pub return_type: Option<(TypeRef, TextRange)>,
+}
+
+/// The declared return type of a method (`: Promise<User>` gives `Promise<User>`).
+fn declared_return_type(method: Node<'_>, source: &str) -> Option<(TypeRef, TextRange)> {
+    let annotation = method.field(Field::ReturnType)?;
+    let ty = named_children(annotation).next()?;
+    Some((TypeRef::from_node(ty, source), range_of(ty)))
 }
 
 /// Whether a method is `async` or declares a `Promise<...>` return type.
@@ -718,6 +728,11 @@ impl ClassFact {
                             returned_values(member.node, source)
                         } else {
                             None
+                        },
+                        return_type: if member.decorators.is_empty() {
+                            None
+                        } else {
+                            declared_return_type(member.node, source)
                         },
                     })
                 }

@@ -6,6 +6,7 @@ pub mod insecure_random;
 pub mod jwt_options_safe;
 pub mod no_csrf_disabled;
 pub mod no_dynamic_require;
+pub mod no_entity_in_response;
 pub mod no_error_details_in_response;
 pub mod no_eval;
 pub mod no_hardcoded_jwt_secret;
