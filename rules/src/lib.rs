@@ -66,6 +66,7 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
         Box::new(security::cors_restricted::CorsRestricted),
         Box::new(security::helmet_enabled::HelmetEnabled),
         Box::new(security::no_entity_in_response::NoEntityInResponse),
+        Box::new(security::roles_metadata_enforced::RolesMetadataEnforced),
         Box::new(correctness::tsconfig_decorators::TsconfigDecorators),
         Box::new(correctness::tsconfig_strict::TsconfigStrict),
         Box::new(security::rate_limiting_configured::RateLimitingConfigured),

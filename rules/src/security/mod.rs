@@ -15,4 +15,5 @@ pub mod no_open_redirect;
 pub mod no_raw_sql_interpolation;
 pub mod password_hash_strength;
 pub mod rate_limiting_configured;
+pub mod roles_metadata_enforced;
 pub mod routes_guarded;
