@@ -242,3 +242,41 @@ pub fn gated_on_environment(node: Node<'_>, source: &str) -> bool {
     }
     false
 }
+
+/// How many base classes [`entity_chain`] follows.
+const MAX_BASES: usize = 16;
+
+/// A TypeORM entity or model class and its base classes, itself first: the classes whose
+/// properties it has. `None` when a base cannot be read (a class from a package other than
+/// `typeorm`, whose own `BaseEntity` declares no column; a mixin call; a chain too long).
+pub fn entity_chain<'i>(
+    index: &'i nestlint_engine::ProjectIndex,
+    file: nestlint_engine::FileId,
+    class: &'i nestlint_engine::facts::ClassFact,
+) -> Option<
+    Vec<(
+        nestlint_engine::FileId,
+        &'i nestlint_engine::facts::ClassFact,
+    )>,
+> {
+    use nestlint_engine::facts::Value;
+    use nestlint_engine::Symbol;
+    let mut chain = vec![(file, class)];
+    let (mut file, mut class) = (file, class);
+    for _ in 0..MAX_BASES {
+        match &class.extends {
+            None => return Some(chain),
+            Some(Value::Ident(name)) => match index.resolve(file, name) {
+                Symbol::External { source, .. } if source.as_str() == "typeorm" => {
+                    return Some(chain)
+                }
+                symbol => {
+                    (file, class) = index.class(&symbol)?;
+                    chain.push((file, class));
+                }
+            },
+            Some(_) => return None,
+        }
+    }
+    None
+}

@@ -2,8 +2,10 @@ use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::{ClassFact, PropertyFact, TypeRef, Value};
 use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
-    Scope, Symbol,
+    Scope,
 };
+
+use crate::code::entity_chain;
 
 pub struct NoEntityInResponse;
 
@@ -94,9 +96,6 @@ export class UsersController {
 - https://owasp.org/API-Security/editions/2023/en/0xa3-broken-object-property-level-authorization/
 "#,
 };
-
-/// How many base classes are followed.
-const MAX_BASES: usize = 16;
 
 impl Rule for NoEntityInResponse {
     fn meta(&self) -> &'static RuleMeta {
@@ -192,32 +191,20 @@ fn leaked_column<'i>(
     file: FileId,
     class: &'i ClassFact,
 ) -> Option<&'i str> {
-    let (mut file, mut class) = (file, class);
-    let mut leaked = None;
-    for _ in 0..MAX_BASES {
-        if class.methods.iter().any(|m| m.name == "toJSON") {
-            return None;
-        }
-        if leaked.is_none() {
-            leaked = class
-                .properties
-                .iter()
-                .find(|p| holds_credential(&p.name) && serialized_column(index, file, p))
-                .map(|p| p.name.as_str());
-        }
-        match &class.extends {
-            None => return leaked,
-            Some(Value::Ident(name)) => match index.resolve(file, name) {
-                Symbol::External { source, .. } if source.as_str() == "typeorm" => return leaked,
-                symbol => {
-                    let (base_file, base) = index.class(&symbol)?;
-                    (file, class) = (base_file, base);
-                }
-            },
-            Some(_) => return None,
-        }
+    let chain = entity_chain(index, file, class)?;
+    if chain
+        .iter()
+        .any(|(_, class)| class.methods.iter().any(|m| m.name == "toJSON"))
+    {
+        return None;
     }
-    None
+    chain.into_iter().find_map(|(file, class)| {
+        class
+            .properties
+            .iter()
+            .find(|p| holds_credential(&p.name) && serialized_column(index, file, p))
+            .map(|p| p.name.as_str())
+    })
 }
 
 /// A property name that holds a credential: `password`, `passwordHash`, `refreshToken`,

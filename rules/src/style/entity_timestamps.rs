@@ -1,9 +1,11 @@
 use nestlint_diagnostics::Severity;
-use nestlint_engine::facts::{ClassFact, Value};
+use nestlint_engine::facts::ClassFact;
 use nestlint_engine::{
     Category, DiagnosticExt, FileId, FixAvailability, ProjectContext, ProjectIndex, Rule, RuleMeta,
-    Scope, Symbol,
+    Scope,
 };
+
+use crate::code::entity_chain;
 
 pub struct EntityTimestamps;
 
@@ -73,9 +75,6 @@ update date.
 "#,
 };
 
-/// How many base classes are followed.
-const MAX_BASES: usize = 16;
-
 impl Rule for EntityTimestamps {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -142,8 +141,7 @@ struct DateColumns {
 /// The date columns of a class and its bases; `None` when a base cannot be read.
 fn date_columns(index: &ProjectIndex, file: FileId, class: &ClassFact) -> Option<DateColumns> {
     let mut columns = DateColumns::default();
-    let (mut file, mut class) = (file, class);
-    for _ in 0..MAX_BASES {
+    for (file, class) in entity_chain(index, file, class)? {
         for property in &class.properties {
             // A column kept by hand (`@Column() createdAt: Date` set in a `@BeforeInsert()`)
             // records the date too.
@@ -167,20 +165,6 @@ fn date_columns(index: &ProjectIndex, file: FileId, class: &ClassFact) -> Option
             columns.created |= kept_by_hand(&["created", "inserted"]);
             columns.updated |= kept_by_hand(&["updated", "modified", "changed"]);
         }
-        match &class.extends {
-            None => return Some(columns),
-            Some(Value::Ident(name)) => match index.resolve(file, name) {
-                // TypeORM's own `BaseEntity` (active record) declares no column.
-                Symbol::External { source, .. } if source.as_str() == "typeorm" => {
-                    return Some(columns)
-                }
-                symbol => {
-                    let (base_file, base) = index.class(&symbol)?;
-                    (file, class) = (base_file, base);
-                }
-            },
-            Some(_) => return None,
-        }
     }
-    None
+    Some(columns)
 }
