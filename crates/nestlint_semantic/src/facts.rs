@@ -7,7 +7,7 @@ use nestlint_diagnostics::TextRange;
 use nestlint_syntax::nest::{callee_of, Callee, ClassView, DecoratorView, MemberKind, ParamView};
 use nestlint_syntax::{
     call_function, named_children, object_text, one_line, string_value, text, unwrap_expression,
-    Field, ImportBinding, Name, Node, NodeExt,
+    value_declared_before, Field, ImportBinding, Name, Node, NodeExt,
 };
 
 /// How deep expression values are modelled; deeper parts become `Value::Unknown`.
@@ -1643,30 +1643,9 @@ fn local_const_string(call: Node<'_>, name: &str, source: &str) -> Option<Value>
     let statement = call
         .parent()
         .filter(|p| p.kind_name() == "expression_statement")?;
-    let block = statement.parent()?;
-    let mut found = None;
-    for sibling in named_children(block) {
-        if sibling.id() == statement.id() {
-            break;
-        }
-        if sibling.kind_name() != "lexical_declaration"
-            || !text(sibling, source).starts_with("const")
-        {
-            continue;
-        }
-        for declarator in named_children(sibling).filter(|c| c.kind_name() == "variable_declarator")
-        {
-            let (Some(bound), Some(value)) = (
-                declarator.field(Field::Name),
-                declarator.field(Field::Value),
-            ) else {
-                continue;
-            };
-            if text(bound, source) == name {
-                let value = Value::from_node(unwrap_expression(value), source);
-                found = matches!(value, Value::String(_)).then_some(value);
-            }
-        }
-    }
-    found
+    let value = Value::from_node(
+        value_declared_before(statement, name, source, true)?,
+        source,
+    );
+    matches!(value, Value::String(_)).then_some(value)
 }

@@ -129,6 +129,37 @@ pub fn is_function_scope(kind: &str) -> bool {
     )
 }
 
+/// The value bound to `name` by the last declaration (`const name = ...`, or with `const_only`
+/// false also `let`/`var`) among the statements of `statement`'s block written before it, with
+/// parentheses and casts stripped: `const payload = {...}; jwt.sign(payload)`. `None` when that
+/// declaration has no value, or there is none.
+pub fn value_declared_before<'t>(
+    statement: Node<'t>,
+    name: &str,
+    source: &str,
+    const_only: bool,
+) -> Option<Node<'t>> {
+    let block = statement.parent()?;
+    let mut found = None;
+    for sibling in named_children(block) {
+        if sibling.id() == statement.id() {
+            break;
+        }
+        let declaration = sibling.kind_name() == "lexical_declaration"
+            || (!const_only && sibling.kind_name() == "variable_declaration");
+        if !declaration || (const_only && !text(sibling, source).starts_with("const")) {
+            continue;
+        }
+        for declarator in named_children(sibling).filter(|c| c.kind_name() == "variable_declarator")
+        {
+            if declarator.field(Field::Name).map(|n| text(n, source)) == Some(name) {
+                found = declarator.field(Field::Value).map(unwrap_expression);
+            }
+        }
+    }
+    found
+}
+
 /// Strips parentheses, `as`/`satisfies` casts and non-null assertions around an expression.
 pub fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
     loop {
@@ -269,6 +300,27 @@ mod tests {
         let long = one_line(&format!("{{ {} }}", vec!["field"; 30].join(",\n  ")));
         assert_eq!(long.chars().count(), QUOTE_LIMIT);
         assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn the_last_declaration_before_a_statement_gives_the_value() {
+        let source = "function f() {\n  const key = 'a';\n  let key2 = { b: 1 };\n  const key = ('c' as string);\n  use(key, key2);\n  const late = 1;\n}\n";
+        let tree = crate::parse(source, false).expect("parses");
+        let mut statement = None;
+        crate::visit_bounded(tree.root_node(), 10_000, |node| {
+            if node.kind_name() == "expression_statement" {
+                statement = Some(node);
+            }
+            true
+        });
+        let statement = statement.expect("the call statement");
+        let value = |name, const_only| {
+            value_declared_before(statement, name, source, const_only).map(|v| text(v, source))
+        };
+        assert_eq!(value("key", true), Some("'c'"));
+        assert_eq!(value("key2", true), None);
+        assert_eq!(value("key2", false), Some("{ b: 1 }"));
+        assert_eq!(value("late", false), None);
     }
 
     /// Every named node in source order, by the plain cursor walk tree-sitter documents.

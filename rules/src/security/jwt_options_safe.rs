@@ -2,7 +2,8 @@ use nestlint_diagnostics::Severity;
 use nestlint_engine::facts::{range_of, Value};
 use nestlint_engine::syntax::nest::method_params;
 use nestlint_engine::syntax::{
-    call_function, named_children, text, unwrap_expression, Field, Node, NodeExt,
+    call_function, named_children, text, unwrap_expression, value_declared_before, Field, Node,
+    NodeExt,
 };
 use nestlint_engine::{
     Category, DiagnosticExt, FileContext, FileId, FixAvailability, ProjectContext, ProjectIndex,
@@ -246,7 +247,7 @@ fn payload_object<'t>(call: Node<'t>, payload: Node<'t>, source: &str) -> Option
         "object" => Some(payload),
         "identifier" => {
             let name = text(payload, source);
-            // The statement holding the call, and the block holding that statement.
+            // The statement holding the call, in its block.
             let mut statement = call;
             for _ in 0..8 {
                 let parent = statement.parent()?;
@@ -255,28 +256,8 @@ fn payload_object<'t>(call: Node<'t>, payload: Node<'t>, source: &str) -> Option
                 }
                 statement = parent;
             }
-            let block = statement.parent()?;
-            let mut found = None;
-            for sibling in named_children(block) {
-                if sibling.id() == statement.id() {
-                    break;
-                }
-                if sibling.kind_name() != "lexical_declaration" {
-                    continue;
-                }
-                for declarator in
-                    named_children(sibling).filter(|c| c.kind_name() == "variable_declarator")
-                {
-                    let bound = declarator.field(Field::Name).map(|n| text(n, source));
-                    if bound == Some(name) {
-                        found = declarator
-                            .field(Field::Value)
-                            .map(unwrap_expression)
-                            .filter(|v| v.kind_name() == "object");
-                    }
-                }
-            }
-            found
+            value_declared_before(statement, name, source, false)
+                .filter(|v| v.kind_name() == "object")
         }
         _ => None,
     }
