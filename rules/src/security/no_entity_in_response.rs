@@ -21,8 +21,9 @@ static META: RuleMeta = RuleMeta {
 Reports a route handler whose declared return type is a TypeORM `@Entity()` or a Mongoose
 `@Schema()` class (also inside `Promise<...>`, `Observable<...>` and arrays) that has, itself or
 through its base classes, a column holding a credential (a name with `password`, `secret` or
-`apiKey`, or ending in `token`, `hash` or `salt`) which is neither hidden from serialization
-(class-transformer's `@Exclude()`) nor left out of queries (`select: false`).
+`apiKey`, ending in `token` or `tokenHash`, or a bare `hash` or `salt`; not `fileHash`) which is
+neither hidden from serialization (class-transformer's `@Exclude()`) nor left out of queries
+(`select: false`).
 
 ## Why is this bad?
 Nest serializes what a handler returns as it is: every column the query loaded goes into the
@@ -208,15 +209,16 @@ fn leaked_column<'i>(
 }
 
 /// A property name that holds a credential: `password`, `passwordHash`, `refreshToken`,
-/// `apiKey`, `secret`, `salt`.
+/// `tokenHash`, `apiKey`, `secret`, and the bare `hash` and `salt` of a user. A digest of other
+/// data (`fileHash`, `contentHash`) is not one.
 fn holds_credential(name: &str) -> bool {
     let lower = name.to_ascii_lowercase().replace('_', "");
     ["password", "secret", "apikey"]
         .iter()
         .any(|word| lower.contains(word))
-        || ["token", "hash", "salt"]
-            .iter()
-            .any(|end| lower.ends_with(end))
+        || lower.ends_with("token")
+        || lower.ends_with("tokenhash")
+        || matches!(lower.as_str(), "hash" | "salt")
 }
 
 /// A column (TypeORM `@Column()`, Mongoose `@Prop()`) that queries load and serialization keeps:

@@ -82,7 +82,8 @@ export class InvoicesController {
 
 ## When it stays silent
 - a metadata read whose key the rule cannot read (`getAllAndOverride(this.key, ...)`,
-  `Reflect.getMetadata(keys.roles, ...)`): it may be the one;
+  `this.reflector.get(key, ...)` with a parameter, `Reflect.getMetadata(keys.roles, ...)`): it
+  may be the one;
 - decorators written as functions, through `applyDecorators(...)` (which may bind their own
   guard), or imported from a package (`nest-access-control` reads its own);
 - metadata whose name and key say nothing of authorization (`@FeatureFlag()`, `@Public()`: see
@@ -115,7 +116,7 @@ const READERS: &[&str] = &[
 enum KeyRead {
     Ident(String),
     String(String),
-    /// A key the rule cannot read, given to one of `Reflector`'s own methods.
+    /// A key the rule cannot read (`this.key`), given to a read of metadata.
     Unknown,
 }
 
@@ -178,16 +179,20 @@ impl Rule for RolesMetadataEnforced {
             },
         };
         // `map.get(id)`, `config.get('PORT')`: only reads that may name authorization metadata
-        // are kept, and an unreadable key only where `Reflector`'s own methods take it.
-        let kept = match &read {
-            KeyRead::Ident(name) | KeyRead::String(name) => speaks_of_authorization(name),
-            KeyRead::Unknown => {
-                matches!(method, "getAllAndOverride" | "getAllAndMerge")
-                    || key
-                        .field(Field::Property)
-                        .is_some_and(|p| speaks_of_authorization(text(p, ctx.source)))
-            }
-        };
+        // are kept. Any key is kept where the read is surely of metadata (`Reflector`'s own
+        // methods, an object named `reflector` or `Reflect`): a parameter or a property there
+        // may be the roles key, which the project pass cannot tell.
+        let reads_metadata = matches!(method, "getAllAndOverride" | "getAllAndMerge")
+            || callee
+                .object
+                .is_some_and(|o| o.to_ascii_lowercase().contains("reflect"));
+        let kept = reads_metadata
+            || match &read {
+                KeyRead::Ident(name) | KeyRead::String(name) => speaks_of_authorization(name),
+                KeyRead::Unknown => key
+                    .field(Field::Property)
+                    .is_some_and(|p| speaks_of_authorization(text(p, ctx.source))),
+            };
         if kept {
             ctx.stash(read);
         }
@@ -198,9 +203,14 @@ impl Rule for RolesMetadataEnforced {
         let mut read_strings: HashSet<String> = HashSet::new();
         for (file, read) in index.stashed::<KeyRead>(META.id) {
             match read {
-                KeyRead::Ident(name) => {
-                    read_symbols.insert(index.resolve(file, &name));
-                }
+                KeyRead::Ident(name) => match index.resolve(file, &name) {
+                    // A parameter or a local (`reflector.get(key, ...)` in a helper): any
+                    // metadata may be read through it.
+                    Symbol::Unknown => return,
+                    symbol => {
+                        read_symbols.insert(symbol);
+                    }
+                },
                 KeyRead::String(string) => {
                     read_strings.insert(string);
                 }
