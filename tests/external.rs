@@ -30,6 +30,10 @@ fn main() {
         Trial::ignorable_test("release_workflow_passes_actionlint", release_workflow),
         Trial::ignorable_test("fixed_fixtures_compile_as_before_with_tsc", fixes_compile),
         Trial::ignorable_test("di_findings_are_what_real_nest_refuses", di_oracle),
+        Trial::ignorable_test(
+            "unenforced_roles_are_the_routes_real_nest_lets_through",
+            authz_oracle,
+        ),
         Trial::ignorable_test("language_server_passes_a_real_client_pygls", lsp_pygls),
         Trial::ignorable_test(
             "neovim_shows_the_servers_diagnostics_and_applies_its_fix",
@@ -473,6 +477,7 @@ const TYPESCRIPT_PACKAGES: &[&str] = &[
     "rxjs@7",
     "@nestjs/common@10",
     "@nestjs/core@10",
+    "@nestjs/platform-express@10",
     "@nestjs/typeorm@10",
     "typeorm@0.3",
     "@nestjs/mongoose@10",
@@ -719,6 +724,169 @@ fn di_oracle() -> Outcome {
     }
     if fixed_and_booted == 0 {
         failures.push("no case was fixed into one Nest boots".to_owned());
+    }
+    if failures.is_empty() {
+        Ok(Completion::Completed)
+    } else {
+        Err(failures.join("\n").into())
+    }
+}
+
+// ---- Authorization metadata: real Nest answering a caller without the role ----
+
+/// Boots the application of `out/app.module.js`, calls each `GET` route of its module's
+/// controllers as an authenticated caller with role `user` (header `x-role`), and prints, per
+/// route, where it is marked with `roles` metadata and the status Nest answered.
+const AUTHZ_SERVE: &str = r#"require('reflect-metadata');
+const http = require('http');
+const { NestFactory } = require('@nestjs/core');
+const { AppModule } = require('./out/app.module');
+function get(port, path) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers: { 'x-role': 'user' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    }).on('error', reject);
+  });
+}
+(async () => {
+  const app = await NestFactory.create(AppModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const port = app.getHttpServer().address().port;
+  const routes = [];
+  for (const controller of Reflect.getMetadata('controllers', AppModule) || []) {
+    const base = Reflect.getMetadata('path', controller) || '';
+    const classRoles = Reflect.getMetadata('roles', controller);
+    for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+      const handler = controller.prototype[name];
+      if (name === 'constructor' || Reflect.getMetadata('path', handler) === undefined) continue;
+      const path = ('/' + [base, Reflect.getMetadata('path', handler)].join('/'))
+        .replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+      const marked = Reflect.getMetadata('roles', handler) ? 'route' : classRoles ? 'class' : null;
+      routes.push({ controller: controller.name, handler: name, marked, status: await get(port, path) });
+    }
+  }
+  await app.close();
+  console.log(JSON.stringify({ routes }));
+})().catch((e) => console.log(JSON.stringify({ error: String(e && e.message) })));
+"#;
+
+/// Every `authz-*` project fixture is compiled, booted and called: the routes marked
+/// `@Roles('admin')` that Nest serves to a caller without the role must be exactly those
+/// `roles-metadata-enforced` reports (a handler, or a controller whose every route Nest serves),
+/// and the routes it refuses must be reported by nothing.
+fn authz_oracle() -> Outcome {
+    let prefix = match common::npm_tool("typescript", TYPESCRIPT_PACKAGES) {
+        Ok(prefix) => prefix,
+        Err(why) => return unavailable(&format!("the TypeScript compiler and Nest: {why}")),
+    };
+    let tsc = prefix.join("node_modules/typescript/bin/tsc");
+    let work = prefix.join("authz-oracle");
+    let _ = std::fs::remove_dir_all(&work);
+    let projects = repo_root().join("fixtures/projects");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&projects)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("authz-"))
+        })
+        .collect();
+    cases.sort();
+    let mut failures = Vec::new();
+    let (mut enforced, mut open) = (0, 0);
+    for case in &cases {
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = work.join(&name);
+        common::copy_tree(case, &dir);
+        let mut sources = Vec::new();
+        collect_ts(&dir.join("src"), &mut sources);
+        let compiled = Command::new("node")
+            .arg(&tsc)
+            .args(TSC_NEST_OPTIONS)
+            .args(["--rootDir", "src", "--outDir", "out"])
+            .args(sources.iter().map(|s| Path::new("src").join(s)))
+            .current_dir(&dir)
+            .output()?;
+        if !compiled.status.success() {
+            failures.push(format!("{name}: tsc failed: {}", combined(&compiled)));
+            continue;
+        }
+        write(&dir, "serve.js", AUTHZ_SERVE);
+        let served = Command::new("node")
+            .arg("serve.js")
+            .current_dir(&dir)
+            .output()?;
+        let verdict: serde_json::Value = match serde_json::from_str(stdout(&served).trim()) {
+            Ok(verdict) => verdict,
+            Err(_) => {
+                failures.push(format!(
+                    "{name}: Nest printed no verdict: {}",
+                    combined(&served)
+                ));
+                continue;
+            }
+        };
+        let Some(routes) = verdict["routes"].as_array() else {
+            failures.push(format!("{name}: Nest did not serve: {verdict}"));
+            continue;
+        };
+        // What Nest lets through: marked handlers it serves, and controllers marked as a whole
+        // whose every route it serves.
+        let mut nest: Vec<String> = Vec::new();
+        let mut by_controller: std::collections::BTreeMap<&str, Vec<bool>> = Default::default();
+        for route in routes {
+            let served = route["status"] == 200;
+            let (Some(controller), Some(handler)) =
+                (route["controller"].as_str(), route["handler"].as_str())
+            else {
+                continue;
+            };
+            match route["marked"].as_str() {
+                Some("route") if served => nest.push(format!("{handler}()")),
+                Some("class") => by_controller.entry(controller).or_default().push(served),
+                _ => {}
+            }
+            match (route["marked"].as_str(), served) {
+                (Some(_), true) => open += 1,
+                (Some(_), false) => enforced += 1,
+                _ => {}
+            }
+        }
+        nest.extend(
+            by_controller
+                .into_iter()
+                .filter(|(_, served)| served.iter().all(|s| *s))
+                .map(|(controller, _)| controller.to_owned()),
+        );
+        nest.sort();
+        let output = nestlint(&dir, &["--format", "json", "src"]);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&output))?;
+        let mut found: Vec<String> = report["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["rule"] == "roles-metadata-enforced")
+            .filter_map(|d| {
+                let message = d["message"].as_str()?;
+                let on = message.split(" on `").nth(1)?;
+                Some(on.split('`').next()?.to_owned())
+            })
+            .collect();
+        found.sort();
+        if found != nest {
+            failures.push(format!(
+                "{name}: Nest serves {nest:?} to a caller without the role, nestlint reports {found:?}"
+            ));
+        }
+    }
+    if enforced == 0 || open == 0 {
+        failures.push(format!(
+            "the cases must include enforced and open routes ({enforced} enforced, {open} open)"
+        ));
     }
     if failures.is_empty() {
         Ok(Completion::Completed)

@@ -187,14 +187,24 @@ pub fn unwrap_expression(mut node: Node<'_>) -> Node<'_> {
 
 /// The function a `call_expression` calls, parentheses and type assertions unwrapped.
 /// tree-sitter-typescript reads `await f<T>(x)` as a call of `await f` with type arguments
-/// (`await NestFactory.create<NestExpressApplication>(AppModule)`): the `await` is looked through.
+/// (`await NestFactory.create<NestExpressApplication>(AppModule)`), and `!f<T>(x)` (also
+/// `typeof`, `void`, `-`) as a call of `!f`: the operators are looked through.
 pub fn call_function(call: Node<'_>) -> Option<Node<'_>> {
-    let function = unwrap_expression(call.field(Field::Function)?);
-    if function.kind_name() == "await_expression" {
-        return function.named_child(0).map(unwrap_expression);
+    let mut function = unwrap_expression(call.field(Field::Function)?);
+    for _ in 0..MISREAD_OPERATORS {
+        if !matches!(
+            function.kind_name(),
+            "await_expression" | "unary_expression"
+        ) {
+            break;
+        }
+        function = unwrap_expression(function.named_child(0)?);
     }
     Some(function)
 }
+
+/// How many prefix operators (`await`, `!`, `!!`) are looked through on a call's function.
+const MISREAD_OPERATORS: usize = 4;
 
 /// Nodes with at most this many children are read by index: `Node::child(i)` scans from the
 /// first child, which for a few children costs less than a cursor's steps.
@@ -238,8 +248,14 @@ fn child_nodes(node: Node<'_>, named_only: bool) -> impl Iterator<Item = Node<'_
 /// among every call of a file.
 pub fn call_name_range(call: Node<'_>) -> Option<std::ops::Range<usize>> {
     let mut function = call.child(0)?;
-    if function.kind_name() == "await_expression" {
-        // `await f<T>(x)`, as tree-sitter-typescript reads it (see `call_function`).
+    for _ in 0..MISREAD_OPERATORS {
+        if !matches!(
+            function.kind_name(),
+            "await_expression" | "unary_expression"
+        ) {
+            break;
+        }
+        // `await f<T>(x)`, `!f<T>(x)`, as tree-sitter-typescript reads them (see `call_function`).
         function = function.child(function.child_count().checked_sub(1)?)?;
     }
     match function.kind_name() {
@@ -300,6 +316,31 @@ mod tests {
         let long = one_line(&format!("{{ {} }}", vec!["field"; 30].join(",\n  ")));
         assert_eq!(long.chars().count(), QUOTE_LIMIT);
         assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn prefix_operators_misread_onto_generic_calls_are_looked_through() {
+        // tree-sitter-typescript reads `!a.get<T>(k)` as a call of `!a.get`; tsc, as `!(a.get(k))`.
+        let source = "async function f() {\n  !this.reflector.get<string[]>(KEY, h);\n  await repo.find<User>(q);\n  !!typeof a.b<T>(c);\n  (x as any).run(1);\n}\n";
+        let tree = crate::parse(source, false).expect("parses");
+        let mut names = Vec::new();
+        crate::visit_bounded(tree.root_node(), 10_000, |node| {
+            if node.kind_name() == "call_expression" {
+                let function = call_function(node).map(|f| text(f, source));
+                let name = call_name_range(node).and_then(|r| source.get(r));
+                names.push((function, name));
+            }
+            true
+        });
+        assert_eq!(
+            names,
+            [
+                (Some("this.reflector.get"), Some("get")),
+                (Some("repo.find"), Some("find")),
+                (Some("a.b"), Some("b")),
+                (Some("(x as any).run"), Some("run")),
+            ]
+        );
     }
 
     #[test]

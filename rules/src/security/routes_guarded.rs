@@ -795,7 +795,7 @@ fn decorator_protection(
 }
 
 /// A package decorator that may well apply authentication (`@Auth()`, `@Roles()`, `@Jwt()`...).
-fn looks_auth_related(name: &str) -> bool {
+pub(crate) fn looks_auth_related(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     [
         "auth",
