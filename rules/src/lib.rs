@@ -5,6 +5,7 @@ mod code;
 mod correctness;
 mod decorators;
 mod graph;
+mod guard_scope;
 mod module_edits;
 mod openapi;
 mod performance;

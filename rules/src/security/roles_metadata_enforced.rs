@@ -12,7 +12,7 @@ use nestlint_engine::{
 use nestlint_syntax::Name;
 
 use crate::code::{call_arguments, call_callee, enclosing_method, literal_string};
-use crate::security::routes_guarded::looks_auth_related;
+use crate::guard_scope::{calls_project_code, guard_like, Bindings, Bound, MAX_DEPTH};
 
 pub struct RolesMetadataEnforced;
 
@@ -557,22 +557,10 @@ enum Cover {
     Yes,
 }
 
-/// Guards bound to a route by decorators: `@UseGuards(...)` arguments, written in their files.
-#[derive(Clone, Default)]
-struct Bound {
-    guards: Vec<(FileId, Value)>,
-    /// A decorator may bind a guard the rule cannot see.
-    unknown: bool,
-}
-
-/// How far factories and base classes are followed.
-const MAX_DEPTH: usize = 16;
-
 /// Which guards run for a route, and whether they read some metadata.
 struct GuardScope<'i> {
     index: &'i ProjectIndex,
-    /// Guards bound by project decorator factories, by function.
-    factories: HashMap<(FileId, Name), Bound>,
+    bindings: Bindings<'i>,
     /// Some metadata is read outside a guard with a key the rule cannot see: a guard that may
     /// call project code (a service it injects, a function it imports) may read any key.
     loose_reads: bool,
@@ -588,7 +576,7 @@ impl<'i> GuardScope<'i> {
     ) -> Self {
         GuardScope {
             index,
-            factories: HashMap::new(),
+            bindings: Bindings::new(index),
             loose_reads,
             guard_calls,
         }
@@ -655,99 +643,12 @@ impl<'i> GuardScope<'i> {
             || class.constructs.iter().any(|(name, _)| is_reader(name))
     }
 
-    /// The guards a controller binds for all its routes: its decorators and its base classes'.
     fn class_guards(&mut self, file: FileId, class: &ClassFact) -> Bound {
-        let mut bound = Bound::default();
-        self.decorator_guards(file, &class.decorators, &mut bound);
-        let mut current = (file, class);
-        for _ in 0..MAX_DEPTH {
-            let Some(base) = &current.1.extends else {
-                break;
-            };
-            let Value::Ident(base) = base else {
-                bound.unknown = true;
-                break;
-            };
-            match self.index.class(&self.index.resolve(current.0, base)) {
-                Some(parent) => {
-                    self.decorator_guards(parent.0, &parent.1.decorators, &mut bound);
-                    current = parent;
-                }
-                None => {
-                    bound.unknown = true;
-                    break;
-                }
-            }
-        }
-        bound
+        self.bindings.class_guards(file, class)
     }
 
-    /// Adds the guards `decorators` bind: `@UseGuards(...)`, directly or through a project
-    /// factory (`applyDecorators(UseGuards(...))`).
     fn decorator_guards(&mut self, file: FileId, decorators: &[DecoratorFact], into: &mut Bound) {
-        for decorator in decorators {
-            let symbol = self.index.resolve_callee(file, &decorator.callee);
-            self.callee_guards(file, &symbol, &decorator.args, into, 0);
-        }
-    }
-
-    fn callee_guards(
-        &mut self,
-        file: FileId,
-        symbol: &Symbol,
-        args: &[Value],
-        into: &mut Bound,
-        depth: usize,
-    ) {
-        match symbol {
-            Symbol::External { source, name } => {
-                if symbol.is_external(NEST_COMMON, "UseGuards") {
-                    into.guards
-                        .extend(args.iter().map(|arg| (file, arg.clone())));
-                } else if !source.starts_with("@nestjs/") && looks_auth_related(name) {
-                    // A package's `@Auth()` may bind its own guards.
-                    into.unknown = true;
-                }
-            }
-            Symbol::Declared { .. } => {
-                if let Some(bound) = self.factory_guards(symbol, depth) {
-                    into.guards.extend(bound.guards);
-                    into.unknown |= bound.unknown;
-                }
-            }
-            Symbol::Unresolved | Symbol::Unknown => into.unknown = true,
-        }
-    }
-
-    /// The guards a project function binds when called; `None` for what is not a function.
-    fn factory_guards(&mut self, symbol: &Symbol, depth: usize) -> Option<Bound> {
-        let (file, function) = self.index.function(symbol)?;
-        let key = (file, function.name.clone());
-        if let Some(bound) = self.factories.get(&key) {
-            return Some(bound.clone());
-        }
-        if depth > MAX_DEPTH {
-            return Some(Bound {
-                guards: Vec::new(),
-                unknown: true,
-            });
-        }
-        // A factory calling itself adds nothing.
-        self.factories.insert(key.clone(), Bound::default());
-        let mut bound = Bound {
-            guards: Vec::new(),
-            unknown: function.opaque,
-        };
-        for (callee, args) in &function.calls {
-            let symbol = self.index.resolve_callee(file, callee);
-            match symbol {
-                // Globals and parameters (`Reflect.defineMetadata`, `descriptor.value`).
-                Symbol::Unknown => {}
-                symbol => self.callee_guards(file, &symbol, args, &mut bound, depth + 1),
-            }
-        }
-        self.factories.insert(key, bound.clone());
-        Some(bound)
+        self.bindings.decorator_guards(file, decorators, into);
     }
 
     /// Whether one of `bound` is, extends, injects or constructs a reading guard.
@@ -847,7 +748,7 @@ impl<'i> GuardScope<'i> {
                 _ => false,
             });
         let facts = &index.file(file).facts;
-        if self.loose_reads && self.calls_project_code(file, class) {
+        if self.loose_reads && calls_project_code(index, file, class) {
             return true;
         }
         // Beside a reading guard named otherwise, a guard may reach it in ways not stashed.
@@ -867,31 +768,6 @@ impl<'i> GuardScope<'i> {
     }
 }
 
-impl GuardScope<'_> {
-    /// Whether a guard may call code of the project: it injects or constructs a project class,
-    /// or its file declares or imports a project function.
-    fn calls_project_code(&self, file: FileId, class: &ClassFact) -> bool {
-        let index = self.index;
-        let declared = |name: &str| matches!(index.resolve(file, name), Symbol::Declared { .. });
-        let facts = &index.file(file).facts;
-        class
-            .constructor_params
-            .iter()
-            .any(|param| match &param.ty {
-                Some(TypeRef::Named { name, .. }) => declared(name),
-                _ => false,
-            })
-            || class.constructs.iter().any(|(name, _)| declared(name))
-            || !facts.functions.is_empty()
-            || facts.imports.iter().any(|import| {
-                !import.type_only
-                    && index
-                        .function(&index.resolve(file, &import.local))
-                        .is_some()
-            })
-    }
-}
-
 /// A guard a package exports: passport's and the throttler's read no project metadata.
 fn package_guard_cover(source: &str) -> Cover {
     if matches!(source, "@nestjs/passport" | "@nestjs/throttler") {
@@ -907,26 +783,6 @@ fn mixin_cover(callee: &Symbol) -> Cover {
         Symbol::External { source, .. } => package_guard_cover(source),
         _ => Cover::Unknown,
     }
-}
-
-/// A guard, or a base of guards: it or a class it extends has `canActivate`, or is named so.
-fn guard_like(index: &ProjectIndex, file: FileId, class: &ClassFact) -> bool {
-    let mut current = (file, class);
-    for _ in 0..MAX_DEPTH {
-        if current.1.name.ends_with("Guard")
-            || current.1.methods.iter().any(|m| m.name == "canActivate")
-        {
-            return true;
-        }
-        let Some(Value::Ident(base)) = &current.1.extends else {
-            return false;
-        };
-        match index.class(&index.resolve(current.0, base)) {
-            Some(parent) => current = parent,
-            None => return false,
-        }
-    }
-    false
 }
 
 /// The key a metadata decorator constant sets.
