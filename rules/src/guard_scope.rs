@@ -159,9 +159,15 @@ pub fn guard_like(index: &ProjectIndex, file: FileId, class: &ClassFact) -> bool
 }
 
 /// Whether a guard may call code of the project: it injects or constructs a project class,
-/// or its file declares or imports a project function.
+/// or its file declares or imports a project function. What is imported from a file nestlint
+/// did not read may be either.
 pub fn calls_project_code(index: &ProjectIndex, file: FileId, class: &ClassFact) -> bool {
-    let declared = |name: &str| matches!(index.resolve(file, name), Symbol::Declared { .. });
+    let declared = |name: &str| {
+        matches!(
+            index.resolve(file, name),
+            Symbol::Declared { .. } | Symbol::Unresolved
+        )
+    };
     let facts = &index.file(file).facts;
     class
         .constructor_params
@@ -173,9 +179,10 @@ pub fn calls_project_code(index: &ProjectIndex, file: FileId, class: &ClassFact)
         || class.constructs.iter().any(|(name, _)| declared(name))
         || !facts.functions.is_empty()
         || facts.imports.iter().any(|import| {
-            !import.type_only
-                && index
-                    .function(&index.resolve(file, &import.local))
-                    .is_some()
+            if import.type_only {
+                return false;
+            }
+            let symbol = index.resolve(file, &import.local);
+            symbol == Symbol::Unresolved || index.function(&symbol).is_some()
         })
 }

@@ -1,5 +1,9 @@
-use nestlint_diagnostics::Severity;
+use std::collections::{BTreeMap, HashMap};
+
+use nestlint_diagnostics::{Severity, TextRange};
+use nestlint_engine::apps::{classify_guard, routes_of, GuardKind, Served};
 use nestlint_engine::facts::{range_of, Value};
+use nestlint_engine::nest::Coverage;
 use nestlint_engine::syntax::nest::method_params;
 use nestlint_engine::syntax::{
     call_function, named_children, text, unwrap_expression, value_declared_before, Field, Node,
@@ -10,9 +14,12 @@ use nestlint_engine::{
     Rule, RuleMeta, Scope,
 };
 
+use crate::guard_scope::{calls_project_code, Bindings};
+use nestlint_syntax::Name;
+
 use crate::code::{
-    call_arguments, enclosing_method, is_true, literal_string, method_name, object_value,
-    pair_key_among,
+    call_arguments, call_callee, enclosing_method, is_true, literal_string, method_name,
+    object_value, pair_key_among,
 };
 
 pub struct JwtOptionsSafe;
@@ -24,7 +31,7 @@ static META: RuleMeta = RuleMeta {
     enabled_by_default: true,
     fix: FixAvailability::None,
     scope: Scope::Project,
-    summary: "JWT verification checks expiry and never accepts the `none` algorithm",
+    summary: "JWT verification checks expiry and never accepts the `none` algorithm, and guards verify the tokens they decide on",
     docs: r#"## What it does
 In a file that imports `passport-jwt`, `@nestjs/jwt` or `jsonwebtoken`, reports:
 - `ignoreExpiration: true` in the options of a Passport JWT strategy (an object with
@@ -34,12 +41,18 @@ In a file that imports `passport-jwt`, `@nestjs/jwt` or `jsonwebtoken`, reports:
   no `signOptions.expiresIn`, in a project where `this.jwtService.sign(...)`/`signAsync(...)` is
   called (on a constructor parameter typed `JwtService`) with neither an `expiresIn` option nor
   an `exp` in its payload (an object written in
-  place or a `const` of the block). Each registration is reported.
+  place or a `const` of the block). Each registration is reported;
+- a guard that decides on a token it only decodes (`jwt.decode(token)`,
+  `this.jwtService.decode(token)` in a class with `canActivate` that calls no `verify...`), where
+  `@UseGuards(...)` binds it to a route that no other guard checks: no other guard of the route,
+  its controller or a base class, no global guard and no authenticating middleware of an
+  application serving it. The finding names the routes.
 
 ## Why is this bad?
 With `ignoreExpiration: true`, or without `expiresIn` when it is signed, a token is valid for ever: a token that leaked once (a log, a
 browser history, a former employee) signs in until the secret is rotated. The `none` algorithm
-means "not signed": anyone can write a token the server accepts.
+means "not signed": anyone can write a token the server accepts. So does a guard that only
+`decode()`s: decoding reads the claims without checking the signature.
 
 ## Example
 ```ts,expect_diagnostic
@@ -81,6 +94,11 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
 - `ignoreExpiration` in other objects (a refresh endpoint reading an expired access token with
   `jwtService.verify(token, { ignoreExpiration: true })` on purpose); values not written in
   place; test files;
+- for `decode()`: guards that extend another class, call project code (a service they inject,
+  a function of their file or one they import: it may verify for them), or are global (they
+  may act on some routes only, after the routes' own guards verified); routes with a guard,
+  middleware or application the rule cannot read; `decode()` outside guards (middleware that
+  picks a tenant to cache, services reading claims of a token verified before);
 - for expiry: a project where some `JwtModule` registration cannot be read (options from a
   function, a registration outside module metadata) or sets `expiresIn`, and `sign()` calls
   whose payload is built elsewhere (it may carry `exp`).
@@ -108,11 +126,13 @@ impl Rule for JwtOptionsSafe {
 
     fn check_project(&self, index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
         check_expiry(index, ctx);
+        check_decoding_guards(index, ctx);
     }
 
     fn check_node<'t>(&self, node: Node<'t>, ctx: &mut FileContext<'_, 't>) {
         if node.kind_name() == "call_expression" {
             check_sign(node, ctx);
+            check_token_read(node, ctx);
             return;
         }
         let pair = node;
@@ -175,6 +195,17 @@ struct SignsWithDefaults {
     method: String,
 }
 
+/// What the project pass needs of a file (one type: stashes are read back by type).
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Stashed {
+    Sign(SignsWithDefaults),
+    /// A class's method reading a JWT: a `decode(...)` (where it is), or a verification (`None`).
+    TokenRead {
+        class: String,
+        decode: Option<TextRange>,
+    },
+}
+
 fn check_sign(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     if !matches!(ctx.call_name(call), Some("sign" | "signAsync")) {
         return;
@@ -234,9 +265,9 @@ fn check_sign(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     if exp.is_some() || spread {
         return;
     }
-    ctx.stash(SignsWithDefaults {
+    ctx.stash(Stashed::Sign(SignsWithDefaults {
         method: method_name(method, ctx.source).to_owned(),
-    });
+    }));
 }
 
 /// The payload as an object literal: written in place, or a `const` of the block around the
@@ -303,8 +334,12 @@ fn default_expiry(method: &str, arguments: &[Value]) -> DefaultExpiry {
 /// reported, when every registration of the project is read and none sets one.
 fn check_expiry(index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
     let signs: Vec<(FileId, SignsWithDefaults)> = index
-        .stashed::<SignsWithDefaults>(META.id)
+        .stashed::<Stashed>(META.id)
         .filter(|(file, _)| !index.file(*file).is_test)
+        .filter_map(|(file, stashed)| match stashed {
+            Stashed::Sign(sign) => Some((file, sign)),
+            Stashed::TokenRead { .. } => None,
+        })
         .collect();
     let Some((sign_file, sign)) = signs.first() else {
         return;
@@ -376,4 +411,177 @@ fn check_expiry(index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
         .note("a token without `exp` signs in for ever: a leaked one stays valid until the secret is rotated")
         .help("add `signOptions: { expiresIn: '15m' }` (or pass `expiresIn` to each `sign()`)");
     }
+}
+
+/// Stashes a JWT read in a class's method: `decode(...)` on a JWT library's object
+/// (`jwt.decode(token)`, `this.jwtService.decode(token)`), or any `verify...(...)` call.
+fn check_token_read(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    let Some(method) = ctx.call_name(call) else {
+        return;
+    };
+    let decodes = method == "decode";
+    if !decodes && !method.starts_with("verify") {
+        return;
+    }
+    if decodes {
+        let Some(object) = call_callee(call, ctx.source).and_then(|c| c.object) else {
+            return;
+        };
+        let on_jwt = object.to_ascii_lowercase().contains("jwt")
+            || ctx
+                .imports
+                .get(object)
+                .is_some_and(|b| b.source == "jsonwebtoken");
+        let imports_jwt = ctx
+            .imports
+            .iter()
+            .any(|b| matches!(b.source.as_str(), "jsonwebtoken" | "@nestjs/jwt"));
+        if !on_jwt || !imports_jwt {
+            return;
+        }
+    }
+    let Some(class) = enclosing_method(call).and_then(|(_, class)| class.name_node()) else {
+        return;
+    };
+    ctx.stash(Stashed::TokenRead {
+        class: text(class, ctx.source).to_owned(),
+        decode: decodes.then(|| range_of(call)),
+    });
+}
+
+/// Guards that decide on a token they only `decode()`: reported where they are the only check
+/// of the caller on some route, as `@UseGuards(...)` binds them there.
+fn check_decoding_guards(index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
+    let mut reads: HashMap<(FileId, Name), (Vec<TextRange>, bool)> = HashMap::new();
+    for (file, stashed) in index.stashed::<Stashed>(META.id) {
+        if let Stashed::TokenRead { class, decode } = stashed {
+            let entry = reads.entry((file, Name::from(class.as_str()))).or_default();
+            match decode {
+                Some(range) => entry.0.push(range),
+                None => entry.1 = true,
+            }
+        }
+    }
+    // A guard of its own (nothing inherited), deciding in `canActivate`, that verifies nothing
+    // and calls no project code that could verify for it.
+    let deciding: HashMap<(FileId, Name), TextRange> = reads
+        .into_iter()
+        .filter(|((file, name), (decodes, verifies))| {
+            !decodes.is_empty()
+                && !verifies
+                && !index.file(*file).is_test
+                && index.file(*file).facts.class(name).is_some_and(|class| {
+                    class.extends.is_none()
+                        && class.methods.iter().any(|m| m.name == "canActivate")
+                        && !calls_project_code(index, *file, class)
+                })
+        })
+        .filter_map(|(key, (decodes, _))| {
+            let first = decodes.into_iter().min_by_key(|r| r.start)?;
+            Some((key, first))
+        })
+        .collect();
+    if deciding.is_empty() {
+        return;
+    }
+    let applications = index.applications();
+    let controller_modules = index.controller_modules();
+    let mut bindings = Bindings::new(index);
+    let mut open: BTreeMap<(FileId, Name), Vec<String>> = BTreeMap::new();
+    for (key, controller) in index.controllers() {
+        if index.file(key.file).is_test {
+            continue;
+        }
+        let handlers = index.route_handlers(key.file, controller);
+        if handlers.is_empty() {
+            continue;
+        }
+        let modules = controller_modules.get(&key).map_or(&[][..], Vec::as_slice);
+        let Served::By(apps) = applications.serving(index, key.file, modules) else {
+            continue;
+        };
+        let class_bound = bindings.class_guards(key.file, controller);
+        for handler in handlers {
+            let mut bound = class_bound.clone();
+            bindings.decorator_guards(key.file, &handler.decorators, &mut bound);
+            if bound.unknown {
+                continue;
+            }
+            let mut decoding = None;
+            let mut other_check = false;
+            for (file, guard) in &bound.guards {
+                match deciding_guard(index, *file, guard, &deciding) {
+                    Some(found) => decoding = Some(found),
+                    None => other_check |= classify_guard(index, *file, guard) != GuardKind::Other,
+                }
+            }
+            let Some(decoding) = decoding else {
+                continue;
+            };
+            let checked_by_app = apps.iter().any(|app| {
+                app.implicit
+                    || app.unknown_guard
+                    || app.guards.iter().any(|(file, guard)| {
+                        classify_guard(index, *file, guard) != GuardKind::Other
+                    })
+                    || match routes_of(index, key.file, controller, handler) {
+                        Some(routes) => routes.iter().any(|route| {
+                            app.middleware_protection(index, key, route) != Coverage::Absent
+                        }),
+                        None => !app.middleware.is_empty() || !app.global_middleware.is_empty(),
+                    }
+            });
+            if other_check || checked_by_app {
+                continue;
+            }
+            open.entry(decoding)
+                .or_default()
+                .push(format!("`{}.{}()`", controller.name, handler.name));
+        }
+    }
+    for ((file, name), routes) in open {
+        let Some(range) = deciding.get(&(file, name.clone())) else {
+            continue;
+        };
+        if !index.file(file).is_target {
+            continue;
+        }
+        let shown: Vec<&str> = routes.iter().take(3).map(String::as_str).collect();
+        let more = match routes.len().saturating_sub(shown.len()) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        let count = match routes.len() {
+            1 => "1 route".to_owned(),
+            n => format!("{n} routes"),
+        };
+        ctx.report(
+            index,
+            file,
+            *range,
+            format!(
+                "`{name}` decides on a token it only decodes, and no other guard verifies it on {count} ({}{more})",
+                shown.join(", ")
+            ),
+        )
+        .note("`decode()` does not check the signature: anyone can write a token with any claims, and this guard lets it through")
+        .help("verify it instead (`await this.jwtService.verifyAsync(token)`, `jwt.verify(token, secret)`), or bind a guard that verifies the token (`AuthGuard('jwt')`) with it");
+    }
+}
+
+/// The deciding guard `guard` is, written as its class (`TokenGuard`, `new TokenGuard()`).
+fn deciding_guard(
+    index: &ProjectIndex,
+    file: FileId,
+    guard: &Value,
+    deciding: &HashMap<(FileId, Name), TextRange>,
+) -> Option<(FileId, Name)> {
+    let name = match guard {
+        Value::Ident(name) => name,
+        Value::New { class, .. } if class.object.is_none() => &class.name,
+        _ => return None,
+    };
+    let (class_file, class) = index.class(&index.resolve(file, name))?;
+    let key = (class_file, class.name.clone());
+    deciding.contains_key(&key).then_some(key)
 }
