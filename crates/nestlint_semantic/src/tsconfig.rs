@@ -6,7 +6,8 @@
 //! ts-jest), the configurations it references when it is a solution file (`"files": []` with
 //! `references`, as Nx writes them), and the build configurations met on the way up
 //! (`tsconfig.build.json`, which `nest build` reads when it exists; `tsconfig.app.json`, a Nest
-//! monorepo's or an Nx application's build). Each is read through its `extends` chain; a base
+//! monorepo's or an Nx application's build; what `nest-cli.json` names in
+//! `compilerOptions.tsConfigPath`, for its project or a monorepo project rooted at the folder). Each is read through its `extends` chain; a base
 //! that cannot be read (a package not installed, a missing file) leaves every setting it could
 //! hold unknown.
 
@@ -208,6 +209,17 @@ pub struct ConfigReader {
     configs: HashMap<PathBuf, Arc<CompilerConfig>>,
     /// By folder and the ceiling it was looked at under.
     governing: HashMap<(PathBuf, PathBuf), Arc<Governing>>,
+    /// The `nest-cli.json` of each folder looked at, if it has one that reads.
+    nest_cli: HashMap<PathBuf, Option<Arc<NestCli>>>,
+}
+
+/// What `nest-cli.json` says of the configurations `nest build` compiles with: the
+/// `compilerOptions.tsConfigPath` of the project, and of each project of a monorepo
+/// (`projects.<name>.root` with its own `compilerOptions.tsConfigPath`), relative to its folder.
+#[derive(Debug, Default)]
+struct NestCli {
+    default: Option<String>,
+    projects: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for ConfigReader {
@@ -228,9 +240,17 @@ impl ConfigReader {
             return known.clone();
         }
         let mut builds = Vec::new();
-        for name in ["tsconfig.build.json", "tsconfig.app.json"] {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
+        let mut candidates: Vec<PathBuf> = ["tsconfig.build.json", "tsconfig.app.json"]
+            .iter()
+            .map(|name| dir.join(name))
+            .collect();
+        candidates.extend(self.nest_cli_builds(dir, ceiling));
+        for candidate in candidates {
+            if candidate.is_file()
+                && !builds
+                    .iter()
+                    .any(|b: &Arc<CompilerConfig>| *b.path == candidate)
+            {
                 builds.push(self.config(&candidate, 0));
             }
         }
@@ -259,6 +279,44 @@ impl ConfigReader {
         };
         self.governing.insert(key, governing.clone());
         governing
+    }
+
+    /// The configurations a `nest-cli.json` at or above `dir` (up to `ceiling`) names for the
+    /// project rooted at `dir`: `nest build` compiles with them, whatever their names.
+    fn nest_cli_builds(&mut self, dir: &Path, ceiling: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for folder in dir.ancestors() {
+            if !folder.starts_with(ceiling) {
+                break;
+            }
+            let cli = self
+                .nest_cli
+                .entry(folder.to_path_buf())
+                .or_insert_with(|| {
+                    let text = crate::files::read_text_if_present(
+                        &folder.join("nest-cli.json"),
+                        crate::files::MAX_FILE_BYTES,
+                    )
+                    .ok()
+                    .flatten()?;
+                    parse_nest_cli(&text).map(Arc::new)
+                })
+                .clone();
+            if let Some(cli) = cli {
+                if folder == dir {
+                    out.extend(cli.default.iter().map(|path| normalize(&folder.join(path))));
+                }
+                for (root, path) in &cli.projects {
+                    if normalize(&folder.join(root)) == dir {
+                        out.push(normalize(&folder.join(path)));
+                    }
+                }
+            }
+            if folder == ceiling {
+                break;
+            }
+        }
+        out
     }
 
     /// The configuration at `path` with its chain applied.
@@ -395,6 +453,40 @@ fn range(range: jsonc_parser::common::Range) -> TextRange {
         start: u32::try_from(range.start).unwrap_or(u32::MAX),
         end: u32::try_from(range.end).unwrap_or(u32::MAX),
     }
+}
+
+/// Reads the `tsConfigPath`s of a `nest-cli.json`.
+fn parse_nest_cli(text: &str) -> Option<NestCli> {
+    let parsed = jsonc_parser::parse_to_ast(
+        text,
+        &jsonc_parser::CollectOptions::default(),
+        &jsonc_parser::ParseOptions::default(),
+    )
+    .ok()?;
+    let root = parsed.value?;
+    let root = root.as_object()?;
+    let ts_config_path = |object: &jsonc_parser::ast::Object<'_>| {
+        object
+            .get_object("compilerOptions")?
+            .get_string("tsConfigPath")
+            .map(|path| path.value.to_string())
+    };
+    let mut cli = NestCli {
+        default: ts_config_path(root),
+        projects: Vec::new(),
+    };
+    if let Some(projects) = root.get_object("projects") {
+        for project in &projects.properties {
+            let Some(project) = project.value.as_object() else {
+                continue;
+            };
+            if let (Some(root), Some(path)) = (project.get_string("root"), ts_config_path(project))
+            {
+                cli.projects.push((root.value.to_string(), path));
+            }
+        }
+    }
+    Some(cli)
 }
 
 /// Reads a configuration file (JSONC: comments and trailing commas allowed, as `tsc` reads it).
@@ -541,5 +633,54 @@ mod tests {
             .collect();
         assert_eq!(compiling, ["tsconfig.app.json"]);
         assert!(governing.nearest.as_ref().unwrap().solution);
+    }
+
+    #[test]
+    fn nest_cli_names_the_build_configurations_whatever_their_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = normalize(dir.path());
+        write(
+            &root,
+            "nest-cli.json",
+            r#"{
+              // comments are allowed, as the Nest CLI reads it
+              "compilerOptions": { "tsConfigPath": "tsconfig.prod.json" },
+              "projects": {
+                "api": { "root": "apps/api", "compilerOptions": { "tsConfigPath": "apps/api/tsconfig.release.json" } }
+              }
+            }"#,
+        );
+        write(&root, "tsconfig.json", r#"{ "compilerOptions": {} }"#);
+        write(&root, "tsconfig.prod.json", r#"{ "compilerOptions": {} }"#);
+        write(
+            &root,
+            "apps/api/tsconfig.release.json",
+            r#"{ "extends": "../../tsconfig.json" }"#,
+        );
+        let mut reader = ConfigReader::default();
+        let names = |governing: &Governing| -> Vec<String> {
+            governing
+                .compiling()
+                .iter()
+                .map(|c| {
+                    c.path
+                        .strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect()
+        };
+        let top = reader.governing(&root.join("src"), &root);
+        assert_eq!(names(&top), ["tsconfig.json", "tsconfig.prod.json"]);
+        let api = reader.governing(&root.join("apps/api/src"), &root);
+        assert_eq!(
+            names(&api),
+            [
+                "tsconfig.json",
+                "apps/api/tsconfig.release.json",
+                "tsconfig.prod.json"
+            ]
+        );
     }
 }

@@ -29,8 +29,10 @@ Reports a TypeScript configuration that compiles a Nest application (the file ca
 The configurations read are the ones that compile the bootstrap's folder: the nearest
 `tsconfig.json` above it (what editors, `tsc` and ts-jest use; for a solution file with
 `"files": []`, the configurations it references), and the build configurations on the way up
-(`tsconfig.build.json`, which `nest build` uses when it exists, and `tsconfig.app.json`, a Nest
-monorepo's or an Nx application's). Each is read through its `extends` chain, relative paths and
+(`tsconfig.build.json`, which `nest build` uses when it exists, `tsconfig.app.json`, a Nest
+monorepo's or an Nx application's, and whatever `nest-cli.json` names in
+`compilerOptions.tsConfigPath`, for the project or for a monorepo project rooted there). Each is
+read through its `extends` chain, relative paths and
 packages installed in `node_modules`.
 
 ## Why is this bad?
@@ -96,9 +98,7 @@ bootstrap();
   Nest's SWC settings write decorator metadata whatever `tsconfig.json` says;
 - configurations for tests, lint or Storybook only (`tsconfig.spec.json`, `tsconfig.e2e.json`,
   `tsconfig.eslint.json`), libraries that no application's bootstrap folder is compiled with, and
-  applications whose bootstrap is not linted;
-- a build configuration named in `nest-cli.json` (`compilerOptions.tsConfigPath`) other than
-  `tsconfig.build.json` is not read.
+  applications whose bootstrap is not linted.
 
 A finding in a configuration file takes no suppression comment: turn the rule off for the
 package in `nestlint.toml` if its build really sets these options elsewhere.
