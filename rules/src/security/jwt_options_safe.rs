@@ -46,7 +46,10 @@ In a file that imports `passport-jwt`, `@nestjs/jwt` or `jsonwebtoken`, reports:
   `this.jwtService.decode(token)` in a class with `canActivate` that calls no `verify...`), where
   `@UseGuards(...)` binds it to a route that no other guard checks: no other guard of the route,
   its controller or a base class, no global guard and no authenticating middleware of an
-  application serving it. The finding names the routes.
+  application serving it. The finding names the routes;
+- a password signed into a token: a `password` key, or a value read from one
+  (`pwd: user.password`), in the payload of `jwtService.sign(...)` or `jwt.sign(...)` (an object
+  written in place or a `const` of the block).
 
 ## Why is this bad?
 With `ignoreExpiration: true`, or without `expiresIn` when it is signed, a token is valid for ever: a token that leaked once (a log, a
@@ -133,6 +136,7 @@ impl Rule for JwtOptionsSafe {
         if node.kind_name() == "call_expression" {
             check_sign(node, ctx);
             check_token_read(node, ctx);
+            check_payload_password(node, ctx);
             return;
         }
         let pair = node;
@@ -410,6 +414,68 @@ fn check_expiry(index: &ProjectIndex, ctx: &mut ProjectContext<'_>) {
         )
         .note("a token without `exp` signs in for ever: a leaked one stays valid until the secret is rotated")
         .help("add `signOptions: { expiresIn: '15m' }` (or pass `expiresIn` to each `sign()`)");
+    }
+}
+
+/// Reports a password signed into a token: a `password` key (or a value read from one) in the
+/// payload of `jwtService.sign(...)`/`jwt.sign(...)`, written in place or as a `const` before it.
+fn check_payload_password(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
+    if !matches!(ctx.call_name(call), Some("sign" | "signAsync")) {
+        return;
+    }
+    let Some(object) = call_callee(call, ctx.source).and_then(|c| c.object) else {
+        return;
+    };
+    let on_jwt = object.to_ascii_lowercase().contains("jwt")
+        || ctx
+            .imports
+            .get(object)
+            .is_some_and(|b| b.source == "jsonwebtoken");
+    let imports_jwt = ctx
+        .imports
+        .iter()
+        .any(|b| matches!(b.source.as_str(), "jsonwebtoken" | "@nestjs/jwt"));
+    if !on_jwt || !imports_jwt {
+        return;
+    }
+    let Some(&payload) = call_arguments(call).first() else {
+        return;
+    };
+    let Some(payload) = payload_object(call, payload, ctx.source) else {
+        return;
+    };
+    // `password`, `userPassword`, `passwordHash`, `pwd`; not `passwordChangedAt`, a claim that
+    // retires tokens signed before a password change.
+    let says_password = |node: Node<'_>| {
+        let name: String = text(node, ctx.source)
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        name.ends_with("password")
+            || name.ends_with("passwordhash")
+            || matches!(name.as_str(), "pwd" | "passwd" | "pass")
+    };
+    let carried = named_children(payload).find(|entry| match entry.kind_name() {
+        "shorthand_property_identifier" => says_password(*entry),
+        "pair" => {
+            entry.field(Field::Key).is_some_and(says_password)
+                || entry
+                    .field(Field::Value)
+                    .map(unwrap_expression)
+                    .filter(|v| v.kind_name() == "member_expression")
+                    .and_then(|v| v.field(Field::Property))
+                    .is_some_and(says_password)
+        }
+        _ => false,
+    });
+    if let Some(entry) = carried {
+        ctx.report(
+            range_of(entry),
+            "the token's payload carries a password: anyone holding the token can read it",
+        )
+        .note("a JWT is signed, not encrypted: its payload is base64 that any client, proxy or log can decode")
+        .help("sign only what identifies the caller (`sub: user.id`) and the claims guards need");
     }
 }
 
