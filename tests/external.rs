@@ -648,16 +648,7 @@ fn di_oracle() -> Outcome {
     let tsc = prefix.join("node_modules/typescript/bin/tsc");
     let work = prefix.join("oracle");
     let _ = std::fs::remove_dir_all(&work);
-    let projects = repo_root().join("fixtures/projects");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&projects)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("di-"))
-        })
-        .collect();
-    cases.sort();
+    let cases = project_cases("di-")?;
     if cases.len() < 5 {
         return Err(format!("only {} DI cases found", cases.len()).into());
     }
@@ -732,6 +723,21 @@ fn di_oracle() -> Outcome {
     }
 }
 
+/// The project fixtures whose names start with `prefix`, in order.
+fn project_cases(prefix: &str) -> Result<Vec<PathBuf>, std::io::Error> {
+    let projects = repo_root().join("fixtures/projects");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&projects)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+        .collect();
+    cases.sort();
+    Ok(cases)
+}
+
 // ---- Authorization metadata: real Nest answering a caller without the role ----
 
 /// Boots the application of `out/app.module.js`, calls each `GET` route of its module's
@@ -783,16 +789,7 @@ fn authz_oracle() -> Outcome {
     let tsc = prefix.join("node_modules/typescript/bin/tsc");
     let work = prefix.join("authz-oracle");
     let _ = std::fs::remove_dir_all(&work);
-    let projects = repo_root().join("fixtures/projects");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&projects)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("authz-"))
-        })
-        .collect();
-    cases.sort();
+    let cases = project_cases("authz-")?;
     let mut failures = Vec::new();
     let (mut enforced, mut open) = (0, 0);
     for case in &cases {

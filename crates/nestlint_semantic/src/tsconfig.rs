@@ -455,15 +455,20 @@ fn range(range: jsonc_parser::common::Range) -> TextRange {
     }
 }
 
-/// Reads the `tsConfigPath`s of a `nest-cli.json`.
-fn parse_nest_cli(text: &str) -> Option<NestCli> {
-    let parsed = jsonc_parser::parse_to_ast(
+/// A JSON file as `tsc` and the Nest CLI read it: comments and trailing commas allowed.
+fn parse_jsonc(text: &str) -> Option<jsonc_parser::ast::Value<'_>> {
+    jsonc_parser::parse_to_ast(
         text,
         &jsonc_parser::CollectOptions::default(),
         &jsonc_parser::ParseOptions::default(),
     )
-    .ok()?;
-    let root = parsed.value?;
+    .ok()?
+    .value
+}
+
+/// Reads the `tsConfigPath`s of a `nest-cli.json`.
+fn parse_nest_cli(text: &str) -> Option<NestCli> {
+    let root = parse_jsonc(text)?;
     let root = root.as_object()?;
     let ts_config_path = |object: &jsonc_parser::ast::Object<'_>| {
         object
@@ -491,13 +496,7 @@ fn parse_nest_cli(text: &str) -> Option<NestCli> {
 
 /// Reads a configuration file (JSONC: comments and trailing commas allowed, as `tsc` reads it).
 fn parse_config(text: &str) -> Option<ConfigFile> {
-    let parsed = jsonc_parser::parse_to_ast(
-        text,
-        &jsonc_parser::CollectOptions::default(),
-        &jsonc_parser::ParseOptions::default(),
-    )
-    .ok()?;
-    let root = parsed.value?;
+    let root = parse_jsonc(text)?;
     let root = root.as_object()?;
     let mut file = ConfigFile {
         anchor: range(root.range),

@@ -423,19 +423,7 @@ fn check_payload_password(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     if !matches!(ctx.call_name(call), Some("sign" | "signAsync")) {
         return;
     }
-    let Some(object) = call_callee(call, ctx.source).and_then(|c| c.object) else {
-        return;
-    };
-    let on_jwt = object.to_ascii_lowercase().contains("jwt")
-        || ctx
-            .imports
-            .get(object)
-            .is_some_and(|b| b.source == "jsonwebtoken");
-    let imports_jwt = ctx
-        .imports
-        .iter()
-        .any(|b| matches!(b.source.as_str(), "jsonwebtoken" | "@nestjs/jwt"));
-    if !on_jwt || !imports_jwt {
+    if !called_on_jwt(call, ctx) {
         return;
     }
     let Some(&payload) = call_arguments(call).first() else {
@@ -479,6 +467,24 @@ fn check_payload_password(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     }
 }
 
+/// A call on a JWT library's object (`jwt.decode`, `this.jwtService.sign`, `jsonwebtoken.sign`)
+/// in a file that imports `jsonwebtoken` or `@nestjs/jwt`.
+fn called_on_jwt(call: Node<'_>, ctx: &FileContext<'_, '_>) -> bool {
+    let Some(object) = call_callee(call, ctx.source).and_then(|c| c.object) else {
+        return false;
+    };
+    let on_jwt = object.to_ascii_lowercase().contains("jwt")
+        || ctx
+            .imports
+            .get(object)
+            .is_some_and(|b| b.source == "jsonwebtoken");
+    on_jwt
+        && ctx
+            .imports
+            .iter()
+            .any(|b| matches!(b.source.as_str(), "jsonwebtoken" | "@nestjs/jwt"))
+}
+
 /// Stashes a JWT read in a class's method: `decode(...)` on a JWT library's object
 /// (`jwt.decode(token)`, `this.jwtService.decode(token)`), or any `verify...(...)` call.
 fn check_token_read(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
@@ -489,22 +495,8 @@ fn check_token_read(call: Node<'_>, ctx: &mut FileContext<'_, '_>) {
     if !decodes && !method.starts_with("verify") {
         return;
     }
-    if decodes {
-        let Some(object) = call_callee(call, ctx.source).and_then(|c| c.object) else {
-            return;
-        };
-        let on_jwt = object.to_ascii_lowercase().contains("jwt")
-            || ctx
-                .imports
-                .get(object)
-                .is_some_and(|b| b.source == "jsonwebtoken");
-        let imports_jwt = ctx
-            .imports
-            .iter()
-            .any(|b| matches!(b.source.as_str(), "jsonwebtoken" | "@nestjs/jwt"));
-        if !on_jwt || !imports_jwt {
-            return;
-        }
+    if decodes && !called_on_jwt(call, ctx) {
+        return;
     }
     let Some(class) = enclosing_method(call).and_then(|(_, class)| class.name_node()) else {
         return;
