@@ -36,9 +36,10 @@ project whose name or key speaks of roles, permissions, policies, scopes or abil
 - each use of it on a route (or on a controller, when none of its routes is covered) that no
   guard reading the metadata runs on. A guard runs on a route when it is in `@UseGuards(...)` of
   the route, its controller or a base class, bound by a project decorator that composes
-  `UseGuards`, or global in every application serving the route (`APP_GUARD`,
-  `app.useGlobalGuards(...)`). A guard that extends, injects, constructs or calls the reading
-  guard counts as reading.
+  `UseGuards`, or global in an application serving the route (`APP_GUARD`,
+  `app.useGlobalGuards(...)`; a route served by several applications is reported only when none
+  of them runs one). A guard that extends, injects, constructs or calls the reading guard counts
+  as reading.
 
 ## Why is this bad?
 `SetMetadata` only attaches data to the route; a guard has to read it and refuse the request.
